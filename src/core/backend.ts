@@ -1,0 +1,158 @@
+/**
+ * Backend selection. Library code imports `@tensorflow/tfjs` only; this module alone loads
+ * backend packages. `init()` is explicit (no side-effect imports) and reports what it chose.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+
+export type BackendName = 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
+export type BackendRequest = BackendName | 'auto';
+
+export interface InitOptions {
+  /** Which backend to use; `auto` tries tensorflow, webgpu, wasm, cpu in that order. */
+  backend?: BackendRequest;
+}
+
+export interface BackendAvailability {
+  wasm: boolean;
+  cpu: boolean;
+  webgpu: boolean;
+  tensorflow: boolean;
+}
+
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+const VALID: readonly BackendRequest[] = ['auto', ...BACKEND_ORDER];
+
+// `require` that works from both the ESM and the CJS build, used to probe optional packages.
+const req: NodeJS.Require =
+  typeof require === 'function' ? require : createRequire(`${process.cwd()}/package.json`);
+
+function tryRequire(name: string): { ok: true; mod: any } | { ok: false; error: string } {
+  try {
+    return { ok: true, mod: req(name) };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message.split('\n')[0] ?? String(e) };
+  }
+}
+
+let wasmLoaded = false;
+function loadWasm(): void {
+  if (wasmLoaded) return;
+  // Registers the 'wasm' backend; the .wasm binaries ship inside the npm package.
+  req('@tensorflow/tfjs-backend-wasm');
+  wasmLoaded = true;
+}
+
+/** Loads tfjs-node-gpu or tfjs-node; returns the package name used or an explanation. */
+function loadTensorflow(): { ok: true; pkg: string } | { ok: false; error: string } {
+  const errors: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    const r = tryRequire(pkg);
+    if (r.ok) return { ok: true, pkg };
+    errors.push(`${pkg}: ${r.error}`);
+  }
+  return { ok: false, error: errors.join('; ') };
+}
+
+async function loadWebgpu(): Promise<{ ok: true } | { ok: false; error: string }> {
+  const g = globalThis as any;
+  if (!g.navigator?.gpu) {
+    const webgpu = tryRequire('webgpu');
+    if (!webgpu.ok) return { ok: false, error: `webgpu: ${webgpu.error}` };
+    const { create, globals } = webgpu.mod;
+    Object.assign(globalThis, globals);
+    if (!g.navigator) g.navigator = {};
+    g.navigator.gpu = create([]);
+  }
+  const adapter = await g.navigator.gpu.requestAdapter();
+  if (!adapter) return { ok: false, error: 'webgpu: navigator.gpu.requestAdapter() returned null (no GPU adapter)' };
+  const backend = tryRequire('@tensorflow/tfjs-backend-webgpu');
+  if (!backend.ok) return { ok: false, error: `@tensorflow/tfjs-backend-webgpu: ${backend.error}` };
+  return { ok: true };
+}
+
+const INSTALL_HINT: Record<BackendName, string> = {
+  tensorflow: 'npm install @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1) or @tensorflow/tfjs-node',
+  webgpu: 'npm install webgpu @tensorflow/tfjs-backend-webgpu (and a machine with a GPU adapter)',
+  wasm: 'npm install @tensorflow/tfjs-backend-wasm',
+  cpu: 'npm install @tensorflow/tfjs',
+};
+
+async function tryBackend(name: BackendName): Promise<{ ok: true } | { ok: false; error: string }> {
+  try {
+    if (name === 'tensorflow') {
+      const r = loadTensorflow();
+      if (!r.ok) return r;
+    } else if (name === 'webgpu') {
+      const r = await loadWebgpu();
+      if (!r.ok) return r;
+    } else if (name === 'wasm') {
+      loadWasm();
+    }
+    const ok = await tf.setBackend(name);
+    if (!ok) return { ok: false, error: `tf.setBackend('${name}') returned false` };
+    await tf.ready();
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+let current: BackendName | null = null;
+
+/**
+ * Initialises TensorFlow.js with the requested backend and returns its name.
+ * `DRIVEKIT_BACKEND` overrides the request. An explicitly requested backend that cannot be
+ * loaded is an error naming the package to install; `auto` falls through the order above.
+ */
+export async function init(options: InitOptions = {}): Promise<BackendName> {
+  const env = process.env.DRIVEKIT_BACKEND;
+  const request = (env && env.length > 0 ? env : options.backend ?? 'auto') as BackendRequest;
+  if (!VALID.includes(request)) {
+    throw new Error(
+      `Invalid backend ${JSON.stringify(request)}${env ? ' (from DRIVEKIT_BACKEND)' : ''}. Should be one of ${VALID.join(', ')}.`,
+    );
+  }
+  if (request !== 'auto') {
+    const r = await tryBackend(request);
+    if (!r.ok) {
+      throw new Error(`Backend '${request}' is not available: ${r.error}. To use it: ${INSTALL_HINT[request]}.`);
+    }
+    current = request;
+    return request;
+  }
+  const failures: string[] = [];
+  for (const name of BACKEND_ORDER) {
+    const r = await tryBackend(name);
+    if (r.ok) {
+      current = name;
+      return name;
+    }
+    failures.push(`${name}: ${r.error}`);
+  }
+  throw new Error(`No tfjs backend could be initialised: ${failures.join('; ')}`);
+}
+
+/** The backend chosen by the last `init()`, or null before it. */
+export function currentBackend(): BackendName | null {
+  return current;
+}
+
+/** Which backends can be loaded here, without switching the active one. */
+export async function availableBackends(): Promise<BackendAvailability> {
+  const tensorflow = loadTensorflow().ok;
+  let webgpu = false;
+  try {
+    webgpu = (await loadWebgpu()).ok;
+  } catch {
+    webgpu = false;
+  }
+  let wasm = false;
+  try {
+    loadWasm();
+    wasm = tf.findBackendFactory('wasm') != null;
+  } catch {
+    wasm = false;
+  }
+  return { wasm, cpu: tf.findBackendFactory('cpu') != null, webgpu, tensorflow };
+}

@@ -1,0 +1,3 @@
+export * from './backend.js';
+export * from './rng.js';
+export { VERSION } from './version.js';
