@@ -1,3 +1,4 @@
 export * from './backend.js';
 export * from './rng.js';
 export { VERSION } from './version.js';
+export * from './testing.js';

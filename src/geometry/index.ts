@@ -1,2 +1,2 @@
-// Public surface of drivekit/geometry.
-export {};
+// Public surface of drivekit/geometry: typed arrays and plain numbers, no tensors.
+export * from './angle.js';

@@ -1,2 +1,2 @@
-// Public surface of drivekit/world.
-export {};
+// Public surface of drivekit/world: roads, lanes, routes, procedural maps. No tfjs here.
+export * from './lane.js';
