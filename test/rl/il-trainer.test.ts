@@ -1,0 +1,137 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../../src/core/backend.js';
+import { Rng } from '../../src/core/rng.js';
+import { expectNoTensorLeak } from '../../src/core/testing.js';
+import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
+import { IlTrainer, type IlEvent, disposeBatch, ilTrainStep, rowsToBatch } from '../../src/rl/il-trainer.js';
+import { AdamW } from '../../src/rl/optim.js';
+import { TinyIlModel } from './helpers/tiny-il-model.js';
+
+let tmp: string;
+beforeAll(async () => {
+  await init({ backend: 'wasm' });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-il-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const L = 4, H = 8;
+const trainRows = makeSyntheticRows({ rows: 20, condLength: L, condDim: H, seed: 1 });
+const valRows = makeSyntheticRows({ rows: 6, condLength: L, condDim: H, seed: 2, firstIndex: 20 });
+
+function weights(m: TinyIlModel): number[][] {
+  return Object.values(m.variables).map((v) => Array.from(v.dataSync()));
+}
+
+describe('ilTrainStep', () => {
+  it('updates the parameters and leaks no tensors', async () => {
+    const model = new TinyIlModel(H);
+    const opt = new AdamW(model.variables, { lr: 1e-3 });
+    const rows = await new InMemoryIlData(trainRows).readRows([0, 1, 2, 3]);
+    const before = weights(model);
+    const rng = new Rng(0);
+    const r = await expectNoTensorLeak(() => {
+      const b = rowsToBatch(rows);
+      try {
+        return ilTrainStep(model, opt, b, rng, { maxGradNorm: 1 });
+      } finally {
+        disposeBatch(b);
+      }
+    }, 'ilTrainStep');
+    expect(Number.isFinite(r.loss) && r.loss > 0).toBe(true);
+    expect(r.gradNorm).toBeGreaterThan(0);
+    expect(weights(model)).not.toEqual(before);
+    expect(opt.stepCount).toBe(1);
+    opt.dispose();
+    model.dispose();
+  });
+});
+
+describe('IlTrainer', () => {
+  const cfg = { epochs: 4, batchSize: 6, optimizer: { lr: 3e-3 }, warmup: 1, emaDecay: 0.9, valBatchSize: 4, keepBest: 2, seed: 7 };
+
+  it('resumes from an epoch-end and a mid-epoch checkpoint bit-identically to an uninterrupted run', async () => {
+    const full = new TinyIlModel(H);
+    const t1 = new IlTrainer(full, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, outDir: path.join(tmp, 'full') });
+    const r1 = await t1.fit();
+    expect(r1.epochs).toBe(4);
+    expect(r1.globalStep).toBe(16); // ceil(20/6) = 4 steps per epoch
+    const ref = weights(full);
+    const refEma = Array.from(t1.ema!.get('fc1.weight').dataSync());
+
+    // Run 1: stop after 2 epochs; then a fresh model + trainer resumes from last/.
+    const a = new TinyIlModel(H);
+    const ta = new IlTrainer(a, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, outDir: path.join(tmp, 'split') });
+    await ta.fit({ epochs: 2 });
+    const b = new TinyIlModel(H, 32, 5); // different init: resume must overwrite it
+    const tb = new IlTrainer(b, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, outDir: path.join(tmp, 'split') });
+    await tb.resume(path.join(tmp, 'split', 'last'));
+    expect(tb.position.epoch).toBe(2);
+    const rb = await tb.fit();
+    expect(rb.globalStep).toBe(16);
+    expect(weights(b)).toEqual(ref);
+    expect(Array.from(tb.ema!.get('fc1.weight').dataSync())).toEqual(refEma);
+    expect(rb.validation.map((v) => v.result.l1)).toEqual(r1.validation.slice(2).map((v) => v.result.l1));
+
+    // Run 2: stop in the middle of epoch 1 (global step 6), resume, finish.
+    const c = new TinyIlModel(H);
+    const tc = new IlTrainer(c, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, outDir: path.join(tmp, 'mid') });
+    await tc.fit({ steps: 6 });
+    expect(tc.position).toMatchObject({ epoch: 1, stepInEpoch: 2, globalStep: 6 });
+    const d = new TinyIlModel(H, 32, 3);
+    const td = new IlTrainer(d, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, outDir: path.join(tmp, 'mid') });
+    await td.resume(path.join(tmp, 'mid', 'last'));
+    const rd = await td.fit();
+    expect(weights(d)).toEqual(ref);
+    // the resumed epoch's mean loss includes the steps done before the interruption
+    expect(rd.trainLoss[0]).toBe(r1.trainLoss[1]);
+
+    for (const t of [t1, ta, tb, tc, td]) t.dispose();
+    for (const m of [full, a, b, c, d]) m.dispose();
+  });
+
+  it('keeps the best k checkpoints by validation L1 and emits events', async () => {
+    const m = new TinyIlModel(H);
+    const events: IlEvent[] = [];
+    const out = path.join(tmp, 'best');
+    const t = new IlTrainer(m, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, outDir: out, onEvent: (e) => events.push(e) });
+    const r = await t.fit();
+    const vals = r.validation.map((v) => ({ epoch: v.epoch, l1: v.result.l1 })).sort((x, y) => x.l1 - y.l1);
+    expect(r.best.map((b) => b.epoch)).toEqual(vals.slice(0, 2).map((v) => v.epoch));
+    const dirs = fs.readdirSync(out).filter((n) => n.startsWith('best-epoch-')).sort();
+    expect(dirs).toEqual(r.best.map((b) => path.basename(b.dir)).sort());
+    for (const dname of dirs) {
+      expect(fs.existsSync(path.join(out, dname, 'model.safetensors'))).toBe(true);
+      expect(JSON.parse(fs.readFileSync(path.join(out, dname, 'metrics.json'), 'utf8')).ema).toBe(true);
+    }
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(16);
+    expect(events.filter((e) => e.type === 'validation')).toHaveLength(4);
+    expect(events[0]!.type).toBe('start');
+    expect(events.at(-1)!.type).toBe('end');
+    const steps = events.filter((e): e is Extract<IlEvent, { type: 'step' }> => e.type === 'step');
+    expect(steps[0]!.lr).toBeCloseTo(3e-3, 12); // warmup 1 epoch: epoch 0 already at the peak
+    t.dispose();
+    m.dispose();
+  });
+
+  it('refuses to resume with different settings, naming the field', async () => {
+    const m = new TinyIlModel(H);
+    const t = new IlTrainer(m, new InMemoryIlData(trainRows), null, { ...cfg, batchSize: 5, outDir: path.join(tmp, 'cfg') });
+    await expect(t.resume(path.join(tmp, 'full', 'last'))).rejects.toThrow(/batchSize: checkpoint 6, here 5/);
+    t.dispose();
+    m.dispose();
+    expect(() => new IlTrainer(new TinyIlModel(H), new InMemoryIlData(trainRows), null, { epochs: 0 })).toThrow(/Invalid IL config epochs: 0/);
+    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0);
+  });
+
+  it('leaks no tensors over a short fit with validation and EMA', async () => {
+    const m = new TinyIlModel(H);
+    const t = new IlTrainer(m, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, epochs: 1 });
+    await expectNoTensorLeak(() => t.fit(), 'IlTrainer.fit');
+    t.dispose();
+    m.dispose();
+  });
+});
