@@ -1,0 +1,266 @@
+/**
+ * PDM-Closed proposal generation (`proposal/batch_idm_policy.py`, `proposal/pdm_generator.py`):
+ * every lateral path is unrolled with a batch of IDM policies (one per speed-limit fraction) at
+ * 0.1 s steps; the leading object is searched in the path's driving corridor every second step.
+ *
+ * Two quirks of the reference are kept on purpose (they change the numbers):
+ * - odd steps copy the leader row of the previous step, so step 1 copies the never-filled step-0
+ *   row (all zeros): the first IDM update sees a leader at progress 0 and brakes at -decel_max;
+ * - within one lateral path a single 3-element leader buffer is reused for all of its proposals
+ *   at a step, so a field written for an earlier proposal carries over unless overwritten.
+ */
+import { Corridor, PACIFICA, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
+import type { ForecastObservation } from './pdm-closed-observation.js';
+import { RED_LIGHT_TOKEN, isAgentType } from './pdm-closed-observation.js';
+import { PdmPath } from './pdm-closed-path.js';
+
+/** IDM parameters of PDM-Closed's metric-caching planner (`pdm_closed_planner.yaml`). */
+export interface IdmPolicyConfig {
+  /** Target speed when the lane has no speed limit [m/s]. */
+  fallbackTargetVelocity: number;
+  /** One policy per fraction of the speed limit. */
+  speedLimitFractions: number[];
+  /** s0 [m]. */
+  minGapToLeadAgent: number;
+  /** T [s]. */
+  headwayTime: number;
+  /** a [m/s^2]. */
+  accelMax: number;
+  /** b [m/s^2] (positive). */
+  decelMax: number;
+  /** delta (the reference hard-codes 10). */
+  accelerationExponent: number;
+}
+
+export const DEFAULT_IDM_POLICY: Readonly<IdmPolicyConfig> = Object.freeze({
+  fallbackTargetVelocity: 15.0,
+  speedLimitFractions: [0.2, 0.4, 0.6, 0.8, 1.0],
+  minGapToLeadAgent: 1.0,
+  headwayTime: 1.5,
+  accelMax: 1.5,
+  decelMax: 3.0,
+  accelerationExponent: 10,
+});
+
+/** Generator settings. */
+export interface ProposalGeneratorConfig {
+  /** Poses of the proposals (40 at 0.1 s). */
+  proposalPoses: number;
+  /** Poses of the final trajectory (50 at 0.1 s). */
+  trajectoryPoses: number;
+  /** Sample interval [s]. */
+  sampleInterval: number;
+  /** Leader refresh period in steps (2). */
+  leadingAgentUpdateRate: number;
+}
+
+export const DEFAULT_GENERATOR: Readonly<ProposalGeneratorConfig> = Object.freeze({
+  proposalPoses: 40,
+  trajectoryPoses: 50,
+  sampleInterval: 0.1,
+  leadingAgentUpdateRate: 2,
+});
+
+/**
+ * Proposals for P lateral paths x L policies, index = lateral * L + longitudinal. Holds the
+ * (x, y, heading) states (T+1 per proposal, T = trajectoryPoses), the IDM (progress, velocity)
+ * states and the leader (progress, velocity, rear length) rows, exactly as the reference arrays.
+ */
+export class ProposalGenerator {
+  readonly paths: PdmPath[];
+  readonly numLongitudinal: number;
+  readonly numProposals: number;
+  /** [proposal][time][3]: x, y, heading */
+  readonly states: Float64Array;
+  /** [proposal][time][2]: progress, velocity */
+  readonly idm: Float64Array;
+  /** [proposal][time][3]: progress, velocity, rear length */
+  readonly leaders: Float64Array;
+  readonly targetVelocities: Float64Array;
+  private readonly corridors = new Map<number, Corridor>();
+  private readonly T: number;
+  private readonly idmCfg: IdmPolicyConfig;
+  private readonly cfg: ProposalGeneratorConfig;
+  private readonly obs: ForecastObservation;
+  private readonly collided: Set<string>;
+
+  constructor(
+    paths: PdmPath[],
+    observation: ForecastObservation,
+    speedLimitMps: number | null,
+    idm: IdmPolicyConfig = DEFAULT_IDM_POLICY,
+    cfg: ProposalGeneratorConfig = DEFAULT_GENERATOR,
+  ) {
+    this.paths = paths;
+    this.obs = observation;
+    this.collided = new Set(observation.collidedTrackIds);
+    this.idmCfg = idm;
+    this.cfg = cfg;
+    this.numLongitudinal = idm.speedLimitFractions.length;
+    this.numProposals = paths.length * this.numLongitudinal;
+    this.T = cfg.trajectoryPoses;
+    const n = this.numProposals * (this.T + 1);
+    this.states = new Float64Array(n * 3);
+    this.idm = new Float64Array(n * 2);
+    this.leaders = new Float64Array(n * 3);
+    this.targetVelocities = new Float64Array(this.numLongitudinal);
+    for (let i = 0; i < this.numLongitudinal; i++) {
+      // BatchIDMPolicy.update: fractions * speed limit, or fractions * fallback
+      this.targetVelocities[i] =
+        speedLimitMps !== null && speedLimitMps !== undefined
+          ? idm.speedLimitFractions[i]! * speedLimitMps
+          : idm.speedLimitFractions[i]! * idm.fallbackTargetVelocity;
+    }
+  }
+
+  private get maxTargetVelocity(): number {
+    let m = -Infinity;
+    for (const v of this.targetVelocities) if (v > m || Number.isNaN(v)) m = v;
+    return m;
+  }
+
+  private si(p: number, t: number): number {
+    return (p * (this.T + 1) + t) * 3;
+  }
+
+  private ii(p: number, t: number): number {
+    return (p * (this.T + 1) + t) * 2;
+  }
+
+  /** Unrolls all proposals for `proposalPoses` steps from the rear-axle state (x, y, vx). */
+  generate(egoX: number, egoY: number, egoVx: number): void {
+    const L = this.numLongitudinal;
+    for (let lat = 0; lat < this.paths.length; lat++) {
+      const batch: number[] = [];
+      for (let k = 0; k < L; k++) batch.push(lat * L + k);
+      // _initialize_states
+      const path = this.paths[lat]!;
+      const progress = path.project(egoX, egoY);
+      const s0 = new Float64Array(3);
+      path.interpolateInto(progress, s0, 0);
+      for (const p of batch) {
+        this.idm[this.ii(p, 0)] = progress;
+        this.idm[this.ii(p, 0) + 1] = egoVx;
+        this.states.set(s0, this.si(p, 0));
+      }
+      for (let t = 1; t <= this.cfg.proposalPoses; t++) this.step(batch, t);
+    }
+  }
+
+  /** Extends one proposal to `trajectoryPoses` (`generate_trajectory`). */
+  extend(proposal: number): void {
+    for (let t = this.cfg.proposalPoses + 1; t <= this.T; t++) this.step([proposal], t);
+  }
+
+  /** (x, y, heading) of one proposal at times 0..upTo. */
+  poses(proposal: number, upTo = this.T): Float64Array {
+    return this.states.slice(this.si(proposal, 0), this.si(proposal, upTo) + 3);
+  }
+
+  private step(batch: number[], t: number): void {
+    this.updateLeadingAgents(batch, t);
+    this.updateIdmStates(batch, t);
+    this.updateStatesSe2(batch, t);
+  }
+
+  private corridor(proposal: number): Corridor {
+    const lat = Math.floor(proposal / this.numLongitudinal);
+    let c = this.corridors.get(lat);
+    if (!c) {
+      const egoDistance = this.idm[this.ii(proposal, 0)]!;
+      const trajectoryDistance = egoDistance + Math.abs(this.maxTargetVelocity) * this.T * this.cfg.sampleInterval;
+      const ahead = this.paths[lat]!.substring(egoDistance, trajectoryDistance);
+      c = new Corridor(ahead, PACIFICA.width / 2);
+      this.corridors.set(lat, c);
+    }
+    return c;
+  }
+
+  private updateLeadingAgents(batch: number[], t: number): void {
+    if (t % this.cfg.leadingAgentUpdateRate !== 0) {
+      for (const p of batch) {
+        const dst = (p * (this.T + 1) + t) * 3;
+        this.leaders.copyWithin(dst, dst - 3, dst);
+      }
+      return;
+    }
+    const lead = new Float64Array(3); // shared across the batch (reference quirk)
+    const path = this.paths[Math.floor(batch[0]! / this.numLongitudinal)]!;
+    const corridor = this.corridor(batch[0]!);
+    const frame = this.obs.at(t);
+    const candidates: { token: string; idx: number; progress: number }[] = [];
+    for (let i = 0; i < frame.tokens.length; i++) {
+      if (!corridor.intersects(frame.rings[i]!, frame.boxes[i])) continue;
+      const token = frame.tokens[i]!;
+      if (this.collided.has(token)) continue;
+      const [cx, cy] = this.obs.centroid(t, token);
+      candidates.push({ token, idx: i, progress: path.project(cx, cy) });
+    }
+    const egoRing = new Float64Array(10);
+    for (const p of batch) {
+      const egoProgress = this.idm[this.ii(p, t - 1)]!;
+      const ahead = candidates.filter((c) => c.progress > egoProgress);
+      if (ahead.length > 0) {
+        const s = this.si(p, t - 1);
+        const heading = this.states[s + 2]!;
+        egoFootprintRing(this.states[s]!, this.states[s + 1]!, heading, egoRing);
+        let best = Infinity;
+        let arg = 0;
+        for (let k = 0; k < ahead.length; k++) {
+          const d = ringDistance(egoRing, frame.rings[ahead[k]!.idx]!);
+          if (d < best || (Number.isNaN(d) && !Number.isNaN(best))) {
+            best = d;
+            arg = k;
+          }
+        }
+        const nearest = ahead[arg]!.token;
+        lead[0] = egoProgress + best;
+        if (!nearest.includes(RED_LIGHT_TOKEN)) lead[1] = this.leadingAgentVelocity(heading, nearest);
+      } else {
+        lead[0] = this.paths[Math.floor(p / this.numLongitudinal)]!.length;
+        lead[2] = PACIFICA.length / 2;
+      }
+      this.leaders.set(lead, (p * (this.T + 1) + t) * 3);
+    }
+  }
+
+  private leadingAgentVelocity(egoHeading: number, token: string): number {
+    const obj = this.obs.uniqueObjects.get(token);
+    if (!obj || !isAgentType(obj.type)) return 0.0;
+    const rel = Math.atan2(Math.sin(obj.heading - egoHeading), Math.cos(obj.heading - egoHeading));
+    // transform(StateSE2(|v|, 0, 0), R(rel)).x = cos(rel) * |v|
+    return Math.cos(rel) * Math.hypot(obj.vx, obj.vy);
+  }
+
+  private updateIdmStates(batch: number[], t: number): void {
+    const c = this.idmCfg;
+    const dt = this.cfg.sampleInterval;
+    const sqrtAb = Math.sqrt(c.accelMax * c.decelMax);
+    for (const p of batch) {
+      const k = p % this.numLongitudinal;
+      const prev = this.ii(p, t - 1);
+      const x = this.idm[prev]!;
+      const v = this.idm[prev + 1]!;
+      const l = (p * (this.T + 1) + t) * 3;
+      const xLead = this.leaders[l]!;
+      const vLead = this.leaders[l + 1]!;
+      const lRear = this.leaders[l + 2]!;
+      const target = this.targetVelocities[k]!;
+      const sStar = c.minGapToLeadAgent + v * c.headwayTime + (v * (v - vLead)) / (2 * sqrtAb);
+      const sAlpha = Math.max(xLead - x - lRear, c.minGapToLeadAgent);
+      const ratio = sStar / sAlpha;
+      let vDot = c.accelMax * (1 - (v / target) ** c.accelerationExponent - ratio * ratio);
+      // np.clip(v_dot, -b, a)
+      if (vDot < -c.decelMax) vDot = -c.decelMax;
+      else if (vDot > c.accelMax) vDot = c.accelMax;
+      const cur = this.ii(p, t);
+      this.idm[cur] = x + dt * v;
+      this.idm[cur + 1] = v + dt * vDot;
+    }
+  }
+
+  private updateStatesSe2(batch: number[], t: number): void {
+    const path = this.paths[Math.floor(batch[0]! / this.numLongitudinal)]!;
+    for (const p of batch) path.interpolateInto(this.idm[this.ii(p, t)]!, this.states, this.si(p, t));
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * PDM-Closed's forecast observation (`PDMObservation.update` + `PDMObjectManager`): the tracked
+ * objects at t = 0 within the map radius, nearest first per class (50 vehicles, 25 pedestrians,
+ * 10 bicycles, 50 static objects), moved at constant velocity along their heading (flipped when
+ * an agent drives backwards) at 0.2 s resolution, plus the polygons of red lights on on-route lane
+ * connectors. Time index t (10 Hz) reads the forecast at sample floor(t / 2).
+ */
+import { type BBox, type Ring, boxRing, egoCenter, egoFootprintRing, ringBBox, ringCentroid, ringsIntersect, ringWithin } from './pdm-closed-geometry.js';
+
+/** nuPlan `TrackedObjectType` names used by the planner and the scorer. */
+export type TrackedObjectType =
+  | 'VEHICLE'
+  | 'PEDESTRIAN'
+  | 'BICYCLE'
+  | 'TRAFFIC_CONE'
+  | 'BARRIER'
+  | 'CZONE_SIGN'
+  | 'GENERIC_OBJECT'
+  | 'EGO';
+
+/** nuPlan `AGENT_TYPES`. */
+export function isAgentType(t: TrackedObjectType): boolean {
+  return t === 'VEHICLE' || t === 'PEDESTRIAN' || t === 'BICYCLE' || t === 'EGO';
+}
+
+/** A tracked object at t = 0 (box centre, global frame, global velocity). */
+export interface PdmTrackedObject {
+  token: string;
+  type: TrackedObjectType;
+  x: number;
+  y: number;
+  heading: number;
+  length: number;
+  width: number;
+  vx: number;
+  vy: number;
+}
+
+/** A red light on a lane connector (its polygon becomes an obstacle). */
+export interface PdmRedLight {
+  laneConnectorId: string;
+  polygon: Ring;
+}
+
+export const RED_LIGHT_TOKEN = 'red_light';
+
+const MAX_DYNAMIC: ReadonlyArray<[TrackedObjectType, number]> = [
+  ['VEHICLE', 50],
+  ['PEDESTRIAN', 25],
+  ['BICYCLE', 10],
+];
+const MAX_STATIC = 50;
+
+export interface ForecastObservationOptions {
+  /** Forecast samples at 10 Hz (the planner: max(40 + 10, 50) = 50). */
+  observationSamples?: number;
+  /** Keep every n-th 10 Hz sample (2). */
+  sampleResolution?: number;
+  /** Objects farther than this from the ego centre are ignored (100 m). */
+  mapRadius?: number;
+  /** Sample interval in seconds (0.1). */
+  sampleInterval?: number;
+}
+
+/** One forecast frame: tokens, rings and their bounding boxes (same order). */
+export interface OccupancyFrame {
+  tokens: string[];
+  rings: Ring[];
+  boxes: BBox[];
+  /** token -> index */
+  index: Map<string, number>;
+}
+
+function normalizeAngle(a: number): number {
+  return Math.atan2(Math.sin(a), Math.cos(a));
+}
+
+export class ForecastObservation {
+  readonly frames: OccupancyFrame[] = [];
+  /** Tracks (and red lights the ego lies within) overlapping the ego at t = 0. */
+  readonly collidedTrackIds: string[] = [];
+  /** Objects by token, as observed at t = 0. */
+  readonly uniqueObjects = new Map<string, PdmTrackedObject>();
+  readonly sampleResolution: number;
+  /** Valid 10 Hz indices are 0 .. length - 1. */
+  readonly length: number;
+
+  constructor(
+    ego: { x: number; y: number; heading: number },
+    objects: ReadonlyArray<PdmTrackedObject>,
+    redLights: ReadonlyArray<PdmRedLight>,
+    options: ForecastObservationOptions = {},
+  ) {
+    const samples = options.observationSamples ?? 50;
+    const res = options.sampleResolution ?? 2;
+    const radius = options.mapRadius ?? 100;
+    const interval = options.sampleInterval ?? 0.1;
+    this.sampleResolution = res;
+    this.length = samples + res;
+
+    const [ecx, ecy] = egoCenter(ego.x, ego.y, ego.heading);
+    const statics: { token: string; coords: Ring; dist: number }[] = [];
+    const dynamics = new Map<TrackedObjectType, { token: string; coords: Ring; dx: number; dy: number; dist: number }[]>();
+    for (const [t] of MAX_DYNAMIC) dynamics.set(t, []);
+
+    for (const obj of objects) {
+      if (obj.type === 'EGO') continue;
+      if (radius && Math.hypot(ecx - obj.x, ecy - obj.y) > radius) continue;
+      this.uniqueObjects.set(obj.token, obj);
+      const coords = boxRing(obj.x, obj.y, obj.heading, obj.length, obj.width);
+      // distance from the ego centre to the box centre: ((c - p)**2).sum()**0.5
+      const dist = Math.sqrt((obj.x - ecx) ** 2 + (obj.y - ecy) ** 2);
+      if (isAgentType(obj.type)) {
+        const speed = Math.hypot(obj.vx, obj.vy);
+        const velocityAngle = Math.atan2(obj.vy, obj.vx);
+        const forward = Math.abs(normalizeAngle(obj.heading - velocityAngle)) < Math.PI / 2;
+        const trackHeading = forward ? obj.heading : normalizeAngle(obj.heading + Math.PI);
+        dynamics.get(obj.type)!.push({ token: obj.token, coords, dx: Math.cos(trackHeading) * speed, dy: Math.sin(trackHeading) * speed, dist });
+      } else {
+        statics.push({ token: obj.token, coords, dist });
+      }
+    }
+
+    // nearest first (stable sort: numpy's argsort is an insertion sort for short arrays)
+    const byDist = (a: { dist: number }, b: { dist: number }) => a.dist - b.dist;
+    const staticSel = statics.slice().sort(byDist).slice(0, MAX_STATIC);
+    const dynSel: { token: string; coords: Ring; dx: number; dy: number }[] = [];
+    for (const [t, max] of MAX_DYNAMIC) dynSel.push(...dynamics.get(t)!.slice().sort(byDist).slice(0, max));
+
+    const tokens = [
+      ...staticSel.map((s) => s.token),
+      ...dynSel.map((d) => d.token),
+      ...redLights.map((r) => `${RED_LIGHT_TOKEN}_${r.laneConnectorId}`),
+    ];
+    const index = new Map<string, number>();
+    tokens.forEach((t, i) => index.set(t, i));
+    const staticRings = staticSel.map((s) => s.coords);
+    const staticBoxes = staticRings.map((r) => ringBBox(r));
+    const lightRings = redLights.map((r) => r.polygon);
+    const lightBoxes = lightRings.map((r) => ringBBox(r));
+
+    for (let sample = 0; sample < samples + res; sample += res) {
+      const dt = sample * interval;
+      const dynRings = dynSel.map((d) => {
+        const r = new Float64Array(10);
+        for (let k = 0; k < 5; k++) {
+          r[2 * k] = d.coords[2 * k]! + dt * d.dx;
+          r[2 * k + 1] = d.coords[2 * k + 1]! + dt * d.dy;
+        }
+        return r;
+      });
+      const rings = [...staticRings, ...dynRings, ...lightRings];
+      const boxes = [...staticBoxes, ...dynRings.map((r) => ringBBox(r)), ...lightBoxes];
+      this.frames.push({ tokens, rings, boxes, index });
+    }
+
+    // objects the ego already overlaps at t = 0 are ignored later (red lights: only if within)
+    const egoRing = egoFootprintRing(ego.x, ego.y, ego.heading);
+    const egoBox = ringBBox(egoRing);
+    const f0 = this.frames[0]!;
+    for (let i = 0; i < f0.tokens.length; i++) {
+      if (!ringsIntersect(egoRing, f0.rings[i]!, egoBox, f0.boxes[i])) continue;
+      const token = f0.tokens[i]!;
+      if (token.includes(RED_LIGHT_TOKEN) && !ringWithin(egoRing, f0.rings[i]!)) continue;
+      this.collidedTrackIds.push(token);
+    }
+  }
+
+  /** Frame for 10 Hz time index t (`PDMObservation.__getitem__`). */
+  at(timeIdx: number): OccupancyFrame {
+    if (!(timeIdx >= 0 && timeIdx < this.length)) {
+      throw new RangeError(`ForecastObservation: index ${timeIdx} out of range [0, ${this.length}).`);
+    }
+    return this.frames[Math.floor(timeIdx / this.sampleResolution)]!;
+  }
+
+  /** Centroid of a token's polygon at time index t. */
+  centroid(timeIdx: number, token: string): [number, number] {
+    const f = this.at(timeIdx);
+    return ringCentroid(f.rings[f.index.get(token)!]!);
+  }
+}

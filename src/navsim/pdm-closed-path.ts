@@ -1,0 +1,151 @@
+/**
+ * `PDMPath` of the PDM planner (`utils/pdm_path.py`): a discrete (x, y, heading) path with
+ * unwrapped headings, cumulative progress, linear interpolation by progress (scipy `interp1d`
+ * order of operations), shapely-style projection and the fast `substring` of the corridor.
+ */
+import { unwrapAngles } from '../geometry/angle.js';
+import { projectOnPolyline } from './pdm-closed-geometry.js';
+
+export class PdmPath {
+  /** Number of discrete states. */
+  readonly n: number;
+  /** Interleaved x, y of the states (the shapely linestring). */
+  readonly xy: Float64Array;
+  /** Unwrapped headings. */
+  readonly heading: Float64Array;
+  /** Cumulative progress along the states (np.cumsum of segment norms). */
+  readonly progress: Float64Array;
+  /** Total length (progress[-1] = shapely `length`). */
+  readonly length: number;
+
+  /** @param states interleaved (x, y, heading) triples, as a baseline's `discrete_path`. */
+  constructor(states: ArrayLike<number>) {
+    const n = Math.floor(states.length / 3);
+    if (n < 2) throw new RangeError(`PdmPath: needs at least 2 states, found ${n}.`);
+    this.n = n;
+    this.xy = new Float64Array(2 * n);
+    this.heading = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      this.xy[2 * i] = states[3 * i]!;
+      this.xy[2 * i + 1] = states[3 * i + 1]!;
+      this.heading[i] = states[3 * i + 2]!;
+    }
+    unwrapAngles(this.heading);
+    this.progress = new Float64Array(n);
+    let acc = 0;
+    for (let i = 1; i < n; i++) {
+      const dx = this.xy[2 * i]! - this.xy[2 * i - 2]!;
+      const dy = this.xy[2 * i + 1]! - this.xy[2 * i - 1]!;
+      acc += Math.sqrt(dx * dx + dy * dy);
+      this.progress[i] = acc;
+    }
+    this.length = acc;
+  }
+
+  /** `linestring.project(point)`. */
+  project(px: number, py: number): number {
+    return projectOnPolyline(this.xy, px, py);
+  }
+
+  /**
+   * `interpolate(distances, as_array=True)` for one distance: clips to [1e-5, length], linear
+   * interpolation (`slope * (d - x_lo) + y_lo`), heading wrapped with atan2, NaN set to 0.
+   * Writes x, y, heading at `out[offset..offset+2]`.
+   */
+  interpolateInto(distance: number, out: Float64Array, offset: number): void {
+    const p = this.progress;
+    const n = this.n;
+    let d = distance;
+    // np.clip(d, 1e-5, length): NaN stays NaN
+    if (d < 1e-5) d = 1e-5;
+    if (d > this.length) d = this.length;
+    // searchsorted(side='left') then clip to [1, n-1]
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p[mid]! < d) lo = mid + 1;
+      else hi = mid;
+    }
+    let idx = lo;
+    if (idx < 1) idx = 1;
+    if (idx > n - 1) idx = n - 1;
+    const i0 = idx - 1;
+    const xLo = p[i0]!;
+    const dxk = p[idx]! - xLo;
+    const t = d - xLo;
+    let x = ((this.xy[2 * idx]! - this.xy[2 * i0]!) / dxk) * t + this.xy[2 * i0]!;
+    let y = ((this.xy[2 * idx + 1]! - this.xy[2 * i0 + 1]!) / dxk) * t + this.xy[2 * i0 + 1]!;
+    let h = ((this.heading[idx]! - this.heading[i0]!) / dxk) * t + this.heading[i0]!;
+    h = Math.atan2(Math.sin(h), Math.cos(h));
+    if (Number.isNaN(x)) x = 0;
+    if (Number.isNaN(y)) y = 0;
+    if (Number.isNaN(h)) h = 0;
+    out[offset] = x;
+    out[offset + 1] = y;
+    out[offset + 2] = h;
+  }
+
+  /** Interpolated (x, y) at a distance along the path with shapely `interpolate` semantics. */
+  private pointAt(distance: number): [number, number] {
+    const d = Math.min(Math.max(distance, 0), this.length);
+    const p = this.progress;
+    for (let i = 1; i < this.n; i++) {
+      if (p[i]! >= d) {
+        const seg = p[i]! - p[i - 1]!;
+        const f = seg > 0 ? (d - p[i - 1]!) / seg : 0;
+        const ax = this.xy[2 * i - 2]!;
+        const ay = this.xy[2 * i - 1]!;
+        return [ax + f * (this.xy[2 * i]! - ax), ay + f * (this.xy[2 * i + 1]! - ay)];
+      }
+    }
+    return [this.xy[2 * this.n - 2]!, this.xy[2 * this.n - 1]!];
+  }
+
+  /**
+   * `substring(start, end)`: the states whose progress lies in [start, end] (both clipped to
+   * [0, length]); when fewer than two qualify, shapely's `ops.substring` (interpolated end
+   * points). Returns interleaved x, y (a single point when start equals end).
+   */
+  substring(start: number, end: number): Float64Array {
+    const s = Math.min(Math.max(start, 0), this.length);
+    const e = Math.min(Math.max(end, 0), this.length);
+    const sel: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const p = this.progress[i]!;
+      if (s <= p && p <= e) sel.push(this.xy[2 * i]!, this.xy[2 * i + 1]!);
+    }
+    if (sel.length > 2) return new Float64Array(sel);
+    // shapely.ops.substring
+    if (s === e) return new Float64Array(this.pointAt(s));
+    const reverse = s > e;
+    const a = reverse ? e : s;
+    const b = reverse ? s : e;
+    const out: number[] = [...this.pointAt(a)];
+    for (let i = 0; i < this.n; i++) {
+      const p = this.progress[i]!;
+      if (p > a && p < b) out.push(this.xy[2 * i]!, this.xy[2 * i + 1]!);
+    }
+    out.push(...this.pointAt(b));
+    if (reverse) {
+      const r: number[] = [];
+      for (let i = out.length - 2; i >= 0; i -= 2) r.push(out[i]!, out[i + 1]!);
+      return new Float64Array(r);
+    }
+    return new Float64Array(out);
+  }
+}
+
+/** `parallel_discrete_path`: every state moved by `offset` along heading + pi/2 (raw heading). */
+export function parallelDiscretePath(states: ArrayLike<number>, offset: number): Float64Array {
+  const n = Math.floor(states.length / 3);
+  const out = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const h = states[3 * i + 2]!;
+    const theta = h + Math.PI / 2;
+    out[3 * i] = states[3 * i]! + Math.cos(theta) * offset;
+    out[3 * i + 1] = states[3 * i + 1]! + Math.sin(theta) * offset;
+    out[3 * i + 2] = h;
+  }
+  return out;
+}

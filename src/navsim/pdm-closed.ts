@@ -1,0 +1,218 @@
+/**
+ * PDM-Closed, the reference planner of NAVSIM's metric cache (`pdm_closed_planner.py`,
+ * `abstract_pdm_closed_planner.py`, `abstract_pdm_planner.py`). It provides the EP normaliser:
+ *
+ *  1. starting lane: the on-route lane under the rear axle with the smallest heading error (its
+ *     speed limit sets the IDM targets; fallback 15 m/s);
+ *  2. paths: the scene's PDM centerline and two copies shifted by -1 m / +1 m;
+ *  3. observation: constant-velocity forecasts of the objects at t = 0, red lights on on-route
+ *     lane connectors as static obstacles;
+ *  4. 3 paths x 5 IDM speed fractions = 15 proposals unrolled for 4 s;
+ *  5. each proposal is tracked by the LQR and propagated by the kinematic bicycle, then scored
+ *     against the forecast (no history; v2 without extended comfort);
+ *  6. the first best proposal is extended to 5 s; the cache keeps its 51 poses (velocities 0).
+ */
+import { type Ring, egoCenter, egoFootprintRing, locatePointInRing, EXTERIOR, INTERIOR, ringDistance } from './pdm-closed-geometry.js';
+import { DEFAULT_GENERATOR, DEFAULT_IDM_POLICY, type IdmPolicyConfig, ProposalGenerator } from './pdm-closed-idm.js';
+import { ForecastObservation, type PdmRedLight, type PdmTrackedObject } from './pdm-closed-observation.js';
+import { PdmPath, parallelDiscretePath } from './pdm-closed-path.js';
+
+/** A lane of the map as PDM-Closed sees it. */
+export interface PdmClosedLane {
+  id: string;
+  type: 'LANE' | 'LANE_CONNECTOR';
+  polygon: Ring;
+  /** Baseline (x, y, heading) triples. */
+  centerline: Float64Array;
+  /** null: no speed limit (fallback target velocity). */
+  speedLimitMps: number | null;
+  onRoute: boolean;
+}
+
+/** Everything PDM-Closed reads from a scene. */
+export interface PdmClosedInput {
+  /** Ego time stamp in integer microseconds. */
+  timestampUs: number;
+  /** Rear-axle pose (global) and rear-axle velocity / acceleration (ego frame). */
+  ego: { x: number; y: number; heading: number; vx: number; vy: number; ax: number; ay: number };
+  /** PDM centerline (x, y, heading) triples; also the progress path of the scorer. */
+  centerline: Float64Array;
+  lanes: PdmClosedLane[];
+  /** Tracked objects at t = 0. */
+  objects: PdmTrackedObject[];
+  /** Lane-connector ids whose light is red at t = 0. */
+  redLightLaneIds: string[];
+}
+
+export interface PdmClosedConfig {
+  /** Lateral offsets of the extra paths [m] (the centerline is always path 0). */
+  lateralOffsets: number[];
+  idm: IdmPolicyConfig;
+  /** Map radius for the observation [m]. */
+  mapRadius: number;
+  proposalPoses: number;
+  trajectoryPoses: number;
+  sampleInterval: number;
+}
+
+export const DEFAULT_PDM_CLOSED: Readonly<PdmClosedConfig> = Object.freeze({
+  lateralOffsets: [-1.0, 1.0],
+  idm: DEFAULT_IDM_POLICY,
+  mapRadius: 100,
+  proposalPoses: DEFAULT_GENERATOR.proposalPoses,
+  trajectoryPoses: DEFAULT_GENERATOR.trajectoryPoses,
+  sampleInterval: DEFAULT_GENERATOR.sampleInterval,
+});
+
+/**
+ * Simulates reference poses: `reference` holds N proposals x (P+1) poses x (x, y, heading); the
+ * result is N x (P+1) x 11 simulated states (StateIndex layout), starting from the ego state.
+ */
+export type ProposalSimulator = (reference: Float64Array, numProposals: number, input: PdmClosedInput) => Float64Array;
+
+/** Scores N simulated proposals against the forecast; returns one score per proposal. */
+export type ProposalScorer = (
+  simulated: Float64Array,
+  numProposals: number,
+  observation: ForecastObservation,
+  centerline: PdmPath,
+  input: PdmClosedInput,
+) => Float64Array;
+
+export interface PdmClosedResult {
+  /** Index of the chosen proposal (lateral * 5 + longitudinal). */
+  proposalIndex: number;
+  /** Scores of all proposals. */
+  scores: Float64Array;
+  /** The chosen trajectory: (trajectoryPoses + 1) x (x, y, heading), rear axle, global. */
+  poses: Float64Array;
+  /** Time stamps of the poses in integer microseconds. */
+  timesUs: number[];
+  /** Simulated states of all proposals (N x (P+1) x 11). */
+  simulated: Float64Array;
+  /** Speed limit used for the IDM targets (null: fallback). */
+  speedLimitMps: number | null;
+  startingLaneId: string | null;
+}
+
+/** `_get_starting_lane`: on-route lane under the rear axle with the smallest heading error. */
+export function startingLane(input: PdmClosedInput): PdmClosedLane | null {
+  const { x, y, heading } = input.ego;
+  const route = input.lanes.filter((l) => l.onRoute);
+  let best: PdmClosedLane | null = null;
+  let bestErr = Infinity;
+  for (const lane of route) {
+    if (locatePointInRing(x, y, lane.polygon) === EXTERIOR) continue;
+    const c = lane.centerline;
+    let arg = 0;
+    let dmin = Infinity;
+    for (let i = 0; i < c.length / 3; i++) {
+      const dx = x - c[3 * i]!;
+      const dy = y - c[3 * i + 1]!;
+      const d = Math.sqrt(dx * dx + dy * dy);
+      if (d < dmin) {
+        dmin = d;
+        arg = i;
+      }
+    }
+    const e = c[3 * arg + 2]! - heading;
+    const err = Math.abs(Math.atan2(Math.sin(e), Math.cos(e)));
+    if (err < bestErr || best === null) {
+      best = lane;
+      bestErr = err;
+    }
+  }
+  if (best) return best;
+  // fallback: a route lane containing the ego centre, else the one closest to the footprint
+  const [cx, cy] = egoCenter(x, y, heading);
+  const footprint = egoFootprintRing(x, y, heading);
+  let closest = Infinity;
+  for (const lane of route) {
+    if (locatePointInRing(cx, cy, lane.polygon) === INTERIOR) return lane;
+    const d = ringDistance(lane.polygon, footprint);
+    if (d < closest) {
+      best = lane;
+      closest = d;
+    }
+  }
+  return best;
+}
+
+/** The three proposal paths: the centerline, then one per lateral offset. */
+export function proposalPaths(centerline: Float64Array, lateralOffsets: number[]): PdmPath[] {
+  return [new PdmPath(centerline), ...lateralOffsets.map((o) => new PdmPath(parallelDiscretePath(centerline, o)))];
+}
+
+/** The forecast observation PDM-Closed plans and scores against. */
+export function pdmClosedObservation(input: PdmClosedInput, config: PdmClosedConfig = DEFAULT_PDM_CLOSED): ForecastObservation {
+  const routeLanes = new Map(input.lanes.filter((l) => l.onRoute).map((l) => [l.id, l]));
+  const redLights: PdmRedLight[] = [];
+  for (const id of input.redLightLaneIds) {
+    const lane = routeLanes.get(String(id));
+    if (lane) redLights.push({ laneConnectorId: String(id), polygon: lane.polygon });
+  }
+  const intervalSteps = Math.trunc(1 / config.sampleInterval);
+  const samples = Math.max(config.proposalPoses + intervalSteps, config.trajectoryPoses);
+  return new ForecastObservation(input.ego, input.objects, redLights, {
+    observationSamples: samples,
+    sampleResolution: 2,
+    mapRadius: config.mapRadius,
+    sampleInterval: config.sampleInterval,
+  });
+}
+
+/** Steps 1-4: the generator with all proposals unrolled (not yet simulated). */
+export function generatePdmClosedProposals(
+  input: PdmClosedInput,
+  config: PdmClosedConfig = DEFAULT_PDM_CLOSED,
+): { generator: ProposalGenerator; observation: ForecastObservation; paths: PdmPath[]; lane: PdmClosedLane | null } {
+  const lane = startingLane(input);
+  const paths = proposalPaths(input.centerline, config.lateralOffsets);
+  const observation = pdmClosedObservation(input, config);
+  const generator = new ProposalGenerator(paths, observation, lane ? lane.speedLimitMps : null, config.idm, {
+    proposalPoses: config.proposalPoses,
+    trajectoryPoses: config.trajectoryPoses,
+    sampleInterval: config.sampleInterval,
+    leadingAgentUpdateRate: 2,
+  });
+  generator.generate(input.ego.x, input.ego.y, input.ego.vx);
+  return { generator, observation, paths, lane };
+}
+
+/** Runs PDM-Closed end to end with the given simulator and scorer. */
+export function runPdmClosed(
+  input: PdmClosedInput,
+  simulate: ProposalSimulator,
+  score: ProposalScorer,
+  config: PdmClosedConfig = DEFAULT_PDM_CLOSED,
+): PdmClosedResult {
+  const { generator, observation, paths, lane } = generatePdmClosedProposals(input, config);
+  const N = generator.numProposals;
+  const P = config.proposalPoses;
+  const reference = new Float64Array(N * (P + 1) * 3);
+  for (let p = 0; p < N; p++) reference.set(generator.poses(p, P), p * (P + 1) * 3);
+  const simulated = simulate(reference, N, input);
+  const scores = score(simulated, N, observation, paths[0]!, input);
+  // np.argmax: first maximum (NaN counts as the maximum)
+  let arg = 0;
+  for (let i = 1; i < N; i++) {
+    const s = scores[i]!;
+    const b = scores[arg]!;
+    if (Number.isNaN(b)) break;
+    if (s > b || Number.isNaN(s)) arg = i;
+  }
+  generator.extend(arg);
+  const poses = generator.poses(arg);
+  const step = Math.trunc(config.sampleInterval * 1e6);
+  const timesUs: number[] = [];
+  for (let t = 0; t <= config.trajectoryPoses; t++) timesUs.push(input.timestampUs + t * step);
+  return {
+    proposalIndex: arg,
+    scores,
+    poses,
+    timesUs,
+    simulated,
+    speedLimitMps: lane ? lane.speedLimitMps : null,
+    startingLaneId: lane ? lane.id : null,
+  };
+}
