@@ -80,7 +80,8 @@ export function rowsToBatch(rows: IlRows): IlTensorBatch {
 }
 
 export function disposeBatch(b: Partial<IlTensorBatch>): void {
-  tf.dispose([b.cond, b.history, b.status, b.target].filter((t): t is tf.Tensor => t !== undefined));
+  const all: (tf.Tensor | undefined)[] = [b.cond, b.history, b.status, b.target];
+  tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
 }
 
 // ---------------------------------------------------------------------------------------------
