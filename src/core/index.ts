@@ -5,3 +5,4 @@ export * from './testing.js';
 export * from './atomic.js';
 export * from './safetensors.js';
 export * from './checkpoint.js';
+export * from './arrow.js';
