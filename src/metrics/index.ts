@@ -1,2 +1,2 @@
 // Public surface of drivekit/metrics.
-export {};
+export * from './pdm-table.js';
