@@ -1,0 +1,135 @@
+/**
+ * Route navigation as MetaDrive's NodeNetworkNavigation does it (spec §1.5, §3.2, §4.4):
+ * reference roads along the checkpoint list, localisation that prefers lanes of the current and
+ * next reference roads, checkpoint advance within 5 m of a later road's start, the 10 navigation
+ * features, travelled length and route completion.
+ */
+import type { Lane } from '../world/lane.js';
+import type { EnvRoad, RoadMap } from './road-map.js';
+
+/** CKPT_UPDATE_RANGE (m). */
+export const CKPT_UPDATE_RANGE = 5;
+/** NAVI_POINT_DIST (m): checkpoint vectors are clipped to this length. */
+export const NAVI_POINT_DIST = 50;
+/** Curve parameter maxima used to normalise bend features (BlockParameterSpace.CURVE). */
+const CURVE_RADIUS_MAX = 60;
+const CURVE_ANGLE_MAX_DEG = 135;
+
+export class Navigation {
+  /** Index into map.routeRoads of the current reference road. */
+  refIndex = 0;
+  /** The lane the vehicle is localised on (kept when it leaves every lane). */
+  currentLane: Lane;
+  /** Whether the centre was on some lane surface at the last update. */
+  onLane = true;
+  travelledLength = 0;
+
+  constructor(readonly map: RoadMap, spawnLane: Lane) {
+    this.currentLane = spawnLane;
+  }
+
+  get currentRoad(): EnvRoad {
+    return this.map.routeRoads[this.refIndex]!;
+  }
+  get nextRoad(): EnvRoad | null {
+    return this.map.routeRoads[this.refIndex + 1] ?? null;
+  }
+  get currentRefLanes(): readonly Lane[] {
+    return this.currentRoad.lanes;
+  }
+  get finalRoad(): EnvRoad {
+    return this.map.routeRoads[this.map.routeRoads.length - 1]!;
+  }
+  /** Rightmost lane of the final road (spec §1.5). */
+  get finalLane(): Lane {
+    const lanes = this.finalRoad.lanes;
+    return lanes[lanes.length - 1]!;
+  }
+  get routeCompletion(): number {
+    return this.travelledLength / this.map.totalLength;
+  }
+
+  /** Lanes containing (x, y), nearest centre line first. */
+  lanesAt(x: number, y: number): Lane[] {
+    const cands = this.map.lanesNear(x, y);
+    const hits: { lane: Lane; d: number }[] = [];
+    for (const lane of cands) {
+      const { long, lat } = lane.localCoordinates(x, y);
+      if (long >= 0 && long <= lane.length && Math.abs(lat) <= lane.width / 2) hits.push({ lane, d: Math.abs(lat) });
+    }
+    hits.sort((a, b) => a.d - b.d);
+    return hits.map((h) => h.lane);
+  }
+
+  /**
+   * Localises the vehicle and advances the reference road (MetaDrive `update_localization`),
+   * then accumulates travelled length on lane 0 of the (new) reference road from the previous
+   * position. Returns the lane.
+   */
+  update(x: number, y: number, lastX: number, lastY: number): Lane {
+    const possible = this.lanesAt(x, y);
+    this.onLane = possible.length > 0;
+    let lane: Lane | undefined;
+    const cur = this.currentRoad;
+    const next = this.nextRoad;
+    for (const l of possible) if (this.map.roadOf(l) === cur) { lane = l; break; }
+    if (!lane && next) for (const l of possible) if (this.map.roadOf(l) === next) { lane = l; break; }
+    if (!lane) lane = possible[0];
+    if (lane) this.currentLane = lane;
+
+    // Advance when on a later route road, near its start.
+    const road = this.map.roadOf(this.currentLane);
+    const routeRoads = this.map.routeRoads;
+    for (let k = this.refIndex + 1; k < routeRoads.length; k++) {
+      if (routeRoads[k] === road) {
+        if (this.currentLane.localCoordinates(x, y).long < CKPT_UPDATE_RANGE) this.refIndex = k;
+        break;
+      }
+    }
+    const ref0 = this.currentRoad.lanes[0]!;
+    this.travelledLength += ref0.localCoordinates(x, y).long - ref0.localCoordinates(lastX, lastY).long;
+    return this.currentLane;
+  }
+
+  /**
+   * Writes the 10 navigation features (spec §3.2) into `out` at `offset`.
+   */
+  writeFeatures(x: number, y: number, heading: number, out: Float32Array, offset: number): void {
+    const roads = this.map.routeRoads;
+    this.writeCheckpoint(roads[this.refIndex]!, x, y, heading, out, offset);
+    const nextRoad = roads[this.refIndex + 1] ?? roads[this.refIndex]!;
+    this.writeCheckpoint(nextRoad, x, y, heading, out, offset + 5);
+  }
+
+  private writeCheckpoint(road: EnvRoad, x: number, y: number, heading: number, out: Float32Array, o: number): void {
+    const ref = road.lanes[0]!;
+    const laneNum = road.lanes.length;
+    const w = ref.width;
+    const p = ref.position(ref.length, (laneNum / 2 - 0.5) * w);
+    let dx = p[0]! - x, dy = p[1]! - y;
+    const n = Math.hypot(dx, dy);
+    if (n > NAVI_POINT_DIST) {
+      dx = (dx / n) * NAVI_POINT_DIST;
+      dy = (dy / n) * NAVI_POINT_DIST;
+    }
+    const c = Math.cos(heading), s = Math.sin(heading);
+    const fwd = dx * c + dy * s;
+    const left = -dx * s + dy * c;
+    out[o] = clip01((fwd / NAVI_POINT_DIST + 1) / 2);
+    out[o + 1] = clip01((left / NAVI_POINT_DIST + 1) / 2);
+    if (ref.kind === 'circular') {
+      out[o + 2] = clip01(ref.radius / (CURVE_RADIUS_MAX + laneNum * w));
+      // +1 for clockwise (right turn), -1 counter-clockwise.
+      out[o + 3] = ref.clockwise ? 1 : 0;
+      out[o + 4] = clip01(((ref.angle * 180) / Math.PI / CURVE_ANGLE_MAX_DEG + 1) / 2);
+    } else {
+      out[o + 2] = 0;
+      out[o + 3] = 0.5;
+      out[o + 4] = 0.5;
+    }
+  }
+}
+
+export function clip01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
