@@ -6,3 +6,5 @@ export * from './atomic.js';
 export * from './safetensors.js';
 export * from './checkpoint.js';
 export * from './arrow.js';
+export * from './logger.js';
+export * from './progress.js';
