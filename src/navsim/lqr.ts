@@ -1,0 +1,275 @@
+/**
+ * NAVSIM's batched LQR tracker (`simulation/batch_lqr.py`, `batch_lqr_utils.py`), for one proposal
+ * at a time on flat Float64Arrays (the batch loop lives in `simulate.ts`).
+ *
+ * 1. Fit velocity and curvature profiles to the reference poses by regularised least squares
+ *    (jerk penalty 1e-4; curvature-rate penalty 1e-2, initial curvature 1e-10). NAVSIM uses
+ *    `pinv(AᵀA + R)·Aᵀy`; the matrix is SPD so a Cholesky solve gives the same solution (~1e-15).
+ * 2. Per step: stopping P-controller, or the one-step longitudinal LQR and the 10-step lateral
+ *    LQR on the linearised error dynamics [lateral error, heading error, steering angle].
+ */
+import { normalizeAngle } from './interpolate.js';
+import { PACIFICA, STATE_SIZE, StateIndex } from './types.js';
+
+export interface LqrConfig {
+  qLongitudinal: number;
+  rLongitudinal: number;
+  /** diag(Q) of the lateral subsystem. */
+  qLateral: readonly [number, number, number];
+  rLateral: number;
+  discretizationTime: number;
+  trackingHorizon: number;
+  jerkPenalty: number;
+  curvatureRatePenalty: number;
+  initialCurvaturePenalty: number;
+  stoppingProportionalGain: number;
+  stoppingVelocity: number;
+  wheelBase: number;
+}
+
+export const DEFAULT_LQR_CONFIG: Readonly<LqrConfig> = Object.freeze({
+  qLongitudinal: 10.0,
+  rLongitudinal: 1.0,
+  qLateral: [1.0, 10.0, 0.0] as const,
+  rLateral: 1.0,
+  discretizationTime: 0.1,
+  trackingHorizon: 10,
+  jerkPenalty: 1e-4,
+  curvatureRatePenalty: 1e-2,
+  initialCurvaturePenalty: 1e-10,
+  stoppingProportionalGain: 0.5,
+  stoppingVelocity: 0.2,
+  wheelBase: PACIFICA.wheelBase,
+});
+
+/**
+ * In-place Cholesky solve of the SPD system H x = b (H is n x n row-major, overwritten by its
+ * factor; b is overwritten by x). Falls back to a tiny diagonal jitter if a pivot is not positive.
+ */
+export function choleskySolve(H: Float64Array, b: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) {
+    let d = H[j * n + j]!;
+    for (let k = 0; k < j; k++) {
+      const l = H[j * n + k]!;
+      d -= l * l;
+    }
+    if (!(d > 0)) d = Number.MIN_VALUE * 1e10 + Math.abs(d);
+    const ljj = Math.sqrt(d);
+    H[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = H[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= H[i * n + k]! * H[j * n + k]!;
+      H[i * n + j] = s / ljj;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= H[i * n + k]! * b[k]!;
+    b[i] = s / H[i * n + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let k = i + 1; k < n; k++) s -= H[k * n + i]! * b[k]!;
+    b[i] = s / H[i * n + i]!;
+  }
+}
+
+/** Scratch buffers for `fitProfiles`, reusable across proposals with the same pose count. */
+export class LqrWorkspace {
+  readonly H: Float64Array;
+  readonly b: Float64Array;
+  readonly suffix: Float64Array;
+  readonly headingDisp: Float64Array;
+  constructor(readonly m: number) {
+    this.H = new Float64Array(m * m);
+    this.b = new Float64Array(m);
+    this.suffix = new Float64Array(m + 1);
+    this.headingDisp = new Float64Array(m);
+  }
+}
+
+/**
+ * `get_velocity_curvature_profiles_with_derivatives_from_poses` for one proposal.
+ * `ref` holds `numStates` reference states (11 values each) at `refOffset`; writes the M =
+ * numStates - 1 values of the velocity and curvature profiles.
+ */
+export function fitProfiles(
+  ref: Float64Array,
+  refOffset: number,
+  numStates: number,
+  velocityProfile: Float64Array,
+  curvatureProfile: Float64Array,
+  cfg: LqrConfig = DEFAULT_LQR_CONFIG,
+  ws: LqrWorkspace = new LqrWorkspace(numStates - 1),
+): void {
+  const M = numStates - 1;
+  const dt = cfg.discretizationTime;
+  const dt2 = dt ** 2;
+  const { H, b, suffix, headingDisp } = ws;
+
+  // --- velocity fit: unknowns [v0, a_0 .. a_{M-2}] ---
+  // A row pair i = (cos h_i, sin h_i) * w_i, w_i[0] = dt, w_i[j] = dt^2 for 1 <= j <= i.
+  // (AᵀA)[j][k] = w_j w_k Σ_{i >= max(j,k)} (cos² + sin²)_i ; (Aᵀy)[j] = w_j Σ_{i >= j} (c dx + s dy)_i
+  suffix[M] = 0;
+  b.fill(0);
+  let projSuffix = 0;
+  const projAt = new Float64Array(M);
+  for (let i = M - 1; i >= 0; i--) {
+    const o = refOffset + i * STATE_SIZE;
+    const h = ref[o + StateIndex.HEADING]!;
+    const c = Math.cos(h);
+    const s = Math.sin(h);
+    const dx = ref[o + STATE_SIZE + StateIndex.X]! - ref[o + StateIndex.X]!;
+    const dy = ref[o + STATE_SIZE + StateIndex.Y]! - ref[o + StateIndex.Y]!;
+    headingDisp[i] = normalizeAngle(ref[o + STATE_SIZE + StateIndex.HEADING]! - h);
+    suffix[i] = suffix[i + 1]! + (c * c + s * s);
+    projSuffix += c * dx + s * dy;
+    projAt[i] = projSuffix;
+  }
+  for (let j = 0; j < M; j++) {
+    const wj = j === 0 ? dt : dt2;
+    b[j] = wj * projAt[j]!;
+    for (let k = j; k < M; k++) {
+      const wk = k === 0 ? dt : dt2;
+      const v = wj * wk * suffix[k]!; // max(j, k) = k
+      H[j * M + k] = v;
+      H[k * M + j] = v;
+    }
+  }
+  // jerk regulariser λ RᵀR with R = [0 | banded], where nuPlan's `_make_banded_difference_matrix`
+  // assigns `[:, 1:] = eye` and then `[:, :-1] = -eye`, which overwrites all but the last +1:
+  // row r of R is -1 at column r+1, and the last row also has +1 at column M-1.
+  const lam = cfg.jerkPenalty;
+  if (M >= 3) {
+    for (let p = 1; p <= M - 2; p++) H[p * M + p] += lam;
+    H[(M - 1) * M + (M - 1)] += lam;
+    H[(M - 2) * M + (M - 1)] -= lam;
+    H[(M - 1) * M + (M - 2)] -= lam;
+  }
+  choleskySolve(H, b, M);
+  // velocity profile: v0 + pad(cumsum(a * dt))
+  {
+    const v0 = b[0]!;
+    let cum = 0;
+    velocityProfile[0] = v0 + 0;
+    for (let k = 1; k < M; k++) {
+      cum += b[k]! * dt;
+      velocityProfile[k] = v0 + cum;
+    }
+  }
+
+  // --- curvature fit: unknowns [κ0, κ'_0 .. κ'_{M-2}] ---
+  // A[i][0] = v_i dt, A[i][j] = v_i dt² (1 <= j <= i)
+  suffix[M] = 0;
+  let hdSuffix = 0;
+  for (let i = M - 1; i >= 0; i--) {
+    const v = velocityProfile[i]!;
+    suffix[i] = suffix[i + 1]! + v * v;
+    hdSuffix += v * headingDisp[i]!;
+    projAt[i] = hdSuffix;
+  }
+  for (let j = 0; j < M; j++) {
+    const wj = j === 0 ? dt : dt2;
+    b[j] = wj * projAt[j]!;
+    for (let k = j; k < M; k++) {
+      const wk = k === 0 ? dt : dt2;
+      const v = wj * wk * suffix[k]!;
+      H[j * M + k] = v;
+      H[k * M + j] = v;
+    }
+  }
+  H[0] += cfg.initialCurvaturePenalty;
+  for (let j = 1; j < M; j++) H[j * M + j] += cfg.curvatureRatePenalty;
+  choleskySolve(H, b, M);
+  {
+    const k0 = b[0]!;
+    let cum = 0;
+    curvatureProfile[0] = k0 + 0;
+    for (let k = 1; k < M; k++) {
+      cum += b[k]! * dt;
+      curvatureProfile[k] = k0 + cum;
+    }
+  }
+}
+
+/**
+ * One tracker step (`BatchLQRTracker.track_trajectory`) for one proposal at iteration `k`.
+ * `state` is the current simulated state (11 values at `so`), `ref` the reference states (the
+ * pose at index k is tracked). Writes [acceleration, steering rate] into `cmd`.
+ */
+export function lqrCommand(
+  k: number,
+  state: Float64Array,
+  so: number,
+  ref: Float64Array,
+  refOffset: number,
+  velocityProfile: Float64Array,
+  curvatureProfile: Float64Array,
+  M: number,
+  cmd: Float64Array,
+  cfg: LqrConfig = DEFAULT_LQR_CONFIG,
+): void {
+  const dt = cfg.discretizationTime;
+  const N = cfg.trackingHorizon;
+  const ro = refOffset + k * STATE_SIZE;
+  const xErr = state[so + StateIndex.X]! - ref[ro + StateIndex.X]!;
+  const yErr = state[so + StateIndex.Y]! - ref[ro + StateIndex.Y]!;
+  const hRef = ref[ro + StateIndex.HEADING]!;
+  const lateralError = -xErr * Math.sin(hRef) + yErr * Math.cos(hRef);
+  const headingError = normalizeAngle(state[so + StateIndex.HEADING]! - hRef);
+  const v0 = state[so + StateIndex.VELOCITY_X]!;
+  const steering = state[so + StateIndex.STEERING_ANGLE]!;
+
+  const refIdx = Math.min(k + N, M - 1);
+  const vRef = velocityProfile[refIdx]!;
+
+  if (vRef <= cfg.stoppingVelocity && v0 <= cfg.stoppingVelocity) {
+    cmd[0] = -cfg.stoppingProportionalGain * (v0 - vRef);
+    cmd[1] = 0;
+    return;
+  }
+  // longitudinal: A = 1, B = N dt, g = 0
+  const B = N * dt;
+  const q = cfg.qLongitudinal;
+  const inverse = -1 / (B * q * B + cfg.rLongitudinal);
+  const accel = inverse * B * q * (1 * v0 + 0 - vRef);
+  cmd[0] = accel;
+
+  // lateral: roll out A_j, B_j, g_j over the horizon
+  const L = cfg.wheelBase;
+  let a00 = 1, a01 = 0, a02 = 0, a10 = 0, a11 = 1, a12 = 0, a20 = 0, a21 = 0, a22 = 1;
+  let b0 = 0, b1 = 0, b2 = 0;
+  let g0 = 0, g1 = 0, g2 = 0;
+  let cum = 0;
+  const refLen = refIdx - k;
+  for (let j = 0; j < N; j++) {
+    if (j > 0) cum += accel * dt;
+    const v = v0 + cum;
+    const kappa = j < refLen ? curvatureProfile[k + j]! : curvatureProfile[refIdx]!;
+    const m01 = v * dt;
+    const m12 = (v * dt) / L;
+    const aff1 = -v * kappa * dt;
+    // A <- M A (rows: r0 = r0 + m01 r1; r1 = r1 + m12 r2; r2 = r2)
+    const n00 = a00 + m01 * a10, n01 = a01 + m01 * a11, n02 = a02 + m01 * a12;
+    const n10 = a10 + m12 * a20, n11 = a11 + m12 * a21, n12 = a12 + m12 * a22;
+    a00 = n00; a01 = n01; a02 = n02; a10 = n10; a11 = n11; a12 = n12;
+    // B <- M B + [0, 0, dt]
+    const nb0 = b0 + m01 * b1;
+    const nb1 = b1 + m12 * b2;
+    b0 = nb0; b1 = nb1; b2 = b2 + dt;
+    // g <- M g + [0, aff1, 0]
+    const ng0 = g0 + m01 * g1;
+    const ng1 = g1 + m12 * g2 + aff1;
+    g0 = ng0; g1 = ng1;
+  }
+  const e0 = a00 * lateralError + a01 * headingError + a02 * steering + g0;
+  let e1 = a10 * lateralError + a11 * headingError + a12 * steering + g1;
+  let e2 = a20 * lateralError + a21 * headingError + a22 * steering + g2;
+  e1 = Math.atan2(Math.sin(e1), Math.cos(e1));
+  e2 = Math.atan2(Math.sin(e2), Math.cos(e2));
+  const [q0, q1, q2] = cfg.qLateral;
+  const bq0 = b0 * q0, bq1 = b1 * q1, bq2 = b2 * q2;
+  const inv = -1 / (bq0 * b0 + bq1 * b1 + bq2 * b2 + cfg.rLateral);
+  const tail = bq0 * e0 + bq1 * e1 + bq2 * e2;
+  cmd[1] = inv * tail;
+}
