@@ -17,7 +17,8 @@ import { EGO_STATE_DIM, NAVI_DIM, writeEgoState, writeOthers } from './observati
 import { denseReward, episodeDone, lineContacts, stepCost, stepReward, type LineContacts, type StepEvents } from './reward.js';
 import type { RoadMap } from './road-map.js';
 import { TrafficManager } from './traffic.js';
-import { Vehicle, boxCorners, boxesOverlap } from './vehicle.js';
+import { Vehicle, boxesOverlap } from './vehicle.js';
+import { worldMapSource } from './world-adapter.js';
 
 /** Builds (or fetches) the map of scenario `seed`. */
 export type MapSource = (seed: number, config: EnvConfig) => RoadMap;
@@ -76,16 +77,10 @@ export interface StepResult {
 }
 
 export interface DrivingEnvOptions {
-  /** Where maps come from; defaults to the world generator (see `worldMapSource`). */
+  /** Where maps come from; defaults to the world generator (`worldMapSource`). */
   mapSource?: MapSource;
   /** Seed of the stream used by reset() without a seed (and by random_traffic). */
   seed?: number;
-}
-
-let defaultMapSource: MapSource | null = null;
-/** Sets the map source used when `DrivingEnvOptions.mapSource` is omitted. */
-export function setDefaultMapSource(src: MapSource): void {
-  defaultMapSource = src;
 }
 
 /** Scenario streams are keyed off the scenario index (spec §8). */
@@ -130,9 +125,7 @@ export class DrivingEnv {
     this.config = resolveEnvConfig(config);
     this.obsSize = observationSize(this.config);
     this.observationSpace = Object.freeze({ type: 'Box', shape: [this.obsSize], low: 0, high: 1, dtype: 'float32' });
-    const src = options.mapSource ?? defaultMapSource;
-    if (!src) throw new Error('DrivingEnv: no map source. Pass options.mapSource or import drivekit/env (which registers the world generator).');
-    this.mapSource = src;
+    this.mapSource = options.mapSource ?? worldMapSource;
     this.envRng = new Rng(options.seed ?? 0);
     this.noiseRng = this.envRng.split();
     this.dt = this.config.physics_world_step_size;

@@ -38,6 +38,8 @@ export interface RoadMapSpec {
   name?: string;
   /** Optional explicit lane successors (laneKey -> laneKeys); otherwise derived from geometry. */
   successors?: Map<string, string[]>;
+  /** The object this map was made from (e.g. the world PGMap), for rendering. */
+  source?: unknown;
 }
 
 export interface RoadMap {
@@ -61,6 +63,8 @@ export interface RoadMap {
   lanesNear(x: number, y: number): readonly Lane[];
   /** Bounding box [minX, minY, maxX, maxY] of all lanes. */
   readonly bounds: readonly [number, number, number, number];
+  /** The object this map was made from (e.g. the world PGMap), if any. */
+  readonly source: unknown;
 }
 
 export const roadKey = (from: string, to: string): string => `${from}->${to}`;
@@ -217,6 +221,7 @@ export function buildRoadMap(spec: RoadMapSpec): RoadMap {
     nextRoads: (road) => nextRoadsCache.get(road) ?? [],
     lanesNear: (x, y) => grid.query(x, y),
     bounds: [minX, minY, maxX, maxY],
+    source: spec.source ?? null,
   };
 }
 
