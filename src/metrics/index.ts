@@ -1,2 +1,3 @@
 // Public surface of drivekit/metrics.
 export * from './pdm-table.js';
+export * from './driving.js';
