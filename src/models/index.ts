@@ -1,2 +1,11 @@
 // Public surface of drivekit/models.
-export {};
+export * from './schedule.js';
+export * from './ddim.js';
+export * from './normalize.js';
+export * from './layers.js';
+export * from './encoders.js';
+export * from './dit.js';
+export * from './logprob.js';
+export * from './grpo.js';
+export * from './planner.js';
+export * from './weights.js';

@@ -1,0 +1,642 @@
+/**
+ * `DiffusionPlanner`: ReCogDrive's DiT diffusion trajectory planner on TensorFlow.js.
+ *
+ * Public API (stable; the IL trainer and the RL stage code against it):
+ *
+ * ```ts
+ * const planner = DiffusionPlanner.create({ preset: 'small', condDim: 1536 }, { seed: 0 });
+ * planner.config            // PlannerConfig (JSON-serialisable; `plannerConfig(...)` builds one)
+ * planner.variables         // Map<torchName, tf.Variable>, trainable, PyTorch state_dict order/layout
+ * planner.numParameters()   // incl. the frozen η logit, as PyTorch counts (small/1536: 34,329,220)
+ *
+ * // inputs: hiddenStates [B, L, condDim], history [B, 12] (or [B, 4, 3]), status [B, 8]
+ * const cond = planner.encodeCondition(inputs);   // once per scene: projected tokens, mean,
+ *                                                 // history/ego embeddings, per-block cross K/V
+ * const eps = planner.predictNoise(cond, xt, t);  // xt [B·G, 8, 3] normalised, t one per row;
+ *                                                 // rows [b·G, (b+1)·G) belong to scene b
+ * const loss = planner.ilLoss({ inputs, target }, { rng });          // ε-MSE, scalar tensor
+ * const { trajectory } = planner.sample(inputs, { rng, groupSize }); // eval sampler (η = 1)
+ * const r = planner.sampleChain(inputs, { rng, groupSize: 8 });      // RL rollout: chain + noise
+ * const lp = planner.logProb(inputs, r.chain, { groupSize: 8 });     // [B·G·K, 8, 3] log-probs
+ * const g = planner.grpoLoss({ inputs, chain, rewards, teacherChain }); // DiffGRPO + BC
+ * cond.dispose(); planner.dispose();
+ * ```
+ *
+ * `inputs` may also be a `CachedCondition` wherever it is accepted (reuse K/V across calls).
+ * Every method that returns tensors hands ownership to the caller; nothing else is left behind.
+ * Randomness comes from `Rng` streams: the initial noise x_T (B·G·8·3 normals) is drawn first,
+ * then each step's noise, so the same seed gives the same samples on every backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/rng.js';
+import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_DETERMINISTIC, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
+import { addDiTParams, crossAttentionKV, type CrossKV, type DiTConfig, ditForward, type Recorder } from './dit.js';
+import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
+import { diffGrpoLoss, type GrpoLossOutput, type GrpoOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
+import { addLinear, addTimmMlp, linearP, normalValues, ParamStore, ropeTables, silu, timmMlp } from './layers.js';
+import { gaussianLogProb } from './logprob.js';
+import { denormalizeTrajectory, normalizeTrajectory, RECOGDRIVE_NORMALIZATION, type TrajectoryNormalization, validateNormalization } from './normalize.js';
+
+// ---------------------------------------------------------------------------------------------
+// configuration
+
+export type PlannerPreset = 'small' | 'large';
+
+export interface SamplerSettings {
+  /** `get_action` (evaluation): η = 1, std ≥ 1e-4, noise clip ±1. */
+  eval: DDIMNoiseOptions;
+  /** `sample_chain` (RL rollouts, BC teacher chains): η = 1, std ≥ 0.04, noise clip ±5. */
+  rollout: DDIMNoiseOptions;
+  /** `get_logprobs`: η = 1, std ≥ 0.1. */
+  logProb: DDIMNoiseOptions;
+  /** Clamp of the final state (±1), null = none. */
+  finalClip: number | null;
+}
+
+export interface PlannerConfig {
+  /** Width of the VLM hidden states H_vlm (1536 InternVL3-2B, 3584 8B, anything else). */
+  condDim: number;
+  /** DiT heads; inner width W = numHeads·headDim = input_embedding_dim D. */
+  numHeads: number;
+  headDim: number;
+  numLayers: number;
+  /** DiT output_dim (small 512, large 1536). */
+  ditOutputDim: number;
+  /** Hidden width of the timm Mlp heads (`hidden_size`, 1024). */
+  mlpHidden: number;
+  /** Trajectory poses (8) and channels (3: x, y, heading). */
+  horizon: number;
+  actionDim: number;
+  /** Flattened history (4 poses × 3 = 12) and status (cmd one-hot 4 + v 2 + a 2 = 8) widths. */
+  historyDim: number;
+  statusDim: number;
+  interleaveAttention: boolean;
+  ropeTheta: number;
+  timestepChannels: number;
+  /** DDIM steps used by `sample`/`sampleChain`/`logProb` (5). */
+  numInferenceSteps: number;
+  scheduler: DDIMSchedulerConfig;
+  sampler: SamplerSettings;
+  normalization: TrajectoryNormalization;
+}
+
+const COMMON: Omit<PlannerConfig, 'condDim' | 'numHeads' | 'ditOutputDim'> = {
+  headDim: 48,
+  numLayers: 16,
+  mlpHidden: 1024,
+  horizon: 8,
+  actionDim: 3,
+  historyDim: 12,
+  statusDim: 8,
+  interleaveAttention: true,
+  ropeTheta: 10000,
+  timestepChannels: 256,
+  numInferenceSteps: 5,
+  scheduler: { ...RECOGDRIVE_DDIM_CONFIG },
+  sampler: { eval: { ...RECOGDRIVE_EVAL }, rollout: { ...RECOGDRIVE_ROLLOUT }, logProb: { ...RECOGDRIVE_LOGPROB }, finalClip: 1 },
+  normalization: RECOGDRIVE_NORMALIZATION,
+};
+
+/** ReCogDrive presets (`AG` L323–335). Both released checkpoints use `small`. */
+export const PLANNER_PRESETS: Readonly<Record<PlannerPreset, Readonly<PlannerConfig>>> = Object.freeze({
+  small: Object.freeze({ ...COMMON, condDim: 1536, numHeads: 8, ditOutputDim: 512 }),
+  large: Object.freeze({ ...COMMON, condDim: 1536, numHeads: 32, ditOutputDim: 1536 }),
+});
+
+export type PlannerConfigInput = Partial<PlannerConfig> & { preset?: PlannerPreset };
+
+/** Builds a full config: a preset (default `small`) overridden by the given fields. */
+export function plannerConfig(input: PlannerConfigInput = {}): PlannerConfig {
+  const { preset = 'small', ...rest } = input;
+  const base = PLANNER_PRESETS[preset];
+  if (!base) throw new Error(`Invalid planner preset ${JSON.stringify(preset)}. Should be one of ${Object.keys(PLANNER_PRESETS).join(', ')}.`);
+  const c: PlannerConfig = JSON.parse(JSON.stringify({ ...base, ...rest }));
+  validatePlannerConfig(c);
+  return c;
+}
+
+export function validatePlannerConfig(c: PlannerConfig): void {
+  const posInt = ['condDim', 'numHeads', 'headDim', 'numLayers', 'ditOutputDim', 'mlpHidden', 'horizon', 'actionDim', 'historyDim', 'statusDim', 'timestepChannels', 'numInferenceSteps'] as const;
+  for (const k of posInt) {
+    const v = c[k];
+    if (!Number.isInteger(v) || v < 1) throw new Error(`Invalid planner config ${k}: ${JSON.stringify(v)}. Should be an integer >= 1.`);
+  }
+  if (c.headDim % 2 !== 0) throw new Error(`Invalid planner config headDim: ${c.headDim}. Should be even (RoPE rotates halves).`);
+  if (c.timestepChannels % 2 !== 0 || c.timestepChannels < 4) throw new Error(`Invalid planner config timestepChannels: ${c.timestepChannels}. Should be even and >= 4.`);
+  if ((c.numHeads * c.headDim) % 2 !== 0) throw new Error('Invalid planner config: numHeads·headDim should be even (action sinusoid).');
+  if (c.numInferenceSteps > c.scheduler.numTrainTimesteps) {
+    throw new Error(`Invalid planner config numInferenceSteps: ${c.numInferenceSteps}. Should be <= scheduler.numTrainTimesteps (${c.scheduler.numTrainTimesteps}).`);
+  }
+  validateNormalization(c.normalization);
+  new DDIMScheduler(c.scheduler).setTimesteps(c.numInferenceSteps);
+}
+
+/** Parameter count of a config, as PyTorch counts it (including the frozen η logit). */
+export function countParameters(c: PlannerConfig): number {
+  const W = c.numHeads * c.headDim;
+  const lin = (i: number, o: number) => i * o + o;
+  const mlp = (i: number, h: number, o: number) => lin(i, h) + 2 * h + lin(h, o);
+  const block = 2 * W + 4 * lin(W, W) + 2 * c.headDim + lin(W, 2 * W) + lin(W, W) + lin(W, 6 * W);
+  const dit = lin(c.timestepChannels, W) + lin(W, W) + c.numLayers * block + W + lin(W, c.ditOutputDim) + lin(W, 2 * W);
+  const heads =
+    mlp(c.historyDim, c.mlpHidden, W) +
+    mlp(c.statusDim, c.mlpHidden, W) +
+    lin(c.actionDim, W) + lin(2 * W, W) + lin(W, W) +
+    lin(c.condDim, W) +
+    lin(3 * W, W) +
+    mlp(c.ditOutputDim, c.mlpHidden, c.actionDim) +
+    c.horizon * W;
+  return dit + heads + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// inputs and cached conditioning
+
+export interface PlannerInputs {
+  /** VLM last hidden states [B, L, condDim] (all L tokens, padding included). */
+  hiddenStates: tf.Tensor;
+  /** Ego history [B, 12] or [B, 4, 3]: (x, y, heading) at t−1.5 … t in the ego frame. */
+  history: tf.Tensor;
+  /** [B, 8]: driving command one-hot (4), v_x, v_y, a_x, a_y. */
+  status: tf.Tensor;
+}
+
+/**
+ * Per-scene conditioning computed once: projected VLM tokens, their mean, the history and ego
+ * embeddings, and each cross-attention block's K/V. Owned by the caller (`dispose()`).
+ */
+export interface CachedCondition {
+  readonly kind: 'CachedCondition';
+  readonly numScenes: number;
+  /** feature_encoder(hiddenStates) [B, L, D]. */
+  readonly tokens: tf.Tensor3D;
+  /** mean over L of `tokens`, [B, D]. */
+  readonly tokenMean: tf.Tensor2D;
+  /** his_traj_encoder(history) [B, D]. */
+  readonly historyEmbedding: tf.Tensor2D;
+  /** ego_status_encoder(status) = c_ego [B, D]. */
+  readonly egoEmbedding: tf.Tensor2D;
+  /** Per block: K/V [B, h, L, d] for cross-attention blocks, null for self-attention blocks. */
+  readonly crossKV: (CrossKV | null)[];
+  dispose(): void;
+}
+
+function isCached(x: PlannerInputs | CachedCondition): x is CachedCondition {
+  return (x as CachedCondition).kind === 'CachedCondition';
+}
+
+export interface ILBatch {
+  inputs: PlannerInputs;
+  /** Ground-truth future poses in metres/radians [B, 8, 3] (normalised inside). */
+  target: tf.Tensor;
+}
+
+export type ILNoise = { rng: Rng } | { timesteps: ArrayLike<number>; noise: tf.Tensor };
+
+export interface SampleOptions {
+  /** Samples per scene G (default 1); output rows [b·G, (b+1)·G) belong to scene b. */
+  groupSize?: number;
+  /** DDIM steps (default config.numInferenceSteps = 5). */
+  steps?: number;
+  /** Overrides of the noise settings (η, minStd, noiseClip); `deterministic` sets η = 0. */
+  eta?: number;
+  minStd?: number;
+  noiseClip?: number | null;
+  deterministic?: boolean;
+  /** Seeded stream for x_T and the per-step noise. */
+  rng?: Rng;
+  /** Start state x_T [N, 8, 3] (default: drawn from `rng`). */
+  xT?: tf.Tensor;
+  /** Raw per-step standard-normal draws [K, N, 8, 3], before clipping (default: from `rng`). */
+  noise?: tf.Tensor;
+}
+
+export interface ChainResult {
+  /** [N, K+1, 8, 3]: x_T, then the state after each step (the last one clamped), normalised. */
+  chain: tf.Tensor4D;
+  /** De-normalised final trajectory [N, 8, 3] (metres, radians). */
+  trajectory: tf.Tensor3D;
+  /** Raw per-step draws [K, N, 8, 3] (null for η = 0): pass back as `noise` to replay. */
+  noise: tf.Tensor4D | null;
+  /** Timesteps of the K steps (e.g. 80, 60, 40, 20, 0). */
+  timesteps: number[];
+}
+
+export interface SampleResult {
+  /** De-normalised trajectory [N, 8, 3]. */
+  trajectory: tf.Tensor3D;
+  /** Final normalised state [N, 8, 3] (after the final clamp). */
+  normalized: tf.Tensor3D;
+}
+
+export interface LogProbOptions {
+  /** Chains per scene (default: chains / scenes). */
+  groupSize?: number;
+  /** Std floor (default config.sampler.logProb.minStd = 0.1). */
+  minStd?: number;
+  /** η (default 1). */
+  eta?: number;
+}
+
+export interface GrpoBatch {
+  inputs: PlannerInputs | CachedCondition;
+  /** Rollout chains [B·G, K+1, 8, 3] from `sampleChain` (chain j belongs to scene ⌊j/G⌋). */
+  chain: tf.Tensor;
+  rewards: ArrayLike<number>;
+  /** Teacher chains [B, K+1, 8, 3] from the frozen reference policy (BC term); omit to skip it. */
+  teacherChain?: tf.Tensor;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface PlannerInit {
+  /** Seed of the parameter initialisation (default 0). */
+  seed?: number;
+  rng?: Rng;
+}
+
+export class DiffusionPlanner {
+  readonly config: Readonly<PlannerConfig>;
+  /** Trainable parameters by PyTorch state-dict name (PyTorch layout), in state_dict order. */
+  readonly variables: Map<string, tf.Variable>;
+  /** `eta.eta_logit`: frozen, atanh(1) = +∞ so that η = 1 exactly (kept for the state dict). */
+  etaLogit = Number.POSITIVE_INFINITY;
+  private readonly store: ParamStore;
+  private readonly dit: DiTConfig;
+  private readonly rope: { cos: Float32Array; sin: Float32Array; invFreq: Float32Array };
+  private ropeTensors: { cos: tf.Tensor2D; sin: tf.Tensor2D } | null = null;
+  private disposed = false;
+
+  constructor(config: PlannerConfig, init: PlannerInit = {}) {
+    validatePlannerConfig(config);
+    this.config = Object.freeze(JSON.parse(JSON.stringify(config)) as PlannerConfig);
+    const c = this.config;
+    const W = c.numHeads * c.headDim;
+    this.dit = {
+      numHeads: c.numHeads,
+      headDim: c.headDim,
+      numLayers: c.numLayers,
+      outputDim: c.ditOutputDim,
+      interleaveAttention: c.interleaveAttention,
+      timestepChannels: c.timestepChannels,
+      ropeTheta: c.ropeTheta,
+    };
+    const rng = init.rng ?? new Rng(init.seed ?? 0);
+    this.store = new ParamStore();
+    // Registration order = ReCogDrive's state_dict order.
+    addDiTParams(this.store, rng, this.dit);
+    addTimmMlp(this.store, rng, 'his_traj_encoder', c.historyDim, c.mlpHidden, W);
+    addTimmMlp(this.store, rng, 'ego_status_encoder', c.statusDim, c.mlpHidden, W);
+    addLinear(this.store, rng, 'action_encoder.fc1', c.actionDim, W);
+    addLinear(this.store, rng, 'action_encoder.fc2', 2 * W, W);
+    addLinear(this.store, rng, 'action_encoder.fc3', W, W);
+    addLinear(this.store, rng, 'feature_encoder', c.condDim, W);
+    addLinear(this.store, rng, 'fusion_projector', 3 * W, W);
+    addTimmMlp(this.store, rng, 'action_decoder', c.ditOutputDim, c.mlpHidden, c.actionDim);
+    this.store.add('position_embedding.weight', [c.horizon, W], normalValues(rng, c.horizon * W, 0.02));
+    this.variables = this.store.variables;
+    this.rope = ropeTables(c.horizon, c.headDim, c.ropeTheta);
+  }
+
+  /** Builds a planner from a preset plus overrides, e.g. `{ preset: 'small', condDim: 3584 }`. */
+  static create(config: PlannerConfigInput = {}, init: PlannerInit = {}): DiffusionPlanner {
+    return new DiffusionPlanner(plannerConfig(config), init);
+  }
+
+  /** Inner width W (= D). */
+  get width(): number {
+    return this.config.numHeads * this.config.headDim;
+  }
+
+  /** Parameter count as PyTorch reports it (trainable values + the η logit). */
+  numParameters(): number {
+    return this.store.numParameters() + 1;
+  }
+
+  /** Trainable variables as a list (for `tf.variableGrads` / optimizers). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.variables.values()];
+  }
+
+  /** The RoPE inverse frequencies (buffer `model.rotary_embedder.inv_freq`). */
+  get ropeInvFreq(): Float32Array {
+    return this.rope.invFreq;
+  }
+
+  /** A DDIM scheduler with this planner's config and `steps` inference steps. */
+  scheduler(steps = this.config.numInferenceSteps): DDIMScheduler {
+    return new DDIMScheduler(this.config.scheduler).setTimesteps(steps);
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error('DiffusionPlanner: used after dispose().');
+  }
+
+  private ropeT(): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+    if (!this.ropeTensors) {
+      const { horizon: H, headDim: d } = this.config;
+      this.ropeTensors = { cos: tf.keep(tf.tensor2d(this.rope.cos, [H, d])), sin: tf.keep(tf.tensor2d(this.rope.sin, [H, d])) };
+    }
+    return this.ropeTensors;
+  }
+
+  private checkInputs(inputs: PlannerInputs): number {
+    const c = this.config;
+    const hs = inputs.hiddenStates;
+    if (hs.rank !== 3 || hs.shape[2] !== c.condDim) {
+      throw new Error(`DiffusionPlanner: hiddenStates should be [B, L, ${c.condDim}], found [${hs.shape}].`);
+    }
+    const B = hs.shape[0]!;
+    if (inputs.history.shape[0] !== B || inputs.history.size !== B * c.historyDim) {
+      throw new Error(`DiffusionPlanner: history should be [${B}, ${c.historyDim}] (or [${B}, ${c.historyDim / 3}, 3]), found [${inputs.history.shape}].`);
+    }
+    if (inputs.status.rank !== 2 || inputs.status.shape[0] !== B || inputs.status.shape[1] !== c.statusDim) {
+      throw new Error(`DiffusionPlanner: status should be [${B}, ${c.statusDim}], found [${inputs.status.shape}].`);
+    }
+    return B;
+  }
+
+  /** Projects the conditioning once per scene (feature/history/ego encoders and all cross K/V). */
+  encodeCondition(inputs: PlannerInputs, record?: Recorder): CachedCondition {
+    this.checkAlive();
+    const B = this.checkInputs(inputs);
+    const c = this.config;
+    const parts = tf.tidy(() => {
+      const tokens = linearP(this.store, 'feature_encoder', inputs.hiddenStates) as tf.Tensor3D;
+      record?.('feature_encoder', tokens);
+      const tokenMean = tf.mean(tokens, 1) as tf.Tensor2D;
+      const historyEmbedding = timmMlp(this.store, 'his_traj_encoder', tf.reshape(inputs.history, [B, c.historyDim])) as tf.Tensor2D;
+      record?.('his_traj_encoder', tf.expandDims(historyEmbedding, 1));
+      const egoEmbedding = timmMlp(this.store, 'ego_status_encoder', inputs.status) as tf.Tensor2D;
+      record?.('ego_status_encoder', egoEmbedding);
+      const kv = crossAttentionKV(this.store, this.dit, tokens);
+      const flat: tf.Tensor[] = [tokens, tokenMean, historyEmbedding, egoEmbedding];
+      for (const e of kv) if (e) flat.push(e.k, e.v);
+      return flat;
+    });
+    const [tokens, tokenMean, historyEmbedding, egoEmbedding, ...kvFlat] = parts;
+    const crossKV: (CrossKV | null)[] = [];
+    let j = 0;
+    for (let i = 0; i < c.numLayers; i++) {
+      if (i % 2 === 0 && c.interleaveAttention) crossKV.push(null);
+      else {
+        crossKV.push({ k: kvFlat[j] as tf.Tensor4D, v: kvFlat[j + 1] as tf.Tensor4D });
+        j += 2;
+      }
+    }
+    return {
+      kind: 'CachedCondition',
+      numScenes: B,
+      tokens: tokens as tf.Tensor3D,
+      tokenMean: tokenMean as tf.Tensor2D,
+      historyEmbedding: historyEmbedding as tf.Tensor2D,
+      egoEmbedding: egoEmbedding as tf.Tensor2D,
+      crossKV,
+      dispose: () => tf.dispose(parts),
+    };
+  }
+
+  /**
+   * ε̂ = net(x_t, t | condition). `xt` [N, 8, 3] (normalised), `t` one integer per row;
+   * N must be a multiple of the number of scenes, rows grouped by scene (repeat_interleave order).
+   */
+  predictNoise(cond: CachedCondition, xt: tf.Tensor, t: ArrayLike<number>, record?: Recorder): tf.Tensor3D {
+    this.checkAlive();
+    const c = this.config;
+    const W = this.width;
+    const N = xt.shape[0]!;
+    if (xt.rank !== 3 || xt.shape[1] !== c.horizon || xt.shape[2] !== c.actionDim) {
+      throw new Error(`DiffusionPlanner.predictNoise: xt should be [N, ${c.horizon}, ${c.actionDim}], found [${xt.shape}].`);
+    }
+    if (t.length !== N) throw new Error(`DiffusionPlanner.predictNoise: ${t.length} timesteps for ${N} rows; expected one per row.`);
+    const B = cond.numScenes;
+    if (N % B !== 0) throw new Error(`DiffusionPlanner.predictNoise: ${N} rows are not a multiple of ${B} scenes.`);
+    const G = N / B;
+    const H = c.horizon;
+    const rope = this.ropeT();
+    return tf.tidy(() => {
+      const perRow = (x: tf.Tensor2D): tf.Tensor2D => (G === 1 ? x : (tf.reshape(tf.broadcastTo(tf.reshape(x, [B, 1, W]), [B, G, W]), [N, W]) as tf.Tensor2D));
+      // Time embedding (diffusers Timesteps + TimestepEmbedding) and c = temb + c_ego.
+      const proj = tf.tensor2d(timestepSinusoid(t, c.timestepChannels), [N, c.timestepChannels]);
+      record?.('model.timestep_encoder.time_proj', proj);
+      const temb = linearP(this.store, 'model.timestep_encoder.timestep_embedder.linear_2', silu(linearP(this.store, 'model.timestep_encoder.timestep_embedder.linear_1', proj)));
+      record?.('model.timestep_encoder', temb);
+      const conditioning = tf.add(temb, perRow(cond.egoEmbedding)) as tf.Tensor2D;
+      // Action encoder + learned position embedding.
+      const tau = tf.tensor2d(actionSinusoid(t, W), [N, W]);
+      if (record) record('action_encoder.pos_encoding', tf.broadcastTo(tf.reshape(tau, [N, 1, W]), [N, H, W]));
+      const act = actionEncoder(this.store, xt, tau);
+      record?.('action_encoder', act);
+      const actPos = tf.add(act, this.store.get('position_embedding.weight'));
+      // Fusion: [history emb, mean VLM emb, action emb] along channels → Linear(3D → D).
+      const hist = tf.broadcastTo(tf.reshape(perRow(cond.historyEmbedding), [N, 1, W]), [N, H, W]);
+      const mean = tf.broadcastTo(tf.reshape(perRow(cond.tokenMean), [N, 1, W]), [N, H, W]);
+      const h0 = linearP(this.store, 'fusion_projector', tf.concat([hist, mean, actPos], 2)) as tf.Tensor3D;
+      record?.('fusion_projector', h0);
+      if (record) {
+        record('model.rotary_embedder.cos', tf.reshape(rope.cos, [1, 1, H, c.headDim]));
+        record('model.rotary_embedder.sin', tf.reshape(rope.sin, [1, 1, H, c.headDim]));
+      }
+      const out = ditForward(this.store, this.dit, { x: h0, conditioning, crossKV: cond.crossKV, groupSize: G, ropeCos: rope.cos, ropeSin: rope.sin, record });
+      const eps = timmMlp(this.store, 'action_decoder', out) as tf.Tensor3D;
+      record?.('action_decoder', eps);
+      return eps;
+    });
+  }
+
+  private withCondition<T>(inputs: PlannerInputs | CachedCondition, fn: (cond: CachedCondition) => T): T {
+    if (isCached(inputs)) return fn(inputs);
+    const cond = this.encodeCondition(inputs);
+    try {
+      return fn(cond);
+    } finally {
+      cond.dispose();
+    }
+  }
+
+  /**
+   * IL loss (ReCogDrive `forward`): x₀ = norm(target), t ~ U{0..T−1}, ε ~ N(0, I),
+   * x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε, loss = mean((ε̂ − ε)²). Draw order from `rng`: B timesteps, then
+   * B·8·3 normals. Differentiable w.r.t. all variables (call inside `tf.variableGrads`).
+   */
+  ilLoss(batch: ILBatch, noise: ILNoise): tf.Scalar {
+    this.checkAlive();
+    const c = this.config;
+    const B = this.checkInputs(batch.inputs);
+    if (batch.target.shape[0] !== B || batch.target.size !== B * c.horizon * c.actionDim) {
+      throw new Error(`DiffusionPlanner.ilLoss: target should be [${B}, ${c.horizon}, ${c.actionDim}], found [${batch.target.shape}].`);
+    }
+    const T = c.scheduler.numTrainTimesteps;
+    let timesteps: ArrayLike<number>;
+    let eps: tf.Tensor;
+    let ownEps = false;
+    if ('rng' in noise) {
+      const ts = new Int32Array(B);
+      for (let i = 0; i < B; i++) ts[i] = noise.rng.int(0, T);
+      timesteps = ts;
+      eps = tf.tensor(noise.rng.fillNormal(new Float32Array(B * c.horizon * c.actionDim)), [B, c.horizon, c.actionDim]);
+      ownEps = true;
+    } else {
+      timesteps = noise.timesteps;
+      eps = noise.noise;
+      if (timesteps.length !== B) throw new Error(`DiffusionPlanner.ilLoss: ${timesteps.length} timesteps for batch ${B}.`);
+    }
+    const sched = this.scheduler();
+    try {
+      return tf.tidy(() => {
+        const x0 = normalizeTrajectory(tf.reshape(batch.target, [B, c.horizon, c.actionDim]), c.normalization);
+        const xt = addNoise(sched.schedule, x0, eps, timesteps);
+        const cond = this.encodeCondition(batch.inputs);
+        const pred = this.predictNoise(cond, xt, timesteps);
+        return tf.mean(tf.squaredDifference(pred, eps)) as tf.Scalar;
+      });
+    } finally {
+      if (ownEps) eps.dispose();
+    }
+  }
+
+  private noiseOptions(base: DDIMNoiseOptions, o: SampleOptions): DDIMNoiseOptions {
+    if (o.deterministic) return { ...DDIM_DETERMINISTIC };
+    return {
+      eta: o.eta ?? base.eta,
+      minStd: o.minStd ?? base.minStd,
+      noiseClip: o.noiseClip === undefined ? base.noiseClip : o.noiseClip,
+    };
+  }
+
+  private runChain(inputs: PlannerInputs | CachedCondition, o: SampleOptions, base: DDIMNoiseOptions, keepChain: boolean): ChainResult {
+    this.checkAlive();
+    const c = this.config;
+    const G = o.groupSize ?? 1;
+    if (!Number.isInteger(G) || G < 1) throw new Error(`DiffusionPlanner: invalid groupSize ${G}. Should be an integer >= 1.`);
+    const noiseOpts = this.noiseOptions(base, o);
+    const sched = this.scheduler(o.steps ?? c.numInferenceSteps);
+    const K = sched.numInferenceSteps;
+    return this.withCondition(inputs, (cond) => {
+      const N = cond.numScenes * G;
+      const shape: [number, number, number] = [N, c.horizon, c.actionDim];
+      const per = N * c.horizon * c.actionDim;
+      const stochastic = noiseOpts.eta !== 0;
+      if (!o.xT && !o.rng) throw new Error('DiffusionPlanner: sampling needs `rng` or `xT`.');
+      if (stochastic && !o.noise && !o.rng) throw new Error('DiffusionPlanner: stochastic sampling needs `rng` or `noise`.');
+      if (o.xT && !tf.util.arraysEqual(o.xT.shape, shape)) throw new Error(`DiffusionPlanner: xT should be [${shape}], found [${o.xT.shape}].`);
+      if (o.noise && !tf.util.arraysEqual(o.noise.shape, [K, ...shape])) throw new Error(`DiffusionPlanner: noise should be [${[K, ...shape]}], found [${o.noise.shape}].`);
+      const [chain, trajectory, noise] = tf.tidy(() => {
+        let x: tf.Tensor = o.xT ? tf.clone(o.xT) : tf.tensor(o.rng!.fillNormal(new Float32Array(per)), shape);
+        const states: tf.Tensor[] = [x];
+        const draws: tf.Tensor[] = [];
+        for (let k = 0; k < K; k++) {
+          const t = sched.timesteps[k]!;
+          const tRows = new Array<number>(N).fill(t);
+          const eps = this.predictNoise(cond, x, tRows);
+          let raw: tf.Tensor | undefined;
+          if (stochastic) {
+            raw = o.noise ? tf.reshape(tf.slice(o.noise, [k, 0, 0, 0], [1, ...shape]), shape) : tf.tensor(o.rng!.fillNormal(new Float32Array(per)), shape);
+            draws.push(raw);
+          }
+          const out = sched.step(eps, tRows, x, { ...noiseOpts, noise: raw });
+          x = out.prevSample;
+          if (k === K - 1 && c.sampler.finalClip !== null) x = tf.clipByValue(x, -c.sampler.finalClip, c.sampler.finalClip);
+          if (keepChain) states.push(x);
+        }
+        const trajectory = denormalizeTrajectory(x, c.normalization) as tf.Tensor3D;
+        const chain = (keepChain ? tf.stack(states, 1) : tf.expandDims(x, 1)) as tf.Tensor4D;
+        return stochastic ? [chain, trajectory, tf.stack(draws, 0)] : [chain, trajectory];
+      });
+      return { chain: chain as tf.Tensor4D, trajectory: trajectory as tf.Tensor3D, noise: (noise as tf.Tensor4D | undefined) ?? null, timesteps: [...sched.timesteps] };
+    });
+  }
+
+  /**
+   * Evaluation sampler (`get_action`): η = 1, std ≥ 1e-4, noise clipped to ±1, final clamp ±1,
+   * de-normalised. `deterministic: true` gives plain DDIM (η = 0).
+   */
+  sample(inputs: PlannerInputs | CachedCondition, options: SampleOptions = {}): SampleResult {
+    const r = this.runChain(inputs, options, this.config.sampler.eval, false);
+    const normalized = tf.tidy(() => tf.squeeze(r.chain, [1]) as tf.Tensor3D);
+    r.chain.dispose();
+    r.noise?.dispose();
+    return { trajectory: r.trajectory, normalized };
+  }
+
+  /**
+   * RL rollout (`sample_chain`): η = 1, std ≥ 0.04, noise clipped to ±5; returns the whole chain
+   * and the raw noise so it can be replayed and scored with `logProb`.
+   */
+  sampleChain(inputs: PlannerInputs | CachedCondition, options: SampleOptions = {}): ChainResult {
+    return this.runChain(inputs, options, this.config.sampler.rollout, true);
+  }
+
+  /**
+   * log π_θ(x_{k+1} | x_k) of every transition of `chain` [N, K+1, 8, 3] under the current weights
+   * (`get_logprobs`): one batched pass over N·K rows, std = max(exp(½·logvar), 0.1), unclamped.
+   * Returns [N·K, 8, 3] with row = chain·K + step; differentiable w.r.t. the variables.
+   */
+  logProb(inputs: PlannerInputs | CachedCondition, chain: tf.Tensor, options: LogProbOptions = {}): tf.Tensor3D {
+    this.checkAlive();
+    const c = this.config;
+    if (chain.rank !== 4 || chain.shape[2] !== c.horizon || chain.shape[3] !== c.actionDim) {
+      throw new Error(`DiffusionPlanner.logProb: chain should be [N, K+1, ${c.horizon}, ${c.actionDim}], found [${chain.shape}].`);
+    }
+    const [N, K1] = chain.shape as [number, number];
+    const K = K1 - 1;
+    if (K < 1 || K > c.numInferenceSteps) throw new Error(`DiffusionPlanner.logProb: chain has ${K} transitions; expected 1..${c.numInferenceSteps}.`);
+    const sched = this.scheduler();
+    const ts = sched.timesteps.slice(sched.numInferenceSteps - K);
+    const tRows: number[] = [];
+    for (let j = 0; j < N; j++) tRows.push(...ts);
+    const base = c.sampler.logProb;
+    const noiseOpts: DDIMNoiseOptions = { eta: options.eta ?? base.eta, minStd: options.minStd ?? base.minStd, noiseClip: null };
+    return tf.tidy(() =>
+      this.withCondition(inputs, (cond) => {
+        const B = cond.numScenes;
+        if (options.groupSize !== undefined && options.groupSize * B !== N) {
+          throw new Error(`DiffusionPlanner.logProb: groupSize ${options.groupSize} × ${B} scenes ≠ ${N} chains.`);
+        }
+        if (N % B !== 0) throw new Error(`DiffusionPlanner.logProb: ${N} chains are not a multiple of ${B} scenes.`);
+        const rowShape = [N * K, c.horizon, c.actionDim];
+        const xt = tf.reshape(tf.slice(chain, [0, 0, 0, 0], [N, K, c.horizon, c.actionDim]), rowShape);
+        const xNext = tf.reshape(tf.slice(chain, [0, 1, 0, 0], [N, K, c.horizon, c.actionDim]), rowShape);
+        const eps = this.predictNoise(cond, xt, tRows);
+        const post = sched.posterior(eps, tRows, xt, noiseOpts);
+        const std = noiseOpts.eta === 0 ? new Float32Array(N * K).fill(noiseOpts.minStd) : post.constants.std;
+        return gaussianLogProb(xNext, post.mean, std) as tf.Tensor3D;
+      }),
+    );
+  }
+
+  /**
+   * DiffGRPO + BC loss (`forward_grpo`) for stored rollouts and rewards: re-evaluates the rollout
+   * log-probs (and the teacher chains' for BC) under θ. Differentiable; call inside
+   * `tf.variableGrads(() => planner.grpoLoss(b).total)`. Tensors returned belong to the caller.
+   */
+  grpoLoss(batch: GrpoBatch, options: Partial<GrpoOptions> = {}): GrpoLossOutput {
+    const o = { ...DEFAULT_GRPO_OPTIONS, ...options };
+    return this.withCondition(batch.inputs, (cond) => {
+      const N = batch.chain.shape[0]!;
+      if (N !== cond.numScenes * o.groupSize) throw new Error(`DiffusionPlanner.grpoLoss: ${N} chains ≠ ${cond.numScenes} scenes × groupSize ${o.groupSize}.`);
+      const rl = this.logProb(cond, batch.chain, { groupSize: o.groupSize });
+      const bc = batch.teacherChain ? this.logProb(cond, batch.teacherChain, { groupSize: 1 }) : undefined;
+      try {
+        return diffGrpoLoss({ rlLogProb: rl, rewards: batch.rewards, bcLogProb: bc }, o);
+      } finally {
+        rl.dispose();
+        bc?.dispose();
+      }
+    });
+  }
+
+  /** Frees all variables and cached tables. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.store.dispose();
+    if (this.ropeTensors) tf.dispose([this.ropeTensors.cos, this.ropeTensors.sin]);
+    this.ropeTensors = null;
+    this.disposed = true;
+  }
+
+  /** Internal access for weights.ts. */
+  get paramStore(): ParamStore {
+    return this.store;
+  }
+}
