@@ -18,6 +18,7 @@ export type Command = (args: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   info: { summary: 'package, version and tfjs backends', load: async () => (await import('./info.js')).infoCommand },
+  planner: { summary: 'DiT diffusion planner: info, train-il, sample', load: async () => (await import('./planner.js')).plannerCommand },
 };
 
 /** Registers a subcommand (used by the modules below and by tests). */
