@@ -1,2 +1,4 @@
 // Public surface of drivekit/viz.
-export {};
+export * from './svg.js';
+export * from './map-svg.js';
+export * from './png.js';

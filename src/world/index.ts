@@ -4,3 +4,4 @@ export * from './network.js';
 export * from './construct.js';
 export * from './blocks/index.js';
 export * from './generator.js';
+export * from './polygons.js';

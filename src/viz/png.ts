@@ -1,0 +1,49 @@
+/** SVG -> PNG with @resvg/resvg-js (a native addon, loaded on first use). */
+import { createRequire } from 'node:module';
+import { renameSync, writeFileSync } from 'node:fs';
+
+export interface PngOptions {
+  /** Output width in pixels (default: the SVG's own width). */
+  width?: number;
+  /** Background colour (default: transparent). */
+  background?: string;
+}
+
+type ResvgCtor = new (svg: string, opts?: Record<string, unknown>) => { render(): { asPng(): Uint8Array } };
+let resvg: ResvgCtor | null = null;
+
+function loadResvg(): ResvgCtor {
+  if (resvg) return resvg;
+  // createRequire works in both builds; __filename exists only in CJS, cwd is a valid base for ESM.
+  const req = createRequire(typeof __filename === 'string' ? __filename : process.cwd() + '/');
+  try {
+    resvg = (req('@resvg/resvg-js') as { Resvg: ResvgCtor }).Resvg;
+  } catch (e) {
+    throw new Error(`svgToPng needs the @resvg/resvg-js package (a dependency of drivekit): ${(e as Error).message}`);
+  }
+  return resvg;
+}
+
+/** Renders an SVG string to PNG bytes. */
+export function svgToPng(svg: string, opts: PngOptions = {}): Uint8Array {
+  const Resvg = loadResvg();
+  const o: Record<string, unknown> = { font: { loadSystemFonts: true } };
+  if (opts.width) o.fitTo = { mode: 'width', value: opts.width };
+  if (opts.background) o.background = opts.background;
+  return new Resvg(svg, o).render().asPng();
+}
+
+/** Writes an SVG as a PNG file atomically (temp file + rename). */
+export function writePng(path: string, svg: string, opts: PngOptions = {}): void {
+  const png = svgToPng(svg, opts);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, png);
+  renameSync(tmp, path);
+}
+
+/** Writes an SVG file atomically. */
+export function writeSvg(path: string, svg: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, svg);
+  renameSync(tmp, path);
+}
