@@ -72,7 +72,7 @@ export function pdmClosedInputFromScene(scene: PdmScene): PdmClosedInput {
   const e = scene.ego;
   return {
     timestampUs: scene.timestampUs,
-    ego: { x: e.x, y: e.y, heading: e.heading, vx: e.vx, vy: e.vy, ax: e.ax, ay: e.ay },
+    ego: { x: e.x, y: e.y, heading: e.heading, vx: e.vx, vy: e.vy, ax: e.ax, ay: e.ay, steeringAngle: e.steeringAngle },
     centerline: scene.pdmClosedCenterline,
     lanes,
     objects,

@@ -16,6 +16,9 @@ import { type Ring, egoCenter, egoFootprintRing, locatePointInRing, EXTERIOR, IN
 import { DEFAULT_GENERATOR, DEFAULT_IDM_POLICY, type IdmPolicyConfig, ProposalGenerator } from './pdm-closed-idm.js';
 import { ForecastObservation, type PdmRedLight, type PdmTrackedObject } from './pdm-closed-observation.js';
 import { PdmPath, parallelDiscretePath } from './pdm-closed-path.js';
+import { initialStateArray } from './interpolate.js';
+import { simulateProposals } from './simulate.js';
+import { STATE_SIZE } from './types.js';
 
 /** A lane of the map as PDM-Closed sees it. */
 export interface PdmClosedLane {
@@ -34,7 +37,7 @@ export interface PdmClosedInput {
   /** Ego time stamp in integer microseconds. */
   timestampUs: number;
   /** Rear-axle pose (global) and rear-axle velocity / acceleration (ego frame). */
-  ego: { x: number; y: number; heading: number; vx: number; vy: number; ax: number; ay: number };
+  ego: { x: number; y: number; heading: number; vx: number; vy: number; ax: number; ay: number; steeringAngle: number };
   /** PDM centerline (x, y, heading) triples; also the progress path of the scorer. */
   centerline: Float64Array;
   lanes: PdmClosedLane[];
@@ -69,6 +72,22 @@ export const DEFAULT_PDM_CLOSED: Readonly<PdmClosedConfig> = Object.freeze({
  * result is N x (P+1) x 11 simulated states (StateIndex layout), starting from the ego state.
  */
 export type ProposalSimulator = (reference: Float64Array, numProposals: number, input: PdmClosedInput) => Float64Array;
+
+/**
+ * `PDMSimulator.simulate_proposals` for PDM-Closed: the proposal poses themselves are the LQR
+ * reference (no re-interpolation), tracked from the initial ego state with the batched LQR and
+ * propagated with the kinematic bicycle.
+ */
+export const simulatePdmProposals: ProposalSimulator = (reference, numProposals, input) => {
+  const numStates = reference.length / 3 / numProposals;
+  const refs = new Float64Array(numProposals * numStates * STATE_SIZE);
+  for (let i = 0; i < numProposals * numStates; i++) {
+    refs[i * STATE_SIZE] = reference[3 * i]!;
+    refs[i * STATE_SIZE + 1] = reference[3 * i + 1]!;
+    refs[i * STATE_SIZE + 2] = reference[3 * i + 2]!;
+  }
+  return simulateProposals(refs, numProposals, initialStateArray(input.ego), numStates);
+};
 
 /** Scores N simulated proposals against the forecast; returns one score per proposal. */
 export type ProposalScorer = (

@@ -1,0 +1,198 @@
+/**
+ * A worker_threads pool that scores many scenes in parallel. Work is plain data: each task is a
+ * scene JSON object (`pdm_ref_scene`, or a golden file with `input`) plus options, and each result
+ * is `{name, metrics}` or `{name, error}`, so nothing but structured-clone data crosses threads.
+ *
+ * Workers load the scorer from a built module that exports `scoreSceneJson` (the navsim entry of
+ * drivekit). Resolution order: `options.modulePath`, env `DRIVEKIT_NAVSIM_MODULE`, then the navsim
+ * `index` next to this file (`dist/cjs/navsim/index.js` or `dist/esm/navsim/index.js` when this file
+ * runs from the build). A `.ts` module (running from source) is loaded through the `tsx` loader.
+ * Scenes are handed out one at a time, so a slow scene never blocks a worker's queue.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** Options passed to `scoreSceneJson` in the worker (plain data). */
+export interface PoolScoreOptions {
+  version?: 'v1.1' | 'v2.2';
+  [key: string]: unknown;
+}
+
+/** One scene's outcome (what the CLI prints per line). */
+export type PoolSceneResult =
+  | { name: string; metrics: Record<string, number | null>; error?: undefined }
+  | { name: string; error: string; metrics?: undefined };
+
+export interface ScenePoolOptions {
+  /** Number of worker threads (default: available parallelism, at least 1). */
+  workers?: number;
+  /** Module exporting `scoreSceneJson`; see the resolution order above. */
+  modulePath?: string;
+}
+
+/** This file's path, from `__filename` (CJS build) or the stack trace (ESM build, source). */
+function thisFile(): string | null {
+  if (typeof __filename === 'string' && __filename.length > 0) return __filename;
+  const stack = new Error().stack ?? '';
+  for (const line of stack.split('\n')) {
+    const m = /((?:file:\/\/)?\/[^\s()]*pool\.(?:js|ts|mjs|cjs))/.exec(line);
+    if (m) return m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+  }
+  return null;
+}
+
+/** The module the workers load (see the resolution order in the file comment). */
+export function resolveScorerModule(explicit?: string): string {
+  const candidates: string[] = [];
+  if (explicit) candidates.push(path.resolve(explicit));
+  const env = process.env.DRIVEKIT_NAVSIM_MODULE;
+  if (env) candidates.push(path.resolve(env));
+  const me = thisFile();
+  if (me) {
+    const dir = path.dirname(me);
+    const ext = path.extname(me);
+    candidates.push(path.join(dir, `index${ext}`));
+  }
+  candidates.push(path.resolve('dist/cjs/navsim/index.js'));
+  for (const c of candidates) if (fs.existsSync(c)) return c;
+  throw new Error(
+    `ScenePool: no scorer module found (tried ${candidates.join(', ')}). Build drivekit (npm run build) or pass modulePath / set DRIVEKIT_NAVSIM_MODULE.`,
+  );
+}
+
+function workerSource(modulePath: string): string {
+  const isCjs = modulePath.endsWith('.cjs') || (modulePath.endsWith('.js') && isCommonJsDir(modulePath));
+  const load = isCjs ? `Promise.resolve(require(${JSON.stringify(modulePath)}))` : `import(${JSON.stringify(pathToFileURL(modulePath).href)})`;
+  return `
+const { parentPort } = require('node:worker_threads');
+const ready = ${load};
+parentPort.on('message', async (msg) => {
+  let mod;
+  try { mod = await ready; } catch (e) {
+    parentPort.postMessage({ id: msg.id, result: { name: msg.name, error: 'worker could not load the scorer: ' + (e && e.message) } });
+    return;
+  }
+  let result;
+  try { result = mod.scoreSceneJson(msg.scene, msg.options); }
+  catch (e) { result = { name: msg.name, error: String(e && e.message ? e.message : e) }; }
+  parentPort.postMessage({ id: msg.id, result });
+});
+`;
+}
+
+function isCommonJsDir(file: string): boolean {
+  // nearest package.json decides (dist/cjs has {"type": "commonjs"})
+  let dir = path.dirname(file);
+  for (;;) {
+    const pj = path.join(dir, 'package.json');
+    if (fs.existsSync(pj)) {
+      try {
+        return JSON.parse(fs.readFileSync(pj, 'utf8')).type !== 'module';
+      } catch {
+        return true;
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return true;
+    dir = up;
+  }
+}
+
+interface Pending {
+  resolve: (r: PoolSceneResult) => void;
+}
+
+/** A fixed set of workers scoring scenes; `close()` when done. */
+export class ScenePool {
+  readonly size: number;
+  readonly modulePath: string;
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: { id: number; name: string; scene: unknown; options: PoolScoreOptions }[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly busy = new Map<Worker, number>();
+  private nextId = 0;
+  private closed = false;
+
+  constructor(options: ScenePoolOptions = {}) {
+    const n = options.workers ?? Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) | 0);
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`ScenePool: invalid workers: ${n}. Should be an integer >= 1.`);
+    this.size = n;
+    this.modulePath = resolveScorerModule(options.modulePath);
+    const execArgv = this.modulePath.endsWith('.ts') ? [...process.execArgv.filter((a) => !a.startsWith('--input-type')), '--import', 'tsx'] : process.execArgv;
+    const src = workerSource(this.modulePath);
+    for (let i = 0; i < n; i++) {
+      const w = new Worker(src, { eval: true, execArgv });
+      w.on('message', (msg: { id: number; result: PoolSceneResult }) => this.onMessage(w, msg));
+      w.on('error', (err) => this.onWorkerError(w, err));
+      w.unref();
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  private onMessage(w: Worker, msg: { id: number; result: PoolSceneResult }): void {
+    const p = this.pending.get(msg.id);
+    this.pending.delete(msg.id);
+    this.busy.delete(w);
+    this.idle.push(w);
+    p?.resolve(msg.result);
+    this.pump();
+  }
+
+  private onWorkerError(w: Worker, err: Error): void {
+    const id = this.busy.get(w);
+    this.busy.delete(w);
+    const i = this.workers.indexOf(w);
+    if (i >= 0) this.workers.splice(i, 1);
+    if (id !== undefined) {
+      const p = this.pending.get(id);
+      this.pending.delete(id);
+      p?.resolve({ name: `task ${id}`, error: `worker crashed: ${err.message}` });
+    }
+    if (this.workers.length === 0) {
+      for (const t of this.queue.splice(0)) this.pending.get(t.id)?.resolve({ name: t.name, error: 'no worker left' });
+      this.pending.clear();
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop()!;
+      if (!this.workers.includes(w)) continue;
+      const t = this.queue.shift()!;
+      this.busy.set(w, t.id);
+      w.ref();
+      w.postMessage(t);
+    }
+    for (const w of this.idle) w.unref();
+  }
+
+  /** Scores one scene (JSON object) in some worker. */
+  score(scene: unknown, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
+    if (this.closed) return Promise.reject(new Error('ScenePool: closed'));
+    const id = this.nextId++;
+    const name = typeof (scene as any)?.name === 'string' ? (scene as any).name : typeof (scene as any)?.input?.name === 'string' ? (scene as any).input.name : `scene ${id}`;
+    return new Promise((resolve) => {
+      this.pending.set(id, { resolve });
+      this.queue.push({ id, name, scene, options });
+      this.pump();
+    });
+  }
+
+  /** Scores many scenes; results in input order. */
+  scoreAll(scenes: ReadonlyArray<unknown>, options: PoolScoreOptions = {}): Promise<PoolSceneResult[]> {
+    return Promise.all(scenes.map((s) => this.score(s, options)));
+  }
+
+  /** Terminates the workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}
