@@ -282,6 +282,11 @@ export interface IlTrainerOptions extends IlTrainOptions {
   logger?: MetricSink;
   /** Log a `train/*` record every this many steps (default 10). */
   logEverySteps?: number;
+  /**
+   * Facts about the data written as `data.json` into every checkpoint (e.g. the cache path and
+   * its conditioning length L, which must stay the same at inference; spec §6, issue #12).
+   */
+  dataInfo?: Record<string, unknown>;
 }
 
 const pad4 = (n: number) => String(n).padStart(4, '0');
@@ -297,9 +302,11 @@ export class IlTrainer {
   private readonly onEvent: (e: IlEvent) => void;
   private readonly logger: MetricSink | undefined;
   private readonly logEvery: number;
+  private readonly dataInfo: Record<string, unknown> | undefined;
 
   constructor(readonly model: IlModel, readonly train: IlDataSource, readonly val: IlDataSource | null, options: IlTrainerOptions = {}) {
-    const { outDir, onEvent, logger, logEverySteps, ...cfg } = options;
+    const { outDir, onEvent, logger, logEverySteps, dataInfo, ...cfg } = options;
+    this.dataInfo = dataInfo;
     this.config = resolveIlConfig(cfg);
     this.outDir = outDir;
     this.onEvent = onEvent ?? (() => undefined);
@@ -397,7 +404,8 @@ export class IlTrainer {
           this.logger.record('train/lr', lr);
           this.logger.record('train/epoch', epoch);
           this.logger.record('time/samples_per_sec', sps);
-          this.logger.dump(this.pos.globalStep);
+          // At an epoch end the epoch record below is dumped at the same step: one line, not two.
+          if (this.pos.stepInEpoch < spe) this.logger.dump(this.pos.globalStep);
         }
         if (c.checkpointEverySteps > 0 && this.pos.globalStep % c.checkpointEverySteps === 0 && this.pos.stepInEpoch < spe) {
           await this.saveLast();
@@ -451,6 +459,7 @@ export class IlTrainer {
       await writeDirAtomic(dir, async (tmp) => {
         await saveCheckpoint(tmp, { tensors: modelTensors(this.model), config: this.model.config ?? {}, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
         await writeFileAtomic(path.join(tmp, 'metrics.json'), JSON.stringify({ epoch, valL1: l1, ema: this.ema !== null }, null, 2) + '\n');
+        await this.writeDataInfo(tmp);
       });
     };
     if (this.ema) await this.ema.withAveraged(save);
@@ -498,7 +507,12 @@ export class IlTrainer {
     await writeDirAtomic(dir, async (tmp) => {
       await saveCheckpoint(tmp, { tensors: modelTensors(this.model), config: this.model.config ?? {}, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
       await saveCheckpoint(tmp, { tensors, config: state, metadata: { format: 'drivekit-il-trainer' } }, { name: 'trainer' });
+      await this.writeDataInfo(tmp);
     });
+  }
+
+  private async writeDataInfo(dir: string): Promise<void> {
+    if (this.dataInfo) await writeFileAtomic(path.join(dir, 'data.json'), JSON.stringify(this.dataInfo, null, 2) + '\n');
   }
 
   /**
