@@ -1,2 +1,5 @@
 // Public surface of drivekit/geometry: typed arrays and plain numbers, no tensors.
 export * from './angle.js';
+export * from './polyline.js';
+export * from './spatial.js';
+export * from './ray.js';
