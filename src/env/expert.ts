@@ -6,10 +6,11 @@
  * (or parked) vehicle is ahead, it moves to an adjacent route-compatible lane with a longer free
  * gap, if the gaps in that lane are safe; it also changes lanes when the route requires it.
  */
+import { wrapAngle } from '../geometry/angle.js';
 import type { Lane } from '../world/lane.js';
 import type { DrivingEnv } from './env.js';
 import type { EnvRoad, RoadMap } from './road-map.js';
-import type { Vehicle } from './vehicle.js';
+import { boxesOverlap, type Vehicle } from './vehicle.js';
 
 export interface ExpertOptions {
   /** Cruise speed (km/h). */
@@ -23,9 +24,11 @@ export interface ExpertOptions {
   timeHeadway: number;
   idmAccel: number;
   idmDecel: number;
-  /** Look-ahead distance = clamp(gain * v + base, min, max) (m). */
-  lookaheadGain: number;
-  lookaheadBase: number;
+  /** Steering = atan(L kappa) + headingGain * course error + atan(lateralGain * e / (v + 1)). */
+  headingGain: number;
+  lateralGain: number;
+  /** Lateral error is clipped to this (m), which bounds the lane-change approach angle. */
+  maxLateralError: number;
 }
 
 export const DEFAULT_EXPERT_OPTIONS: Readonly<ExpertOptions> = Object.freeze({
@@ -36,8 +39,9 @@ export const DEFAULT_EXPERT_OPTIONS: Readonly<ExpertOptions> = Object.freeze({
   timeHeadway: 1.0,
   idmAccel: 2.5,
   idmDecel: 3.0,
-  lookaheadGain: 0.6,
-  lookaheadBase: 4,
+  headingGain: 0.8,
+  lateralGain: 1.0,
+  maxLateralError: 1.5,
 });
 
 interface PathLane {
@@ -140,19 +144,11 @@ export class ExpertPolicy {
     }
     const track = this.targetLane ?? cur;
 
-    // Lateral: pure pursuit on the tracked lane and its route continuation.
+    // Lateral: Stanley-style tracking of the lane (curvature feed-forward + course and offset
+    // feedback) at the vehicle centre, along the tracked lane's route continuation.
     const path = routePath(map, track, road, env.navigation.map.routeRoads, LOOK_AHEAD_PATH);
     const trackLong = track.localCoordinates(ego.x, ego.y).long;
-    const ld = Math.min(20, Math.max(5, o.lookaheadGain * v + o.lookaheadBase));
-    const target = pointAlong(path, trackLong + ld);
-    const rearAxle = ego.params.rearAxle;
-    const rx = ego.x - rearAxle * Math.cos(ego.heading);
-    const ry = ego.y - rearAxle * Math.sin(ego.heading);
-    const alpha = Math.atan2(target[1] - ry, target[0] - rx) - ego.heading;
-    const wheelbase = ego.params.frontAxle + ego.params.rearAxle;
-    const dist = Math.hypot(target[0] - rx, target[1] - ry);
-    const delta = Math.atan2(2 * wheelbase * Math.sin(alpha), Math.max(dist, 1e-3));
-    const steer = Math.max(-1, Math.min(1, delta / ego.maxSteering));
+    const steer = this.steering(ego, path, trackLong);
 
     // Longitudinal: curvature limit and IDM on the vehicles in our corridor.
     let vDesired = Math.min(cruise, (ego.maxSpeedKmh - 3) / 3.6);
@@ -173,6 +169,9 @@ export class ExpertPolicy {
     }
     const pathFront = corridorFront(path, trackLong, ego, others);
     if (pathFront.gap < front.frontGap) front = { ...front, frontGap: pathFront.gap, frontSpeed: pathFront.speed };
+    // Yield to vehicles whose predicted motion crosses our path (junctions, merges, cut-ins).
+    const conflict = this.conflictGap(env, path, trackLong, vDesired);
+    if (conflict < front.frontGap) front = { ...front, frontGap: conflict, frontSpeed: 0 };
     let acc = o.idmAccel * (1 - Math.pow(v / Math.max(vDesired, 0.1), 4));
     if (front.frontGap < 100) {
       const dv = v - front.frontSpeed;
@@ -187,6 +186,78 @@ export class ExpertPolicy {
     else tb = acc / ((4 * ego.maxBrakeForce) / (m * dt));
     if (acc >= 0 && tb < 0.02 && v > 0.5) tb = 0.02; // keep the engine on: exact 0 coasts with brake 2
     return [steer, Math.max(-1, Math.min(1, tb))];
+  }
+
+  private steering(ego: Vehicle, path: readonly PathLane[], trackLong: number): number {
+    const o = this.options;
+    const v = ego.speed;
+    const wheelbase = ego.params.frontAxle + ego.params.rearAxle;
+    // Reference slightly ahead to compensate the 0.1 s decision delay.
+    const sRef = trackLong + v * 0.1;
+    const ref = laneAt(path, sRef);
+    const loc = ref.lane.localCoordinates(ego.x, ego.y);
+    const pathHeading = ref.lane.headingAt(Math.min(ref.lane.length, Math.max(0, sRef - ref.offset)));
+    const kappa = ref.lane.kind === 'circular' ? (ref.lane.clockwise ? -1 : 1) / ref.lane.radius : 0;
+    const ff = Math.atan(wheelbase * kappa);
+    const beta = Math.atan((ego.params.rearAxle / wheelbase) * Math.tan(ego.steeringAngle));
+    const courseErr = wrapAngle(pathHeading - (ego.heading + beta));
+    const e = Math.max(-o.maxLateralError, Math.min(o.maxLateralError, loc.lat));
+    const delta = ff + o.headingGain * courseErr + Math.atan((o.lateralGain * e) / (v + 1));
+    return Math.max(-1, Math.min(1, delta / ego.maxSteering));
+  }
+
+  /**
+   * Predicts the ego along its path at max(v, 4 m/s) and every nearby traffic vehicle along its
+   * lanes at constant speed for 4 s; at the first overlap of the (inflated) boxes, returns the
+   * gap to the point where the ego would be, so that IDM stops before it. Infinity when none.
+   */
+  private conflictGap(env: DrivingEnv, path: readonly PathLane[], trackLong: number, vDesired: number): number {
+    const ego = env.ego;
+    const map = env.map;
+    const o = this.options;
+    const cands: { path: PathLane[]; s0: number; lat: number; v: Vehicle }[] = [];
+    for (const t of env.traffic.alive) {
+      const v = t.vehicle;
+      if (Math.hypot(v.x - ego.x, v.y - ego.y) > 60 || t.lane === null) continue;
+      // Vehicles in our corridor ahead/behind are handled by car following.
+      if (pathCoordinate(path, v, ego.width / 2 + v.width / 2 + 0.4) !== null) continue;
+      if (v.speed < 0.3) continue;
+      const lane = t.lane;
+      const p = trafficPath(map, lane, t.policy.nextRoad);
+      const loc = lane.localCoordinates(v.x, v.y);
+      cands.push({ path: p, s0: loc.long, lat: loc.lat, v });
+    }
+    if (cands.length === 0) return Infinity;
+    const pos = new Float64Array(2);
+    // The ego's "go" plan: accelerate towards the desired speed (at least 4 m/s).
+    const vGoal = Math.max(vDesired, 4);
+    let sE = trackLong;
+    let vE = ego.speed;
+    const dtp = 0.2;
+    for (let k = 1; k <= 20; k++) {
+      const t = k * dtp;
+      const aE = vE < vGoal ? o.idmAccel : 0;
+      sE += vE * dtp + 0.5 * aE * dtp * dtp;
+      vE = Math.min(vGoal, vE + aE * dtp);
+      const le = laneAt(path, sE);
+      const longE = Math.min(le.lane.length, sE - le.offset);
+      le.lane.position(longE, 0, pos);
+      const ex = pos[0]!, ey = pos[1]!, eh = le.lane.headingAt(longE);
+      for (const c of cands) {
+        const sO = c.s0 + c.v.speed * t;
+        const lo = laneAt(c.path, sO);
+        const longO = Math.min(lo.lane.length, sO - lo.offset);
+        lo.lane.position(longO, c.lat, pos);
+        if (boxesOverlap(ex, ey, eh, ego.length + 2, ego.width + 0.8, pos[0]!, pos[1]!, lo.lane.headingAt(longO), c.v.length, c.v.width)) {
+          // The other would be ahead of us at the conflict: stop before it. Beside or behind
+          // us (it would run into our side): braking does not help, keep going.
+          const fwd = (pos[0]! - ex) * Math.cos(eh) + (pos[1]! - ey) * Math.sin(eh);
+          if (fwd < 0) return Infinity;
+          return Math.max(0.1, sE - trackLong - ego.length / 2 - 3);
+        }
+      }
+    }
+    return Infinity;
   }
 
   private safeToEnter(s: LaneScan, v: number): boolean {
@@ -205,17 +276,18 @@ export class ExpertPolicy {
       if (s === null) continue;
       const d = s - egoLong;
       const half = (ego.length + v.length) / 2;
+      const along = alongSpeed(path, s, v);
       if (d >= 0) {
         const gap = d - half;
         if (gap < r.frontGap) {
           r.frontGap = gap;
-          r.frontSpeed = v.speed;
+          r.frontSpeed = along;
         }
       } else {
         const gap = -d - half;
         if (gap < r.backGap) {
           r.backGap = gap;
-          r.backSpeed = v.speed;
+          r.backSpeed = along;
         }
       }
     }
@@ -285,17 +357,28 @@ function routePath(map: RoadMap, lane: Lane, road: EnvRoad, routeRoads: readonly
   return out;
 }
 
-/** The world point at path distance `s` (extrapolated past the end along the last lane). */
-function pointAlong(path: readonly PathLane[], s: number): [number, number] {
-  for (let i = 0; i < path.length; i++) {
-    const p = path[i]!;
-    if (s <= p.offset + p.lane.length || i === path.length - 1) {
-      const q = p.lane.position(Math.max(0, s - p.offset), 0);
-      return [q[0]!, q[1]!];
-    }
+/** A traffic vehicle's lane followed by same-index successors toward its planned next road. */
+function trafficPath(map: RoadMap, lane: Lane, nextRoad: EnvRoad | null): PathLane[] {
+  const out: PathLane[] = [{ lane, offset: 0 }];
+  let cur = lane;
+  let offset = lane.length;
+  for (let i = 0; i < 3 && offset < 80; i++) {
+    const succ = map.successors(cur);
+    const onNext = nextRoad !== null && i === 0 ? succ.filter((l) => map.roadOf(l) === nextRoad) : succ;
+    const pool = onNext.length > 0 ? onNext : succ;
+    const nl = pool.find((l) => l.id.index === cur.id.index) ?? pool[0];
+    if (!nl) break;
+    out.push({ lane: nl, offset });
+    offset += nl.length;
+    cur = nl;
   }
-  const q = path[0]!.lane.position(s, 0);
-  return [q[0]!, q[1]!];
+  return out;
+}
+
+/** The path lane containing path distance `s` (the last one past the end). */
+function laneAt(path: readonly PathLane[], s: number): PathLane {
+  for (const p of path) if (s <= p.offset + p.lane.length) return p;
+  return path[path.length - 1]!;
 }
 
 /** Path distance of a vehicle whose centre lies within `halfWidth` of the path; else null. */
@@ -307,6 +390,13 @@ function pathCoordinate(path: readonly PathLane[], v: Vehicle, halfWidth: number
   return null;
 }
 
+/** Speed of `v` along the path direction at path distance `s` (>= 0). */
+function alongSpeed(path: readonly PathLane[], s: number, v: Vehicle): number {
+  const p = laneAt(path, s);
+  const h = p.lane.headingAt(Math.min(p.lane.length, Math.max(0, s - p.offset)));
+  return Math.max(0, v.speed * Math.cos(v.heading - h));
+}
+
 /** Nearest vehicle ahead whose body intrudes into the ego's corridor along the path. */
 function corridorFront(path: readonly PathLane[], egoLong: number, ego: Vehicle, others: readonly Vehicle[]): { gap: number; speed: number } {
   let gap = Infinity, speed = 0;
@@ -316,7 +406,7 @@ function corridorFront(path: readonly PathLane[], egoLong: number, ego: Vehicle,
     const d = s - egoLong - (ego.length + v.length) / 2;
     if (s - egoLong > 0 && d < gap) {
       gap = d;
-      speed = v.speed;
+      speed = alongSpeed(path, s, v);
     }
   }
   return { gap: Math.max(gap, 0), speed };

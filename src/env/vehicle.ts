@@ -45,6 +45,13 @@ export const MAX_STEERING_OBS = 60;
 export const GRAVITY = 9.81;
 /** Brake impulse applied while coasting or holding (Bullet "brake 2"). */
 const HOLD_BRAKE = 2.0;
+/**
+ * Time constant (s) of the yaw-rate response (chassis yaw inertia and tyre force build-up, which
+ * Bullet has and a purely kinematic model lacks). Without it MetaDrive's IDM heading PID
+ * (kd = 3.5 at 10 Hz) is marginally unstable for the s and m vehicle types (period-2 steering
+ * oscillation); 0.05 s already removes it. See docs/env.md.
+ */
+export const YAW_LAG = 0.1;
 
 export class Vehicle {
   readonly id: number;
@@ -66,6 +73,8 @@ export class Vehicle {
   speed = 0;
   /** Front wheel angle (rad). */
   steeringAngle = 0;
+  /** Yaw rate (rad/s), lagging the kinematic yaw rate by YAW_LAG. */
+  yawRate = 0;
   /** Clipped normalised action of the current env step. */
   steerAction = 0;
   throttleAction = 0;
@@ -103,6 +112,7 @@ export class Vehicle {
     this.heading = this.lastHeading = heading;
     this.speed = speed;
     this.steeringAngle = 0;
+    this.yawRate = 0;
     this.steerAction = 0;
     this.throttleAction = 0;
     this.engineAccel = 0;
@@ -147,15 +157,20 @@ export class Vehicle {
     if (this.engineAccel > 0) v += this.engineAccel * dt;
     else v = Math.max(0, v - this.brakeDecel * dt); // friction impulses never reverse the car
     this.speed = v;
-    if (v === 0) return;
+    if (v === 0) {
+      this.yawRate = 0;
+      return;
+    }
     const tanDelta = Math.tan(this.steeringAngle);
     const beta = Math.atan(this.rearRatio * tanDelta);
     const cosBeta = Math.cos(beta);
-    let yawRate = (v * cosBeta * tanDelta) / this.wheelbase;
+    let yawTarget = (v * cosBeta * tanDelta) / this.wheelbase;
     // Lateral-grip limit |v * yawRate| <= mu g: beyond it the car understeers.
     const maxYawRate = (this.params.friction * GRAVITY) / v;
-    if (yawRate > maxYawRate) yawRate = maxYawRate;
-    else if (yawRate < -maxYawRate) yawRate = -maxYawRate;
+    if (yawTarget > maxYawRate) yawTarget = maxYawRate;
+    else if (yawTarget < -maxYawRate) yawTarget = -maxYawRate;
+    const yawRate = YAW_LAG > 0 ? this.yawRate + (yawTarget - this.yawRate) * Math.min(1, dt / YAW_LAG) : yawTarget;
+    this.yawRate = yawRate;
     const course = this.heading + beta;
     this.x += v * Math.cos(course) * dt;
     this.y += v * Math.sin(course) * dt;
