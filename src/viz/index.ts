@@ -2,3 +2,4 @@
 export * from './svg.js';
 export * from './map-svg.js';
 export * from './png.js';
+export * from './env-svg.js';
