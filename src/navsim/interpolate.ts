@@ -9,7 +9,7 @@
  * steering angle], angular = [heading, angular velocity, angular acceleration]; the steering rate
  * of an interpolated state is 0 (`build_from_rear_axle` default).
  */
-import { NUM_POSES, STATE_SIZE, StateIndex, type EgoState, type HistoryState, type PoseTrajectory } from './types.js';
+import { NUM_POSES, STATE_SIZE, StateIndex, type EgoState, type HistoryState } from './types.js';
 
 const TWO_PI = 2 * Math.PI;
 

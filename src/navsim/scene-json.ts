@@ -239,7 +239,7 @@ export function parseScene(json: unknown, opts: { source?: string; inherit?: Pdm
     root = root.input as Record<string, unknown>;
   }
   const name = typeof root.name === 'string' ? root.name : label;
-  const r = new Reader(name);
+  const r: Reader = new Reader(name);
   const schemaRaw = root.schema ?? opts.inherit?.schema;
   if (schemaRaw !== 'pdm_ref_scene/v1' && schemaRaw !== 'pdm_ref_scene/v2') {
     r.fail('schema', '"pdm_ref_scene/v1" or "pdm_ref_scene/v2"', schemaRaw);
@@ -264,8 +264,9 @@ export function parseScene(json: unknown, opts: { source?: string; inherit?: Pdm
   } else {
     r.fail('pdm_closed', 'an object with a centerline of >= 2 [x, y, heading] points', root.pdm_closed);
   }
-  const mode = root.observation_mode ?? 'direct_10hz';
-  if (mode !== 'direct_10hz' && mode !== 'navsim_2hz') r.fail('observation_mode', '"direct_10hz" or "navsim_2hz"', mode);
+  const modeRaw = root.observation_mode ?? 'direct_10hz';
+  if (modeRaw !== 'direct_10hz' && modeRaw !== 'navsim_2hz') r.fail('observation_mode', '"direct_10hz" or "navsim_2hz"', modeRaw);
+  const mode: 'direct_10hz' | 'navsim_2hz' = modeRaw;
   let pdmClosedTrajectory: Float64Array | null = null;
   if (root.pdm_closed_trajectory !== undefined && root.pdm_closed_trajectory !== null) {
     const pt = r.obj(root.pdm_closed_trajectory, 'pdm_closed_trajectory');
