@@ -3,3 +3,5 @@ export * from './angle.js';
 export * from './polyline.js';
 export * from './spatial.js';
 export * from './ray.js';
+export * from './polygon.js';
+export * from './box.js';
