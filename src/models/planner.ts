@@ -296,6 +296,8 @@ export class DiffusionPlanner {
     this.store.add('position_embedding.weight', [c.horizon, W], normalValues(rng, c.horizon * W, 0.02));
     this.variables = this.store.variables;
     this.rope = ropeTables(c.horizon, c.headDim, c.ropeTheta);
+    // Created eagerly so that the first call does not change tf.memory() counts.
+    this.ropeTensors = { cos: tf.tensor2d(this.rope.cos, [c.horizon, c.headDim]), sin: tf.tensor2d(this.rope.sin, [c.horizon, c.headDim]) };
   }
 
   /** Builds a planner from a preset plus overrides, e.g. `{ preset: 'small', condDim: 3584 }`. */
@@ -333,10 +335,7 @@ export class DiffusionPlanner {
   }
 
   private ropeT(): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
-    if (!this.ropeTensors) {
-      const { horizon: H, headDim: d } = this.config;
-      this.ropeTensors = { cos: tf.keep(tf.tensor2d(this.rope.cos, [H, d])), sin: tf.keep(tf.tensor2d(this.rope.sin, [H, d])) };
-    }
+    if (!this.ropeTensors) throw new Error('DiffusionPlanner: used after dispose().');
     return this.ropeTensors;
   }
 
