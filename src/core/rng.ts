@@ -5,7 +5,18 @@
  */
 import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 
-type Gen = ReturnType<typeof xoroshiro128plus>;
+/**
+ * The part of pure-rand's jumpable generator used here. Declared locally (not
+ * `ReturnType<typeof xoroshiro128plus>`) so the emitted .d.ts does not import a pure-rand subpath,
+ * which TypeScript's node10 resolution (tslab) cannot find.
+ */
+export interface JumpableGenerator {
+  next(): number;
+  jump(): void;
+  clone(): JumpableGenerator;
+  getState(): readonly number[];
+}
+type Gen = JumpableGenerator;
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_53 = 9007199254740992;

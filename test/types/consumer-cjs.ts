@@ -1,0 +1,21 @@
+/* eslint-disable @typescript-eslint/ban-ts-comment -- see the next line */
+// @ts-nocheck -- checked by test/types/types.test.ts with TypeScript 5.0 against the built dist/
+// (that test strips this line); the root typecheck runs before `npm run build`, when there is no dist.
+/**
+ * The way tslab sees drivekit: TypeScript 5.0, `module: commonjs` with classic node (node10)
+ * resolution, imports compiled to `require`. Node10 resolution ignores `exports`, so this
+ * consumer uses the root entry and its module namespaces.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng, init, readSafetensors, createLogger, col, geometry, world, env, navsim, models, rl, metrics, viz, type SafetensorsFile } from 'drivekit';
+
+export async function main(): Promise<number> {
+  const backend = await init({ backend: 'wasm' });
+  const file: SafetensorsFile = await readSafetensors('/nonexistent.safetensors').catch(() => ({ tensors: new Map(), metadata: {} }));
+  const log = createLogger({ formats: ['stdout'] });
+  log.record('time/fps', 1);
+  const schema = { a: col.float32() };
+  const y = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(new Rng(1).uniform())).arraySync() as number);
+  const mods = [geometry, world, env, navsim, models, rl, metrics, viz].length;
+  return y + file.tensors.size + mods + Object.keys(schema).length + backend.length;
+}
