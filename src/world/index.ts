@@ -5,3 +5,4 @@ export * from './construct.js';
 export * from './blocks/index.js';
 export * from './generator.js';
 export * from './polygons.js';
+export * from './serialize.js';
