@@ -46,6 +46,8 @@ export const DEFAULT_EXPERT_OPTIONS: Readonly<ExpertOptions> = Object.freeze({
 
 interface PathLane {
   lane: Lane;
+  /** Lane of a junction road (no lane lines). */
+  junction?: boolean;
   /** Path distance at the lane start (relative to the lane the ego tracks). */
   offset: number;
 }
@@ -169,8 +171,18 @@ export class ExpertPolicy {
     }
     const pathFront = corridorFront(path, trackLong, ego, others);
     if (pathFront.gap < front.frontGap) front = { ...front, frontGap: pathFront.gap, frontSpeed: pathFront.speed };
+    // Traffic that is changing into our lane counts as ahead of us once it is level with us.
+    for (const t of env.traffic.alive) {
+      const tgt = t.policy.steeringTargetLane;
+      if (tgt === null || t.lane === tgt || (tgt !== track && tgt !== cur)) continue;
+      const v = t.vehicle;
+      const sO = tgt.localCoordinates(v.x, v.y).long - tgt.localCoordinates(ego.x, ego.y).long;
+      if (sO < -ego.length / 2 || sO > 60) continue;
+      const gap = Math.max(0.1, sO - (ego.length + v.length) / 2);
+      if (gap < front.frontGap) front = { ...front, frontGap: gap, frontSpeed: alongSpeed(path, trackLong + sO, v) };
+    }
     // Yield to vehicles whose predicted motion crosses our path (junctions, merges, cut-ins).
-    const conflict = this.conflictGap(env, path, trackLong, vDesired);
+    const conflict = Math.min(this.conflictGap(env, path, trackLong, vDesired), this.junctionGap(env, path, trackLong, vDesired));
     if (conflict < front.frontGap) front = { ...front, frontGap: conflict, frontSpeed: 0 };
     let acc = o.idmAccel * (1 - Math.pow(v / Math.max(vDesired, 0.1), 4));
     if (front.frontGap < 100) {
@@ -215,7 +227,7 @@ export class ExpertPolicy {
     const ego = env.ego;
     const map = env.map;
     const o = this.options;
-    const cands: { path: PathLane[]; s0: number; lat: number; v: Vehicle }[] = [];
+    const cands: { path: PathLane[]; s0: number; lat: number; latRate: number; latEnd: number; v: Vehicle }[] = [];
     for (const t of env.traffic.alive) {
       const v = t.vehicle;
       if (Math.hypot(v.x - ego.x, v.y - ego.y) > 60 || t.lane === null) continue;
@@ -225,7 +237,18 @@ export class ExpertPolicy {
       const lane = t.lane;
       const p = trafficPath(map, lane, t.policy.nextRoad);
       const loc = lane.localCoordinates(v.x, v.y);
-      cands.push({ path: p, s0: loc.long, lat: loc.lat, v });
+      // Lateral drift relative to the lane (right positive), e.g. a lane change in progress;
+      // an IDM lane change just decided counts as moving at >= 1 m/s towards the target lane.
+      let latRate = -v.speed * Math.sin(v.heading - lane.headingAt(Math.max(0, Math.min(lane.length, loc.long))));
+      let latEnd = loc.lat + Math.sign(latRate) * 4;
+      const target = t.policy.steeringTargetLane;
+      if (target !== null && target !== lane && map.roadOf(target) === map.roadOf(lane)) {
+        const tl = target.localCoordinates(v.x, v.y).lat; // our lat seen from the target lane
+        latEnd = loc.lat - tl;
+        const dir = Math.sign(latEnd - loc.lat);
+        if (latRate * dir < 1) latRate = dir * 1;
+      }
+      cands.push({ path: p, s0: loc.long, lat: loc.lat, latRate, latEnd, v });
     }
     if (cands.length === 0) return Infinity;
     const pos = new Float64Array(2);
@@ -247,13 +270,81 @@ export class ExpertPolicy {
         const sO = c.s0 + c.v.speed * t;
         const lo = laneAt(c.path, sO);
         const longO = Math.min(lo.lane.length, sO - lo.offset);
-        lo.lane.position(longO, c.lat, pos);
+        const latO = c.latRate >= 0 ? Math.min(c.latEnd, c.lat + c.latRate * t) : Math.max(c.latEnd, c.lat + c.latRate * t);
+        lo.lane.position(longO, latO, pos);
         if (boxesOverlap(ex, ey, eh, ego.length + 2, ego.width + 0.8, pos[0]!, pos[1]!, lo.lane.headingAt(longO), c.v.length, c.v.width)) {
           // The other would be ahead of us at the conflict: stop before it. Beside or behind
           // us (it would run into our side): braking does not help, keep going.
           const fwd = (pos[0]! - ex) * Math.cos(eh) + (pos[1]! - ey) * Math.sin(eh);
           if (fwd < 0) return Infinity;
+          // Wait before the junction when the conflict is inside it and we are not in yet.
+          for (const p of path) {
+            if (p.offset > sE - ego.length / 2) break;
+            if (!p.junction) continue;
+            const entry = p.offset - trackLong - ego.length / 2 - 1;
+            if (entry > 0) return entry;
+            break;
+          }
           return Math.max(0.1, sE - trackLong - ego.length / 2 - 3);
+        }
+      }
+    }
+    return Infinity;
+  }
+
+  /**
+   * Gap acceptance before a junction: when the next junction on our path starts within 40 m,
+   * every moving traffic vehicle is predicted along its lanes; if one comes within 2.8 m
+   * (centre to centre) of our junction path while we would be in it, stop at the entry.
+   * Once inside a junction we keep going.
+   */
+  private junctionGap(env: DrivingEnv, path: readonly PathLane[], trackLong: number, vDesired: number): number {
+    const ego = env.ego;
+    let first = -1;
+    for (let i = 0; i < path.length; i++) {
+      if (path[i]!.junction) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) return Infinity;
+    const entry = path[first]!.offset - trackLong;
+    if (entry - ego.length / 2 < 0.5 || entry > 40) return Infinity;
+    // Our junction path, sampled every 2 m.
+    const pts: number[] = [];
+    let jLen = 0;
+    const pos = new Float64Array(2);
+    for (let i = first; i < path.length && path[i]!.junction; i++) {
+      const l = path[i]!.lane;
+      for (let s = 0; s <= l.length; s += 2) {
+        l.position(s, 0, pos);
+        pts.push(pos[0]!, pos[1]!);
+      }
+      jLen += l.length;
+    }
+    const vPlan = Math.max(4, Math.min(vDesired, Math.max(ego.speed, 4)));
+    const tIn = Math.max(0, (entry - ego.length / 2) / vPlan - 1.5);
+    const tOut = (entry + jLen + ego.length) / vPlan + 1.0;
+    const map = env.map;
+    const c = Math.cos(ego.heading), sn = Math.sin(ego.heading);
+    for (const t of env.traffic.alive) {
+      const v = t.vehicle;
+      if (t.lane === null || v.speed < 0.5) continue;
+      const dx = v.x - ego.x, dy = v.y - ego.y;
+      if (dx * dx + dy * dy > 80 * 80) continue;
+      // Followers (behind us, same direction) are not crossing traffic.
+      if (dx * c + dy * sn < 0 && Math.cos(v.heading - ego.heading) > 0.85) continue;
+      const lane = t.lane;
+      const tp = trafficPath(map, lane, t.policy.nextRoad);
+      const s0 = lane.localCoordinates(v.x, v.y).long;
+      for (let tt = tIn; tt <= tOut; tt += 0.25) {
+        const sO = s0 + v.speed * tt;
+        const lo = laneAt(tp, sO);
+        lo.lane.position(Math.min(lo.lane.length, sO - lo.offset), 0, pos);
+        const px = pos[0]!, py = pos[1]!;
+        for (let k = 0; k < pts.length; k += 2) {
+          const ddx = pts[k]! - px, ddy = pts[k + 1]! - py;
+          if (ddx * ddx + ddy * ddy < 2.8 * 2.8) return Math.max(0.1, entry - ego.length / 2 - 1);
         }
       }
     }
@@ -321,7 +412,7 @@ function nearestLane(lanes: readonly Lane[], x: number, y: number): Lane {
  * successors, until `maxLen` metres.
  */
 function routePath(map: RoadMap, lane: Lane, road: EnvRoad, routeRoads: readonly EnvRoad[] | null, maxLen: number): PathLane[] {
-  const out: PathLane[] = [{ lane, offset: 0 }];
+  const out: PathLane[] = [{ lane, offset: 0, junction: road.kind === 'junction' }];
   let offset = lane.length;
   let cur = lane;
   let ri = routeRoads ? routeRoads.indexOf(road) : -1;
@@ -350,7 +441,7 @@ function routePath(map: RoadMap, lane: Lane, road: EnvRoad, routeRoads: readonly
       nextLane = succ.find((s) => s.id.index === cur.id.index) ?? succ[0] ?? null;
     }
     if (nextLane === null) break;
-    out.push({ lane: nextLane, offset });
+    out.push({ lane: nextLane, offset, junction: map.roadOf(nextLane).kind === 'junction' });
     offset += nextLane.length;
     cur = nextLane;
   }

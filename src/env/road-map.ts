@@ -14,6 +14,8 @@ export interface EnvRoad {
   readonly to: string;
   /** Lanes, index 0 = leftmost (next to the centre line). */
   readonly lanes: readonly Lane[];
+  /** 'junction' for lane connectors inside intersections/roundabouts (world RoadKind). */
+  readonly kind: string;
 }
 
 /** A block that spawns traffic (every block except the first, spec §5.2). */
@@ -28,7 +30,7 @@ export interface TrafficBlock {
 
 export interface RoadMapSpec {
   /** Every road of the network, both directions. */
-  roads: { from: string; to: string; lanes: readonly Lane[] }[];
+  roads: { from: string; to: string; lanes: readonly Lane[]; kind?: string }[];
   /** Route as a node list (checkpoints), spawn road first. */
   route: string[];
   blocks: TrafficBlock[];
@@ -118,7 +120,7 @@ export function buildRoadMap(spec: RoadMapSpec): RoadMap {
     const key = roadKey(r.from, r.to);
     if (roads.has(key)) throw new Error(`buildRoadMap: duplicate road ${key}.`);
     if (r.lanes.length === 0) throw new Error(`buildRoadMap: road ${key} has no lanes.`);
-    const road: EnvRoad = { key, from: r.from, to: r.to, lanes: r.lanes };
+    const road: EnvRoad = { key, from: r.from, to: r.to, lanes: r.lanes, kind: r.kind ?? 'road' };
     roads.set(key, road);
     for (const l of r.lanes) {
       laneRoad.set(l, road);

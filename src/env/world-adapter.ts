@@ -13,7 +13,7 @@ export function roadMapFromPGMap(pg: PGMap): RoadMap {
     blocks.push({ type: b.id, spawnLanes: b.spawnLanes, triggerRoad: roadKey(b.triggerRoad.from, b.triggerRoad.to) });
   }
   return buildRoadMap({
-    roads: pg.network.roads().map((r) => ({ from: r.from, to: r.to, lanes: r.lanes })),
+    roads: pg.network.roads().map((r) => ({ from: r.from, to: r.to, lanes: r.lanes, kind: r.kind })),
     route: [...pg.route],
     blocks,
     laneWidth: pg.laneWidth,
