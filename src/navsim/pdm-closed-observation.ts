@@ -5,7 +5,10 @@
  * an agent drives backwards) at 0.2 s resolution, plus the polygons of red lights on on-route lane
  * connectors. Time index t (10 Hz) reads the forecast at sample floor(t / 2).
  */
+import { PreparedPolygon, ringCentroid as geosCentroid } from '../geometry/polygon.js';
 import { type BBox, type Ring, boxRing, egoCenter, egoFootprintRing, ringBBox, ringCentroid, ringsIntersect, ringWithin } from './pdm-closed-geometry.js';
+import type { ObservedObject, PdmObservation } from './observation.js';
+import type { AgentType } from './types.js';
 
 /** nuPlan `TrackedObjectType` names used by the planner and the scorer. */
 export type TrackedObjectType =
@@ -179,4 +182,81 @@ export class ForecastObservation {
     const f = this.at(timeIdx);
     return ringCentroid(f.rings[f.index.get(token)!]!);
   }
+}
+
+const SCENE_TYPE: Record<TrackedObjectType, AgentType> = {
+  VEHICLE: 'vehicle',
+  PEDESTRIAN: 'pedestrian',
+  BICYCLE: 'bicycle',
+  TRAFFIC_CONE: 'traffic_cone',
+  BARRIER: 'barrier',
+  CZONE_SIGN: 'czone_sign',
+  GENERIC_OBJECT: 'generic_object',
+  EGO: 'ego',
+};
+
+/**
+ * The forecast in the scorer's observation layout: every 10 Hz step t < `numSteps` holds the
+ * forecast sample floor(t / 2). Objects the ego overlaps at t = 0 (`collided_track_ids`) are left
+ * out: NC and TTC would skip them from the start, and nothing else reads objects. Red lights are
+ * kept at every step (TLC reads them regardless of that list). `unique_objects` carry the type,
+ * speed (|v|, 0 for static objects) and heading at t = 0.
+ */
+export function forecastToScorerObservation(obs: ForecastObservation, numSteps = obs.length): PdmObservation {
+  const collided = new Set(obs.collidedTrackIds);
+  const f0 = obs.frames[0]!;
+  const objects: ObservedObject[] = [];
+  const objOfToken = new Map<string, number>();
+  const redTokens: { idx: number; token: string }[] = [];
+  f0.tokens.forEach((token, i) => {
+    const o = obs.uniqueObjects.get(token);
+    if (!o) {
+      if (token.startsWith(`${RED_LIGHT_TOKEN}_`)) redTokens.push({ idx: i, token });
+      return;
+    }
+    // NC and TTC skip collided tokens and any token containing "red_light" (NAVSIM's substring test)
+    if (collided.has(token) || token.includes(RED_LIGHT_TOKEN)) return;
+    const agent = isAgentType(o.type);
+    objOfToken.set(token, objects.length);
+    objects.push({ token, type: SCENE_TYPE[o.type], isAgent: agent, speed: agent ? Math.hypot(o.vx, o.vy) : 0, heading: o.heading });
+  });
+  const perStep = objOfToken.size;
+  const count = perStep * numSteps;
+  const stepStart = new Int32Array(numSteps + 1);
+  const objIndex = new Int32Array(count);
+  const corners = new Float64Array(count * 8);
+  const bounds = new Float64Array(count * 4);
+  const centroids = new Float64Array(count * 2);
+  const c2 = new Float64Array(2);
+  let e = 0;
+  for (let t = 0; t < numSteps; t++) {
+    const frame = obs.at(t);
+    for (const [token, obj] of objOfToken) {
+      const ring = frame.rings[frame.index.get(token)!]!;
+      objIndex[e] = obj;
+      corners.set(ring.subarray(0, 8), 8 * e);
+      const b = frame.boxes[frame.index.get(token)!]!;
+      bounds[4 * e] = b.minX;
+      bounds[4 * e + 1] = b.minY;
+      bounds[4 * e + 2] = b.maxX;
+      bounds[4 * e + 3] = b.maxY;
+      geosCentroid(corners.subarray(8 * e, 8 * e + 8), c2);
+      centroids[2 * e] = c2[0]!;
+      centroids[2 * e + 1] = c2[1]!;
+      e++;
+    }
+    stepStart[t + 1] = e;
+  }
+  const redLights = redTokens.map(({ idx, token }) => ({
+    id: token.slice(RED_LIGHT_TOKEN.length + 1),
+    token,
+    polygon: new PreparedPolygon(f0.rings[idx]!),
+  }));
+  const redStepStart = new Int32Array(numSteps + 1);
+  const redIndex = new Int32Array(redLights.length * numSteps);
+  for (let t = 0; t < numSteps; t++) {
+    for (let k = 0; k < redLights.length; k++) redIndex[t * redLights.length + k] = k;
+    redStepStart[t + 1] = (t + 1) * redLights.length;
+  }
+  return { numSteps, objects, stepStart, objIndex, corners, bounds, centroids, redLights, redStepStart, redIndex };
 }

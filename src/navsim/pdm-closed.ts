@@ -17,8 +17,11 @@ import { DEFAULT_GENERATOR, DEFAULT_IDM_POLICY, type IdmPolicyConfig, ProposalGe
 import { ForecastObservation, type PdmRedLight, type PdmTrackedObject } from './pdm-closed-observation.js';
 import { PdmPath, parallelDiscretePath } from './pdm-closed-path.js';
 import { initialStateArray } from './interpolate.js';
+import { pdmClosedInputFromScene } from './pdm-closed-input.js';
+import { forecastToScorerObservation } from './pdm-closed-observation.js';
+import { aggregateBatch, evaluateBatch, prepareScene } from './scorer.js';
 import { simulateProposals } from './simulate.js';
-import { STATE_SIZE } from './types.js';
+import { STATE_SIZE, type PdmScene, type PdmVersion } from './types.js';
 
 /** A lane of the map as PDM-Closed sees it. */
 export interface PdmClosedLane {
@@ -234,4 +237,44 @@ export function runPdmClosed(
     speedLimitMps: lane ? lane.speedLimitMps : null,
     startingLaneId: lane ? lane.id : null,
   };
+}
+
+/**
+ * The scorer for PDM-Closed's own proposals: NAVSIM's `PDMScorer` of the version (v1.1 PDMS;
+ * v2.2 without extended comfort and without history, so HC = 1) against the constant-velocity
+ * forecast, on the scene's drivable map and centerline, aggregated over the 15-proposal batch.
+ */
+export function pdmClosedScorer(scene: PdmScene, version: PdmVersion): ProposalScorer {
+  return (simulated, numProposals, observation) => {
+    const prep = prepareScene(scene, version);
+    const ctx = {
+      version,
+      observation: forecastToScorerObservation(observation),
+      map: prep.map,
+      centerline: prep.centerline,
+      history: null,
+    };
+    const m = evaluateBatch(ctx, simulated, numProposals, { history: null });
+    return aggregateBatch(m, version).scores;
+  };
+}
+
+/** PDM-Closed's cached trajectory as scorer states: 51 x 11, only x, y, heading filled. */
+export function pdmClosedStates(result: PdmClosedResult): Float64Array {
+  const n = result.poses.length / 3;
+  const out = new Float64Array(n * STATE_SIZE);
+  for (let t = 0; t < n; t++) {
+    out[t * STATE_SIZE] = result.poses[3 * t]!;
+    out[t * STATE_SIZE + 1] = result.poses[3 * t + 1]!;
+    out[t * STATE_SIZE + 2] = result.poses[3 * t + 2]!;
+  }
+  return out;
+}
+
+/**
+ * Runs PDM-Closed on a parsed scene with the scorer of `version` (the two versions can pick
+ * different proposals). Returns the planner result; `pdmClosedStates(result)` is the EP normaliser.
+ */
+export function runPdmClosedOnScene(scene: PdmScene, version: PdmVersion, config: PdmClosedConfig = DEFAULT_PDM_CLOSED): PdmClosedResult {
+  return runPdmClosed(pdmClosedInputFromScene(scene), simulatePdmProposals, pdmClosedScorer(scene, version), config);
 }
