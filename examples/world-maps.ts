@@ -1,0 +1,24 @@
+/**
+ * Renders procedural maps to PNG: one map per block type and a few default (3-block) maps.
+ *
+ *   npx tsx examples/world-maps.ts [outDir]      (default docs/images)
+ */
+import * as fs from 'node:fs';
+import { generateMap } from '../src/world/generator.js';
+import { mapToSvg } from '../src/viz/map-svg.js';
+import { writePng } from '../src/viz/png.js';
+
+const outDir = process.argv[2] ?? 'docs/images';
+fs.mkdirSync(outDir, { recursive: true });
+const cases: { name: string; seed: number; map: number | string }[] = [
+  ...['C', 'S', 'r', 'R', 'X', 'T', 'O'].map((b) => ({ name: `world-block-${b === b.toLowerCase() && b !== b.toUpperCase() ? 'inramp' : b === 'R' ? 'outramp' : b}`, seed: 1, map: b })),
+  { name: 'world-SCrRXTO', seed: 0, map: 'SCrRXTO' },
+  ...[0, 1, 2, 3].map((seed) => ({ name: `world-seed-${seed}`, seed, map: 3 })),
+];
+for (const c of cases) {
+  const map = generateMap(c.seed, { map: c.map });
+  const title = `map ${JSON.stringify(c.map)} seed ${c.seed}: ${map.blocks.map((b) => b.name).join(' ')}, route ${map.totalLength.toFixed(0)} m`;
+  const path = `${outDir}/${c.name}.png`;
+  writePng(path, mapToSvg(map, { width: 700, labels: true, title }));
+  console.log(path);
+}
