@@ -14,14 +14,20 @@ let resvg: ResvgCtor | null = null;
 
 function loadResvg(): ResvgCtor {
   if (resvg) return resvg;
-  // createRequire works in both builds; __filename exists only in CJS, cwd is a valid base for ESM.
-  const req = createRequire(typeof __filename === 'string' ? __filename : process.cwd() + '/');
-  try {
-    resvg = (req('@resvg/resvg-js') as { Resvg: ResvgCtor }).Resvg;
-  } catch (e) {
-    throw new Error(`svgToPng needs the @resvg/resvg-js package (a dependency of drivekit): ${(e as Error).message}`);
+  // Resolved lazily so importing drivekit/viz never loads the native addon. `import.meta` is
+  // unavailable (CJS build), so try this file (CJS), the working directory, then the main script.
+  const bases = [typeof __filename === 'string' ? __filename : null, process.cwd() + '/', process.argv[1] ?? null];
+  let lastError = '';
+  for (const base of bases) {
+    if (!base) continue;
+    try {
+      resvg = (createRequire(base)('@resvg/resvg-js') as { Resvg: ResvgCtor }).Resvg;
+      return resvg;
+    } catch (e) {
+      lastError = (e as Error).message;
+    }
   }
-  return resvg;
+  throw new Error(`svgToPng needs the @resvg/resvg-js package (a dependency of drivekit): ${lastError}`);
 }
 
 /** Renders an SVG string to PNG bytes. */
