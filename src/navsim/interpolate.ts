@@ -81,6 +81,9 @@ export function sampleTimesUs(t0Us: number, numPoses = NUM_POSES, intervalS = 0.
   return out;
 }
 
+const scratch = { ang: new Float64Array(64), knots: new Float64Array(0), times: new Float64Array(0), abs: new Float64Array(0) };
+const sampleCache = new Map<number, Float64Array>();
+
 const LINEAR_COLS = [StateIndex.X, StateIndex.Y, StateIndex.VELOCITY_X, StateIndex.VELOCITY_Y, StateIndex.ACCELERATION_X, StateIndex.ACCELERATION_Y, StateIndex.STEERING_ANGLE];
 const ANGULAR_COLS = [StateIndex.HEADING, StateIndex.ANGULAR_VELOCITY, StateIndex.ANGULAR_ACCELERATION];
 
@@ -97,14 +100,13 @@ export function interpolateStates(
   outOffset = 0,
 ): Float64Array {
   const n = knotTimesUs.length;
-  // unwrap angular columns over the knots
-  const ang = new Float64Array(n * 3);
+  // unwrap angular columns over the knots (column-major scratch: ang[c * n + i])
+  if (scratch.ang.length < 3 * n) scratch.ang = new Float64Array(3 * n);
+  const ang = scratch.ang;
   for (let c = 0; c < 3; c++) {
     const col = ANGULAR_COLS[c]!;
-    const tmp = new Float64Array(n);
-    for (let i = 0; i < n; i++) tmp[i] = knotStates[i * STATE_SIZE + col]!;
-    npUnwrap(tmp, tmp, n);
-    for (let i = 0; i < n; i++) ang[i * 3 + c] = tmp[i]!;
+    for (let i = 0; i < n; i++) ang[c * n + i] = knotStates[i * STATE_SIZE + col]!;
+    npUnwrap(ang, ang, n, c * n);
   }
   const tFirst = knotTimesUs[0]!;
   const tLast = knotTimesUs[n - 1]!;
@@ -117,6 +119,8 @@ export function interpolateStates(
       for (let k = 0; k < STATE_SIZE; k++) out[o + k] = knotStates[k]!;
       out[o + StateIndex.STEERING_RATE] = 0;
       out[o + StateIndex.HEADING] = principalValue(ang[0]!);
+      out[o + StateIndex.ANGULAR_VELOCITY] = principalValue(ang[n]!);
+      out[o + StateIndex.ANGULAR_ACCELERATION] = principalValue(ang[2 * n]!);
       continue;
     }
     // searchsorted(side='left'), clipped to [1, n-1] (scipy interp1d._call_linear)
@@ -141,8 +145,8 @@ export function interpolateStates(
       out[o + col] = slope * dt + yLo;
     }
     for (let c = 0; c < 3; c++) {
-      const yLo = ang[i0 * 3 + c]!;
-      const yHi = ang[idx * 3 + c]!;
+      const yLo = ang[c * n + i0]!;
+      const yHi = ang[c * n + idx]!;
       const slope = (yHi - yLo) / dxSpan;
       out[o + ANGULAR_COLS[c]!] = principalValue(slope * dt + yLo);
     }
@@ -187,10 +191,18 @@ export function referenceStatesFromPoses(
   out?: Float64Array,
   outOffset = 0,
 ): Float64Array {
-  const abs = frame === 'ego' ? relativeToAbsolute(ego.x, ego.y, ego.heading, poses, numPosesIn) : Float64Array.from({ length: 3 * numPosesIn }, (_, i) => poses[i]!);
   const n = numPosesIn + 1;
-  const knots = new Float64Array(n * STATE_SIZE);
-  const times = new Float64Array(n);
+  if (scratch.abs.length < 3 * numPosesIn) scratch.abs = new Float64Array(3 * numPosesIn);
+  if (scratch.times.length < n) {
+    scratch.times = new Float64Array(n);
+    scratch.knots = new Float64Array(n * STATE_SIZE);
+  }
+  const abs = scratch.abs;
+  if (frame === 'ego') relativeToAbsolute(ego.x, ego.y, ego.heading, poses, numPosesIn, abs);
+  else for (let i = 0; i < 3 * numPosesIn; i++) abs[i] = poses[i]!;
+  const knots = scratch.knots.subarray(0, n * STATE_SIZE);
+  knots.fill(0);
+  const times = scratch.times.subarray(0, n);
   egoKnot(ego, knots, 0);
   times[0] = t0Us;
   const t0s = t0Us * 1e-6;
@@ -202,7 +214,12 @@ export function referenceStatesFromPoses(
     knots[o + StateIndex.Y] = abs[3 * (k - 1) + 1]!;
     knots[o + StateIndex.HEADING] = abs[3 * (k - 1) + 2]!;
   }
-  const sample = sampleTimesUs(t0Us);
+  let sample = sampleCache.get(t0Us);
+  if (!sample) {
+    sample = sampleTimesUs(t0Us);
+    if (sampleCache.size > 1024) sampleCache.clear();
+    sampleCache.set(t0Us, sample);
+  }
   return interpolateStates(times, knots, sample, out ?? new Float64Array(sample.length * STATE_SIZE), outOffset);
 }
 

@@ -74,17 +74,68 @@ export function choleskySolve(H: Float64Array, b: Float64Array, n: number): void
   }
 }
 
+/**
+ * Solves the SPD pentadiagonal system given by its three bands (diag d, first off-diagonal e,
+ * second off-diagonal f; row-major band storage) with right-hand side b, in place (LDLᵀ).
+ */
+export function solvePentadiagonal(d: Float64Array, e: Float64Array, f: Float64Array, b: Float64Array, n: number): void {
+  // LDLᵀ with unit lower factor of bandwidth 2: L[i][i-1] = l1[i], L[i][i-2] = l2[i]
+  for (let i = 0; i < n; i++) {
+    // l2[i] = f[i-2] / D[i-2]; l1[i] = (e[i-1] - l2[i] D[i-2] l1[i-1]) / D[i-1]
+    let di = d[i]!;
+    if (i >= 2) {
+      const l2 = f[i - 2]! / d[i - 2]!;
+      f[i - 2] = l2;
+      di -= l2 * l2 * d[i - 2]!;
+      if (i >= 1) e[i - 1] = e[i - 1]! - l2 * d[i - 2]! * e[i - 2]!;
+    }
+    if (i >= 1) {
+      const l1 = e[i - 1]! / d[i - 1]!;
+      e[i - 1] = l1;
+      di -= l1 * l1 * d[i - 1]!;
+    }
+    d[i] = di;
+  }
+  for (let i = 0; i < n; i++) {
+    let v = b[i]!;
+    if (i >= 1) v -= e[i - 1]! * b[i - 1]!;
+    if (i >= 2) v -= f[i - 2]! * b[i - 2]!;
+    b[i] = v;
+  }
+  for (let i = 0; i < n; i++) b[i] = b[i]! / d[i]!;
+  for (let i = n - 1; i >= 0; i--) {
+    let v = b[i]!;
+    if (i + 1 < n) v -= e[i]! * b[i + 1]!;
+    if (i + 2 < n) v -= f[i]! * b[i + 2]!;
+    b[i] = v;
+  }
+}
+
 /** Scratch buffers for `fitProfiles`, reusable across proposals with the same pose count. */
 export class LqrWorkspace {
-  readonly H: Float64Array;
+  readonly d: Float64Array;
+  readonly e: Float64Array;
+  readonly f: Float64Array;
   readonly b: Float64Array;
-  readonly suffix: Float64Array;
   readonly headingDisp: Float64Array;
   constructor(readonly m: number) {
-    this.H = new Float64Array(m * m);
+    this.d = new Float64Array(m);
+    this.e = new Float64Array(m);
+    this.f = new Float64Array(m);
     this.b = new Float64Array(m);
-    this.suffix = new Float64Array(m + 1);
     this.headingDisp = new Float64Array(m);
+  }
+}
+
+/** Adds weight·(Σ c_k z_{i0+k})² to the pentadiagonal bands (up to 3 consecutive terms). */
+function addSquare(d: Float64Array, e: Float64Array, f: Float64Array, i0: number, c: readonly number[], weight: number): void {
+  for (let a = 0; a < c.length; a++) {
+    d[i0 + a] += weight * c[a]! * c[a]!;
+    for (let b = a + 1; b < c.length; b++) {
+      const v = weight * c[a]! * c[b]!;
+      if (b - a === 1) e[i0 + a] += v;
+      else f[i0 + a] += v;
+    }
   }
 }
 
@@ -92,6 +143,12 @@ export class LqrWorkspace {
  * `get_velocity_curvature_profiles_with_derivatives_from_poses` for one proposal.
  * `ref` holds `numStates` reference states (11 values each) at `refOffset`; writes the M =
  * numStates - 1 values of the velocity and curvature profiles.
+ *
+ * NAVSIM solves `x = pinv(AᵀA + Reg)·Aᵀy` with A lower-triangular of the form
+ * A[i][j] = r_i·w_j (j <= i; w_0 = dt, w_j = dt²). With the substitution z_i = Σ_{j<=i} w_j x_j
+ * (the per-step displacement / heading change per unit row weight), A x = diag(r) z and the
+ * regularisers become banded, so the same least-squares problem is solved exactly by an O(M)
+ * pentadiagonal LDLᵀ instead of a dense inverse.
  */
 export function fitProfiles(
   ref: Float64Array,
@@ -105,16 +162,13 @@ export function fitProfiles(
   const M = numStates - 1;
   const dt = cfg.discretizationTime;
   const dt2 = dt ** 2;
-  const { H, b, suffix, headingDisp } = ws;
+  const { d, e, f, b, headingDisp } = ws;
 
-  // --- velocity fit: unknowns [v0, a_0 .. a_{M-2}] ---
-  // A row pair i = (cos h_i, sin h_i) * w_i, w_i[0] = dt, w_i[j] = dt^2 for 1 <= j <= i.
-  // (AᵀA)[j][k] = w_j w_k Σ_{i >= max(j,k)} (cos² + sin²)_i ; (Aᵀy)[j] = w_j Σ_{i >= j} (c dx + s dy)_i
-  suffix[M] = 0;
-  b.fill(0);
-  let projSuffix = 0;
-  const projAt = new Float64Array(M);
-  for (let i = M - 1; i >= 0; i--) {
+  // --- velocity fit: unknowns x = [v0, a_0 .. a_{M-2}]; rows (cos h_i, sin h_i) z_i ---
+  d.fill(0);
+  e.fill(0);
+  f.fill(0);
+  for (let i = 0; i < M; i++) {
     const o = refOffset + i * STATE_SIZE;
     const h = ref[o + StateIndex.HEADING]!;
     const c = Math.cos(h);
@@ -122,71 +176,49 @@ export function fitProfiles(
     const dx = ref[o + STATE_SIZE + StateIndex.X]! - ref[o + StateIndex.X]!;
     const dy = ref[o + STATE_SIZE + StateIndex.Y]! - ref[o + StateIndex.Y]!;
     headingDisp[i] = normalizeAngle(ref[o + STATE_SIZE + StateIndex.HEADING]! - h);
-    suffix[i] = suffix[i + 1]! + (c * c + s * s);
-    projSuffix += c * dx + s * dy;
-    projAt[i] = projSuffix;
+    d[i] = c * c + s * s;
+    b[i] = c * dx + s * dy;
   }
-  for (let j = 0; j < M; j++) {
-    const wj = j === 0 ? dt : dt2;
-    b[j] = wj * projAt[j]!;
-    for (let k = j; k < M; k++) {
-      const wk = k === 0 ? dt : dt2;
-      const v = wj * wk * suffix[k]!; // max(j, k) = k
-      H[j * M + k] = v;
-      H[k * M + j] = v;
-    }
-  }
-  // jerk regulariser λ RᵀR with R = [0 | banded], where nuPlan's `_make_banded_difference_matrix`
-  // assigns `[:, 1:] = eye` and then `[:, :-1] = -eye`, which overwrites all but the last +1:
-  // row r of R is -1 at column r+1, and the last row also has +1 at column M-1.
-  const lam = cfg.jerkPenalty;
+  // jerk regulariser λ‖R x‖²: nuPlan's `_make_banded_difference_matrix` assigns `[:, 1:] = eye`
+  // and then `[:, :-1] = -eye`, which overwrites all but the last +1, so
+  // ‖R x‖² = Σ_{j=1}^{M-3} x_j² + (x_{M-1} - x_{M-2})², with x_j = (z_j - z_{j-1}) / dt².
+  const lam = cfg.jerkPenalty / (dt2 * dt2);
   if (M >= 3) {
-    for (let p = 1; p <= M - 2; p++) H[p * M + p] += lam;
-    H[(M - 1) * M + (M - 1)] += lam;
-    H[(M - 2) * M + (M - 1)] -= lam;
-    H[(M - 1) * M + (M - 2)] -= lam;
+    for (let j = 1; j <= M - 3; j++) addSquare(d, e, f, j - 1, [-1, 1], lam);
+    addSquare(d, e, f, M - 3, [1, -2, 1], lam);
   }
-  choleskySolve(H, b, M);
-  // velocity profile: v0 + pad(cumsum(a * dt))
+  solvePentadiagonal(d, e, f, b, M);
   {
-    const v0 = b[0]!;
+    // x_0 = z_0 / dt, a_j = x_{j+1} = (z_{j+1} - z_j) / dt²; profile v0 + cumsum(a · dt)
+    const v0 = b[0]! / dt;
     let cum = 0;
     velocityProfile[0] = v0 + 0;
     for (let k = 1; k < M; k++) {
-      cum += b[k]! * dt;
+      cum += ((b[k]! - b[k - 1]!) / dt2) * dt;
       velocityProfile[k] = v0 + cum;
     }
   }
 
-  // --- curvature fit: unknowns [κ0, κ'_0 .. κ'_{M-2}] ---
-  // A[i][0] = v_i dt, A[i][j] = v_i dt² (1 <= j <= i)
-  suffix[M] = 0;
-  let hdSuffix = 0;
-  for (let i = M - 1; i >= 0; i--) {
+  // --- curvature fit: unknowns [κ0, κ'_0 .. κ'_{M-2}]; rows v_i z_i ---
+  d.fill(0);
+  e.fill(0);
+  f.fill(0);
+  for (let i = 0; i < M; i++) {
     const v = velocityProfile[i]!;
-    suffix[i] = suffix[i + 1]! + v * v;
-    hdSuffix += v * headingDisp[i]!;
-    projAt[i] = hdSuffix;
+    d[i] = v * v;
+    b[i] = v * headingDisp[i]!;
   }
-  for (let j = 0; j < M; j++) {
-    const wj = j === 0 ? dt : dt2;
-    b[j] = wj * projAt[j]!;
-    for (let k = j; k < M; k++) {
-      const wk = k === 0 ? dt : dt2;
-      const v = wj * wk * suffix[k]!;
-      H[j * M + k] = v;
-      H[k * M + j] = v;
-    }
-  }
-  H[0] += cfg.initialCurvaturePenalty;
-  for (let j = 1; j < M; j++) H[j * M + j] += cfg.curvatureRatePenalty;
-  choleskySolve(H, b, M);
+  // Q = diag(1e-10, 1e-2, ...): q_0 x_0² + Σ q x_j², x_0 = z_0 / dt, x_j = (z_j - z_{j-1}) / dt²
+  d[0] += cfg.initialCurvaturePenalty / dt2;
+  const qc = cfg.curvatureRatePenalty / (dt2 * dt2);
+  for (let j = 1; j < M; j++) addSquare(d, e, f, j - 1, [-1, 1], qc);
+  solvePentadiagonal(d, e, f, b, M);
   {
-    const k0 = b[0]!;
+    const k0 = b[0]! / dt;
     let cum = 0;
     curvatureProfile[0] = k0 + 0;
     for (let k = 1; k < M; k++) {
-      cum += b[k]! * dt;
+      cum += ((b[k]! - b[k - 1]!) / dt2) * dt;
       curvatureProfile[k] = k0 + cum;
     }
   }

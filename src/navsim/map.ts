@@ -28,8 +28,9 @@ export class DrivableMap {
   private readonly gy0: number;
   private readonly nx: number;
   private readonly ny: number;
-  private readonly cellStart: Int32Array;
-  private readonly cellItems: Int32Array;
+  /** CSR of polygon indices per grid cell. */
+  readonly cellStart: Int32Array;
+  readonly cellItems: Int32Array;
 
   constructor(entries: { id: string; layer: DrivableLayer; shell: Float64Array; holes?: Float64Array[] }[], routeLaneIds: readonly string[]) {
     const route = new Set(routeLaneIds);
@@ -90,7 +91,15 @@ export class DrivableMap {
     return Math.min(this.ny - 1, Math.max(0, Math.floor((y - this.gy0) / this.cellSize)));
   }
 
-  /** Calls `fn(k)` for every polygon whose bounds cell contains (px, py) (a superset of containers). */
+  /** Grid cell of a point, or -1 outside the grid. */
+  cellOf(px: number, py: number): number {
+    const i = Math.floor((px - this.gx0) / this.cellSize);
+    const j = Math.floor((py - this.gy0) / this.cellSize);
+    if (!(i >= 0 && j >= 0 && i < this.nx && j < this.ny)) return -1;
+    return j * this.nx + i;
+  }
+
+  /** Writes into `out` the polygons whose bounds cell contains (px, py) (a superset of containers). */
   candidates(px: number, py: number, out: Int32Array): number {
     if (!(px >= this.gx0 - this.cellSize && py >= this.gy0 - this.cellSize)) return 0;
     const i = Math.floor((px - this.gx0) / this.cellSize);

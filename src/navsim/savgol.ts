@@ -58,7 +58,19 @@ export function npMean(a: ArrayLike<number>, offset = 0, n = a.length - offset):
 }
 
 /** `mean(diff(arange(n) · interval))`, the `delta` NAVSIM passes to derivative filters. */
+const meanStepCache = new Map<number, number>();
 export function meanTimeStep(n: number, interval = 0.1): number {
+  if (interval === 0.1) {
+    const hit = meanStepCache.get(n);
+    if (hit !== undefined) return hit;
+    const v = meanTimeStepUncached(n, interval);
+    meanStepCache.set(n, v);
+    return v;
+  }
+  return meanTimeStepUncached(n, interval);
+}
+
+function meanTimeStepUncached(n: number, interval: number): number {
   const d = new Float64Array(n - 1);
   for (let i = 0; i < n - 1; i++) d[i] = (i + 1) * interval - i * interval;
   return npMean(d);
@@ -125,6 +137,13 @@ export class SavgolFilter {
   readonly start: Int32Array;
   /** Weights, w per output. */
   readonly weights: Float64Array;
+  /**
+   * When window == n every output is the same global least-squares fit (evaluated at its own
+   * position), so W = Z·Qᵀ with Q the n x (p+1) orthonormal polynomial basis: O(n·p) per call.
+   */
+  private readonly lowRankQ: Float64Array | null = null;
+  private readonly lowRankZ: Float64Array | null = null;
+  private readonly coef: Float64Array;
 
   constructor(
     readonly n: number,
@@ -163,10 +182,58 @@ export class SavgolFilter {
       this.start[i] = n - w;
       for (let j = 0; j < w; j++) this.weights[i * w + j] = wt[j]! * scale;
     }
+    const k = polyorder + 1;
+    this.coef = new Float64Array(k);
+    if (w === n && n > 4 * k) {
+      // factor W (n x n, rank k): Q = orthonormal basis of the fit space, Z = W Q
+      const Q = new Float64Array(n * k);
+      for (let col = 0; col < k; col++) for (let j = 0; j < n; j++) Q[j * k + col] = ((j - (n - 1) / 2) / n) ** col;
+      for (let col = 0; col < k; col++) {
+        for (let pass = 0; pass < 2; pass++) {
+          for (let prev = 0; prev < col; prev++) {
+            let dot = 0;
+            for (let j = 0; j < n; j++) dot += Q[j * k + prev]! * Q[j * k + col]!;
+            for (let j = 0; j < n; j++) Q[j * k + col] -= dot * Q[j * k + prev]!;
+          }
+        }
+        let norm = 0;
+        for (let j = 0; j < n; j++) norm += Q[j * k + col]! ** 2;
+        norm = Math.sqrt(norm);
+        for (let j = 0; j < n; j++) Q[j * k + col] /= norm;
+      }
+      const Z = new Float64Array(n * k);
+      for (let i = 0; i < n; i++) {
+        for (let col = 0; col < k; col++) {
+          let v = 0;
+          for (let j = 0; j < n; j++) v += this.weights[i * n + j]! * Q[j * k + col]!;
+          Z[i * k + col] = v;
+        }
+      }
+      this.lowRankQ = Q;
+      this.lowRankZ = Z;
+    }
   }
 
   /** Filters `n` values of `x` from `xo` into `out` at `oo`. */
   apply(x: ArrayLike<number>, out: Float64Array, xo = 0, oo = 0): Float64Array {
+    const Q = this.lowRankQ;
+    if (Q) {
+      const Z = this.lowRankZ!;
+      const k = this.polyorder + 1;
+      const c = this.coef;
+      const n = this.n;
+      for (let col = 0; col < k; col++) {
+        let v = 0;
+        for (let j = 0; j < n; j++) v += Q[j * k + col]! * x[xo + j]!;
+        c[col] = v;
+      }
+      for (let i = 0; i < n; i++) {
+        let v = 0;
+        for (let col = 0; col < k; col++) v += Z[i * k + col]! * c[col]!;
+        out[oo + i] = v;
+      }
+      return out;
+    }
     const w = this.window;
     const W = this.weights;
     for (let i = 0; i < this.n; i++) {
@@ -180,15 +247,21 @@ export class SavgolFilter {
   }
 }
 
-const cache = new Map<string, SavgolFilter>();
+const cache = new Map<number, Map<string, SavgolFilter>>();
 
 /** Cached `SavgolFilter` for a configuration. */
 export function savgolFilterFor(n: number, window: number, polyorder: number, deriv = 0, delta = 1.0): SavgolFilter {
-  const key = `${n}|${window}|${polyorder}|${deriv}|${delta}`;
-  let f = cache.get(key);
+  const ikey = ((n * 64 + window) * 8 + polyorder) * 8 + deriv;
+  let byDelta = cache.get(ikey);
+  if (!byDelta) {
+    byDelta = new Map();
+    cache.set(ikey, byDelta);
+  }
+  const dkey = String(delta);
+  let f = byDelta.get(dkey);
   if (!f) {
     f = new SavgolFilter(n, window, polyorder, deriv, delta);
-    cache.set(key, f);
+    byDelta.set(dkey, f);
   }
   return f;
 }

@@ -195,6 +195,8 @@ class EvalScratch {
   laneCounts = new Int32Array(256);
   ttcBox = new Float64Array(8);
   ttcBounds = new Float64Array(4);
+  stamp = new Int32Array(64);
+  stampValue = 0;
   ensure(count: number): void {
     if (this.multipleLanes.length < count) {
       this.coords = new Float64Array(count * 10);
@@ -220,7 +222,8 @@ const ws = new EvalScratch();
 function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: number): void {
   const { map } = ctx;
   ws.ensureCand(map.size + 1);
-  const { coords, cand, laneIds, laneCounts, multipleLanes, nonDrivable, oncoming, centerInInter, axleInInter } = ws;
+  const { coords, laneIds, laneCounts, multipleLanes, nonDrivable, oncoming, centerInInter, axleInInter } = ws;
+  const { cellStart, cellItems, flags, polygons } = map;
   for (let i = 0; i < count; i++) {
     const q = i * 10;
     let cornersDrivable = 0;
@@ -228,16 +231,14 @@ function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: numbe
     for (let c = 0; c < 4; c++) {
       const px = coords[q + 2 * c]!;
       const py = coords[q + 2 * c + 1]!;
-      const nc = map.candidates(px, py, cand);
+      const cell = map.cellOf(px, py);
+      if (cell < 0) continue;
       let inDrivable = false;
-      for (let k = 0; k < nc; k++) {
-        const idx = cand[k]!;
-        const fl = map.flags[idx]!;
-        if (!(fl & (PolyFlag.DrivableArea | PolyFlag.Lane))) continue;
-        if (inDrivable && !(fl & PolyFlag.Lane)) continue;
-        if (!map.polygons[idx]!.containsStrict(px, py)) continue;
-        if (fl & PolyFlag.DrivableArea) inDrivable = true;
+      for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
+        const idx = cellItems[k]!;
+        const fl = flags[idx]!;
         if (fl & PolyFlag.Lane) {
+          if (!polygons[idx]!.containsStrict(px, py)) continue;
           let s = 0;
           while (s < nLanes && laneIds[s] !== idx) s++;
           if (s === nLanes) {
@@ -246,6 +247,8 @@ function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: numbe
             nLanes++;
           }
           laneCounts[s]!++;
+        } else if (!inDrivable && fl & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
+          inDrivable = true;
         }
       }
       if (inDrivable) cornersDrivable++;
@@ -257,24 +260,59 @@ function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: numbe
     // centre: on-route lane and intersection
     const cx = coords[q + 8]!;
     const cy = coords[q + 9]!;
-    const nc = map.candidates(cx, cy, cand);
     let onRoute = false;
     let inInter = false;
-    for (let k = 0; k < nc; k++) {
-      const idx = cand[k]!;
-      const fl = map.flags[idx]!;
-      const wantRoute = !onRoute && (fl & PolyFlag.OnRoute) !== 0;
-      const wantInter = !inInter && (fl & PolyFlag.Intersection) !== 0;
-      if (!wantRoute && !wantInter) continue;
-      if (!map.polygons[idx]!.containsStrict(cx, cy)) continue;
-      if (wantRoute) onRoute = true;
-      if (wantInter) inInter = true;
+    const cell = map.cellOf(cx, cy);
+    if (cell >= 0) {
+      for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
+        const idx = cellItems[k]!;
+        const fl = flags[idx]!;
+        const wantRoute = !onRoute && (fl & PolyFlag.OnRoute) !== 0;
+        const wantInter = !inInter && (fl & PolyFlag.Intersection) !== 0;
+        if (!wantRoute && !wantInter) continue;
+        if (!polygons[idx]!.containsStrict(cx, cy)) continue;
+        if (wantRoute) onRoute = true;
+        if (wantInter) inInter = true;
+      }
     }
     oncoming[i] = onRoute ? 0 : 1;
     centerInInter[i] = inInter ? 1 : 0;
+    let axle = false;
     const o = i * STATE_SIZE;
-    axleInInter[i] = map.inLayer(states[o + StateIndex.X]!, states[o + StateIndex.Y]!, PolyFlag.Intersection, cand) ? 1 : 0;
+    const ax = states[o + StateIndex.X]!;
+    const ay = states[o + StateIndex.Y]!;
+    const acell = map.cellOf(ax, ay);
+    if (acell >= 0) {
+      for (let k = cellStart[acell]!, end = cellStart[acell + 1]!; k < end && !axle; k++) {
+        const idx = cellItems[k]!;
+        if (flags[idx]! & PolyFlag.Intersection && polygons[idx]!.containsStrict(ax, ay)) axle = true;
+      }
+    }
+    axleInInter[i] = axle ? 1 : 0;
   }
+}
+
+/** Union bounds of all objects per observation step (+inf / -inf for empty steps), cached. */
+const stepBoundsCache = new WeakMap<PdmObservation, Float64Array>();
+function observationStepBounds(obs: PdmObservation): Float64Array {
+  let sb = stepBoundsCache.get(obs);
+  if (sb) return sb;
+  sb = new Float64Array(obs.numSteps * 4);
+  for (let t = 0; t < obs.numSteps; t++) {
+    let a = Infinity, b = Infinity, c = -Infinity, d = -Infinity;
+    for (let e = obs.stepStart[t]!, end = obs.stepStart[t + 1]!; e < end; e++) {
+      a = Math.min(a, obs.bounds[4 * e]!);
+      b = Math.min(b, obs.bounds[4 * e + 1]!);
+      c = Math.max(c, obs.bounds[4 * e + 2]!);
+      d = Math.max(d, obs.bounds[4 * e + 3]!);
+    }
+    sb[4 * t] = a;
+    sb[4 * t + 1] = b;
+    sb[4 * t + 2] = c;
+    sb[4 * t + 3] = d;
+  }
+  stepBoundsCache.set(obs, sb);
+  return sb;
 }
 
 /**
@@ -333,7 +371,14 @@ export function evaluateBatch(
     out.egoAreas = [];
     out.laneKeepingDeviation = [];
   }
-  const ignored = new Set<number>();
+  // per-proposal ignore lists as stamps over object indices
+  if (ws.stamp.length < obs.objects.length) ws.stamp = new Int32Array(obs.objects.length);
+  if (ws.stampValue > 1 << 30) {
+    ws.stamp.fill(0);
+    ws.stampValue = 0;
+  }
+  const stamp = ws.stamp;
+  const stepBounds = observationStepBounds(obs);
   const oncomingProgress = new Float64Array(numStates);
   const ttcBox = ws.ttcBox;
   const ttcBounds = ws.ttcBounds;
@@ -343,14 +388,15 @@ export function evaluateBatch(
     const base = p * numStates;
     // ---- NC: at-fault collisions -------------------------------------------------------------
     let nc = 1;
-    ignored.clear();
+    const ncStamp = ++ws.stampValue;
     const stepsObs = Math.min(numStates, obs.numSteps);
     for (let t = 0; t < stepsObs; t++) {
       const i = base + t;
       const so = i * STATE_SIZE;
+      if (!boundsOverlap(bb, 4 * i, stepBounds, 4 * t)) continue;
       for (let e = obs.stepStart[t]!, end = obs.stepStart[t + 1]!; e < end; e++) {
         const obj = obs.objIndex[e]!;
-        if (ignored.has(obj)) continue;
+        if (stamp[obj] === ncStamp) continue;
         if (!boundsOverlap(bb, 4 * i, obs.bounds, 4 * e)) continue;
         if (!boxesIntersect(coords, i * 10, obs.corners, 8 * e)) continue;
         const object = obs.objects[obj]!;
@@ -374,7 +420,7 @@ export function evaluateBatch(
           nc = Math.min(nc, object.isAgent ? 0 : 0.5);
           if (t < out.collisionTimeIdx[p]!) out.collisionTimeIdx[p] = t;
         } else {
-          ignored.add(obj);
+          stamp[obj] = ncStamp;
         }
       }
     }
@@ -433,7 +479,7 @@ export function evaluateBatch(
 
     // ---- TTC ----------------------------------------------------------------------------------
     let ttc = 1;
-    ignored.clear();
+    const ttcStamp = ++ws.stampValue;
     const ttcSteps = v2 ? numStates - 9 : numStates;
     for (let t = 0; t < ttcSteps; t++) {
       const i = base + t;
@@ -458,9 +504,10 @@ export function evaluateBatch(
         ttcBounds[1] = Math.min(ttcBox[1]!, ttcBox[3]!, ttcBox[5]!, ttcBox[7]!);
         ttcBounds[2] = Math.max(ttcBox[0]!, ttcBox[2]!, ttcBox[4]!, ttcBox[6]!);
         ttcBounds[3] = Math.max(ttcBox[1]!, ttcBox[3]!, ttcBox[5]!, ttcBox[7]!);
+        if (!boundsOverlap(ttcBounds, 0, stepBounds, 4 * tf)) continue;
         for (let e = obs.stepStart[tf]!, end = obs.stepStart[tf + 1]!; e < end; e++) {
           const obj = obs.objIndex[e]!;
-          if (ignored.has(obj)) continue;
+          if (stamp[obj] === ttcStamp) continue;
           if (!boundsOverlap(ttcBounds, 0, obs.bounds, 4 * e)) continue;
           if (!boxesIntersect(ttcBox, 0, obs.corners, 8 * e)) continue;
           const angle = relativeAngle(states[so]!, states[so + 1]!, h, cent[2 * e]!, cent[2 * e + 1]!);
@@ -471,7 +518,7 @@ export function evaluateBatch(
             ttc = 0;
             if (t < out.ttcTimeIdx[p]!) out.ttcTimeIdx[p] = t;
           } else {
-            ignored.add(obj);
+            stamp[obj] = ttcStamp;
           }
         }
       }
