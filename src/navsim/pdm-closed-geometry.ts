@@ -304,6 +304,14 @@ export function ringWithin(a: Ring, b: Ring): boolean {
   return interior;
 }
 
+/**
+ * Closed intersection of two convex quadrilaterals given as closed rings of 5 points, by the
+ * separating-axis test (touching counts).
+ */
+export function convexQuadsIntersect(a: Ring, b: Ring): boolean {
+  return !separatedOnAxesAt(a, 0, b, 0) && !separatedOnAxesAt(b, 0, a, 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Distances (GEOS `Distance::pointToSegment`, `segmentToSegment`, `DistanceOp`)
 
@@ -351,7 +359,11 @@ export function segmentToSegment(
   return 0.0;
 }
 
-/** Polygon-to-polygon distance (0 when they intersect), as GEOS `DistanceOp`. */
+/**
+ * Polygon-to-polygon distance (0 when they intersect), as GEOS `DistanceOp`: containment first,
+ * then the minimum `segmentToSegment` over all edge pairs. Pairs whose bounding boxes are farther
+ * apart than the best distance so far cannot lower the minimum and are skipped (same result).
+ */
 export function ringDistance(a: Ring, b: Ring): number {
   if (locatePointInRing(a[0]!, a[1]!, b) !== EXTERIOR) return 0;
   if (locatePointInRing(b[0]!, b[1]!, a) !== EXTERIOR) return 0;
@@ -359,11 +371,16 @@ export function ringDistance(a: Ring, b: Ring): number {
   const na = a.length / 2;
   const nb = b.length / 2;
   for (let i = 1; i < na; i++) {
+    const ax = a[2 * i - 2]!, ay = a[2 * i - 1]!, bx = a[2 * i]!, by = a[2 * i + 1]!;
+    const aminX = Math.min(ax, bx), amaxX = Math.max(ax, bx), aminY = Math.min(ay, by), amaxY = Math.max(ay, by);
     for (let j = 1; j < nb; j++) {
-      const d = segmentToSegment(
-        a[2 * i - 2]!, a[2 * i - 1]!, a[2 * i]!, a[2 * i + 1]!,
-        b[2 * j - 2]!, b[2 * j - 1]!, b[2 * j]!, b[2 * j + 1]!,
-      );
+      const cx = b[2 * j - 2]!, cy = b[2 * j - 1]!, dx = b[2 * j]!, dy = b[2 * j + 1]!;
+      if (best !== Infinity) {
+        const gx = Math.max(0, Math.min(cx, dx) - amaxX, aminX - Math.max(cx, dx));
+        const gy = Math.max(0, Math.min(cy, dy) - amaxY, aminY - Math.max(cy, dy));
+        if (Math.sqrt(gx * gx + gy * gy) * (1 - 1e-12) > best) continue;
+      }
+      const d = segmentToSegment(ax, ay, bx, by, cx, cy, dx, dy);
       if (d < best) {
         best = d;
         if (best === 0) return 0;
@@ -489,8 +506,11 @@ export function pointToPolylineDistance(xy: Float64Array, px: number, py: number
  * differs from the disc by < 0.12 % of the radius). A single point buffers to an axis-aligned square.
  */
 export class Corridor {
-  readonly rects: Ring[] = [];
-  readonly rectBoxes: BBox[] = [];
+  /** Rectangles as closed rings, 10 numbers each (one buffer: no per-rectangle allocation). */
+  readonly quads: Float64Array;
+  /** Bounds per rectangle: minX, minY, maxX, maxY. */
+  readonly quadBoxes: Float64Array;
+  readonly numQuads: number;
   readonly joins: Float64Array;
   readonly radius: number;
   readonly bbox: BBox;
@@ -505,11 +525,14 @@ export class Corridor {
       pts.push(xy[i]!, xy[i + 1]!);
     }
     const n = pts.length / 2;
+    const nq = Math.max(1, n - 1);
+    this.numQuads = nq;
+    const q = (this.quads = new Float64Array(10 * nq));
+    const qb = (this.quadBoxes = new Float64Array(4 * nq));
     if (n === 1) {
-      const [x, y] = [pts[0]!, pts[1]!];
-      const sq = new Float64Array([x - radius, y - radius, x + radius, y - radius, x + radius, y + radius, x - radius, y + radius, x - radius, y - radius]);
-      this.rects.push(sq);
-      this.rectBoxes.push(ringBBox(sq));
+      const x = pts[0]!;
+      const y = pts[1]!;
+      q.set([x - radius, y - radius, x + radius, y - radius, x + radius, y + radius, x - radius, y + radius, x - radius, y - radius]);
       this.joins = new Float64Array(0);
     } else {
       const joins: number[] = [];
@@ -518,7 +541,7 @@ export class Corridor {
         let ay = pts[2 * i + 1]!;
         let bx = pts[2 * i + 2]!;
         let by = pts[2 * i + 3]!;
-        const len = Math.sqrt((bx - ax) ** 2 + (by - ay) ** 2);
+        const len = Math.sqrt((bx - ax) * (bx - ax) + (by - ay) * (by - ay));
         const ux = (bx - ax) / len;
         const uy = (by - ay) / len;
         if (i === 0) {
@@ -531,9 +554,17 @@ export class Corridor {
         }
         const nx = -uy * radius;
         const ny = ux * radius;
-        const rect = new Float64Array([ax + nx, ay + ny, ax - nx, ay - ny, bx - nx, by - ny, bx + nx, by + ny, ax + nx, ay + ny]);
-        this.rects.push(rect);
-        this.rectBoxes.push(ringBBox(rect));
+        const o = 10 * i;
+        q[o] = ax + nx;
+        q[o + 1] = ay + ny;
+        q[o + 2] = ax - nx;
+        q[o + 3] = ay - ny;
+        q[o + 4] = bx - nx;
+        q[o + 5] = by - ny;
+        q[o + 6] = bx + nx;
+        q[o + 7] = by + ny;
+        q[o + 8] = ax + nx;
+        q[o + 9] = ay + ny;
         if (i > 0) joins.push(pts[2 * i]!, pts[2 * i + 1]!);
       }
       this.joins = new Float64Array(joins);
@@ -542,11 +573,24 @@ export class Corridor {
     let minY = Infinity;
     let maxX = -Infinity;
     let maxY = -Infinity;
-    for (const b of this.rectBoxes) {
-      minX = Math.min(minX, b.minX);
-      minY = Math.min(minY, b.minY);
-      maxX = Math.max(maxX, b.maxX);
-      maxY = Math.max(maxY, b.maxY);
+    for (let k = 0; k < nq; k++) {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (let c = 0; c < 4; c++) {
+        const x = q[10 * k + 2 * c]!;
+        const y = q[10 * k + 2 * c + 1]!;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+      qb[4 * k] = x0;
+      qb[4 * k + 1] = y0;
+      qb[4 * k + 2] = x1;
+      qb[4 * k + 3] = y1;
+      minX = Math.min(minX, x0);
+      minY = Math.min(minY, y0);
+      maxX = Math.max(maxX, x1);
+      maxY = Math.max(maxY, y1);
     }
     this.bbox = { minX, minY, maxX, maxY };
   }
@@ -554,8 +598,15 @@ export class Corridor {
   /** Closed intersection with a polygon ring. */
   intersects(ring: Ring, box: BBox = ringBBox(ring)): boolean {
     if (!bboxOverlap(this.bbox, box)) return false;
-    for (let i = 0; i < this.rects.length; i++) {
-      if (ringsIntersect(this.rects[i]!, ring, this.rectBoxes[i], box)) return true;
+    const quad = ring.length === 10;
+    const qb = this.quadBoxes;
+    for (let i = 0; i < this.numQuads; i++) {
+      if (qb[4 * i]! > box.maxX || qb[4 * i + 2]! < box.minX || qb[4 * i + 1]! > box.maxY || qb[4 * i + 3]! < box.minY) continue;
+      if (quad) {
+        if (!separatedOnAxesAt(this.quads, 10 * i, ring, 0) && !separatedOnAxesAt(ring, 0, this.quads, 10 * i)) return true;
+      } else if (ringsIntersect(this.quads.subarray(10 * i, 10 * i + 10), ring, undefined, box)) {
+        return true;
+      }
     }
     const r = this.radius;
     for (let i = 0; i < this.joins.length; i += 2) {
@@ -566,4 +617,23 @@ export class Corridor {
     }
     return false;
   }
+}
+
+/** SAT half-test on the 4 edge normals of the quad at `a[ao..]` against the quad at `b[bo..]`. */
+function separatedOnAxesAt(a: Float64Array, ao: number, b: Float64Array, bo: number): boolean {
+  for (let k = 0; k < 4; k++) {
+    const nx = -(a[ao + 2 * k + 3]! - a[ao + 2 * k + 1]!);
+    const ny = a[ao + 2 * k + 2]! - a[ao + 2 * k]!;
+    let minA = Infinity, maxA = -Infinity, minB = Infinity, maxB = -Infinity;
+    for (let i = 0; i < 4; i++) {
+      const pa = a[ao + 2 * i]! * nx + a[ao + 2 * i + 1]! * ny;
+      if (pa < minA) minA = pa;
+      if (pa > maxA) maxA = pa;
+      const pb = b[bo + 2 * i]! * nx + b[bo + 2 * i + 1]! * ny;
+      if (pb < minB) minB = pb;
+      if (pb > maxB) maxB = pb;
+    }
+    if (maxA < minB || maxB < minA) return true;
+  }
+  return false;
 }

@@ -9,7 +9,7 @@
  * - within one lateral path a single 3-element leader buffer is reused for all of its proposals
  *   at a step, so a field written for an earlier proposal carries over unless overwritten.
  */
-import { Corridor, PACIFICA, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
+import { Corridor, PACIFICA, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
 import type { ForecastObservation } from './pdm-closed-observation.js';
 import { RED_LIGHT_TOKEN, isAgentType } from './pdm-closed-observation.js';
 import { PdmPath } from './pdm-closed-path.js';
@@ -176,6 +176,12 @@ export class ProposalGenerator {
     return c;
   }
 
+  // scratch buffers of updateLeadingAgents (no allocation per step)
+  private readonly lead = new Float64Array(3);
+  private readonly egoRing = new Float64Array(10);
+  private candIdx = new Int32Array(16);
+  private candProgress = new Float64Array(16);
+
   private updateLeadingAgents(batch: number[], t: number): void {
     if (t % this.cfg.leadingAgentUpdateRate !== 0) {
       for (const p of batch) {
@@ -184,36 +190,52 @@ export class ProposalGenerator {
       }
       return;
     }
-    const lead = new Float64Array(3); // shared across the batch (reference quirk)
+    const lead = this.lead; // one buffer shared across the batch (reference quirk)
+    lead.fill(0);
     const path = this.paths[Math.floor(batch[0]! / this.numLongitudinal)]!;
     const corridor = this.corridor(batch[0]!);
     const frame = this.obs.at(t);
-    const candidates: { token: string; idx: number; progress: number }[] = [];
+    let nc = 0;
     for (let i = 0; i < frame.tokens.length; i++) {
       if (!corridor.intersects(frame.rings[i]!, frame.boxes[i])) continue;
-      const token = frame.tokens[i]!;
-      if (this.collided.has(token)) continue;
-      const [cx, cy] = this.obs.centroid(t, token);
-      candidates.push({ token, idx: i, progress: path.project(cx, cy) });
+      if (this.collided.has(frame.tokens[i]!)) continue;
+      const [cx, cy] = ringCentroid(frame.rings[i]!);
+      if (nc === this.candIdx.length) {
+        const ci = new Int32Array(2 * nc);
+        ci.set(this.candIdx);
+        this.candIdx = ci;
+        const cp = new Float64Array(2 * nc);
+        cp.set(this.candProgress);
+        this.candProgress = cp;
+      }
+      this.candIdx[nc] = i;
+      this.candProgress[nc] = path.project(cx, cy);
+      nc++;
     }
-    const egoRing = new Float64Array(10);
+    const egoRing = this.egoRing;
     for (const p of batch) {
       const egoProgress = this.idm[this.ii(p, t - 1)]!;
-      const ahead = candidates.filter((c) => c.progress > egoProgress);
-      if (ahead.length > 0) {
-        const s = this.si(p, t - 1);
-        const heading = this.states[s + 2]!;
-        egoFootprintRing(this.states[s]!, this.states[s + 1]!, heading, egoRing);
-        let best = Infinity;
-        let arg = 0;
-        for (let k = 0; k < ahead.length; k++) {
-          const d = ringDistance(egoRing, frame.rings[ahead[k]!.idx]!);
-          if (d < best || (Number.isNaN(d) && !Number.isNaN(best))) {
-            best = d;
-            arg = k;
-          }
+      let best = Infinity;
+      let arg = -1;
+      let ringReady = false;
+      let heading = 0;
+      for (let k = 0; k < nc; k++) {
+        if (!(this.candProgress[k]! > egoProgress)) continue;
+        if (!ringReady) {
+          const s = this.si(p, t - 1);
+          heading = this.states[s + 2]!;
+          egoFootprintRing(this.states[s]!, this.states[s + 1]!, heading, egoRing);
+          ringReady = true;
         }
-        const nearest = ahead[arg]!.token;
+        const d = ringDistance(egoRing, frame.rings[this.candIdx[k]!]!);
+        // np.argmin: first minimum; a NaN is the minimum
+        if (arg < 0 || d < best || (Number.isNaN(d) && !Number.isNaN(best))) {
+          best = d;
+          arg = k;
+        }
+      }
+      if (arg >= 0) {
+        const nearest = frame.tokens[this.candIdx[arg]!]!;
         lead[0] = egoProgress + best;
         if (!nearest.includes(RED_LIGHT_TOKEN)) lead[1] = this.leadingAgentVelocity(heading, nearest);
       } else {

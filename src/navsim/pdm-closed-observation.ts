@@ -106,11 +106,14 @@ export class ForecastObservation {
     const dynamics = new Map<TrackedObjectType, { token: string; coords: Ring; dx: number; dy: number; dist: number }[]>();
     for (const [t] of MAX_DYNAMIC) dynamics.set(t, []);
 
+    const ringBuf = new Float64Array(10 * Math.max(1, objects.length));
+    let nRings = 0;
     for (const obj of objects) {
       if (obj.type === 'EGO') continue;
       if (radius && Math.hypot(ecx - obj.x, ecy - obj.y) > radius) continue;
       this.uniqueObjects.set(obj.token, obj);
-      const coords = boxRing(obj.x, obj.y, obj.heading, obj.length, obj.width);
+      const coords = boxRing(obj.x, obj.y, obj.heading, obj.length, obj.width, ringBuf.subarray(10 * nRings, 10 * nRings + 10));
+      nRings++;
       // distance from the ego centre to the box centre: ((c - p)**2).sum()**0.5
       const dist = Math.sqrt((obj.x - ecx) ** 2 + (obj.y - ecy) ** 2);
       if (isAgentType(obj.type)) {
@@ -144,8 +147,9 @@ export class ForecastObservation {
 
     for (let sample = 0; sample < samples + res; sample += res) {
       const dt = sample * interval;
-      const dynRings = dynSel.map((d) => {
-        const r = new Float64Array(10);
+      const buf = new Float64Array(10 * Math.max(1, dynSel.length));
+      const dynRings = dynSel.map((d, j) => {
+        const r = buf.subarray(10 * j, 10 * j + 10);
         for (let k = 0; k < 5; k++) {
           r[2 * k] = d.coords[2 * k]! + dt * d.dx;
           r[2 * k + 1] = d.coords[2 * k + 1]! + dt * d.dy;

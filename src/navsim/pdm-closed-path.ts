@@ -4,7 +4,7 @@
  * order of operations), shapely-style projection and the fast `substring` of the corridor.
  */
 import { unwrapAngles } from '../geometry/angle.js';
-import { projectOnPolyline } from './pdm-closed-geometry.js';
+import { pointToSegment, projectOnPolyline } from './pdm-closed-geometry.js';
 
 export class PdmPath {
   /** Number of discrete states. */
@@ -17,6 +17,9 @@ export class PdmPath {
   readonly progress: Float64Array;
   /** Total length (progress[-1] = shapely `length`). */
   readonly length: number;
+  /** Segment lengths (GEOS `LineSegment::getLength`) and bounds [minX, minY, maxX, maxY] per segment. */
+  private readonly segLen: Float64Array;
+  private readonly segBox: Float64Array;
 
   /** @param states interleaved (x, y, heading) triples, as a baseline's `discrete_path`. */
   constructor(states: ArrayLike<number>) {
@@ -32,18 +35,71 @@ export class PdmPath {
     }
     unwrapAngles(this.heading);
     this.progress = new Float64Array(n);
+    this.segLen = new Float64Array(n - 1);
+    this.segBox = new Float64Array(4 * (n - 1));
     let acc = 0;
     for (let i = 1; i < n; i++) {
-      const dx = this.xy[2 * i]! - this.xy[2 * i - 2]!;
-      const dy = this.xy[2 * i + 1]! - this.xy[2 * i - 1]!;
-      acc += Math.sqrt(dx * dx + dy * dy);
+      const ax = this.xy[2 * i - 2]!;
+      const ay = this.xy[2 * i - 1]!;
+      const bx = this.xy[2 * i]!;
+      const by = this.xy[2 * i + 1]!;
+      const dx = bx - ax;
+      const dy = by - ay;
+      const len = Math.sqrt(dx * dx + dy * dy);
+      this.segLen[i - 1] = len;
+      acc += len;
       this.progress[i] = acc;
+      const b = 4 * (i - 1);
+      this.segBox[b] = Math.min(ax, bx);
+      this.segBox[b + 1] = Math.min(ay, by);
+      this.segBox[b + 2] = Math.max(ax, bx);
+      this.segBox[b + 3] = Math.max(ay, by);
     }
     this.length = acc;
   }
 
-  /** `linestring.project(point)`. */
+  /**
+   * `linestring.project(point)` (GEOS `LengthIndexOfPoint`: the first segment of minimum distance,
+   * measure = cumulative length + projection factor x segment length). Segments whose bounding
+   * box is farther than the best distance so far cannot win and are skipped.
+   */
   project(px: number, py: number): number {
+    const xy = this.xy;
+    let minDistance = Infinity;
+    let best = -1;
+    for (let i = 0; i < this.n - 1; i++) {
+      const b = 4 * i;
+      const ddx = px < this.segBox[b]! ? this.segBox[b]! - px : px > this.segBox[b + 2]! ? px - this.segBox[b + 2]! : 0;
+      const ddy = py < this.segBox[b + 1]! ? this.segBox[b + 1]! - py : py > this.segBox[b + 3]! ? py - this.segBox[b + 3]! : 0;
+      // lower bound of the distance (slightly shrunk so rounding never prunes a tie or a winner)
+      if ((ddx > 0 || ddy > 0) && Math.sqrt(ddx * ddx + ddy * ddy) * (1 - 1e-12) > minDistance) continue;
+      const d = pointToSegment(px, py, xy[2 * i]!, xy[2 * i + 1]!, xy[2 * i + 2]!, xy[2 * i + 3]!);
+      if (d < minDistance) {
+        minDistance = d;
+        best = i;
+      }
+    }
+    if (best < 0) return 0;
+    const ax = xy[2 * best]!;
+    const ay = xy[2 * best + 1]!;
+    const bx = xy[2 * best + 2]!;
+    const by = xy[2 * best + 3]!;
+    let pf: number;
+    if (px === ax && py === ay) pf = 0;
+    else if (px === bx && py === by) pf = 1;
+    else {
+      const dx = bx - ax;
+      const dy = by - ay;
+      pf = ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy);
+    }
+    const start = this.progress[best]!;
+    if (pf <= 0.0) return start;
+    if (pf <= 1.0) return start + pf * this.segLen[best]!;
+    return start + this.segLen[best]!;
+  }
+
+  /** Reference implementation of `project` without pruning (for tests). */
+  projectExhaustive(px: number, py: number): number {
     return projectOnPolyline(this.xy, px, py);
   }
 
