@@ -118,6 +118,7 @@ export class DrivingEnv {
   private readonly contacts: LineContacts = { continuous: false, broken: false };
   private readonly noiseRng: Rng;
   private passed = new Set<number>();
+  private readonly nearby: Vehicle[] = [];
   /** Lidar fractions of the last observation (for rendering). */
   readonly lastLidar: Float32Array;
 
@@ -239,6 +240,7 @@ export class DrivingEnv {
 
     // 2. Physics sub-steps; vehicle contacts at any sub-step are sticky.
     let crashVehicle = false;
+    this.collectNearby();
     for (let k = 0; k < cfg.decision_repeat; k++) {
       ego.physicsStep(dt);
       traffic.physicsStep(dt);
@@ -319,10 +321,19 @@ export class DrivingEnv {
     return (cfg.on_continuous_line_done && c.continuous) || (cfg.on_broken_line_done && c.broken);
   }
 
+  /** Traffic that can touch the ego within one env step (both move < 4 m in 0.1 s). */
+  private collectNearby(): void {
+    const e = this.ego;
+    this.nearby.length = 0;
+    for (const t of this.traffic.alive) {
+      const dx = t.vehicle.x - e.x, dy = t.vehicle.y - e.y;
+      if (dx * dx + dy * dy < 20 * 20) this.nearby.push(t.vehicle);
+    }
+  }
+
   private egoTouchesTraffic(): boolean {
     const e = this.ego;
-    for (const t of this.traffic.alive) {
-      const v = t.vehicle;
+    for (const v of this.nearby) {
       if (boxesOverlap(e.x, e.y, e.heading, e.length, e.width, v.x, v.y, v.heading, v.length, v.width)) return true;
     }
     return false;
@@ -332,12 +343,14 @@ export class DrivingEnv {
   private countOvertakes(): void {
     const e = this.ego;
     const c = Math.cos(e.heading), s = Math.sin(e.heading);
+    const cl = Math.cos(e.lastHeading), sl = Math.sin(e.lastHeading);
     for (const t of this.traffic.alive) {
-      if (this.passed.has(t.vehicle.id)) continue;
+      if (!t.active || this.passed.has(t.vehicle.id)) continue;
       const v = t.vehicle;
       const dx = v.x - e.x, dy = v.y - e.y;
+      if (dx * dx + dy * dy > 400) continue;
       const fwdNow = dx * c + dy * s;
-      const fwdLast = (v.lastX - e.lastX) * Math.cos(e.lastHeading) + (v.lastY - e.lastY) * Math.sin(e.lastHeading);
+      const fwdLast = (v.lastX - e.lastX) * cl + (v.lastY - e.lastY) * sl;
       if (fwdLast > 0 && fwdNow < 0 && Math.abs(-dx * s + dy * c) < 10) this.passed.add(v.id);
     }
   }

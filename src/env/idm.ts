@@ -5,6 +5,7 @@
 import type { Rng } from '../core/rng.js';
 import { wrapAngle } from '../geometry/angle.js';
 import type { Lane } from '../world/lane.js';
+import { laneLocal } from './lane-math.js';
 import type { EnvRoad, RoadMap } from './road-map.js';
 import type { Vehicle } from './vehicle.js';
 
@@ -48,6 +49,8 @@ export class PIDController {
   }
 }
 
+const FB_SCRATCH = new Float64Array(2);
+
 export interface FrontBack {
   front: SceneObject | null;
   frontDist: number;
@@ -61,13 +64,18 @@ export interface FrontBack {
  */
 export function findFrontBack(objects: readonly SceneObject[], self: SceneObject, lane: Lane, nextLane: Lane | null, maxDist: number): FrontBack {
   const v = self.vehicle;
-  const curLong = lane.localCoordinates(v.x, v.y).long;
+  const q = FB_SCRATCH;
+  const curLong = laneLocal(lane, v.x, v.y, q)[0]!;
   const leftLong = lane.length - curLong;
   const r: FrontBack = { front: null, frontDist: maxDist, back: null, backDist: maxDist };
+  const r2 = IDM.SURROUNDING_RANGE * IDM.SURROUNDING_RANGE;
   for (const o of objects) {
     if (o === self || o.lane === null) continue;
+    if (o.lane !== lane && o.lane !== nextLane) continue;
+    const dx = o.vehicle.x - v.x, dy = o.vehicle.y - v.y;
+    if (dx * dx + dy * dy > r2) continue; // only surrounding objects (within 50 m)
     if (o.lane === lane) {
-      const d = lane.localCoordinates(o.vehicle.x, o.vehicle.y).long - curLong;
+      const d = laneLocal(lane, o.vehicle.x, o.vehicle.y, q)[0]! - curLong;
       if (d > 0 && d < r.frontDist) {
         r.front = o;
         r.frontDist = d;
@@ -75,8 +83,8 @@ export function findFrontBack(objects: readonly SceneObject[], self: SceneObject
         r.back = o;
         r.backDist = -d;
       }
-    } else if (nextLane !== null && o.lane === nextLane) {
-      const d = nextLane.localCoordinates(o.vehicle.x, o.vehicle.y).long + leftLong;
+    } else if (nextLane !== null) {
+      const d = laneLocal(nextLane, o.vehicle.x, o.vehicle.y, q)[0]! + leftLong;
       if (d < r.frontDist) {
         r.front = o;
         r.frontDist = d;
@@ -103,8 +111,39 @@ export class IDMPolicy {
     this.overtakeTimer = rng.int(0, IDM.LANE_CHANGE_FREQ);
   }
 
-  /** Successor of `lane` on the planned next road (same index preferred). */
+  private allowedFor: EnvRoad | null = null;
+  private allowedNext: EnvRoad | null = null;
+  private allowed: number[] = [];
+  private nextLaneCacheLane: Lane | null = null;
+  private nextLaneCacheRoad: EnvRoad | null = null;
+  private nextLaneCache: Lane | null = null;
+
+  /** Lanes of `road` that continue onto the planned next road (all when none or all do). */
+  private allowedLanes(road: EnvRoad): number[] {
+    if (this.allowedFor === road && this.allowedNext === this.nextRoad) return this.allowed;
+    const lanes = road.lanes;
+    let allowed: number[] = lanes.map((_, i) => i);
+    if (this.nextRoad !== null) {
+      const a = allowed.filter((i) => this.map.successors(lanes[i]!).some((s) => this.map.roadOf(s) === this.nextRoad));
+      if (a.length > 0 && a.length < lanes.length) allowed = a;
+    }
+    this.allowedFor = road;
+    this.allowedNext = this.nextRoad;
+    this.allowed = allowed;
+    return allowed;
+  }
+
+  /** Successor of `lane` on the planned next road (same index preferred); cached for the target. */
   private nextLaneOf(lane: Lane): Lane | null {
+    if (lane === this.nextLaneCacheLane && this.nextRoad === this.nextLaneCacheRoad) return this.nextLaneCache;
+    const r = this.computeNextLane(lane);
+    this.nextLaneCacheLane = lane;
+    this.nextLaneCacheRoad = this.nextRoad;
+    this.nextLaneCache = r;
+    return r;
+  }
+
+  private computeNextLane(lane: Lane): Lane | null {
     const succ = this.map.successors(lane);
     if (succ.length === 0) return null;
     let best: Lane | null = null;
@@ -147,8 +186,7 @@ export class IDMPolicy {
     const ok = this.moveToNextRoad(self);
     const target = this.routingTargetLane;
     if (!ok || target === null) return [0, -1];
-    const near = surrounding(self, objects);
-    const { frontObj, frontDist, steerLane } = this.laneChangePolicy(self, near, target);
+    const { frontObj, frontDist, steerLane } = this.laneChangePolicy(self, objects, target);
     this.steeringTargetLane = steerLane;
     const steering = this.steeringControl(self.vehicle, steerLane);
     const acc = this.acceleration(self.vehicle, frontObj, frontDist);
@@ -160,20 +198,11 @@ export class IDMPolicy {
     const lanes = road.lanes;
     const idx = lanes.indexOf(target);
     const fb = findFrontBack(objs, self, target, this.nextLaneOf(target), IDM.MAX_LONG_DIST);
-    const side = (k: number): FrontBack | null => {
-      const l = lanes[k];
-      return l ? findFrontBack(objs, self, l, this.nextLaneOf(l), IDM.MAX_LONG_DIST) : null;
-    };
-    // Allowed lanes: those that continue onto the planned next road.
-    let allowed: number[] = lanes.map((_, i) => i);
-    if (this.nextRoad !== null) {
-      const a = allowed.filter((i) => this.map.successors(lanes[i]!).some((s) => this.map.roadOf(s) === this.nextRoad));
-      if (a.length > 0 && a.length < lanes.length) allowed = a;
-    }
+    const allowed = this.allowedLanes(road);
     if (!allowed.includes(idx)) {
       const goLeft = idx > allowed[allowed.length - 1]!;
       const k = goLeft ? idx - 1 : idx + 1;
-      const s = side(k);
+      const s = this.side(objs, self, lanes, k);
       if (s === null || s.backDist < IDM.SAFE_LANE_CHANGE_DISTANCE || s.frontDist < 5) {
         this.targetSpeed = IDM.CREEP_SPEED;
         return { frontObj: fb.front, frontDist: fb.frontDist, steerLane: target };
@@ -184,17 +213,12 @@ export class IDMPolicy {
     const v = self.vehicle.speedKmh;
     if (Math.abs(v - IDM.NORMAL_SPEED) > 3 && fb.front !== null && Math.abs(fb.front.vehicle.speedKmh - IDM.NORMAL_SPEED) > 3 && this.overtakeTimer > IDM.LANE_CHANGE_FREQ) {
       const frontSpeed = fb.front.vehicle.speedKmh;
-      const sideSpeed = (s: FrontBack | null): number | null => {
-        if (s === null) return null;
-        if (s.front !== null) return s.front.vehicle.speedKmh;
-        return s.frontDist > IDM.SAFE_LANE_CHANGE_DISTANCE && s.backDist > IDM.SAFE_LANE_CHANGE_DISTANCE ? IDM.MAX_SPEED : null;
-      };
-      const left = side(idx - 1);
+      const left = this.side(objs, self, lanes, idx - 1);
       const ls = sideSpeed(left);
       if (ls !== null && ls - frontSpeed > IDM.LANE_CHANGE_SPEED_INCREASE && allowed.includes(idx - 1)) {
         return { frontObj: left!.front, frontDist: left!.frontDist, steerLane: lanes[idx - 1]! };
       }
-      const right = side(idx + 1);
+      const right = this.side(objs, self, lanes, idx + 1);
       const rs = sideSpeed(right);
       if (rs !== null && rs - frontSpeed > IDM.LANE_CHANGE_SPEED_INCREASE && allowed.includes(idx + 1)) {
         return { frontObj: right!.front, frontDist: right!.frontDist, steerLane: lanes[idx + 1]! };
@@ -205,8 +229,14 @@ export class IDMPolicy {
     return { frontObj: fb.front, frontDist: fb.frontDist, steerLane: target };
   }
 
+  private side(objs: readonly SceneObject[], self: SceneObject, lanes: readonly Lane[], k: number): FrontBack | null {
+    const l = lanes[k];
+    return l ? findFrontBack(objs, self, l, this.computeNextLane(l), IDM.MAX_LONG_DIST) : null;
+  }
+
   private steeringControl(v: Vehicle, lane: Lane): number {
-    const { long, lat } = lane.localCoordinates(v.x, v.y);
+    const q = laneLocal(lane, v.x, v.y, FB_SCRATCH);
+    const long = q[0]!, lat = q[1]!;
     const laneHeading = lane.headingAt(long + 1);
     let steering = this.headingPid.result(-wrapAngle(laneHeading - v.heading));
     steering += this.lateralPid.result(-lat);
@@ -224,6 +254,13 @@ export class IDMPolicy {
   }
 }
 
+/** "Front speed" of a side lane for the overtake rule (null = lane unavailable). */
+function sideSpeed(s: FrontBack | null): number | null {
+  if (s === null) return null;
+  if (s.front !== null) return s.front.vehicle.speedKmh;
+  return s.frontDist > IDM.SAFE_LANE_CHANGE_DISTANCE && s.backDist > IDM.SAFE_LANE_CHANGE_DISTANCE ? IDM.MAX_SPEED : null;
+}
+
 /** d* = d0 + v tau + v dv / (2 sqrt(a b)), speeds in km/h (IDMPolicy.desired_gap). */
 export function desiredGap(ego: Vehicle, front: Vehicle): number {
   const ab = -IDM.ACC_FACTOR * IDM.DEACC_FACTOR;
@@ -236,16 +273,4 @@ export function desiredGap(ego: Vehicle, front: Vehicle): number {
 
 function notZero(x: number, eps = 1e-2): number {
   return Math.abs(x) > eps ? x : x >= 0 ? eps : -eps;
-}
-
-function surrounding(self: SceneObject, objects: readonly SceneObject[]): SceneObject[] {
-  const out: SceneObject[] = [];
-  const r2 = IDM.SURROUNDING_RANGE * IDM.SURROUNDING_RANGE;
-  const x = self.vehicle.x, y = self.vehicle.y;
-  for (const o of objects) {
-    if (o === self) continue;
-    const dx = o.vehicle.x - x, dy = o.vehicle.y - y;
-    if (dx * dx + dy * dy <= r2) out.push(o);
-  }
-  return out;
 }

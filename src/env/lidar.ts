@@ -42,9 +42,8 @@ export function castLidar(
     const cx = boxes[o]!, cy = boxes[o + 1]!, bh = boxes[o + 2]!;
     const hl = boxes[o + 3]! / 2, hw = boxes[o + 4]! / 2;
     const dx = cx - ox, dy = cy - oy;
-    const dist = Math.hypot(dx, dy);
-    const radius = Math.hypot(hl, hw);
-    if (dist - radius > range) continue;
+    const reach = range + Math.sqrt(hl * hl + hw * hw);
+    if (dx * dx + dy * dy > reach * reach) continue;
     const c = Math.cos(bh), s = Math.sin(bh);
     // Origin in the box frame.
     const px = -(dx * c + dy * s);

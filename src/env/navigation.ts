@@ -5,6 +5,7 @@
  * features, travelled length and route completion.
  */
 import type { Lane } from '../world/lane.js';
+import { laneLocal } from './lane-math.js';
 import type { EnvRoad, RoadMap } from './road-map.js';
 
 /** CKPT_UPDATE_RANGE (m). */
@@ -23,6 +24,7 @@ export class Navigation {
   /** Whether the centre was on some lane surface at the last update. */
   onLane = true;
   travelledLength = 0;
+  private readonly scratch = new Float64Array(2);
 
   constructor(readonly map: RoadMap, spawnLane: Lane) {
     this.currentLane = spawnLane;
@@ -67,27 +69,41 @@ export class Navigation {
    * position. Returns the lane.
    */
   update(x: number, y: number, lastX: number, lastY: number): Lane {
-    const possible = this.lanesAt(x, y);
-    this.onLane = possible.length > 0;
-    let lane: Lane | undefined;
+    // Among the lanes containing the point, prefer the current reference road, then the next
+    // one, then the nearest centre line (MetaDrive _get_current_lane).
+    const q = this.scratch;
     const cur = this.currentRoad;
     const next = this.nextRoad;
-    for (const l of possible) if (this.map.roadOf(l) === cur) { lane = l; break; }
-    if (!lane && next) for (const l of possible) if (this.map.roadOf(l) === next) { lane = l; break; }
-    if (!lane) lane = possible[0];
-    if (lane) this.currentLane = lane;
+    let best: Lane | null = null;
+    let bestRank = 3;
+    let bestD = Infinity;
+    for (const lane of this.map.lanesNear(x, y)) {
+      laneLocal(lane, x, y, q);
+      if (q[0]! < 0 || q[0]! > lane.length || Math.abs(q[1]!) > lane.width / 2) continue;
+      const road = this.map.roadOf(lane);
+      const rank = road === cur ? 0 : road === next ? 1 : 2;
+      const d = Math.abs(q[1]!);
+      if (rank < bestRank || (rank === bestRank && d < bestD)) {
+        best = lane;
+        bestRank = rank;
+        bestD = d;
+      }
+    }
+    this.onLane = best !== null;
+    if (best !== null) this.currentLane = best;
 
     // Advance when on a later route road, near its start.
     const road = this.map.roadOf(this.currentLane);
     const routeRoads = this.map.routeRoads;
     for (let k = this.refIndex + 1; k < routeRoads.length; k++) {
       if (routeRoads[k] === road) {
-        if (this.currentLane.localCoordinates(x, y).long < CKPT_UPDATE_RANGE) this.refIndex = k;
+        if (laneLocal(this.currentLane, x, y, q)[0]! < CKPT_UPDATE_RANGE) this.refIndex = k;
         break;
       }
     }
     const ref0 = this.currentRoad.lanes[0]!;
-    this.travelledLength += ref0.localCoordinates(x, y).long - ref0.localCoordinates(lastX, lastY).long;
+    const longNow = laneLocal(ref0, x, y, q)[0]!;
+    this.travelledLength += longNow - laneLocal(ref0, lastX, lastY, q)[0]!;
     return this.currentLane;
   }
 
@@ -105,9 +121,9 @@ export class Navigation {
     const ref = road.lanes[0]!;
     const laneNum = road.lanes.length;
     const w = ref.width;
-    const p = ref.position(ref.length, (laneNum / 2 - 0.5) * w);
+    const p = ref.position(ref.length, (laneNum / 2 - 0.5) * w, this.scratch);
     let dx = p[0]! - x, dy = p[1]! - y;
-    const n = Math.hypot(dx, dy);
+    const n = Math.sqrt(dx * dx + dy * dy);
     if (n > NAVI_POINT_DIST) {
       dx = (dx / n) * NAVI_POINT_DIST;
       dy = (dy / n) * NAVI_POINT_DIST;

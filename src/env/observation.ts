@@ -5,6 +5,7 @@
  */
 import type { Lane } from '../world/lane.js';
 import type { LidarConfig } from './config.js';
+import { laneLocal } from './lane-math.js';
 import { BOX_STRIDE } from './lidar.js';
 import { clip01, type Navigation } from './navigation.js';
 import { MAX_STEERING_OBS, type Vehicle } from './vehicle.js';
@@ -13,6 +14,8 @@ import { MAX_STEERING_OBS, type Vehicle } from './vehicle.js';
 export const LATERAL_RANGE = 18;
 /** BaseMap.MAX_LANE_WIDTH (normalises feature 8). */
 export const MAX_LANE_WIDTH = 4.5;
+
+const SCRATCH = new Float64Array(2);
 
 export const EGO_STATE_DIM = 9;
 export const NAVI_DIM = 10;
@@ -37,7 +40,7 @@ export function writeEgoState(v: Vehicle, nav: Navigation, lane: Lane, out: Floa
   const refLanes = nav.currentRefLanes;
   const ref0 = refLanes[0]!;
   const w = ref0.width;
-  const latRef = ref0.localCoordinates(v.x, v.y).lat;
+  const latRef = laneLocal(ref0, v.x, v.y, SCRATCH)[1]!;
   const dLeft = latRef + w / 2;
   const dRight = w * refLanes.length - dLeft;
   out[offset] = clip01(dLeft / LATERAL_RANGE);
@@ -49,7 +52,7 @@ export function writeEgoState(v: Vehicle, nav: Navigation, lane: Lane, out: Floa
   out[offset + 6] = (v.throttleAction + 1) / 2;
   const cosD = Math.cos(v.heading - v.lastHeading);
   out[offset + 7] = clip01(Math.acos(Math.min(1, Math.max(0, cosD))) / 0.1);
-  const lat = lane.localCoordinates(v.x, v.y).lat;
+  const lat = laneLocal(lane, v.x, v.y, SCRATCH)[1]!;
   out[offset + 8] = clip01(((lat * 2) / MAX_LANE_WIDTH + 1) / 2);
 }
 
@@ -67,7 +70,7 @@ export function headingDiffFeature(v: Vehicle, lane: Lane): number {
     lx = lane.center[0] - v.x;
     ly = lane.center[1] - v.y;
   }
-  const n = Math.hypot(lx, ly);
+  const n = Math.sqrt(lx * lx + ly * ly);
   if (n === 0) return 0.5;
   const cos = (Math.cos(v.heading) * lx + Math.sin(v.heading) * ly) / n;
   return Math.min(1, Math.max(-1, cos)) / 2 + 0.5;

@@ -8,6 +8,7 @@
  */
 import type { Lane } from '../world/lane.js';
 import type { EnvConfig } from './config.js';
+import { laneLocal } from './lane-math.js';
 
 export interface StepEvents {
   arriveDest: boolean;
@@ -96,8 +97,11 @@ export interface LineContacts {
 export function lineContacts(lanes: readonly Lane[], corners: Float64Array, out: LineContacts = { continuous: false, broken: false }): LineContacts {
   out.continuous = false;
   out.broken = false;
-  const ls = new Float64Array(4);
-  const lt = new Float64Array(4);
+  const ls = SCRATCH_S, lt = SCRATCH_T, q = SCRATCH_Q;
+  // Box centre and circumradius, for a cheap per-lane rejection.
+  const cx = (corners[0]! + corners[4]!) / 2, cy = (corners[1]! + corners[5]!) / 2;
+  const ddx = corners[0]! - cx, ddy = corners[1]! - cy;
+  const rad = Math.sqrt(ddx * ddx + ddy * ddy) + LINE_HALF_WIDTH;
   for (const lane of lanes) {
     const [leftType, rightType] = lane.lineTypes;
     const leftSolid = leftType === 'continuous' || leftType === 'side';
@@ -105,19 +109,22 @@ export function lineContacts(lanes: readonly Lane[], corners: Float64Array, out:
     const leftBroken = leftType === 'broken';
     const rightBroken = rightType === 'broken';
     if (!leftSolid && !rightSolid && !leftBroken && !rightBroken) continue;
+    laneLocal(lane, cx, cy, q);
+    if (Math.abs(q[1]!) > lane.width / 2 + rad || q[0]! < -rad || q[0]! > lane.length + rad) continue;
     let minS = Infinity, maxS = -Infinity, minT = Infinity, maxT = -Infinity;
     for (let k = 0; k < 4; k++) {
-      const c = lane.localCoordinates(corners[2 * k]!, corners[2 * k + 1]!);
-      ls[k] = c.long;
-      lt[k] = c.lat;
-      if (c.long < minS) minS = c.long;
-      if (c.long > maxS) maxS = c.long;
-      if (c.lat < minT) minT = c.lat;
-      if (c.lat > maxT) maxT = c.lat;
+      laneLocal(lane, corners[2 * k]!, corners[2 * k + 1]!, q);
+      const long = q[0]!, lat = q[1]!;
+      ls[k] = long;
+      lt[k] = lat;
+      if (long < minS) minS = long;
+      if (long > maxS) maxS = long;
+      if (lat < minT) minT = lat;
+      if (lat > maxT) maxT = lat;
     }
     if (maxS < 0 || minS > lane.length) continue;
     const hw = lane.width / 2;
-    for (const side of [-1, 1] as const) {
+    for (let side = -1; side <= 1; side += 2) {
       const solid = side < 0 ? leftSolid : rightSolid;
       const broken = side < 0 ? leftBroken : rightBroken;
       if (!solid && !broken) continue;
@@ -134,6 +141,12 @@ export function lineContacts(lanes: readonly Lane[], corners: Float64Array, out:
   return out;
 }
 
+const SCRATCH_S = new Float64Array(4);
+const SCRATCH_T = new Float64Array(4);
+const SCRATCH_Q = new Float64Array(2);
+const RECT_S = new Float64Array(4);
+const RECT_T = new Float64Array(4);
+
 /** SAT: convex quad (s[k], t[k]) vs axis-aligned rect [s0, s1] x [t0, t1] (touching counts). */
 function quadTouchesRect(s: Float64Array, t: Float64Array, s0: number, s1: number, t0: number, t1: number): boolean {
   let minS = Infinity, maxS = -Infinity, minT = Infinity, maxT = -Infinity;
@@ -144,8 +157,9 @@ function quadTouchesRect(s: Float64Array, t: Float64Array, s0: number, s1: numbe
     maxT = Math.max(maxT, t[k]!);
   }
   if (maxS < s0 || minS > s1 || maxT < t0 || minT > t1) return false;
-  const rs = [s0, s1, s1, s0];
-  const rt = [t0, t0, t1, t1];
+  const rs = RECT_S, rt = RECT_T;
+  rs[0] = s0; rs[1] = s1; rs[2] = s1; rs[3] = s0;
+  rt[0] = t0; rt[1] = t0; rt[2] = t1; rt[3] = t1;
   for (let k = 0; k < 2; k++) {
     // Edge normals of the quad (two distinct directions for a parallelogram-like quad).
     const ns = -(t[k + 1]! - t[k]!);

@@ -8,6 +8,7 @@
 import type { Rng } from '../core/rng.js';
 import type { Lane } from '../world/lane.js';
 import { IDMPolicy, type SceneObject } from './idm.js';
+import { laneLocal, onLaneSurface } from './lane-math.js';
 import type { EnvRoad, RoadMap } from './road-map.js';
 import { Vehicle, randomTrafficModel } from './vehicle.js';
 
@@ -120,9 +121,10 @@ export function pickNextRoad(map: RoadMap, road: EnvRoad, rng: Rng): EnvRoad | n
   return next.length === 1 ? next[0]! : next[rng.int(0, next.length)]!;
 }
 
+const SCRATCH = new Float64Array(2);
+
 function contains(lane: Lane, x: number, y: number): boolean {
-  const { long, lat } = lane.localCoordinates(x, y);
-  return long >= 0 && long <= lane.length && Math.abs(lat) <= lane.width / 2;
+  return onLaneSurface(lane, x, y, SCRATCH);
 }
 
 /** Current lane first, then its road, its successors, then any lane near the point. */
@@ -139,10 +141,11 @@ function localise(map: RoadMap, t: TrafficVehicle): Lane | null {
   let best: Lane | null = null;
   let bestD = Infinity;
   for (const l of map.lanesNear(x, y)) {
-    const { long, lat } = l.localCoordinates(x, y);
-    if (long >= 0 && long <= l.length && Math.abs(lat) <= l.width / 2 && Math.abs(lat) < bestD) {
+    laneLocal(l, x, y, SCRATCH);
+    const long = SCRATCH[0]!, lat = Math.abs(SCRATCH[1]!);
+    if (long >= 0 && long <= l.length && lat <= l.width / 2 && lat < bestD) {
       best = l;
-      bestD = Math.abs(lat);
+      bestD = lat;
     }
   }
   return best;

@@ -218,19 +218,27 @@ export function boxesOverlap(
   const dy = by - ay;
   const ahl = al / 2, ahw = aw / 2, bhl = bl / 2, bhw = bw / 2;
   // Quick reject by bounding circles.
-  const ra = Math.hypot(ahl, ahw) + Math.hypot(bhl, bhw);
+  const ra = Math.sqrt(ahl * ahl + ahw * ahw) + Math.sqrt(bhl * bhl + bhw * bhw);
   if (dx * dx + dy * dy > ra * ra) return false;
   const ac = Math.cos(ah), as = Math.sin(ah), bc = Math.cos(bh), bs = Math.sin(bh);
-  // Axes: a's forward/left, b's forward/left.
-  const axes = [ac, as, -as, ac, bc, bs, -bs, bc];
-  for (let k = 0; k < 4; k++) {
-    const ux = axes[2 * k]!, uy = axes[2 * k + 1]!;
-    const dist = Math.abs(dx * ux + dy * uy);
-    const projA = ahl * Math.abs(ac * ux + as * uy) + ahw * Math.abs(-as * ux + ac * uy);
-    const projB = bhl * Math.abs(bc * ux + bs * uy) + bhw * Math.abs(-bs * ux + bc * uy);
-    if (dist > projA + projB) return false;
-  }
-  return true;
+  // Separating axes: a's forward/left, b's forward/left.
+  return (
+    !separated(dx, dy, ac, as, ahl, ahw, ac, as, bhl, bhw, bc, bs) &&
+    !separated(dx, dy, -as, ac, ahl, ahw, ac, as, bhl, bhw, bc, bs) &&
+    !separated(dx, dy, bc, bs, ahl, ahw, ac, as, bhl, bhw, bc, bs) &&
+    !separated(dx, dy, -bs, bc, ahl, ahw, ac, as, bhl, bhw, bc, bs)
+  );
+}
+
+function separated(
+  dx: number, dy: number, ux: number, uy: number,
+  ahl: number, ahw: number, ac: number, as: number,
+  bhl: number, bhw: number, bc: number, bs: number,
+): boolean {
+  const dist = Math.abs(dx * ux + dy * uy);
+  const projA = ahl * Math.abs(ac * ux + as * uy) + ahw * Math.abs(-as * ux + ac * uy);
+  const projB = bhl * Math.abs(bc * ux + bs * uy) + bhw * Math.abs(-bs * ux + bc * uy);
+  return dist > projA + projB;
 }
 
 /** Picks a traffic vehicle type with the MetaDrive mix. */
