@@ -18,6 +18,7 @@ export type Command = (args: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   info: { summary: 'package, version and tfjs backends', load: async () => (await import('./info.js')).infoCommand },
+  env: { summary: 'MetaDrive-style env: info, rollout, bench, render', load: async () => (await import('./env.js')).envCommand },
   planner: { summary: 'DiT diffusion planner: info, train-il, sample', load: async () => (await import('./planner.js')).plannerCommand },
 };
 
