@@ -9,6 +9,8 @@
  * way they do in GEOS.
  */
 
+import { PACIFICA } from './types.js';
+
 export type Ring = Float64Array;
 
 // ---------------------------------------------------------------------------------------------
@@ -122,25 +124,6 @@ export function boxRing(cx: number, cy: number, heading: number, length: number,
   r[9] = r[1];
   return r;
 }
-
-/** nuPlan Pacifica parameters (`get_pacifica_parameters`), evaluated with nuPlan's expressions. */
-export const PACIFICA = (() => {
-  const width = 1.1485 * 2.0;
-  const frontLength = 4.049;
-  const rearLength = 1.127;
-  const length = frontLength + rearLength;
-  const halfLength = length / 2.0;
-  return {
-    width,
-    halfWidth: width / 2.0,
-    frontLength,
-    rearLength,
-    length,
-    halfLength,
-    rearAxleToCenter: halfLength - rearLength,
-    wheelBase: 3.089,
-  } as const;
-})();
 
 /** Centre of the ego box from the rear-axle pose (`translate_longitudinally`). */
 export function egoCenter(x: number, y: number, heading: number): [number, number] {

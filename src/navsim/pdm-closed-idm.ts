@@ -9,10 +9,11 @@
  * - within one lateral path a single 3-element leader buffer is reused for all of its proposals
  *   at a step, so a field written for an earlier proposal carries over unless overwritten.
  */
-import { Corridor, PACIFICA, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
+import { Corridor, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
 import type { ForecastObservation } from './pdm-closed-observation.js';
 import { RED_LIGHT_TOKEN, isAgentType } from './pdm-closed-observation.js';
 import { PdmPath } from './pdm-closed-path.js';
+import { PACIFICA } from './types.js';
 
 /** IDM parameters of PDM-Closed's metric-caching planner (`pdm_closed_planner.yaml`). */
 export interface IdmPolicyConfig {

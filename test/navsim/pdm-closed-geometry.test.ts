@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   Corridor,
-  PACIFICA,
   boxRing,
   locatePointInRing,
   orientation,
@@ -16,6 +15,7 @@ import {
   INTERIOR,
 } from '../../src/navsim/pdm-closed-geometry.js';
 import { PdmPath, parallelDiscretePath } from '../../src/navsim/pdm-closed-path.js';
+import { PACIFICA } from '../../src/navsim/types.js';
 
 const square = (x0: number, y0: number, s: number) => ringFromPoints([[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s]]);
 
