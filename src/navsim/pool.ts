@@ -6,10 +6,12 @@
  * Workers load the scorer from a built module that exports `scoreSceneJson` (the navsim entry of
  * drivekit). Resolution order: `options.modulePath`, env `DRIVEKIT_NAVSIM_MODULE`, then the navsim
  * `index` next to this file (`dist/cjs/navsim/index.js` or `dist/esm/navsim/index.js` when this file
- * runs from the build). A `.ts` module (running from source) is loaded through the `tsx` loader.
+ * runs from the build). A `.ts` module (running from source) is loaded after registering the `tsx`
+ * loader in the worker (`tsx/esm/api`), so tests and `tsx` scripts need no build.
  * Scenes are handed out one at a time, so a slow scene never blocks a worker's queue.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -64,8 +66,18 @@ export function resolveScorerModule(explicit?: string): string {
 }
 
 function workerSource(modulePath: string): string {
-  const isCjs = modulePath.endsWith('.cjs') || (modulePath.endsWith('.js') && isCommonJsDir(modulePath));
-  const load = isCjs ? `Promise.resolve(require(${JSON.stringify(modulePath)}))` : `import(${JSON.stringify(pathToFileURL(modulePath).href)})`;
+  const isTs = modulePath.endsWith('.ts');
+  const isCjs = !isTs && (modulePath.endsWith('.cjs') || (modulePath.endsWith('.js') && isCommonJsDir(modulePath)));
+  let load: string;
+  if (isCjs) {
+    load = `Promise.resolve(require(${JSON.stringify(modulePath)}))`;
+  } else if (isTs) {
+    // running from source: register the tsx loader in the worker, then import the TypeScript entry
+    const tsxApi = createRequire(modulePath).resolve('tsx/esm/api');
+    load = `(() => { require(${JSON.stringify(tsxApi)}).register(); return import(${JSON.stringify(pathToFileURL(modulePath).href)}); })()`;
+  } else {
+    load = `import(${JSON.stringify(pathToFileURL(modulePath).href)})`;
+  }
   return `
 const { parentPort } = require('node:worker_threads');
 const ready = ${load};
@@ -122,10 +134,9 @@ export class ScenePool {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`ScenePool: invalid workers: ${n}. Should be an integer >= 1.`);
     this.size = n;
     this.modulePath = resolveScorerModule(options.modulePath);
-    const execArgv = this.modulePath.endsWith('.ts') ? [...process.execArgv.filter((a) => !a.startsWith('--input-type')), '--import', 'tsx'] : process.execArgv;
     const src = workerSource(this.modulePath);
     for (let i = 0; i < n; i++) {
-      const w = new Worker(src, { eval: true, execArgv });
+      const w = new Worker(src, { eval: true });
       w.on('message', (msg: { id: number; result: PoolSceneResult }) => this.onMessage(w, msg));
       w.on('error', (err) => this.onWorkerError(w, err));
       w.unref();
