@@ -1,0 +1,82 @@
+/**
+ * The worker pool scores scenes in parallel with the same results as in-process scoring, loading
+ * the scorer (a) from the TypeScript sources (tsx in the workers), (b) from a CommonJS build and
+ * (c) from an ESM build, both transpiled file-per-file by esbuild as `npm run build` does.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScenePool, resolveScorerModule } from '../../src/navsim/pool.js';
+import { scoreSceneJson } from '../../src/navsim/score-scene.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v1');
+// inside the repo so that package imports (apache-arrow) resolve from its node_modules
+const buildDir = path.join(repoRoot, 'node_modules', '.cache', `drivekit-pool-test-${process.pid}`);
+
+const names = ['straight_cruise', 'lead_brake_rear_end', 'ped_crossing_yield', 'static_obstacle_hit'];
+const scenes = names.map((n) => JSON.parse(fs.readFileSync(path.join(V1, `${n}.json`), 'utf8')));
+const bad = { schema: 'pdm_ref_scene/v1', name: 'bad', ego: { x: 0, y: 0, heading: 0, vx: NaN } };
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return sources(p);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+beforeAll(async () => {
+  const entryPoints = sources(path.join(repoRoot, 'src'));
+  for (const format of ['cjs', 'esm'] as const) {
+    const outdir = path.join(buildDir, format);
+    await build({ entryPoints, outdir, outbase: path.join(repoRoot, 'src'), format, platform: 'node', target: 'node20', bundle: false, logLevel: 'silent' });
+    fs.writeFileSync(path.join(outdir, 'package.json'), JSON.stringify({ type: format === 'cjs' ? 'commonjs' : 'module' }));
+  }
+});
+afterAll(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+
+const expected = () => [...scenes, bad].map((s) => scoreSceneJson(s));
+
+async function scoreWith(pool: ScenePool) {
+  try {
+    return await pool.scoreAll([...scenes, bad]);
+  } finally {
+    await pool.close();
+  }
+}
+
+describe('ScenePool', () => {
+  it('from the TypeScript sources: same results as in-process, bad scenes as error results', async () => {
+    const pool = new ScenePool({ workers: 2 });
+    expect(pool.modulePath.endsWith(path.join('src', 'navsim', 'index.ts'))).toBe(true);
+    const got = await scoreWith(pool);
+    expect(got).toEqual(expected());
+    expect(got[4]!.error).toMatch(/ego.vx/);
+    expect(got.map((r) => r.name)).toEqual([...names, 'bad']);
+  });
+
+  it('from a CommonJS build: the build resolves its own sibling index.js', async () => {
+    const req = createRequire(path.join(buildDir, 'cjs', 'x.js'));
+    const built = req(path.join(buildDir, 'cjs', 'navsim', 'pool.js'));
+    expect(built.resolveScorerModule()).toBe(path.join(buildDir, 'cjs', 'navsim', 'index.js'));
+    const pool = new built.ScenePool({ workers: 2 }) as ScenePool;
+    expect(await scoreWith(pool)).toEqual(expected());
+  });
+
+  it('from an ESM build (explicit module path)', async () => {
+    const pool = new ScenePool({ workers: 1, modulePath: path.join(buildDir, 'esm', 'navsim', 'index.js') });
+    expect(await scoreWith(pool)).toEqual(expected());
+  });
+
+  it('validates its options and refuses work after close', async () => {
+    expect(() => new ScenePool({ workers: 0 })).toThrow(/invalid workers: 0/);
+    expect(() => resolveScorerModule('/nonexistent/index.js')).not.toThrow(); // falls back to the sources
+    const pool = new ScenePool({ workers: 1 });
+    await pool.close();
+    await expect(pool.score(scenes[0])).rejects.toThrow(/closed/);
+  });
+});
