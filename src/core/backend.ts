@@ -113,14 +113,7 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
       `Invalid backend ${JSON.stringify(request)}${env ? ' (from DRIVEKIT_BACKEND)' : ''}. Should be one of ${VALID.join(', ')}.`,
     );
   }
-  if (request !== 'auto') {
-    const r = await tryBackend(request);
-    if (!r.ok) {
-      throw new Error(`Backend '${request}' is not available: ${r.error}. To use it: ${INSTALL_HINT[request]}.`);
-    }
-    current = request;
-    return request;
-  }
+  if (request !== 'auto') return useBackend(request);
   const failures: string[] = [];
   for (const name of BACKEND_ORDER) {
     const r = await tryBackend(name);
@@ -133,7 +126,24 @@ export async function init(options: InitOptions = {}): Promise<BackendName> {
   throw new Error(`No tfjs backend could be initialised: ${failures.join('; ')}`);
 }
 
-/** The backend chosen by the last `init()`, or null before it. */
+/**
+ * Switches to exactly `name`, loading its package if needed; `DRIVEKIT_BACKEND` is not consulted.
+ * For benchmarks and parity tests that compare backends; applications call `init()`.
+ * A missing backend is an error naming the package to install.
+ */
+export async function useBackend(name: BackendName): Promise<BackendName> {
+  if (!BACKEND_ORDER.includes(name)) {
+    throw new Error(`Invalid backend ${JSON.stringify(name)}. Should be one of ${BACKEND_ORDER.join(', ')}.`);
+  }
+  const r = await tryBackend(name);
+  if (!r.ok) {
+    throw new Error(`Backend '${name}' is not available: ${r.error}. To use it: ${INSTALL_HINT[name]}.`);
+  }
+  current = name;
+  return name;
+}
+
+/** The backend chosen by the last `init()` or `useBackend()`, or null before it. */
 export function currentBackend(): BackendName | null {
   return current;
 }

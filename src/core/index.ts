@@ -8,3 +8,4 @@ export * from './checkpoint.js';
 export * from './arrow.js';
 export * from './logger.js';
 export * from './progress.js';
+export * from './perf.js';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableBackends, init, type BackendName } from '../../src/core/backend.js';
+import { availableBackends, init, useBackend, type BackendName } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/rng.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -248,8 +248,7 @@ for (const backend of PRESENT) {
     let previous = '';
     beforeAll(async () => {
       previous = tf.getBackend() ?? '';
-      await init({ backend }); // registers the backend package
-      await tf.setBackend(backend);
+      await useBackend(backend); // exactly this one, whatever DRIVEKIT_BACKEND says
     });
     afterAll(async () => {
       if (previous) await tf.setBackend(previous);
@@ -315,6 +314,14 @@ describe('init()', () => {
     expect(tf.getBackend()).toBe('wasm');
     delete process.env.DRIVEKIT_BACKEND;
     expect(await init({ backend: 'cpu' })).toBe('cpu');
+  });
+
+  it('useBackend() switches to exactly the named backend, ignoring DRIVEKIT_BACKEND', async () => {
+    process.env.DRIVEKIT_BACKEND = 'wasm';
+    expect(await useBackend('cpu')).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    delete process.env.DRIVEKIT_BACKEND;
+    await expect(useBackend('gpu' as any)).rejects.toThrow('Invalid backend "gpu". Should be one of tensorflow, webgpu, wasm, cpu.');
   });
 
   it('rejects an invalid name, saying where it came from and what is valid', async () => {
