@@ -79,7 +79,8 @@ afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('TypeScript 5.0 consumers', () => {
+// About 20 s of CPU per compilation; the generous limit is for a 2-core machine shared with other jobs.
+describe('TypeScript 5.0 consumers', { timeout: 400_000 }, () => {
   // Both compilations start together (they take tens of seconds each); each test awaits its own.
   const compiled: Record<'esm' | 'cjs', { dir: string; done: Promise<void> }> = {} as any;
   beforeAll(() => {
