@@ -21,10 +21,10 @@ export class ExpertEgoPolicy implements EgoPolicy {
   constructor(options: Partial<ExpertOptions> = {}) {
     this.expert = new ExpertPolicy(options);
   }
-  reset(): void {
+  reset(_env?: DrivingEnv): void {
     this.expert.reset();
   }
-  act(env: DrivingEnv): [number, number] {
+  act(env: DrivingEnv, _obs?: Float32Array): [number, number] {
     return this.expert.act(env);
   }
 }
@@ -37,7 +37,7 @@ export class IdmEgoPolicy implements EgoPolicy {
     const roads = env.map.routeRoads;
     this.idm = new IDMPolicy(env.map, new Rng(env.currentSeed ^ 0x1d3), (road) => roads[roads.indexOf(road) + 1] ?? null);
   }
-  act(env: DrivingEnv): [number, number] {
+  act(env: DrivingEnv, _obs?: Float32Array): [number, number] {
     if (this.idm === null) throw new Error('IdmEgoPolicy: reset(env) must be called after env.reset().');
     const objects = env.sceneObjects();
     const [s, a] = this.idm.act(objects[0]!, objects);
@@ -48,8 +48,8 @@ export class IdmEgoPolicy implements EgoPolicy {
 export class ConstantPolicy implements EgoPolicy {
   readonly name = 'constant';
   constructor(readonly action: readonly [number, number] = [0, 1]) {}
-  reset(): void {}
-  act(): [number, number] {
+  reset(_env?: DrivingEnv): void {}
+  act(_env?: DrivingEnv, _obs?: Float32Array): [number, number] {
     return [this.action[0], this.action[1]];
   }
 }
@@ -62,7 +62,7 @@ export class RandomPolicy implements EgoPolicy {
   reset(env: DrivingEnv): void {
     this.rng = new Rng((this.seed * 1000003) ^ env.currentSeed);
   }
-  act(): [number, number] {
+  act(_env?: DrivingEnv, _obs?: Float32Array): [number, number] {
     return [this.rng.uniform(-1, 1), this.rng.uniform(-1, 1)];
   }
 }
