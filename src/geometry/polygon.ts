@@ -257,6 +257,14 @@ export class PreparedPolygon {
   private readonly numBands: number;
   private readonly y0: number;
   private readonly invBandHeight: number;
+  // lazily built cell classification: 0 = boundary (exact test), 1 = exterior, 2 = interior
+  private queries = 0;
+  private cells: Uint8Array | null = null;
+  private cellSize = 1;
+  private cx0 = 0;
+  private cy0 = 0;
+  private ncx = 0;
+  private ncy = 0;
 
   constructor(shell: Float64Array, holes: readonly Float64Array[] = []) {
     const rings = [stripClosingVertex(shell), ...holes.map(stripClosingVertex)];
@@ -316,6 +324,84 @@ export class PreparedPolygon {
 
   /** Location of a point (GEOS semantics over shell and holes). */
   locate(px: number, py: number): Location {
+    const bb = this.bounds;
+    if (!(px >= bb[0]! && px <= bb[2]! && py >= bb[1]! && py <= bb[3]!)) return Location.Exterior;
+    if (this.cells === null) {
+      if (++this.queries === 48) this.buildCells();
+    } else {
+      const i = Math.floor((px - this.cx0) / this.cellSize);
+      const j = Math.floor((py - this.cy0) / this.cellSize);
+      if (i >= 0 && j >= 0 && i < this.ncx && j < this.ncy) {
+        const c = this.cells[j * this.ncx + i]!;
+        if (c === 2) return Location.Interior;
+        if (c === 1) return Location.Exterior;
+      }
+    }
+    return this.locateExact(px, py);
+  }
+
+  /**
+   * Builds a uniform grid over the bounds where every cell not touched by an edge (a conservative
+   * cover: each edge is split into pieces no longer than a cell, whose slightly padded boxes are
+   * marked) is classified once as interior or exterior. Queries in such cells need no edge loop;
+   * the others fall back to the exact ray-crossing test.
+   */
+  private buildCells(): void {
+    const bb = this.bounds;
+    const w = bb[2]! - bb[0]!;
+    const h = bb[3]! - bb[1]!;
+    if (!(w > 0 && h > 0 && Number.isFinite(w + h))) return;
+    const cs = Math.max(Math.sqrt((w * h) / 16384), Math.max(w, h) / 4096);
+    const ncx = Math.floor(w / cs) + 1;
+    const ncy = Math.floor(h / cs) + 1;
+    const cells = new Uint8Array(ncx * ncy);
+    const x0 = bb[0]!;
+    const y0 = bb[1]!;
+    const pad = 1e-9 * (Math.abs(x0) + Math.abs(y0) + w + h);
+    const marked = new Uint8Array(ncx * ncy);
+    const edges = this.edges;
+    const cellX = (x: number): number => Math.min(ncx - 1, Math.max(0, Math.floor((x - x0) / cs)));
+    const cellY = (y: number): number => Math.min(ncy - 1, Math.max(0, Math.floor((y - y0) / cs)));
+    for (let e = 0; e < this.numEdges; e++) {
+      const ax = edges[4 * e]!, ay = edges[4 * e + 1]!, bx = edges[4 * e + 2]!, by = edges[4 * e + 3]!;
+      const len = Math.hypot(bx - ax, by - ay);
+      const pieces = Math.max(1, Math.ceil(len / cs));
+      for (let k = 0; k < pieces; k++) {
+        const t0 = k / pieces;
+        const t1 = (k + 1) / pieces;
+        const px0 = ax + (bx - ax) * t0, py0 = ay + (by - ay) * t0;
+        const px1 = k + 1 === pieces ? bx : ax + (bx - ax) * t1, py1 = k + 1 === pieces ? by : ay + (by - ay) * t1;
+        const i0 = cellX(Math.min(px0, px1) - pad), i1 = cellX(Math.max(px0, px1) + pad);
+        const j0 = cellY(Math.min(py0, py1) - pad), j1 = cellY(Math.max(py0, py1) + pad);
+        for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) marked[j * ncx + i] = 1;
+      }
+    }
+    // unmarked runs along a row share their location: one exact test per run
+    for (let j = 0; j < ncy; j++) {
+      let runStatus = 0;
+      for (let i = 0; i < ncx; i++) {
+        const c = j * ncx + i;
+        if (marked[c]) {
+          runStatus = 0;
+          continue;
+        }
+        if (runStatus === 0) {
+          const loc = this.locateExact(x0 + (i + 0.5) * cs, y0 + (j + 0.5) * cs);
+          runStatus = loc === Location.Interior ? 2 : loc === Location.Exterior ? 1 : 0;
+        }
+        cells[c] = runStatus;
+      }
+    }
+    this.cellSize = cs;
+    this.cx0 = x0;
+    this.cy0 = y0;
+    this.ncx = ncx;
+    this.ncy = ncy;
+    this.cells = cells;
+  }
+
+  /** Exact location by the ray-crossing count over the edges of the point's band. */
+  locateExact(px: number, py: number): Location {
     const bb = this.bounds;
     if (!(px >= bb[0]! && px <= bb[2]! && py >= bb[1]! && py <= bb[3]!)) return Location.Exterior;
     const b = this.band(py);

@@ -151,6 +151,14 @@ export class Centerline {
   /** Segment lengths (GEOS `LineSegment::getLength`). */
   private readonly segLen: Float64Array;
   private readonly segBounds: Float64Array;
+  // uniform grid over segment bounds for `distance`
+  private gridCell = 1;
+  private gx0 = 0;
+  private gy0 = 0;
+  private gnx = 0;
+  private gny = 0;
+  private gridStart: Int32Array | null = null;
+  private gridItems: Int32Array | null = null;
 
   constructor(points: Float64Array, stride = 3) {
     const n = Math.floor(points.length / stride);
@@ -179,7 +187,15 @@ export class Centerline {
     let ptMeasure = -1;
     let start = 0;
     const xy = this.xy;
+    const sb = this.segBounds;
     for (let i = 0; i + 1 < this.n; i++) {
+      // a segment whose bounding box is not nearer than the best so far cannot win (strict <)
+      const ddx = px < sb[4 * i]! ? sb[4 * i]! - px : px > sb[4 * i + 2]! ? px - sb[4 * i + 2]! : 0;
+      const ddy = py < sb[4 * i + 1]! ? sb[4 * i + 1]! - py : py > sb[4 * i + 3]! ? py - sb[4 * i + 3]! : 0;
+      if (ddx >= minDistance || ddy >= minDistance) {
+        start += this.segLen[i]!;
+        continue;
+      }
       const ax = xy[2 * i]!, ay = xy[2 * i + 1]!, bx = xy[2 * i + 2]!, by = xy[2 * i + 3]!;
       const d = pointSegmentDistance(px, py, ax, ay, bx, by);
       if (d < minDistance) {
@@ -203,10 +219,89 @@ export class Centerline {
     return ptMeasure;
   }
 
+  private buildGrid(): void {
+    const m = this.n - 1;
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity, total = 0;
+    for (let i = 0; i < m; i++) {
+      minX = Math.min(minX, this.segBounds[4 * i]!);
+      minY = Math.min(minY, this.segBounds[4 * i + 1]!);
+      maxX = Math.max(maxX, this.segBounds[4 * i + 2]!);
+      maxY = Math.max(maxY, this.segBounds[4 * i + 3]!);
+      total += this.segLen[i]!;
+    }
+    if (!Number.isFinite(minX + minY + maxX + maxY + total)) return;
+    const cs = Math.max(total / m, (maxX - minX + maxY - minY) / 512, 1e-6) * 2;
+    const nx = Math.floor((maxX - minX) / cs) + 1;
+    const ny = Math.floor((maxY - minY) / cs) + 1;
+    if (nx * ny > 1 << 20) return;
+    const counts = new Int32Array(nx * ny + 1);
+    const range = (i: number): [number, number, number, number] => [
+      Math.floor((this.segBounds[4 * i]! - minX) / cs), Math.floor((this.segBounds[4 * i + 2]! - minX) / cs),
+      Math.floor((this.segBounds[4 * i + 1]! - minY) / cs), Math.floor((this.segBounds[4 * i + 3]! - minY) / cs),
+    ];
+    for (let i = 0; i < m; i++) {
+      const [a, b, c, d] = range(i);
+      for (let y = c; y <= d; y++) for (let x = a; x <= b; x++) counts[y * nx + x + 1]!++;
+    }
+    for (let c = 0; c < nx * ny; c++) counts[c + 1]! += counts[c]!;
+    const fill = counts.slice(0, nx * ny);
+    const items = new Int32Array(counts[nx * ny]!);
+    for (let i = 0; i < m; i++) {
+      const [a, b, c, d] = range(i);
+      for (let y = c; y <= d; y++) for (let x = a; x <= b; x++) items[fill[y * nx + x]!++] = i;
+    }
+    this.gridCell = cs;
+    this.gx0 = minX;
+    this.gy0 = minY;
+    this.gnx = nx;
+    this.gny = ny;
+    this.gridStart = counts;
+    this.gridItems = items;
+  }
+
   /** shapely `Point.distance(line)`: minimum point-segment distance. */
   distance(px: number, py: number): number {
     const xy = this.xy;
     if (this.n === 1) return Math.hypot(px - xy[0]!, py - xy[1]!);
+    if (this.gridStart === null && this.n > 16) this.buildGrid();
+    if (this.gridStart !== null) {
+      // ring search: after ring r, unvisited cells are farther than r·cell from the point
+      const cs = this.gridCell;
+      const ci = Math.floor((px - this.gx0) / cs);
+      const cj = Math.floor((py - this.gy0) / cs);
+      const start = this.gridStart;
+      const items = this.gridItems!;
+      const nx = this.gnx;
+      const ny = this.gny;
+      if (ci >= -8 && cj >= -8 && ci < nx + 8 && cj < ny + 8) {
+        const maxR = Math.max(ci, nx - 1 - ci, cj, ny - 1 - cj);
+        let best = Infinity;
+        for (let r = 0; r <= maxR; r++) {
+          const j0 = Math.max(0, cj - r);
+          const j1 = Math.min(ny - 1, cj + r);
+          for (let j = j0; j <= j1; j++) {
+            const edgeRow = j === cj - r || j === cj + r;
+            const i0 = Math.max(0, ci - r);
+            const i1 = Math.min(nx - 1, ci + r);
+            for (let i = i0; i <= i1; i++) {
+              if (!edgeRow && i !== ci - r && i !== ci + r) {
+                // interior of the ring's row: jump to the right edge
+                if (ci + r <= i1) i = ci + r;
+                else break;
+              }
+              const c = j * nx + i;
+              for (let k = start[c]!, end = start[c + 1]!; k < end; k++) {
+                const sg = items[k]!;
+                const d = pointSegmentDistance(px, py, xy[2 * sg]!, xy[2 * sg + 1]!, xy[2 * sg + 2]!, xy[2 * sg + 3]!);
+                if (d < best) best = d;
+              }
+            }
+          }
+          if (best <= r * cs) return best;
+        }
+        return best;
+      }
+    }
     let best = Infinity;
     const sb = this.segBounds;
     for (let i = 0; i + 1 < this.n; i++) {

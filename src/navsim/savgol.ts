@@ -39,12 +39,21 @@ export function pairwiseSum(a: ArrayLike<number>, offset = 0, n = a.length - off
     return res;
   }
   if (n <= 128) {
-    const r = new Float64Array(8);
-    for (let j = 0; j < 8; j++) r[j] = a[offset + j]!;
+    const o = offset;
+    let r0 = a[o]!, r1 = a[o + 1]!, r2 = a[o + 2]!, r3 = a[o + 3]!, r4 = a[o + 4]!, r5 = a[o + 5]!, r6 = a[o + 6]!, r7 = a[o + 7]!;
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[offset + i + j]!;
-    let res = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
-    for (; i < n; i++) res += a[offset + i]!;
+    for (; i < n - (n % 8); i += 8) {
+      r0 += a[o + i]!;
+      r1 += a[o + i + 1]!;
+      r2 += a[o + i + 2]!;
+      r3 += a[o + i + 3]!;
+      r4 += a[o + i + 4]!;
+      r5 += a[o + i + 5]!;
+      r6 += a[o + i + 6]!;
+      r7 += a[o + i + 7]!;
+    }
+    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
+    for (; i < n; i++) res += a[o + i]!;
     return res;
   }
   let n2 = Math.floor(n / 2);
