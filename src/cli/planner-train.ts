@@ -118,7 +118,8 @@ const TRAIN_USAGE = `drivekit planner train-il --cache FILE --out DIR [options]
   --num-layers N --num-heads N --head-dim N --dit-output-dim N --mlp-hidden N
   --init FILE             start from planner weights (ReCogDrive or drivekit safetensors)
   --resume DIR            continue a run from its last/ checkpoint (settings come from it)
-  --epochs N (200) --batch-size B (512) --lr X (1e-4) --min-lr X (1e-6) --warmup N (3)
+  --epochs N (200) --batch-size B (512) --micro-batch-size M (0 = B; gradients of B/M passes are accumulated)
+  --lr X (1e-4) --min-lr X (1e-6) --warmup N (3)
   --schedule-interval epoch|step (epoch) --weight-decay X (1e-4) --beta2 X (0.95)
   --max-grad-norm X (1.0; 0 = off) --ema-decay X (0 = off; ReCogDrive's EMA script: 0.999)
   --seed S (0) --val-seed S --val-every N (1) --val-batch-size B (16) --val-max-rows N (0 = all)
@@ -135,6 +136,7 @@ const TRAIN_SPEC: OptionSpec = {
   resume: 'string',
   epochs: 'number',
   'batch-size': 'number',
+  'micro-batch-size': 'number',
   lr: 'number',
   'min-lr': 'number',
   warmup: 'number',
@@ -166,6 +168,7 @@ function trainOptionsFromArgs(opts: ParsedArgs): IlTrainOptions {
   };
   set('epochs', 'epochs');
   set('batch-size', 'batchSize');
+  set('micro-batch-size', 'microBatchSize');
   set('min-lr', 'minLr');
   set('warmup', 'warmup');
   set('max-grad-norm', 'maxGradNorm');

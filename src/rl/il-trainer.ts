@@ -31,7 +31,7 @@ import { Rng } from '../core/rng.js';
 import type { SafeTensor } from '../core/safetensors.js';
 import { Ema } from './ema.js';
 import { type IlDataSource, type IlRows, HISTORY_SIZE, STATUS_SIZE } from './il-data.js';
-import { ADAMW_DEFAULTS, AdamW, type AdamWConfig, type NamedArray, type NamedVariables, clipGradNorm, toEntries } from './optim.js';
+import { ADAMW_DEFAULTS, AdamW, type AdamWConfig, type NamedArray, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
 import { WarmupCosineSchedule, type ScheduleInterval } from './schedules.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -99,34 +99,68 @@ export interface IlStepResult {
 }
 
 /**
- * One IL optimisation step: loss and gradients of `model.ilLoss`, global-norm clipping,
- * one AdamW update at `optimizer.lr`. Leaves no tensors behind.
+ * Loss and gradients of `model.ilLoss` on one (micro-)batch, keyed by parameter name. The caller
+ * owns (and disposes) the gradients.
  */
-export function ilTrainStep(model: IlModel, optimizer: AdamW, batch: IlTensorBatch, rng: Rng, options: IlStepOptions = {}): IlStepResult {
-  const maxGradNorm = options.maxGradNorm === undefined ? 1.0 : options.maxGradNorm;
+export function ilLossAndGrads(model: IlModel, batch: IlTensorBatch, rng: Rng): { loss: number; grads: Map<string, tf.Tensor> } {
   const entries = toEntries(model.variables).filter(([, v]) => v.trainable);
   const byTfName = new Map(entries.map(([name, v]) => [v.name, name]));
   const { value, grads } = tf.variableGrads(() => model.ilLoss(batch, rng), entries.map(([, v]) => v));
   const named = new Map<string, tf.Tensor>();
   for (const [tfName, g] of Object.entries(grads)) named.set(byTfName.get(tfName)!, g);
-  let gradNorm = Number.NaN;
-  try {
-    if (maxGradNorm) {
-      const clipped = clipGradNorm(named, maxGradNorm);
-      gradNorm = clipped.totalNorm;
-      try {
-        optimizer.step(clipped.grads);
-      } finally {
-        tf.dispose([...clipped.grads.values()]);
-      }
-    } else {
-      optimizer.step(named);
-    }
-    const loss = value.dataSync()[0]!;
-    return { loss, gradNorm };
-  } finally {
-    tf.dispose([value, ...named.values()]);
+  const loss = value.dataSync()[0]!;
+  value.dispose();
+  return { loss, grads: named };
+}
+
+/**
+ * Global-norm clipping (`clip_grad_norm_`; null/0 = off) and one AdamW update at
+ * `optimizer.lr`. Returns the norm before clipping (NaN when clipping is off). Does not dispose
+ * `grads`.
+ */
+export function applyIlGradients(optimizer: AdamW, grads: Map<string, tf.Tensor>, maxGradNorm: number | null): number {
+  if (!maxGradNorm) {
+    optimizer.step(grads);
+    return Number.NaN;
   }
+  const { totalNorm, clipCoef } = clipCoefficient(grads, maxGradNorm);
+  optimizer.step(grads, { gradScale: clipCoef });
+  return totalNorm;
+}
+
+/**
+ * One IL optimisation step: loss and gradients of `model.ilLoss`, global-norm clipping (1.0 by
+ * default), one AdamW update at `optimizer.lr`. Leaves no tensors behind.
+ */
+export function ilTrainStep(model: IlModel, optimizer: AdamW, batch: IlTensorBatch, rng: Rng, options: IlStepOptions = {}): IlStepResult {
+  const maxGradNorm = options.maxGradNorm === undefined ? 1.0 : options.maxGradNorm;
+  const { loss, grads } = ilLossAndGrads(model, batch, rng);
+  try {
+    return { loss, gradNorm: applyIlGradients(optimizer, grads, maxGradNorm) };
+  } finally {
+    tf.dispose([...grads.values()]);
+  }
+}
+
+/**
+ * Accumulates `scale · grads` into `acc` (disposing the inputs it replaces). Used to build a
+ * large batch's gradient from micro-batches: with scale = micro / batch size the sum is the
+ * gradient of the batch-mean loss.
+ */
+export function accumulateGrads(acc: Map<string, tf.Tensor> | null, grads: Map<string, tf.Tensor>, scale: number): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, g] of grads) {
+    const prev = acc?.get(name);
+    const next = tf.tidy(() => {
+      const sg = scale === 1 ? g.clone() : tf.mul(g, scale);
+      return prev ? tf.add(prev, sg) : sg;
+    });
+    out.set(name, next);
+    g.dispose();
+    prev?.dispose();
+  }
+  if (acc) for (const [name, t] of acc) if (!grads.has(name)) out.set(name, t);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,6 +171,12 @@ export interface IlTrainConfig {
   epochs: number;
   /** Minibatch size (ReCogDrive: 512 global). */
   batchSize: number;
+  /**
+   * Rows per forward/backward pass; gradients of the micro-batches are accumulated into one
+   * update of the whole batch (0 = the whole batch at once). Lets batch 512 run with full-size
+   * conditioning (17 MB per row) in bounded memory.
+   */
+  microBatchSize: number;
   /** AdamW settings; `lr` is the schedule's peak. */
   optimizer: AdamWConfig;
   /** Warmup length (in `scheduleInterval` units) and cosine floor. Total length = epochs (or all steps). */
@@ -168,6 +208,7 @@ export interface IlTrainConfig {
 export const IL_TRAIN_DEFAULTS: Readonly<IlTrainConfig> = Object.freeze({
   epochs: 200,
   batchSize: 512,
+  microBatchSize: 0,
   optimizer: { ...ADAMW_DEFAULTS },
   warmup: 3,
   minLr: 1e-6,
@@ -193,7 +234,7 @@ export function resolveIlConfig(options: IlTrainOptions = {}): IlTrainConfig {
   };
   const posInt = ['epochs', 'batchSize', 'valBatchSize'] as const;
   for (const k of posInt) if (!Number.isInteger(c[k]) || c[k] < 1) fail(k, c[k], 'an integer >= 1');
-  const nonNegInt = ['warmup', 'valEvery', 'valMaxRows', 'keepBest', 'checkpointEverySteps'] as const;
+  const nonNegInt = ['microBatchSize', 'warmup', 'valEvery', 'valMaxRows', 'keepBest', 'checkpointEverySteps'] as const;
   for (const k of nonNegInt) if (!Number.isInteger(c[k]) || c[k] < 0) fail(k, c[k], 'an integer >= 0');
   if (!(c.maxGradNorm >= 0)) fail('maxGradNorm', c.maxGradNorm, '>= 0 (0 disables clipping)');
   if (!(c.emaDecay >= 0 && c.emaDecay < 1)) fail('emaDecay', c.emaDecay, 'in [0, 1) (0 disables EMA)');
@@ -378,17 +419,10 @@ export class IlTrainer {
         const s = this.pos.stepInEpoch;
         const stepRng = parent.split();
         const idx = order.subarray(s * c.batchSize, Math.min((s + 1) * c.batchSize, order.length));
-        const rows = await this.train.readRows(idx);
         lr = this.schedule.lrFor({ epoch, globalStep: this.pos.globalStep });
         this.optimizer.lr = lr;
         const ts = performance.now();
-        const batch = rowsToBatch(rows);
-        let r: IlStepResult;
-        try {
-          r = ilTrainStep(this.model, this.optimizer, batch, stepRng, { maxGradNorm: c.maxGradNorm || null });
-        } finally {
-          disposeBatch(batch);
-        }
+        const r = await this.step(idx, stepRng);
         if (!Number.isFinite(r.loss)) {
           throw new Error(`IL loss is ${r.loss} at epoch ${epoch}, step ${s} (global ${this.pos.globalStep}); lr ${lr}. Lower the learning rate or check the cache for non-finite values.`);
         }
@@ -396,7 +430,7 @@ export class IlTrainer {
         this.pos.stepInEpoch += 1;
         this.pos.globalStep += 1;
         this.pos.epochLossSum += r.loss;
-        const sps = rows.count / Math.max(1e-9, (performance.now() - ts) / 1000);
+        const sps = idx.length / Math.max(1e-9, (performance.now() - ts) / 1000);
         this.onEvent({ type: 'step', epoch, step: s, globalStep: this.pos.globalStep, totalSteps: c.epochs * spe, loss: r.loss, gradNorm: r.gradNorm, lr, samplesPerSec: sps });
         if (this.logger && this.pos.globalStep % this.logEvery === 0) {
           this.logger.record('train/loss', r.loss);
@@ -440,6 +474,37 @@ export class IlTrainer {
     result.best = [...this.best];
     this.onEvent({ type: 'end', epochs: this.pos.epoch, globalStep: this.pos.globalStep, best: [...this.best] });
     return result;
+  }
+
+  /** One optimizer step on the rows `idx`, in micro-batches when configured. */
+  private async step(idx: Int32Array, rng: Rng): Promise<IlStepResult> {
+    const c = this.config;
+    const micro = c.microBatchSize > 0 ? c.microBatchSize : idx.length;
+    let acc: Map<string, tf.Tensor> | null = null;
+    let loss = 0;
+    try {
+      for (let start = 0; start < idx.length; start += micro) {
+        const chunk = idx.subarray(start, Math.min(start + micro, idx.length));
+        const batch = rowsToBatch(await this.train.readRows(chunk));
+        let r: { loss: number; grads: Map<string, tf.Tensor> };
+        try {
+          r = ilLossAndGrads(this.model, batch, rng);
+        } finally {
+          disposeBatch(batch);
+        }
+        const w = chunk.length / idx.length;
+        if (w === 1) {
+          acc = r.grads;
+          loss = r.loss;
+        } else {
+          acc = accumulateGrads(acc, r.grads, w);
+          loss += w * r.loss;
+        }
+      }
+      return { loss, gradNorm: applyIlGradients(this.optimizer, acc!, c.maxGradNorm || null) };
+    } finally {
+      if (acc) tf.dispose([...acc.values()]);
+    }
   }
 
   /** Validation of the current weights (EMA-averaged if EMA is on). */

@@ -126,10 +126,13 @@ export class AdamW {
   }
 
   /**
-   * One AdamW update with the given gradients (keyed by parameter name). Unknown gradient
-   * names are an error (they usually mean a naming mismatch between model and optimizer).
+   * One AdamW update with the given gradients (keyed by parameter name), each multiplied by
+   * `gradScale` first (a clip coefficient; 1 = as given). Unknown gradient names are an error
+   * (they usually mean a naming mismatch between model and optimizer).
    */
-  step(grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>): void {
+  step(grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>, options: { gradScale?: number } = {}): void {
+    const gradScale = options.gradScale ?? 1;
+    if (!Number.isFinite(gradScale)) throw new Error(`AdamW.step: invalid gradScale ${gradScale}. Should be finite.`);
     this.checkAlive();
     const g = grads instanceof Map ? grads : new Map(Object.entries(grads));
     for (const name of g.keys()) {
@@ -146,14 +149,16 @@ export class AdamW {
     const biasCorrection2Sqrt = Math.sqrt(biasCorrection2);
     const decayFactor = 1 - lr * weightDecay;
     for (const [name, p] of this.params) {
-      const grad = g.get(name);
-      if (!grad) continue;
-      if (!shapesEqual(grad.shape, p.shape)) {
-        throw new Error(`AdamW.step: gradient '${name}' has shape [${grad.shape}], parameter has [${p.shape}].`);
+      const rawGrad = g.get(name);
+      if (!rawGrad) continue;
+      if (!shapesEqual(rawGrad.shape, p.shape)) {
+        throw new Error(`AdamW.step: gradient '${name}' has shape [${rawGrad.shape}], parameter has [${p.shape}].`);
       }
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       tf.tidy(() => {
+        // gradScale folds a clip coefficient in without a second copy of every gradient.
+        const grad = gradScale === 1 ? rawGrad : tf.mul(rawGrad, gradScale);
         const theta = this.decays.get(name) && weightDecay !== 0 ? tf.mul(p, decayFactor) : p;
         // torch lerp_(end, w) with w < 0.5: self + w * (end - self)
         const w = 1 - beta1;
@@ -260,18 +265,23 @@ export interface ClipResult {
  * multiplied by coef. Returns new tensors; the inputs are not disposed.
  */
 export function clipGradNorm(grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>, maxNorm: number): ClipResult {
-  if (!(maxNorm > 0)) throw new Error(`Invalid maxNorm: ${maxNorm}. Should be > 0.`);
   const entries = grads instanceof Map ? [...grads.entries()] : Object.entries(grads);
-  if (entries.length === 0) return { grads: new Map(), totalNorm: 0, clipCoef: 1 };
-  const totalNorm = tf.tidy(() => {
-    const norms = entries.map(([, g]) => tf.norm(g.toFloat()));
-    return tf.norm(tf.stack(norms)).dataSync()[0]!;
-  });
-  // torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to <= 1 (computed in float32).
-  const coef = Math.fround(Math.min(1, Math.fround(maxNorm / Math.fround(totalNorm + 1e-6))));
+  const { totalNorm, clipCoef: coef } = clipCoefficient(grads, maxNorm);
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of entries) out.set(name, tf.tidy(() => tf.mul(g, coef)));
   return { grads: out, totalNorm, clipCoef: coef };
+}
+
+/**
+ * The global norm and the factor `clip_grad_norm_` would multiply the gradients by, without
+ * touching them (pass the factor to `AdamW.step(grads, {gradScale})`).
+ */
+export function clipCoefficient(grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>, maxNorm: number): { totalNorm: number; clipCoef: number } {
+  if (!(maxNorm > 0)) throw new Error(`Invalid maxNorm: ${maxNorm}. Should be > 0.`);
+  const totalNorm = globalNorm(grads);
+  // torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to <= 1 (computed in float32).
+  const clipCoef = Math.fround(Math.min(1, Math.fround(maxNorm / Math.fround(totalNorm + 1e-6))));
+  return { totalNorm, clipCoef };
 }
 
 /** The global L2 norm of a set of gradients (no clipping). */

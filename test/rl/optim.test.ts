@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/core/backend.js';
 import { expectNoTensorLeak } from '../../src/core/testing.js';
-import { ADAMW_DEFAULTS, AdamW, clipGradNorm, globalNorm } from '../../src/rl/optim.js';
+import { ADAMW_DEFAULTS, AdamW, clipCoefficient, clipGradNorm, globalNorm } from '../../src/rl/optim.js';
 
 beforeAll(async () => {
   await init({ backend: 'wasm' });
@@ -140,6 +140,23 @@ describe('clipGradNorm', () => {
     expect(Array.from(r.grads.get('a')!.dataSync())[0]).toBeCloseTo(3 / 5, 6);
     expect(globalNorm(r.grads)).toBeCloseTo(1, 5);
     tf.dispose([...r.grads.values(), g.a, g.b]);
+  });
+
+  it('folding the clip factor into AdamW (gradScale) equals stepping with clipped gradients, bitwise', () => {
+    const g = { w: tf.tensor1d([3, -4, 12]) };
+    const a = tf.variable(tf.tensor1d([0.1, 0.2, 0.3]));
+    const b = tf.variable(tf.tensor1d([0.1, 0.2, 0.3]));
+    const oa = new AdamW({ w: a }, { lr: 0.05 });
+    const ob = new AdamW({ w: b }, { lr: 0.05 });
+    const clipped = clipGradNorm(g, 1);
+    oa.step(clipped.grads);
+    const { totalNorm, clipCoef } = clipCoefficient(g, 1);
+    expect(totalNorm).toBeCloseTo(13, 5);
+    ob.step(g, { gradScale: clipCoef });
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([...clipped.grads.values(), g.w, a, b]);
+    oa.dispose();
+    ob.dispose();
   });
 
   it('leaves gradients unchanged below the threshold', () => {
