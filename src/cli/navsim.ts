@@ -33,26 +33,21 @@ const USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [--version v1.
 interface SceneJob {
   file: string;
   name: string;
-  /** Scene JSON (plain data, as the workers get it) or a load error. */
+  /** Scene JSON (plain data), or absent for a JSON file that is read when it is scored. */
   json?: unknown;
   error?: string;
 }
 
-function loadJobs(files: string[]): SceneJob[] {
+/** Expands the arguments into jobs; JSON files stay unread (streamed), Arrow files are read here. */
+function planJobs(files: string[]): SceneJob[] {
   const jobs: SceneJob[] = [];
   for (const file of files) {
+    if (!file.endsWith('.arrow')) {
+      jobs.push({ file, name: file });
+      continue;
+    }
     try {
-      if (file.endsWith('.arrow')) {
-        for (const s of readScenesArrow(file)) jobs.push({ file, name: s.name, json: sceneToJson(s) });
-        continue;
-      }
-      const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-      const list = Array.isArray(parsed) ? parsed : [parsed];
-      list.forEach((j, i) => {
-        const root = (j as any)?.input && !(j as any)?.schema ? (j as any).input : j;
-        const name = typeof root?.name === 'string' ? root.name : Array.isArray(parsed) ? `${file}#${i}` : file;
-        jobs.push({ file, name, json: j });
-      });
+      for (const s of readScenesArrow(file)) jobs.push({ file, name: s.name, json: sceneToJson(s) });
     } catch (e) {
       jobs.push({ file, name: file, error: (e as Error).message });
     }
@@ -60,9 +55,26 @@ function loadJobs(files: string[]): SceneJob[] {
   return jobs;
 }
 
+/** Scene JSON objects of one job (a JSON file may hold one scene, a golden file, or an array). */
+function readJob(job: SceneJob): { name: string; json: unknown }[] {
+  if (job.json !== undefined) return [{ name: job.name, json: job.json }];
+  const parsed: unknown = JSON.parse(fs.readFileSync(job.file, 'utf8'));
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  return list.map((j, i) => {
+    const root = (j as any)?.input && !(j as any)?.schema ? (j as any).input : j;
+    const name = typeof root?.name === 'string' ? root.name : Array.isArray(parsed) ? `${job.file}#${i}` : job.file;
+    return { name, json: j };
+  });
+}
+
 function line(r: PoolSceneResult, file: string): string {
   if (r.error !== undefined) return JSON.stringify({ name: r.name, file, error: r.error });
   return JSON.stringify({ name: r.name, metrics: r.metrics });
+}
+
+function versionOf(json: unknown): PdmVersion {
+  const root = (json as any)?.input && !(json as any)?.schema ? (json as any).input : json;
+  return root?.schema === 'pdm_ref_scene/v2' ? 'v2.2' : 'v1.1';
 }
 
 async function scoreCommand(args: string[], io: CliIO): Promise<number> {
@@ -75,39 +87,54 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
   }
   const workers = (opts.workers as number | undefined) ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`Option --workers: expected an integer >= 1, found ${workers}.`);
-  const jobs = loadJobs(files);
   const scoreOptions = version ? { version: version as PdmVersion } : {};
-  const results: PoolSceneResult[] = new Array(jobs.length);
-  const todo = jobs.map((j, i) => ({ j, i })).filter(({ j }) => j.error === undefined);
-  for (const { j, i } of jobs.map((j, i) => ({ j, i }))) if (j.error !== undefined) results[i] = { name: j.name, error: j.error };
-  if (workers > 1 && todo.length > 1) {
-    const pool = new ScenePool({ workers: Math.min(workers, todo.length) });
+  const tables = new Map<PdmVersion, PdmSceneResult[]>();
+  let failed = 0;
+  const emit = (r: PoolSceneResult, file: string, v: PdmVersion) => {
+    io.out(line(r, file));
+    if (r.error !== undefined) failed++;
+    if (!opts.json) {
+      if (!tables.has(v)) tables.set(v, []);
+      tables.get(v)!.push(r.error !== undefined ? { name: r.name, error: r.error } : { name: r.name, metrics: r.metrics });
+    }
+  };
+  const jobs = planJobs(files);
+  if (workers > 1 && jobs.length > 1) {
+    // JSON files are read by the workers; lines are printed in input order as they complete
+    const pool = new ScenePool({ workers: Math.min(workers, jobs.length) });
     try {
-      const out = await pool.scoreAll(todo.map(({ j }) => j.json), scoreOptions);
-      todo.forEach(({ i }, k) => (results[i] = out[k]!));
+      const pending = jobs.map((j) =>
+        j.error !== undefined
+          ? Promise.resolve<PoolSceneResult>({ name: j.name, error: j.error })
+          : j.json !== undefined
+            ? pool.score(j.json, scoreOptions)
+            : pool.scoreFile(j.file, scoreOptions),
+      );
+      for (let i = 0; i < jobs.length; i++) {
+        const r = await pending[i]!;
+        emit(r, jobs[i]!.file, (version as PdmVersion | undefined) ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1'));
+      }
     } finally {
       await pool.close();
     }
   } else {
-    for (const { j, i } of todo) results[i] = scoreSceneJson(j.json, scoreOptions);
+    for (const job of jobs) {
+      if (job.error !== undefined) {
+        emit({ name: job.name, error: job.error }, job.file, (version as PdmVersion | undefined) ?? 'v1.1');
+        continue;
+      }
+      let items: { name: string; json: unknown }[];
+      try {
+        items = readJob(job);
+      } catch (e) {
+        emit({ name: job.file, error: (e as Error).message }, job.file, (version as PdmVersion | undefined) ?? 'v1.1');
+        continue;
+      }
+      for (const it of items) emit(scoreSceneJson(it.json, scoreOptions), job.file, (version as PdmVersion | undefined) ?? versionOf(it.json));
+    }
   }
-  results.forEach((r, i) => io.out(line(r, jobs[i]!.file)));
-  if (!opts.json) {
-    // one table per version present
-    const byVersion = new Map<string, PdmSceneResult[]>();
-    results.forEach((r, i) => {
-      const v = version ?? versionOfJob(jobs[i]!);
-      if (!byVersion.has(v)) byVersion.set(v, []);
-      byVersion.get(v)!.push(r.error !== undefined ? { name: r.name, error: r.error } : { name: r.name, metrics: r.metrics });
-    });
-    for (const [v, rows] of byVersion) io.out(formatPdmTable(pdmTable(rows, v as PdmVersion)));
-  }
-  return results.some((r) => r.error !== undefined) ? 1 : 0;
-}
-
-function versionOfJob(j: SceneJob): PdmVersion {
-  const root = (j.json as any)?.input && !(j.json as any)?.schema ? (j.json as any).input : j.json;
-  return root?.schema === 'pdm_ref_scene/v2' ? 'v2.2' : 'v1.1';
+  for (const [v, rows] of tables) io.out(formatPdmTable(pdmTable(rows, v)));
+  return failed > 0 ? 1 : 0;
 }
 
 async function packCommand(args: string[], io: CliIO): Promise<number> {
@@ -117,10 +144,17 @@ async function packCommand(args: string[], io: CliIO): Promise<number> {
   if (opts._.length === 0) throw new UsageError(`drivekit navsim pack: no scene files given.\nUsage: ${USAGE}`);
   const scenes: PdmScene[] = [];
   let failed = 0;
-  for (const job of loadJobs(opts._)) {
+  for (const job of planJobs(opts._)) {
     try {
       if (job.error !== undefined) throw new Error(job.error);
-      scenes.push(parseScene(job.json, { source: job.file }));
+      for (const it of readJob(job)) {
+        try {
+          scenes.push(parseScene(it.json, { source: job.file }));
+        } catch (e) {
+          failed++;
+          io.err(JSON.stringify({ name: it.name, file: job.file, error: (e as Error).message }));
+        }
+      }
     } catch (e) {
       failed++;
       io.err(JSON.stringify({ name: job.name, file: job.file, error: (e as Error).message }));

@@ -88,7 +88,11 @@ parentPort.on('message', async (msg) => {
     return;
   }
   let result;
-  try { result = mod.scoreSceneJson(msg.scene, msg.options); }
+  try {
+    // a task is a scene JSON object, or {file} to read a scene JSON file in the worker
+    const scene = msg.file !== undefined ? JSON.parse(require('node:fs').readFileSync(msg.file, 'utf8')) : msg.scene;
+    result = mod.scoreSceneJson(scene, msg.options);
+  }
   catch (e) { result = { name: msg.name, error: String(e && e.message ? e.message : e) }; }
   parentPort.postMessage({ id: msg.id, result });
 });
@@ -123,7 +127,7 @@ export class ScenePool {
   readonly modulePath: string;
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly queue: { id: number; name: string; scene: unknown; options: PoolScoreOptions }[] = [];
+  private readonly queue: { id: number; name: string; scene?: unknown; file?: string; options: PoolScoreOptions }[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly busy = new Map<Worker, number>();
   private nextId = 0;
@@ -185,12 +189,24 @@ export class ScenePool {
 
   /** Scores one scene (JSON object) in some worker. */
   score(scene: unknown, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
+    const name = typeof (scene as any)?.name === 'string' ? (scene as any).name : typeof (scene as any)?.input?.name === 'string' ? (scene as any).input.name : undefined;
+    return this.enqueue({ scene }, name, options);
+  }
+
+  /**
+   * Scores a scene JSON file (a scene or a golden file); the worker reads and parses it, so the
+   * calling thread never holds the scene. A file that cannot be read gives an error result.
+   */
+  scoreFile(file: string, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
+    return this.enqueue({ file }, file, options);
+  }
+
+  private enqueue(task: { scene?: unknown; file?: string }, name: string | undefined, options: PoolScoreOptions): Promise<PoolSceneResult> {
     if (this.closed) return Promise.reject(new Error('ScenePool: closed'));
     const id = this.nextId++;
-    const name = typeof (scene as any)?.name === 'string' ? (scene as any).name : typeof (scene as any)?.input?.name === 'string' ? (scene as any).input.name : `scene ${id}`;
     return new Promise((resolve) => {
       this.pending.set(id, { resolve });
-      this.queue.push({ id, name, scene, options });
+      this.queue.push({ id, name: name ?? `scene ${id}`, ...task, options });
       this.pump();
     });
   }

@@ -88,10 +88,12 @@ describe('drivekit navsim score', () => {
   });
 
   it('--workers scores in a worker pool with identical results', async () => {
-    const files = [a, b, path.join(V1, 'curve_follow_left.json')];
+    const files = [a, notJson, b, path.join(V1, 'curve_follow_left.json')];
     const seq = await run(['navsim', 'score', ...files, '--json']);
     const par = await run(['navsim', 'score', ...files, '--json', '--workers', '2']);
-    expect(par.code).toBe(0);
+    expect(par.code).toBe(1);
+    expect(par.out).toHaveLength(4);
     expect(par.out).toEqual(seq.out);
+    expect(JSON.parse(par.out[1]!).error).toBeTypeOf('string');
   });
 });
