@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng.js';
-import { addLinear, addNorm, applyRope, linear, linearP, modulate, type ParamStore, rmsNorm, scaledDotProductAttention, silu, swiGLU } from './layers.js';
+import { addLinear, addNorm, applyRope, linear, linearP, mm, modulate, type ParamStore, rmsNorm, scaledDotProductAttention, silu, swiGLU } from './layers.js';
 
 export interface DiTConfig {
   numHeads: number;
@@ -59,10 +59,14 @@ export function addDiTParams(store: ParamStore, rng: Rng, cfg: DiTConfig): void 
   addLinear(store, rng, 'model.final_layer.modulation_proj.1', W, 2 * W, true);
 }
 
-/** Per-scene cross-attention keys (k-normed, no RoPE) and values, [B, h, L, d] each. */
+/**
+ * Per-scene cross-attention keys (k-normed, no RoPE) and values, one rank-2 matrix per
+ * (scene b, head j) at index b·h + j: `kT` [d, L] (pre-transposed) and `v` [L, d], so that the
+ * attention products are transpose-free rank-2 matmuls (the fast path of the wasm backend).
+ */
 export interface CrossKV {
-  k: tf.Tensor4D;
-  v: tf.Tensor4D;
+  kT: tf.Tensor2D[];
+  v: tf.Tensor2D[];
 }
 
 /** [B, T, h·d] → [B, h, T, d] */
@@ -80,9 +84,12 @@ export function crossAttentionKV(store: ParamStore, cfg: DiTConfig, vl: tf.Tenso
       continue;
     }
     const p = `${blockPrefix(i)}.attn`;
-    const k = toHeads(linearP(store, `${p}.to_k`, vl), B, L, cfg.numHeads, cfg.headDim);
-    const v = toHeads(linearP(store, `${p}.to_v`, vl), B, L, cfg.numHeads, cfg.headDim);
-    out.push({ k: rmsNorm(k, store.get(`${p}.k_norm.weight`), RMS_EPS) as tf.Tensor4D, v });
+    const h = cfg.numHeads;
+    const d = cfg.headDim;
+    const k = rmsNorm(toHeads(linearP(store, `${p}.to_k`, vl), B!, L!, h, d), store.get(`${p}.k_norm.weight`), RMS_EPS);
+    const kT = tf.unstack(tf.reshape(tf.transpose(k, [0, 1, 3, 2]), [B! * h, d, L!])) as tf.Tensor2D[];
+    const v = tf.unstack(tf.reshape(toHeads(linearP(store, `${p}.to_v`, vl), B!, L!, h, d), [B! * h, L!, d])) as tf.Tensor2D[];
+    out.push({ kT, v });
   }
   return out;
 }
@@ -132,7 +139,10 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
       // Queries of the G rows of a scene are stacked: [B, h, G·H, d], positions repeat 0..H−1.
       let qh: tf.Tensor = toHeads(q, B, G * H, h, d);
       qh = applyRope(rmsNorm(qh, store.get(`${p}.attn.q_norm.weight`), RMS_EPS), ropeCosG, ropeSinG);
-      const o = scaledDotProductAttention(qh, kv.k, kv.v, scale);
+      // One rank-2 product pair per (scene, head): softmax(q·kᵀ·scale)·v.
+      const qs = tf.unstack(tf.reshape(qh, [B * h, G * H, d])) as tf.Tensor2D[];
+      const outs = qs.map((qi, j) => mm(tf.softmax(tf.mul(mm(qi, kv.kT[j]!), scale)) as tf.Tensor2D, kv.v[j]!));
+      const o = tf.reshape(tf.stack(outs), [B, h, G * H, d]);
       attnOut = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [N, H, W]);
     } else {
       let qh: tf.Tensor = toHeads(q, N, H, h, d);

@@ -1,23 +1,47 @@
 /**
  * Building blocks on tfjs ops that the WASM backend can train (no einsum, no gradient through
- * gather): PyTorch-compatible Linear (weight [out, in], y = x·Wᵀ + b), RMSNorm, LayerNorm,
- * exact-erf GELU, SiLU, SwiGLU, timm `Mlp`, multi-head attention with per-head QK-RMSNorm and
- * RoPE, adaLN modulation. Parameters live in a `ParamStore` keyed by PyTorch state-dict names.
+ * gather): PyTorch-compatible Linear, RMSNorm, LayerNorm, exact-erf GELU, SiLU, SwiGLU, timm `Mlp`,
+ * multi-head attention with per-head QK-RMSNorm and RoPE, adaLN modulation. Parameters live in a
+ * `ParamStore` keyed by PyTorch state-dict names.
+ *
+ * Layout: Linear weights are stored as [in, out] (the transpose of PyTorch's [out, in]) because
+ * tfjs-backend-wasm 4.22 only takes its XNNPACK path for rank-2 matMul without transposes:
+ * `matMul(x, W, false, true)` runs 15-25x slower (measured 0.36 vs 5.9 GFLOP/s for
+ * [700×1536]·[1536×384]), and so do batched (rank-3) products. `ParamStore.transposed` lists
+ * those names; `torchValues` / `assignTorch` convert, so checkpoints keep PyTorch layout. `mm`
+ * gives rank-2 products a backward pass built from explicit transposes for the same reason.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng.js';
 
+/** Row-major transpose of a [rows, cols] matrix. */
+export function transpose2d(data: ArrayLike<number>, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!;
+  return out;
+}
+
 /** An ordered map of named trainable variables (PyTorch state-dict names). */
 export class ParamStore {
   readonly variables = new Map<string, tf.Variable>();
+  /** Names stored as the transpose of their PyTorch tensor (Linear weights, kept [in, out]). */
+  readonly transposed = new Set<string>();
 
-  /** Registers a trainable variable with PyTorch-layout values. */
-  add(name: string, shape: number[], values: Float32Array): tf.Variable {
+  /**
+   * Registers a trainable variable from PyTorch-layout values; `transpose` stores a rank-2
+   * tensor as its transpose.
+   */
+  add(name: string, torchShape: number[], values: Float32Array, transpose = false): tf.Variable {
     if (this.variables.has(name)) throw new Error(`ParamStore: duplicate parameter ${JSON.stringify(name)}.`);
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (values.length !== size) throw new Error(`ParamStore: ${name} has ${values.length} values, shape [${shape}] needs ${size}.`);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true);
+    const size = torchShape.reduce((a, b) => a * b, 1);
+    if (values.length !== size) throw new Error(`ParamStore: ${name} has ${values.length} values, shape [${torchShape}] needs ${size}.`);
+    if (transpose && torchShape.length !== 2) throw new Error(`ParamStore: only rank-2 parameters can be transposed (${name}).`);
+    const [r, c] = torchShape;
+    const v = transpose
+      ? tf.variable(tf.tensor(transpose2d(values, r!, c!), [c!, r!], 'float32'), true)
+      : tf.variable(tf.tensor(values, torchShape, 'float32'), true);
     this.variables.set(name, v);
+    if (transpose) this.transposed.add(name);
     return v;
   }
 
@@ -25,6 +49,32 @@ export class ParamStore {
     const v = this.variables.get(name);
     if (!v) throw new Error(`ParamStore: no parameter ${JSON.stringify(name)}.`);
     return v;
+  }
+
+  /** The PyTorch shape of a parameter. */
+  torchShape(name: string): number[] {
+    const s = [...this.get(name).shape];
+    return this.transposed.has(name) ? [s[1]!, s[0]!] : s;
+  }
+
+  /** Converts values of parameter `name` (or of its gradient) from storage to PyTorch layout. */
+  toTorch(name: string, data: ArrayLike<number>): Float32Array {
+    if (!this.transposed.has(name)) return Float32Array.from(data);
+    const [r, c] = this.get(name).shape;
+    return transpose2d(data, r!, c!);
+  }
+
+  /** PyTorch-layout values of a parameter. */
+  torchValues(name: string): Float32Array {
+    return this.toTorch(name, this.get(name).dataSync());
+  }
+
+  /** Assigns PyTorch-layout values (shape [..] as in the state dict). */
+  assignTorch(name: string, data: ArrayLike<number>): void {
+    const v = this.get(name);
+    const [tr, tc] = this.torchShape(name);
+    const vals = this.transposed.has(name) ? transpose2d(data, tr!, tc!) : Float32Array.from(data);
+    tf.tidy(() => v.assign(tf.tensor(vals, v.shape, 'float32')));
   }
 
   /** Total number of scalar values. */
@@ -37,6 +87,7 @@ export class ParamStore {
   dispose(): void {
     for (const v of this.variables.values()) v.dispose();
     this.variables.clear();
+    this.transposed.clear();
   }
 }
 
@@ -55,10 +106,13 @@ export function normalValues(rng: Rng, n: number, std: number, mean = 0): Float3
   return rng.fillNormal(new Float32Array(n), mean, std);
 }
 
-/** Registers `${prefix}.weight` [out, in] and `${prefix}.bias` [out] with nn.Linear's default init (U(±1/√in)). */
+/**
+ * Registers `${prefix}.weight` (PyTorch [out, in], stored [in, out]) and `${prefix}.bias` [out]
+ * with nn.Linear's default init U(±1/√in) (values drawn in PyTorch order).
+ */
 export function addLinear(store: ParamStore, rng: Rng, prefix: string, inFeatures: number, outFeatures: number, zero = false): void {
   const bound = 1 / Math.sqrt(inFeatures);
-  store.add(`${prefix}.weight`, [outFeatures, inFeatures], zero ? new Float32Array(outFeatures * inFeatures) : uniformValues(rng, outFeatures * inFeatures, bound));
+  store.add(`${prefix}.weight`, [outFeatures, inFeatures], zero ? new Float32Array(outFeatures * inFeatures) : uniformValues(rng, outFeatures * inFeatures, bound), true);
   store.add(`${prefix}.bias`, [outFeatures], zero ? new Float32Array(outFeatures) : uniformValues(rng, outFeatures, bound));
 }
 
@@ -78,18 +132,34 @@ export function addTimmMlp(store: ParamStore, rng: Rng, prefix: string, inF: num
 // ---------------------------------------------------------------------------------------------
 // ops
 
-/** nn.Linear: y = x·Wᵀ + b over the last axis, W in PyTorch layout [out, in]. */
-export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
-  const inF = weight.shape[1]!;
-  const outF = weight.shape[0]!;
+/**
+ * Rank-2 a·b whose backward also uses only transpose-free rank-2 products (explicit transposes):
+ * da = dy·transpose(b), db = transpose(a)·dy. See the layout note at the top of this file.
+ */
+export const mm: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, tf.transpose(saved[1]!) as tf.Tensor2D), tf.matMul(tf.transpose(saved[0]!) as tf.Tensor2D, g)];
+    },
+  };
+}) as any) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** nn.Linear: y = x·Wᵀ + b over the last axis, with W stored transposed as [in, out]. */
+export function linear(x: tf.Tensor, weightInOut: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const inF = weightInOut.shape[0]!;
+  const outF = weightInOut.shape[1]!;
   const lead = x.shape.slice(0, -1);
   if (x.shape[x.shape.length - 1] !== inF) {
-    throw new Error(`linear: input last axis ${x.shape[x.shape.length - 1]} does not match weight [${weight.shape}] (in = ${inF}).`);
+    throw new Error(`linear: input last axis ${x.shape[x.shape.length - 1]} does not match weight [in, out] = [${weightInOut.shape}].`);
   }
-  const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inF]);
+  const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, inF]) as tf.Tensor2D);
   // Not tf.fused.matMul: on tfjs-backend-wasm 4.22 _FusedMatMul with transposeB + bias gives wrong
-  // results (measured: errors of 0.19 on a 32×32·32×96 product); matMul + add is exact.
-  const xw = tf.matMul(x2, weight, false, true);
+  // results (measured: errors of 0.19 on a 32×32·32×96 product).
+  const xw = mm(x2, weightInOut as tf.Tensor2D);
   const y = bias ? tf.add(xw, bias) : xw;
   return x.rank === 2 ? y : tf.reshape(y, [...lead, outF]);
 }

@@ -176,7 +176,7 @@ export interface CachedCondition {
   readonly historyEmbedding: tf.Tensor2D;
   /** ego_status_encoder(status) = c_ego [B, D]. */
   readonly egoEmbedding: tf.Tensor2D;
-  /** Per block: K/V [B, h, L, d] for cross-attention blocks, null for self-attention blocks. */
+  /** Per block: K/V per (scene, head) for cross-attention blocks, null for self-attention blocks. */
   readonly crossKV: (CrossKV | null)[];
   dispose(): void;
 }
@@ -370,17 +370,18 @@ export class DiffusionPlanner {
       record?.('ego_status_encoder', egoEmbedding);
       const kv = crossAttentionKV(this.store, this.dit, tokens);
       const flat: tf.Tensor[] = [tokens, tokenMean, historyEmbedding, egoEmbedding];
-      for (const e of kv) if (e) flat.push(e.k, e.v);
+      for (const e of kv) if (e) flat.push(...e.kT, ...e.v);
       return flat;
     });
     const [tokens, tokenMean, historyEmbedding, egoEmbedding, ...kvFlat] = parts;
     const crossKV: (CrossKV | null)[] = [];
+    const per = B * c.numHeads;
     let j = 0;
     for (let i = 0; i < c.numLayers; i++) {
       if (i % 2 === 0 && c.interleaveAttention) crossKV.push(null);
       else {
-        crossKV.push({ k: kvFlat[j] as tf.Tensor4D, v: kvFlat[j + 1] as tf.Tensor4D });
-        j += 2;
+        crossKV.push({ kT: kvFlat.slice(j, j + per) as tf.Tensor2D[], v: kvFlat.slice(j + per, j + 2 * per) as tf.Tensor2D[] });
+        j += 2 * per;
       }
     }
     return {

@@ -52,7 +52,8 @@ export function plannerBuffers(planner: DiffusionPlanner): Map<string, SafeTenso
 /** The planner's full state dict (parameters in order, `eta.eta_logit`, buffers). */
 export function plannerStateDict(planner: DiffusionPlanner): Map<string, SafeTensor> {
   const out = new Map<string, SafeTensor>();
-  for (const [name, v] of planner.variables) out.set(name, { dtype: 'F32', shape: [...v.shape], data: v.dataSync() as Float32Array });
+  const store = planner.paramStore;
+  for (const name of planner.variables.keys()) out.set(name, { dtype: 'F32', shape: store.torchShape(name), data: store.torchValues(name) });
   out.set('eta.eta_logit', { dtype: 'F32', shape: [1], data: Float32Array.of(planner.etaLogit) });
   for (const [name, t] of plannerBuffers(planner)) out.set(name, t);
   return out;
@@ -95,10 +96,12 @@ export function loadPlannerStateDict(planner: DiffusionPlanner, tensors: Map<str
   }
   const buffers = plannerBuffers(planner);
   const problems: string[] = [];
-  for (const [name, v] of planner.variables) {
+  const store = planner.paramStore;
+  for (const name of planner.variables.keys()) {
     const t = named.get(name);
-    if (!t) problems.push(`missing parameter ${JSON.stringify(name)} (expected shape ${shapeStr(v.shape)})`);
-    else if (!tf.util.arraysEqual(t.shape, v.shape)) problems.push(`parameter ${JSON.stringify(name)} has shape ${shapeStr(t.shape)}, expected ${shapeStr(v.shape)}`);
+    const shape = store.torchShape(name);
+    if (!t) problems.push(`missing parameter ${JSON.stringify(name)} (expected shape ${shapeStr(shape)})`);
+    else if (!tf.util.arraysEqual(t.shape, shape)) problems.push(`parameter ${JSON.stringify(name)} has shape ${shapeStr(t.shape)}, expected ${shapeStr(shape)}`);
     else if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) problems.push(`parameter ${JSON.stringify(name)} has dtype ${t.dtype}, expected a float type`);
   }
   for (const [name, t] of named) {
@@ -117,11 +120,7 @@ export function loadPlannerStateDict(planner: DiffusionPlanner, tensors: Map<str
   if (problems.length > 0) {
     throw new Error(`${source}: cannot load into DiffusionPlanner (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
   }
-  for (const [name, v] of planner.variables) {
-    const t = named.get(name)!;
-    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array);
-    tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
-  }
+  for (const name of planner.variables.keys()) store.assignTorch(name, named.get(name)!.data);
   const eta = named.get('eta.eta_logit');
   if (eta) planner.etaLogit = eta.data[0]!;
   return { loaded: planner.variables.size, dropped, prefixed };

@@ -56,12 +56,19 @@ function expectCloseRel(name: string, actual: ArrayLike<number>, expected: numbe
   expect(worst, `${name}: max relative diff ${worst} at ${at} (tolerance ${rel})`).toBeLessThanOrEqual(rel);
 }
 
-function expectGradsClose(name: string, grads: Record<string, tf.Tensor>, expected: Record<string, { data: number[] }>): void {
+/** Gradients by PyTorch name in PyTorch layout (Linear weights are stored transposed). */
+function torchGrads(grads: tf.NamedTensorMap): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, v] of planner.variables) out[name] = planner.paramStore.toTorch(name, grads[v.name]!.dataSync());
+  return out;
+}
+
+function expectGradsClose(name: string, grads: Record<string, Float32Array>, expected: Record<string, { data: number[] }>): void {
   for (const [param, e] of Object.entries(expected)) {
     const gr = grads[param];
     expect(gr, `${name}: no gradient for ${param}`).toBeDefined();
     const maxAbs = Math.max(...e.data.map(Math.abs));
-    expectCloseRel(`${name} grad ${param}`, gr!.dataSync(), e.data, TOL_GRAD_REL, maxAbs);
+    expectCloseRel(`${name} grad ${param}`, gr!, e.data, TOL_GRAD_REL, maxAbs);
   }
 }
 
@@ -172,9 +179,7 @@ describe(`golden parity (${GOLDEN_DIR})`, () => {
     const xt = planner.scheduler().addNoise(x0, noise, il.timesteps.data);
     expectClose('x_t', xt.dataSync(), il.x_t, 1e-6);
     const { value, grads } = tf.variableGrads(() => planner.ilLoss({ inputs, target }, { timesteps: il.timesteps.data, noise }), planner.trainableVariables());
-    const byName: Record<string, tf.Tensor> = {};
-    const names = [...planner.variables.keys()];
-    planner.trainableVariables().forEach((v, i) => (byName[names[i]!] = grads[v.name]!));
+    const byName = torchGrads(grads);
     expectCloseRel('il loss', [value.dataSync()[0]!], [il.loss], 1e-6);
     expectGradsClose('il', byName, il.grads);
     tf.dispose([target, noise, x0, xt, value, ...Object.values(grads)]);
@@ -303,9 +308,7 @@ describe(`golden parity (${GOLDEN_DIR})`, () => {
       () => planner.grpoLoss({ inputs, chain, rewards: gr.rewards.data, teacherChain }, { groupSize: G, gamma: gr.gamma_denoising, bcCoeff: gr.bc_coeff }).total,
       planner.trainableVariables(),
     );
-    const byName: Record<string, tf.Tensor> = {};
-    const names = [...planner.variables.keys()];
-    planner.trainableVariables().forEach((v, i) => (byName[names[i]!] = grads[v.name]!));
+    const byName = torchGrads(grads);
     expectGradsClose('grpo', byName, gr.grads);
     let ss = 0;
     for (const t of Object.values(grads)) for (const x of t.dataSync()) ss += x * x;
