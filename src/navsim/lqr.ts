@@ -269,9 +269,12 @@ export function lqrCommand(
 
   // lateral: roll out A_j, B_j, g_j over the horizon
   const L = cfg.wheelBase;
-  let a00 = 1, a01 = 0, a02 = 0, a10 = 0, a11 = 1, a12 = 0, a20 = 0, a21 = 0, a22 = 1;
+  // the third row of A stays [0, 0, 1] and g's third entry 0 (steering is not affected by A_j)
+  let a00 = 1, a01 = 0, a02 = 0, a10 = 0, a11 = 1, a12 = 0;
+  const a20 = 0, a21 = 0, a22 = 1;
   let b0 = 0, b1 = 0, b2 = 0;
-  let g0 = 0, g1 = 0, g2 = 0;
+  let g0 = 0, g1 = 0;
+  const g2 = 0;
   let cum = 0;
   const refLen = refIdx - k;
   for (let j = 0; j < N; j++) {
