@@ -19,3 +19,7 @@ export * from './pdm-closed-input.js';
 export * from './score-scene.js';
 export * from './arrow-scenes.js';
 export * from './pool.js';
+export * from './scenegen.js';
+export { LanePath } from './scenegen-path.js';
+export { DEFAULT_IDM, type IdmParams } from './scenegen-traffic.js';
+export * from './scene-tokens.js';

@@ -9,7 +9,14 @@
 import type { PGMap } from '../world/generator.js';
 import { laneKey, sampleLane, type Lane } from '../world/lane.js';
 import { roadKey, type Road } from '../world/network.js';
-import { intersectionPolygons, laneSurface, roadPolygon } from '../world/polygons.js';
+import { intersectionPolygons, laneSurface } from '../world/polygons.js';
+
+/**
+ * Roadblock polygons are grown by this much (m) sideways and at both ends: neighbouring roadblocks
+ * (the two directions of a curved road, consecutive roads) sample their shared border at different
+ * points, and the slivers between the chords would otherwise be "non-drivable" for the scorer.
+ */
+export const ROADBLOCK_GROW = 0.05;
 
 export interface SceneMapJson {
   areas: { id: string; type: 'ROADBLOCK' | 'INTERSECTION'; polygon: number[][]; holes?: number[][][] }[];
@@ -56,6 +63,33 @@ function centerlineJson(lane: Lane, step: number): number[][] {
   return out;
 }
 
+/** Left edge of lane 0 forward, right edge of the last lane backward, both `grow` wider and longer. */
+function grownRoadPolygon(road: Road, step: number, grow: number): Float64Array {
+  const first = road.lanes[0]!;
+  const last = road.lanes[road.lanes.length - 1]!;
+  const edge = (lane: Lane, lat: number): number[] => {
+    const len = lane.length + 2 * grow;
+    const n = Math.max(2, Math.ceil(len / step) + 1);
+    const pts: number[] = [];
+    const p = new Float64Array(2);
+    for (let i = 0; i < n; i++) {
+      lane.position(-grow + (i * len) / (n - 1), lat, p);
+      pts.push(p[0]!, p[1]!);
+    }
+    return pts;
+  };
+  const left = edge(first, -(first.width / 2 + grow));
+  const right = edge(last, last.width / 2 + grow);
+  const out = new Float64Array(left.length + right.length);
+  out.set(left, 0);
+  for (let i = 0; i < right.length / 2; i++) {
+    const j = right.length / 2 - 1 - i;
+    out[left.length + 2 * i] = right[2 * j]!;
+    out[left.length + 2 * i + 1] = right[2 * j + 1]!;
+  }
+  return out;
+}
+
 function boxesOverlap(b: readonly number[], minX: number, minY: number, maxX: number, maxY: number): boolean {
   return !(b[0]! > maxX || b[2]! < minX || b[1]! > maxY || b[3]! < minY);
 }
@@ -82,7 +116,7 @@ export function sceneMapJson(map: PGMap, opts: MapCutOptions): SceneMapJson {
     if (!boxesOverlap(road.bounds, ...box)) continue;
     const key = roadKey(road.from, road.to);
     const connector = road.kind === 'junction';
-    if (!connector) areas.push({ id: key, type: 'ROADBLOCK', polygon: ringJson(roadPolygon(road, opts.step)) });
+    if (!connector) areas.push({ id: key, type: 'ROADBLOCK', polygon: ringJson(grownRoadPolygon(road, opts.step, ROADBLOCK_GROW)) });
     const taper = map.tapers.get(key)?.mode;
     const limit = opts.speedLimit(road);
     for (const lane of road.lanes) {

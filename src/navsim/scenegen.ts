@@ -8,11 +8,11 @@
  *  1. `generateMap(seed, opts.map)`; a speed limit for the scene; the lanes of the route that
  *     reach the route end lane by lane; the ego's lane chain from a random such lane of the first
  *     route road.
- *  2. The ego starts 1.5 s before t0 at a random place of that chain with a speed below its
+ *  2. The ego starts 4.5 s before t0 (a 3 s warm-up, then the 1.5 s history) at a random place of that chain with a speed below its
  *     curvature limit; an optional lead car ahead on the same chain (sometimes braking), 2..6
  *     vehicles on random lanes near the ego (both directions), optionally a parked car on a
  *     kerb lane the ego does not use and a pedestrian on a sidewalk.
- *  3. Everybody is simulated at 10 Hz from -1.5 s to +5 s (`scenegen-traffic.ts`). Agents that
+ *  3. Everybody is simulated at 10 Hz from -4.5 s to +5 s (`scenegen-traffic.ts`). Agents that
  *     collide with the ego, come within the scorer's time-to-collision projection of it, or
  *     overlap another agent are removed and the simulation is re-run.
  *  4. The ego's states at -1.5, -1, -0.5, 0 s are the history; its rear-axle poses at
@@ -28,7 +28,10 @@ import { SIDEWALK_GAP } from '../world/polygons.js';
 import { sceneMapJson, type SceneMapJson } from './scenegen-map.js';
 import { LanePath, profileAt, randomLaneChain, routeLaneChain, routeReachability, speedProfile } from './scenegen-path.js';
 import { DEFAULT_IDM, type IdmParams, type SimActor, type SimResult, TRACK_STRIDE, actorBox, boxesHit, simulateTraffic } from './scenegen-traffic.js';
-import { NavsimInputError, PACIFICA } from './types.js';
+import { boxCorners } from '../geometry/box.js';
+import { parseScene } from './scene-json.js';
+import { egoCoords, scoreProposalsDetailed } from './scorer.js';
+import { NavsimInputError, NUM_STATES, PACIFICA, STATE_SIZE, StateIndex } from './types.js';
 
 /** Options of `generateScene`; every field has a default (`DEFAULT_SCENEGEN`). */
 export interface SceneGenOptions {
@@ -53,7 +56,7 @@ export interface SceneGenOptions {
   leadBrakeProbability: number;
   parkedProbability: number;
   pedestrianProbability: number;
-  /** Probability that the ego starts (at -1.5 s) slowly, 0..3 m/s. */
+  /** Probability that the ego starts (at -4.5 s, before the warm-up) slowly, 0..3 m/s. */
   slowStartProbability: number;
   /** IDM of the ego (the "human"). */
   egoIdm: IdmParams;
@@ -96,6 +99,8 @@ export interface GeneratedScene {
   status: Float32Array;
   /** Human future poses at 0.5 .. 4 s in the ego frame, `[8, 3]`. */
   target: Float32Array;
+  /** The world map the scene was cut from (not serialised; `generateMap(seed, opts.map)` rebuilds it). */
+  map: PGMap;
   info: {
     blocks: string[];
     speedLimit: number;
@@ -112,9 +117,14 @@ export interface GeneratedScene {
 }
 
 const DT = 0.1;
-/** Simulated steps: -1.5 s .. +5.0 s at 10 Hz. */
+/**
+ * Simulated steps at 10 Hz: a 3 s warm-up (so the IDM states have settled, no start-up transient
+ * in the logged history), the 1.5 s history, then t0 .. +5.0 s.
+ */
+const WARMUP_STEPS = 30;
 const HISTORY_STEPS = 15;
-const SIM_STEPS = HISTORY_STEPS + 51;
+const T0_STEP = WARMUP_STEPS + HISTORY_STEPS;
+const SIM_STEPS = T0_STEP + 51;
 const STREAM_SCENE = 0x73636e; // "scn"
 const RAMP_SPEED = 12;
 /** Look-ahead of the driving command (m) and the heading change that makes a turn (rad). */
@@ -192,12 +202,18 @@ export function generateScene(seed: number, options: Partial<SceneGenOptions> = 
   const reach = routeReachability(map);
   const startLanes = reach[0]!.map((ok, i) => (ok ? i : -1)).filter((i) => i >= 0);
   if (startLanes.length === 0) throw new Error(`generateScene(seed ${seed}): no lane of the first route road reaches the destination.`);
-  const egoPath = new LanePath(routeLaneChain(map, reach, 0, rng.choice(startLanes)));
+  // Kerb lanes are avoided where possible: the LQR tracker the scorer simulates with cuts tight
+  // right turns by up to ~1 m, which off a kerb lane leaves the drivable area; in a roundabout
+  // lane 0 borders the island, so routes through one keep to the middle lanes.
+  const nLanes = map.routeRoads[0]!.lanes.length;
+  const ring = map.routeRoads.some((r) => r.kind === 'ring');
+  const inner = startLanes.filter((i) => i < nLanes - 1 && (!ring || i > 0));
+  const egoPath = new LanePath(routeLaneChain(map, reach, 0, rng.choice(inner.length > 0 ? inner : startLanes)));
   const egoLaneSet = new Set(egoPath.lanes.map((l) => laneKey(l.id)));
 
-  // 2. Initial states at -1.5 s.
+  // 2. Initial states at -4.5 s.
   const cruise = limit * rng.uniform(opts.egoSpeedFraction[0], opts.egoSpeedFraction[1]);
-  const need = cruise * 6.5 + 30;
+  const need = cruise * 9.5 + 30;
   const sMax = Math.max(5, egoPath.length - need);
   const sEgo = rng.uniform(5, Math.max(5.001, sMax));
   const egoCurveLimit = profileAt(speedProfile(egoPath, sEgo, Math.min(egoPath.length, sEgo + 60), cruise, opts.lateralAccel, 1.5), sEgo);
@@ -316,9 +332,65 @@ export function generateScene(seed: number, options: Partial<SceneGenOptions> = 
     actors.push(...keep);
     sim = simulateTraffic(actors, SIM_STEPS, DT, opts.lateralAccel);
   }
-  if (leadId !== null && !actors.some((a) => a.id === leadId)) leadId = null;
+  // 4. Exact check with the scorer itself: the human trajectory is simulated with the LQR +
+  // bicycle model and scored (v1.1: TTC over the longest horizon); agents behind an at-fault
+  // collision or a TTC violation are removed. PDM-Closed is not needed for these metrics, so a
+  // standing-still trajectory is pinned as the EP normaliser.
+  let out = assemble(seed, opts, map, egoPath, actors, sim, limit, speedLimit, leadId, removed);
+  for (let iter = 0; iter < 8; iter++) {
+    const culprits = scorerConflicts(out);
+    if (culprits.size === 0) break;
+    const keep = actors.filter((a, i) => i === 0 || !culprits.has(a.id));
+    if (keep.length === actors.length) break;
+    removed += actors.length - keep.length;
+    actors.length = 0;
+    actors.push(...keep);
+    sim = simulateTraffic(actors, SIM_STEPS, DT, opts.lateralAccel);
+    out = assemble(seed, opts, map, egoPath, actors, sim, limit, speedLimit, leadId, removed);
+  }
+  if (leadId !== null && !actors.some((a) => a.id === leadId)) {
+    out.info.leadId = null;
+  }
+  return out;
+}
 
-  return assemble(seed, opts, map, egoPath, actors, sim, limit, speedLimit, leadId, removed);
+/** Ids of agents that the scorer finds in an at-fault collision or TTC violation with the human trajectory. */
+function scorerConflicts(g: GeneratedScene): Set<string> {
+  const scene = parseScene(g.scene, { source: g.name });
+  const e = scene.ego;
+  const still = new Float64Array(NUM_STATES * STATE_SIZE);
+  for (let k = 0; k < NUM_STATES; k++) {
+    still[k * STATE_SIZE] = e.x;
+    still[k * STATE_SIZE + 1] = e.y;
+    still[k * STATE_SIZE + 2] = e.heading;
+  }
+  const r = scoreProposalsDetailed(scene, [{ poses: scene.humanTrajectory!.poses, frame: 'ego' }], { version: 'v1.1', pdmClosedStates: still, returnStates: true });
+  const p = r.proposals[0]!;
+  const out = new Set<string>();
+  if (p.noAtFaultCollisions === 1 && p.timeToCollisionWithinBound === 1) return out;
+  const states = p.states!;
+  const coords = egoCoords(states, NUM_STATES);
+  const ring = new Float64Array(8), box = new Float64Array(8);
+  const hitsAt = (t: number, offsets: readonly number[]) => {
+    const o = t * STATE_SIZE;
+    const speed = Math.hypot(states[o + StateIndex.VELOCITY_X]!, states[o + StateIndex.VELOCITY_Y]!);
+    const h = states[o + StateIndex.HEADING]!;
+    for (const f of offsets) {
+      for (let q = 0; q < 4; q++) {
+        ring[2 * q] = coords[t * 10 + 2 * q]! + speed * Math.cos(h) * f * DT;
+        ring[2 * q + 1] = coords[t * 10 + 2 * q + 1]! + speed * Math.sin(h) * f * DT;
+      }
+      for (const a of scene.agents) {
+        const st = a.states[t + f - a.startFrame];
+        if (!st) continue;
+        boxCorners(st.x, st.y, st.heading, a.length / 2, a.width / 2, box);
+        if (boxesHit(ring, box)) out.add(a.id);
+      }
+    }
+  };
+  if (p.collisionTimeIdx !== null) hitsAt(p.collisionTimeIdx, [0]);
+  if (p.ttcTimeIdx !== null) hitsAt(p.ttcTimeIdx, [0, 3, 6, 9]);
+  return out;
 }
 
 /** Indices of agents that hit the ego (box, or the scorer's TTC projection) or overlap an earlier agent. */
@@ -327,7 +399,7 @@ function conflicts(actors: readonly SimActor[], sim: SimResult): Set<number> {
   const ego = actors[0]!;
   const te = sim.tracks[0]!;
   const eBox = new Float64Array(8), aBox = new Float64Array(8), bBox = new Float64Array(8);
-  const first = HISTORY_STEPS;
+  const first = T0_STEP;
   for (let i = 1; i < actors.length; i++) {
     const a = actors[i]!;
     const ta = sim.tracks[i]!;
@@ -340,7 +412,7 @@ function conflicts(actors: readonly SimActor[], sim: SimResult): Set<number> {
     for (let k = first; k + 9 < sim.steps && !bad.has(i); k++) {
       const v = te[k * TRACK_STRIDE + 3]!;
       for (const f of [3, 6, 9]) {
-        actorBox(ego, te, k, eBox, 0.3, 0.25, v * f * DT);
+        actorBox(ego, te, k, eBox, 0.3, 0.6, v * f * DT);
         actorBox(a, ta, k + f, aBox);
         if (!boxesHit(eBox, aBox)) continue;
         // Agents clearly behind the ego (> 150 deg off its heading) are not the ego's fault.
@@ -397,13 +469,13 @@ function assemble(
     const v = te[o + 3]!;
     return { x: q[0]!, y: q[1]!, heading: egoPath.heading(s), vx: v, vy: 0, ax: te[o + 4]!, ay: v * v * egoPath.curvature(s), s };
   };
-  const now = egoAt(HISTORY_STEPS);
+  const now = egoAt(T0_STEP);
   const historyJson: Record<string, number>[] = [];
   for (let j = 0; j < 4; j++) {
-    const k = j * 5;
+    const k = WARMUP_STEPS + j * 5;
     const e = egoAt(k);
     historyJson.push({
-      timestamp_us: t0 - (HISTORY_STEPS - k) * 100_000, x: r6(e.x), y: r6(e.y), heading: r6(e.heading), vx: r6(e.vx), vy: 0, ax: r6(e.ax), ay: r6(e.ay),
+      timestamp_us: t0 - (T0_STEP - k) * 100_000, x: r6(e.x), y: r6(e.y), heading: r6(e.heading), vx: r6(e.vx), vy: 0, ax: r6(e.ax), ay: r6(e.ay),
     });
   }
   // The ego state is the last history entry (rounding included); all ego-frame values are relative to it.
@@ -415,7 +487,7 @@ function assemble(
   const poses: number[][] = [];
   const pose = new Float64Array(3);
   for (let j = 0; j < 8; j++) {
-    const e = egoAt(HISTORY_STEPS + 5 * (j + 1));
+    const e = egoAt(T0_STEP + 5 * (j + 1));
     toFrame(x0, y0, h0, e.x, e.y, e.heading, pose, 0);
     // Poses (rounded to 1e-6) for the scene; the planner target is their float32 rounding.
     poses.push(Array.from(pose, r6));
@@ -435,7 +507,7 @@ function assemble(
     const t = sim.tracks[i]!;
     const states: (Record<string, number> | null)[] = [];
     let present = 0;
-    for (let k = HISTORY_STEPS; k < SIM_STEPS; k++) {
+    for (let k = T0_STEP; k < SIM_STEPS; k++) {
       if (sim.offPath[i]![k] && a.kind !== 'pedestrian') {
         states.push(null);
         continue;
@@ -481,6 +553,7 @@ function assemble(
     history,
     status,
     target,
+    map,
     info: {
       blocks: map.blocks.map((b) => b.name),
       speedLimit: limit,
