@@ -615,7 +615,10 @@ export class IlTrainer {
     this.optimizer.setState({ step: st.optimizerStep, config: st.config.optimizer, expAvg: take('optimizer.exp_avg.'), expAvgSq: take('optimizer.exp_avg_sq.') });
     if (this.ema) this.ema.setState({ decay: this.ema.decay, numUpdates: st.emaUpdates, shadow: take('ema.') });
     this.pos = { ...st.position, epochRngState: [...st.position.epochRngState] };
-    this.best = st.best.filter((b) => fs.existsSync(b.dir));
+    // Best checkpoints are only tracked (and pruned) inside this run's output directory, so a
+    // run resumed elsewhere never deletes the original run's files.
+    const here = this.outDir ? path.resolve(this.outDir) : null;
+    this.best = st.best.filter((b) => here !== null && path.resolve(path.dirname(b.dir)) === here && fs.existsSync(b.dir));
   }
 
   dispose(): void {

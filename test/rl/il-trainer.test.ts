@@ -131,6 +131,14 @@ describe('IlTrainer', () => {
     await td.resume(path.join(tmp, 'mid', 'last'));
     const rd = await td.fit();
     expect(weights(d)).toEqual(ref);
+    // Resuming into another directory neither tracks nor prunes the original best checkpoints.
+    const e = new TinyIlModel(H);
+    const te = new IlTrainer(e, new InMemoryIlData(trainRows), new InMemoryIlData(valRows), { ...cfg, outDir: path.join(tmp, 'elsewhere') });
+    await te.resume(path.join(tmp, 'mid', 'last'));
+    expect(td.bestCheckpoints.length).toBe(2);
+    expect(te.bestCheckpoints).toEqual([]);
+    te.dispose();
+    e.dispose();
     // the resumed epoch's mean loss includes the steps done before the interruption
     expect(rd.trainLoss[0]).toBe(r1.trainLoss[1]);
 
