@@ -1,6 +1,8 @@
 /**
  * Matmul throughput of each tfjs backend present (wasm and cpu here): square float32 matMul of
- * n = 256, 512, 1024 and batched matMuls shaped like the planner's attention and MLPs.
+ * n = 256, 512, 1024 and batched matMuls shaped like the planner's attention and MLPs; then, on
+ * wasm, a dense layer's forward + backward with `tf.matMul` (broadcast [B,T,in] x [in,out]: the
+ * slow non-XNNPACK path, as are transposed forms) versus `core.linear` (2-D, explicit transposes).
  *
  *   npx tsx benchmarks/matmul.ts [--backends wasm,cpu] [--seconds 1]
  * Prints a table and writes bench-results/matmul.json.
@@ -10,6 +12,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, type BackendName } from '../src/core/backend.js';
+import { useBackend } from '../src/core/backend.js';
+import { linear } from '../src/core/ops.js';
 import { measureMatmulGflops, type MatmulMeasurement } from '../src/core/perf.js';
 
 function arg(name: string, def: string): string {
@@ -40,6 +44,35 @@ async function main(): Promise<void> {
       process.stderr.write(`${backend} ${c.label}: ${m.gflops.toFixed(2)} GFLOP/s\n`);
     }
   }
+  // Dense layer forward + backward (3 matmuls of 2*B*T*in*out flops each).
+  const dense: { backend: string; label: string; msPerStep: number; gflops: number }[] = [];
+  if (available.wasm && backends.includes('wasm')) {
+    await useBackend('wasm');
+    const [B, T, IN, OUT] = [8, 128, 256, 256];
+    const x = tf.randomNormal([B, T, IN], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([IN, OUT], 0, 0.05, 'float32', 2) as tf.Tensor2D;
+    const flops = 3 * 2 * B * T * IN * OUT;
+    const variants: [string, (xx: tf.Tensor, ww: tf.Tensor) => tf.Tensor][] = [
+      ['tf.matMul [B,T,in]x[in,out]', (xx, ww) => tf.matMul(xx as tf.Tensor3D, ww as tf.Tensor2D)],
+      ['core.linear (2-D, explicit T)', (xx, ww) => linear(xx, ww as tf.Tensor2D)],
+    ];
+    for (const [label, f] of variants) {
+      const step = () => tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(f(xx, ww)))([x, w]).forEach((g) => g.dataSync()));
+      step();
+      const times: number[] = [];
+      const start = performance.now();
+      while (times.length < 3 || performance.now() - start < seconds * 1000) {
+        const t0 = performance.now();
+        step();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const ms = times[Math.floor(times.length / 2)]!;
+      dense.push({ backend: 'wasm', label, msPerStep: ms, gflops: flops / (ms * 1e6) });
+    }
+    tf.dispose([x, w]);
+  }
+
   const header = ['backend', 'case', 'ms/op (median)', 'GFLOP/s (median)', 'GFLOP/s (best)', 'runs'];
   const rows = results.map((r) => [r.backend, r.label, r.msPerOp.toFixed(2), r.gflops.toFixed(2), r.bestGflops.toFixed(2), String(r.iterations)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -47,12 +80,17 @@ async function main(): Promise<void> {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
+  if (dense.length > 0) {
+    console.log('\nDense layer forward + backward, x [8,128,256], w [256,256], wasm:');
+    for (const d of dense) console.log(`  ${d.label.padEnd(32)} ${d.msPerStep.toFixed(1).padStart(8)} ms/step ${d.gflops.toFixed(2).padStart(7)} GFLOP/s`);
+  }
   const out = {
     benchmark: 'matmul',
     date: new Date().toISOString(),
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, tfjs: tf.version.tfjs },
     note: 'float32; each op includes reading the result back (dataSync); WASM in Node is single-threaded SIMD',
     results,
+    denseForwardBackward: dense,
   };
   fs.mkdirSync('bench-results', { recursive: true });
   const file = path.join('bench-results', 'matmul.json');

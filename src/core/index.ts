@@ -9,3 +9,4 @@ export * from './arrow.js';
 export * from './logger.js';
 export * from './progress.js';
 export * from './perf.js';
+export * from './ops.js';
