@@ -37,7 +37,8 @@ export interface ScenePoolOptions {
 
 /** This file's path, from `__filename` (CJS build) or the stack trace (ESM build, source). */
 function thisFile(): string | null {
-  if (typeof __filename === 'string' && __filename.length > 0) return __filename;
+  // CJS build: __filename (checked: `node -e` defines a global __filename of "[eval]")
+  if (typeof __filename === 'string' && /pool\.(?:c?js|ts)$/.test(__filename)) return __filename;
   const stack = new Error().stack ?? '';
   for (const line of stack.split('\n')) {
     const m = /((?:file:\/\/)?\/[^\s()]*pool\.(?:js|ts|mjs|cjs))/.exec(line);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenePool, resolveScorerModule } from '../../src/navsim/pool.js';
@@ -67,8 +67,11 @@ describe('ScenePool', () => {
     expect(await scoreWith(pool)).toEqual(expected());
   });
 
-  it('from an ESM build (explicit module path)', async () => {
-    const pool = new ScenePool({ workers: 1, modulePath: path.join(buildDir, 'esm', 'navsim', 'index.js') });
+  it('from an ESM build: resolves its sibling index.js (explicit path works too)', async () => {
+    const esmIndex = path.join(buildDir, 'esm', 'navsim', 'index.js');
+    const built = await import(pathToFileURL(path.join(buildDir, 'esm', 'navsim', 'pool.js')).href);
+    expect(built.resolveScorerModule()).toBe(esmIndex);
+    const pool = new ScenePool({ workers: 1, modulePath: esmIndex });
     expect(await scoreWith(pool)).toEqual(expected());
   });
 
