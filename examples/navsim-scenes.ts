@@ -3,16 +3,16 @@
  * PDM scorer (PDMS v1.1 and EPDMS v2.2), vectorises them into scene tokens and renders a few to
  * PNG (map, agents with their 5 s futures, the human trajectory and the PDM-Closed plan).
  *
- *   npx tsx examples/navsim-scenes.ts [count=4] [outDir=docs/images]
+ *   npx tsx examples/navsim-scenes.ts [seeds=0,1,6,11] [outDir=docs/images]
  */
 import * as path from 'node:path';
 import { generateScene, parseScene, sceneTokens, scoreScene } from '../src/navsim/index.js';
 import { drawTrajectories, drawVehicles, renderMap, writePng, type VehicleBox } from '../src/viz/index.js';
 
-const count = Number(process.argv[2] ?? 4);
+const seeds = (process.argv[2] ?? '0,1,6,11').split(',').map(Number);
 const outDir = process.argv[3] ?? 'docs/images';
 
-for (let seed = 0; seed < count; seed++) {
+for (const seed of seeds) {
   const g = generateScene(seed);
   const scene = parseScene(g.scene);
   const r = scoreScene(scene, null, { version: 'v1.1' });
