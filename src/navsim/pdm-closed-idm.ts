@@ -258,27 +258,34 @@ export class ProposalGenerator {
   private updateIdmStates(batch: number[], t: number): void {
     const c = this.idmCfg;
     const dt = this.cfg.sampleInterval;
-    const sqrtAb = Math.sqrt(c.accelMax * c.decelMax);
+    const s0 = c.minGapToLeadAgent;
+    const T = c.headwayTime;
+    const a = c.accelMax;
+    const b = c.decelMax;
+    const delta = c.accelerationExponent;
+    const twoSqrtAb = 2 * Math.sqrt(a * b);
+    const idm = this.idm;
+    const leaders = this.leaders;
+    const stride = this.T + 1;
     for (const p of batch) {
-      const k = p % this.numLongitudinal;
-      const prev = this.ii(p, t - 1);
-      const x = this.idm[prev]!;
-      const v = this.idm[prev + 1]!;
-      const l = (p * (this.T + 1) + t) * 3;
-      const xLead = this.leaders[l]!;
-      const vLead = this.leaders[l + 1]!;
-      const lRear = this.leaders[l + 2]!;
-      const target = this.targetVelocities[k]!;
-      const sStar = c.minGapToLeadAgent + v * c.headwayTime + (v * (v - vLead)) / (2 * sqrtAb);
-      const sAlpha = Math.max(xLead - x - lRear, c.minGapToLeadAgent);
+      const prev = (p * stride + t - 1) * 2;
+      const x = idm[prev]!;
+      const v = idm[prev + 1]!;
+      const l = (p * stride + t) * 3;
+      const xLead = leaders[l]!;
+      const vLead = leaders[l + 1]!;
+      const lRear = leaders[l + 2]!;
+      const target = this.targetVelocities[p % this.numLongitudinal]!;
+      // s* = s0 + v T + v (v - v_lead) / (2 sqrt(a b)); s = max(x_lead - x - l_rear, s0)
+      const sStar = s0 + v * T + (v * (v - vLead)) / twoSqrtAb;
+      const sAlpha = Math.max(xLead - x - lRear, s0);
       const ratio = sStar / sAlpha;
-      let vDot = c.accelMax * (1 - (v / target) ** c.accelerationExponent - ratio * ratio);
+      let vDot = a * (1 - Math.pow(v / target, delta) - ratio * ratio);
       // np.clip(v_dot, -b, a)
-      if (vDot < -c.decelMax) vDot = -c.decelMax;
-      else if (vDot > c.accelMax) vDot = c.accelMax;
-      const cur = this.ii(p, t);
-      this.idm[cur] = x + dt * v;
-      this.idm[cur + 1] = v + dt * vDot;
+      if (vDot < -b) vDot = -b;
+      else if (vDot > a) vDot = a;
+      idm[prev + 2] = x + dt * v;
+      idm[prev + 3] = v + dt * vDot;
     }
   }
 

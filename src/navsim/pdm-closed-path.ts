@@ -6,6 +6,19 @@
 import { unwrapAngles } from '../geometry/angle.js';
 import { pointToSegment, projectOnPolyline } from './pdm-closed-geometry.js';
 
+const BLOCK = 16;
+
+/**
+ * A lower bound of the distance from (px, py) to anything inside the box at `b[o..o+3]`, shrunk by
+ * a relative 1e-12 so that rounding never prunes a segment that ties or wins (0 inside the box).
+ */
+function boxLowerBound(b: Float64Array, o: number, px: number, py: number): number {
+  const dx = px < b[o]! ? b[o]! - px : px > b[o + 2]! ? px - b[o + 2]! : 0;
+  const dy = py < b[o + 1]! ? b[o + 1]! - py : py > b[o + 3]! ? py - b[o + 3]! : 0;
+  if (dx === 0 && dy === 0) return 0;
+  return Math.sqrt(dx * dx + dy * dy) * (1 - 1e-12);
+}
+
 export class PdmPath {
   /** Number of discrete states. */
   readonly n: number;
@@ -20,6 +33,8 @@ export class PdmPath {
   /** Segment lengths (GEOS `LineSegment::getLength`) and bounds [minX, minY, maxX, maxY] per segment. */
   private readonly segLen: Float64Array;
   private readonly segBox: Float64Array;
+  /** Bounds of blocks of BLOCK consecutive segments (coarse pruning for `project`). */
+  private readonly blockBox: Float64Array;
 
   /** @param states interleaved (x, y, heading) triples, as a baseline's `discrete_path`. */
   constructor(states: ArrayLike<number>) {
@@ -56,6 +71,21 @@ export class PdmPath {
       this.segBox[b + 3] = Math.max(ay, by);
     }
     this.length = acc;
+    const nb = Math.ceil((n - 1) / BLOCK);
+    this.blockBox = new Float64Array(4 * nb);
+    for (let b = 0; b < nb; b++) {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (let i = b * BLOCK; i < Math.min(n - 1, (b + 1) * BLOCK); i++) {
+        x0 = Math.min(x0, this.segBox[4 * i]!);
+        y0 = Math.min(y0, this.segBox[4 * i + 1]!);
+        x1 = Math.max(x1, this.segBox[4 * i + 2]!);
+        y1 = Math.max(y1, this.segBox[4 * i + 3]!);
+      }
+      this.blockBox[4 * b] = x0;
+      this.blockBox[4 * b + 1] = y0;
+      this.blockBox[4 * b + 2] = x1;
+      this.blockBox[4 * b + 3] = y1;
+    }
   }
 
   /**
@@ -65,18 +95,22 @@ export class PdmPath {
    */
   project(px: number, py: number): number {
     const xy = this.xy;
+    const sb = this.segBox;
+    const bb = this.blockBox;
     let minDistance = Infinity;
     let best = -1;
-    for (let i = 0; i < this.n - 1; i++) {
-      const b = 4 * i;
-      const ddx = px < this.segBox[b]! ? this.segBox[b]! - px : px > this.segBox[b + 2]! ? px - this.segBox[b + 2]! : 0;
-      const ddy = py < this.segBox[b + 1]! ? this.segBox[b + 1]! - py : py > this.segBox[b + 3]! ? py - this.segBox[b + 3]! : 0;
-      // lower bound of the distance (slightly shrunk so rounding never prunes a tie or a winner)
-      if ((ddx > 0 || ddy > 0) && Math.sqrt(ddx * ddx + ddy * ddy) * (1 - 1e-12) > minDistance) continue;
-      const d = pointToSegment(px, py, xy[2 * i]!, xy[2 * i + 1]!, xy[2 * i + 2]!, xy[2 * i + 3]!);
-      if (d < minDistance) {
-        minDistance = d;
-        best = i;
+    const nseg = this.n - 1;
+    // blocks and segments in index order, so the first minimum wins as in GEOS
+    for (let b = 0; b * BLOCK < nseg; b++) {
+      if (boxLowerBound(bb, 4 * b, px, py) > minDistance) continue;
+      const end = Math.min(nseg, (b + 1) * BLOCK);
+      for (let i = b * BLOCK; i < end; i++) {
+        if (boxLowerBound(sb, 4 * i, px, py) > minDistance) continue;
+        const d = pointToSegment(px, py, xy[2 * i]!, xy[2 * i + 1]!, xy[2 * i + 2]!, xy[2 * i + 3]!);
+        if (d < minDistance) {
+          minDistance = d;
+          best = i;
+        }
       }
     }
     if (best < 0) return 0;

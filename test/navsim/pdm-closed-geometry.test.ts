@@ -94,6 +94,21 @@ describe('PdmPath (pdm_path.py)', () => {
     expect(Math.abs(out[2]!)).toBeCloseTo(Math.PI, 12);
   });
 
+  it('the pruned projection equals the exhaustive GEOS scan bit for bit', () => {
+    const states: number[] = [];
+    for (let i = 0; i < 300; i++) states.push(i * 0.7, 5 * Math.sin(i / 20), 0);
+    const p = new PdmPath(Float64Array.from(states));
+    let seed = 1;
+    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 240 - 20;
+    for (let k = 0; k < 2000; k++) {
+      const x = rnd();
+      const y = rnd() / 4;
+      expect(p.project(x, y)).toBe(p.projectExhaustive(x, y));
+    }
+    // on a vertex and exactly between two equally near segments
+    expect(p.project(states[30]!, states[31]!)).toBe(p.projectExhaustive(states[30]!, states[31]!));
+  });
+
   it('substring keeps the original vertices, and falls back to interpolated ends', () => {
     const p = new PdmPath(new Float64Array([0, 0, 0, 1, 0, 0, 2, 0, 0, 3, 0, 0]));
     expect(Array.from(p.substring(0.5, 2.5))).toEqual([1, 0, 2, 0]);
