@@ -105,7 +105,7 @@ describe('PdmPath (pdm_path.py)', () => {
       const y = rnd() / 4;
       expect(p.project(x, y)).toBe(p.projectExhaustive(x, y));
     }
-    // on a vertex and exactly between two equally near segments
+    // a point exactly on a vertex (two segments at distance 0)
     expect(p.project(states[30]!, states[31]!)).toBe(p.projectExhaustive(states[30]!, states[31]!));
   });
 
