@@ -1,8 +1,8 @@
 /**
  * Matmul throughput of each tfjs backend present (wasm and cpu here): square float32 matMul of
  * n = 256, 512, 1024 and batched matMuls shaped like the planner's attention and MLPs; then, on
- * wasm, a dense layer's forward + backward with `tf.matMul` (broadcast [B,T,in] x [in,out]: the
- * slow non-XNNPACK path, as are transposed forms) versus `core.linear` (2-D, explicit transposes).
+ * wasm, a dense layer's forward + backward with reshape + `tf.matMul` (tfjs's gradient uses
+ * transposed matmuls: the slow non-XNNPACK path) versus `core.linear` (explicit transposes).
  *
  *   npx tsx benchmarks/matmul.ts [--backends wasm,cpu] [--seconds 1]
  * Prints a table and writes bench-results/matmul.json.
@@ -53,7 +53,10 @@ async function main(): Promise<void> {
     const w = tf.randomNormal([IN, OUT], 0, 0.05, 'float32', 2) as tf.Tensor2D;
     const flops = 3 * 2 * B * T * IN * OUT;
     const variants: [string, (xx: tf.Tensor, ww: tf.Tensor) => tf.Tensor][] = [
-      ['tf.matMul [B,T,in]x[in,out]', (xx, ww) => tf.matMul(xx as tf.Tensor3D, ww as tf.Tensor2D)],
+      // tf.matMul(x [B,T,in], w [in,out]) is no option for training: its tfjs 4.22 gradient fails
+      // ("gradient of input 'b' has shape 8,256,256 ... does not match 256,256"). A layer that
+      // reshapes to 2-D gets a fast forward but tfjs's gradient uses transposed (slow) matmuls.
+      ['reshape + tf.matMul (tfjs gradient)', (xx, ww) => tf.matMul(xx.reshape([-1, IN]) as tf.Tensor2D, ww as tf.Tensor2D)],
       ['core.linear (2-D, explicit T)', (xx, ww) => linear(xx, ww as tf.Tensor2D)],
     ];
     for (const [label, f] of variants) {
