@@ -14,3 +14,4 @@ export { IL_TRAIN_DEFAULTS, IlTrainer, accumulateGrads, applyIlGradients, dispos
 export type { BestEntry, IlEvent, IlModel, IlStepOptions, IlStepResult, IlTensorBatch, IlTrainConfig, IlTrainOptions, IlTrainResult, IlTrainerOptions, IlTrainerState, MetricSink, ValidationResult } from './il-trainer.js';
 export { plannerForIl } from './il-planner.js';
 export type { PlannerIlOptions } from './il-planner.js';
+export * from './scene-dataset.js';
