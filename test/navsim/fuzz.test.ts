@@ -131,7 +131,7 @@ function checkScores(r: ProposalScores, where: string): void {
 describe('navsim fuzz', () => {
   it('random and malformed scenes give scores in [0, 1] or NavsimInputError only', () => {
     const rng = new Rng(20240601);
-    const N = 700;
+    const N = 500;
     let scored = 0;
     let rejected = 0;
     const start = performance.now();
