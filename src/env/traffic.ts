@@ -127,13 +127,32 @@ function contains(lane: Lane, x: number, y: number): boolean {
   return onLaneSurface(lane, x, y, SCRATCH);
 }
 
-/** Current lane first, then its road, its successors, then any lane near the point. */
+/**
+ * Current lane first, then its road, then the road its IDM has chosen next (as MetaDrive's
+ * navigation prefers the current, then the next reference lanes, so that a vehicle entering a
+ * junction keeps the connector it planned even where connectors overlap), then its successors,
+ * then any lane near the point.
+ */
 function localise(map: RoadMap, t: TrafficVehicle): Lane | null {
   const { x, y } = t.vehicle;
   const cur = t.lane;
   if (cur !== null) {
     if (contains(cur, x, y)) return cur;
     for (const l of map.roadOf(cur).lanes) if (l !== cur && contains(l, x, y)) return l;
+    const next = t.policy.nextRoad;
+    if (next !== null) {
+      let best: Lane | null = null;
+      let bestD = Infinity;
+      for (const l of next.lanes) {
+        laneLocal(l, x, y, SCRATCH);
+        const long = SCRATCH[0]!, lat = Math.abs(SCRATCH[1]!);
+        if (long >= 0 && long <= l.length && lat <= l.width / 2 && lat < bestD) {
+          best = l;
+          bestD = lat;
+        }
+      }
+      if (best !== null) return best;
+    }
     for (const l of map.successors(cur)) if (contains(l, x, y)) return l;
     const target = t.policy.routingTargetLane;
     if (target !== null) for (const l of map.successors(target)) if (contains(l, x, y)) return l;
