@@ -7,6 +7,8 @@
  *  3. IL train samples/s: `ilTrainStep` (AdamW, grad clip) of src/rl on the same planner.
  *
  *   npx tsx benchmarks/planner.ts [--backend wasm|cpu|...] [--L 2800] [--G 8] [--batch 2]
+ * The IL step defaults to --batch 1: at B = 2 with L = 2800 the wasm heap (32-bit) overflows
+ * during the backward pass ("memory access out of bounds" in Transpose).
  * Prints a table and writes bench-results/planner.json.
  */
 import * as fs from 'node:fs';
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
   const L = Number(arg('L', '2800'));
   const G = Number(arg('G', '8'));
   const H = Number(arg('H', '1536'));
-  const batch = Number(arg('batch', '2'));
+  const batch = Number(arg('batch', '1'));
+  const progress = (m: string) => process.stderr.write(`[planner bench] ${m}\n`);
   const config = plannerConfig({ preset: 'small', condDim: H });
 
   const mm = await matmulGflops(1024, 5);
@@ -102,6 +105,7 @@ async function main(): Promise<void> {
     return (2 * L * H * 384) / Math.min(...ts) / 1e9;
   })();
 
+  progress(`matmul 1024: ${mm.toFixed(2)} GFLOP/s, projection: ${mmLinear.toFixed(2)} GFLOP/s`);
   const t0 = performance.now();
   const planner = DiffusionPlanner.create({ preset: 'small', condDim: H }, { seed: 0 });
   const initS = (performance.now() - t0) / 1000;
@@ -135,6 +139,7 @@ async function main(): Promise<void> {
     encs.push(encodeS);
     dens.push(denoiseS);
   }
+  progress(`encode ${median(encs).toFixed(3)} s, 5-step denoise ${median(dens).toFixed(3)} s`);
   const steps = config.numInferenceSteps;
   const fEnc = encodeFlops(config, 1, L);
   const fDen = steps * denoiseFlops(config, G, L);
@@ -152,6 +157,7 @@ async function main(): Promise<void> {
     target: tf.tensor3d(trng.fillNormal(new Float32Array(batch * 24)), [batch, 8, 3]),
   };
   ilTrainStep(model, opt, tb, trng); // warm-up
+  progress('train warm-up done');
   const trainTs = await timeIt(() => void ilTrainStep(model, opt, tb, trng), 2);
   const trainS = median(trainTs);
   const memMB = tf.memory().numBytes / 2 ** 20;

@@ -136,7 +136,7 @@ export function addTimmMlp(store: ParamStore, rng: Rng, prefix: string, inF: num
  * Rank-2 a·b whose backward also uses only transpose-free rank-2 products (explicit transposes):
  * da = dy·transpose(b), db = transpose(a)·dy. See the layout note at the top of this file.
  */
-export const mm: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const mmWithGrad: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
@@ -147,6 +147,19 @@ export const mm: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad
     },
   };
 }) as any) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** True while a gradient tape records (inside tf.grad / tf.variableGrads). */
+function recordingGradients(): boolean {
+  return ((tf.engine() as any).state?.gradientDepth ?? 1) > 0;
+}
+
+/**
+ * Rank-2 a·b. Outside gradient recording it is a plain `tf.matMul` (customGrad costs ~0.4 ms of
+ * bookkeeping per call, measured: 1,900 kernels per DiT pass); inside, `mmWithGrad`.
+ */
+export function mm(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return recordingGradients() ? mmWithGrad(a, b) : tf.matMul(a, b);
+}
 
 /** nn.Linear: y = x·Wᵀ + b over the last axis, with W stored transposed as [in, out]. */
 export function linear(x: tf.Tensor, weightInOut: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
