@@ -10,6 +10,7 @@ import { writeFileAtomic } from './atomic.js';
 import {
   parseSafetensors,
   readSafetensors,
+  SafetensorsReader,
   serializeSafetensors,
   type SafeDType,
   type SafeTensor,
@@ -173,8 +174,29 @@ export async function loadStateDictInto(
   file: string | Uint8Array | SafetensorsFile,
   options: LoadStateDictOptions = {},
 ): Promise<LoadStateDictReport> {
-  const parsed = typeof file === 'string' ? await readSafetensors(file) : file instanceof Uint8Array ? parseSafetensors(file) : file;
-  const source = typeof file === 'string' ? file : '<state dict>';
+  // A path is read lazily: headers first, then only the tensors that are assigned.
+  let reader: SafetensorsReader | null = null;
+  let parsed: SafetensorsFile;
+  if (typeof file === 'string') {
+    reader = await SafetensorsReader.open(file);
+    parsed = { tensors: new Map(reader.names.map((n) => [n, { ...reader!.info(n), data: new Float32Array(0) }])), metadata: reader.metadata };
+  } else {
+    parsed = file instanceof Uint8Array ? parseSafetensors(file) : file;
+  }
+  try {
+    return await assignStateDict(vars, parsed, reader, typeof file === 'string' ? file : '<state dict>', options);
+  } finally {
+    await reader?.close();
+  }
+}
+
+async function assignStateDict(
+  vars: Record<string, tf.Variable>,
+  parsed: SafetensorsFile,
+  reader: SafetensorsReader | null,
+  source: string,
+  options: LoadStateDictOptions,
+): Promise<LoadStateDictReport> {
   const strict = options.strict ?? true;
   const rename = options.rename ?? ((n: string) => n);
   const transpose = options.transpose ?? (() => false);
@@ -182,7 +204,7 @@ export async function loadStateDictInto(
   const problems: string[] = [];
   const dropped: string[] = [];
   const unexpected: string[] = [];
-  const assignments: { varName: string; tensor: SafeTensor; transposed: boolean }[] = [];
+  const assignments: { varName: string; torchName: string; tensor: SafeTensor; transposed: boolean }[] = [];
   const claimed = new Map<string, string>();
 
   for (const [torchName, t] of parsed.tensors) {
@@ -217,7 +239,7 @@ export async function loadStateDictInto(
       problems.push(`  wrong dtype: ${torchName} -> ${varName}: expected ${v.dtype}, found ${t.dtype}`);
       continue;
     }
-    assignments.push({ varName, tensor: t, transposed });
+    assignments.push({ varName, torchName, tensor: t, transposed });
   }
   const missing = Object.keys(vars).filter((k) => !claimed.has(k));
   if (strict) {
@@ -227,7 +249,9 @@ export async function loadStateDictInto(
   if (problems.length > 0) {
     throw new Error(`loadStateDictInto(${source}): ${problems.length} problem(s); no variable was changed:\n${problems.join('\n')}`);
   }
-  for (const { varName, tensor, transposed } of assignments) {
+  const loaded: { varName: string; tensor: SafeTensor; transposed: boolean }[] = [];
+  for (const a of assignments) loaded.push(reader ? { ...a, tensor: await reader.read(a.torchName) } : a);
+  for (const { varName, tensor, transposed } of loaded) {
     const v = vars[varName]!;
     let data = tensor.data;
     if (data instanceof Float64Array) data = Float32Array.from(data);

@@ -136,13 +136,10 @@ interface HeaderEntry {
   end: number;
 }
 
-function copyBytes(bytes: Uint8Array, start: number, end: number): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + end) as ArrayBuffer;
-}
-
-function decode(bytes: Uint8Array, e: HeaderEntry, absStart: number, source: string): SafeData {
+/** Decodes one tensor from exactly its bytes (`absStart` is its file offset, for messages). */
+function decode(raw: Uint8Array, e: HeaderEntry, absStart: number, source: string): SafeData {
   const n = numel(e.shape);
-  const buf = copyBytes(bytes, absStart, absStart + (e.end - e.begin));
+  const buf = new Uint8Array(raw).buffer; // an aligned copy (Buffer.slice would share memory)
   switch (e.dtype) {
     case 'F32':
       return new Float32Array(buf);
@@ -188,10 +185,17 @@ function decode(bytes: Uint8Array, e: HeaderEntry, absStart: number, source: str
   }
 }
 
-/** Parses the header of a safetensors buffer; throws `SafetensorsError` on any inconsistency. */
-function parseHeader(bytes: Uint8Array, source: string): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
-  if (bytes.byteLength < 8) {
-    throw new SafetensorsError(source, null, 0, `truncated file: ${bytes.byteLength} bytes, expected at least 8 for the header length`);
+/**
+ * Parses the header of a safetensors file; throws `SafetensorsError` on any inconsistency.
+ * `bytes` holds at least the length prefix and the header; `fileLength` is the whole file's size.
+ */
+function parseHeader(
+  bytes: Uint8Array,
+  source: string,
+  fileLength = bytes.byteLength,
+): { entries: HeaderEntry[]; metadata: Record<string, string>; dataStart: number } {
+  if (fileLength < 8 || bytes.byteLength < 8) {
+    throw new SafetensorsError(source, null, 0, `truncated file: ${fileLength} bytes, expected at least 8 for the header length`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
@@ -199,9 +203,10 @@ function parseHeader(bytes: Uint8Array, source: string): { entries: HeaderEntry[
     throw new SafetensorsError(source, null, 0, `header length ${n64} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt file?)`);
   }
   const n = Number(n64);
-  if (8 + n > bytes.byteLength) {
-    throw new SafetensorsError(source, null, 0, `header length ${n} extends beyond the end of the file (file has ${bytes.byteLength} bytes, expected at least ${8 + n}); truncated file?`);
+  if (8 + n > fileLength) {
+    throw new SafetensorsError(source, null, 0, `header length ${n} extends beyond the end of the file (file has ${fileLength} bytes, expected at least ${8 + n}); truncated file?`);
   }
+  if (8 + n > bytes.byteLength) throw new Error(`parseHeader: needs the first ${8 + n} bytes of ${source}, got ${bytes.byteLength}.`);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
@@ -219,7 +224,7 @@ function parseHeader(bytes: Uint8Array, source: string): { entries: HeaderEntry[
     throw new SafetensorsError(source, null, 8, 'header should be a JSON object');
   }
   const dataStart = 8 + n;
-  const dataLength = bytes.byteLength - dataStart;
+  const dataLength = fileLength - dataStart;
   const metadata: Record<string, string> = {};
   const entries: HeaderEntry[] = [];
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
@@ -287,7 +292,8 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
   const { entries, metadata, dataStart } = parseHeader(bytes, source);
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries) {
-    tensors.set(e.name, { dtype: e.dtype, shape: [...e.shape], data: decode(bytes, e, dataStart + e.begin, source) });
+    const abs = dataStart + e.begin;
+    tensors.set(e.name, { dtype: e.dtype, shape: [...e.shape], data: decode(bytes.subarray(abs, abs + (e.end - e.begin)), e, abs, source) });
   }
   return { tensors, metadata };
 }
@@ -300,6 +306,92 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
 /** Synchronous `readSafetensors`. */
 export function readSafetensorsSync(path: string): SafetensorsFile {
   return parseSafetensors(fs.readFileSync(path), path);
+}
+
+/** Where a tensor lives in a safetensors file. */
+export interface SafeTensorInfo {
+  dtype: SafeDType;
+  shape: number[];
+  /** Absolute byte offset of the tensor's data in the file. */
+  byteOffset: number;
+  byteLength: number;
+}
+
+/**
+ * Lazy access to a safetensors file: `open` reads and validates only the header (against the
+ * file size); `read(name)` reads one tensor. For checkpoints larger than memory allows twice, or
+ * to skip tensors (an RL checkpoint's frozen `old_policy.*` copy) without reading them.
+ */
+export class SafetensorsReader {
+  private readonly entries: Map<string, HeaderEntry>;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly fh: fs.promises.FileHandle,
+    entries: HeaderEntry[],
+    readonly metadata: Record<string, string>,
+    private readonly dataStart: number,
+  ) {
+    this.entries = new Map(entries.map((e) => [e.name, e]));
+  }
+
+  static async open(path: string): Promise<SafetensorsReader> {
+    if (!LITTLE_ENDIAN) throw new Error('drivekit safetensors: big-endian hosts are not supported.');
+    const fh = await fs.promises.open(path, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      const prefix = Buffer.alloc(Math.min(8, size));
+      await fh.read(prefix, 0, prefix.length, 0);
+      let n = 0;
+      if (size >= 8) {
+        const n64 = prefix.readBigUInt64LE(0);
+        n = n64 > BigInt(MAX_HEADER_BYTES) || Number(n64) + 8 > size ? 0 : Number(n64);
+      }
+      // parseHeader re-checks the length prefix against the file size and reports it.
+      const head = Buffer.alloc(8 + n);
+      prefix.copy(head, 0);
+      if (n > 0) await fh.read(head, 8, n, 8);
+      const { entries, metadata, dataStart } = parseHeader(n > 0 ? head : prefix, path, size);
+      return new SafetensorsReader(path, fh, entries, metadata, dataStart);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  /** Tensor names in file order. */
+  get names(): string[] {
+    return [...this.entries.values()].sort((a, b) => a.begin - b.begin).map((e) => e.name);
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  info(name: string): SafeTensorInfo {
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`${this.path}: no tensor ${JSON.stringify(name)}.`);
+    return { dtype: e.dtype, shape: [...e.shape], byteOffset: this.dataStart + e.begin, byteLength: e.end - e.begin };
+  }
+
+  /** Reads and decodes one tensor. */
+  async read(name: string): Promise<SafeTensor> {
+    if (this.closed) throw new Error(`${this.path}: reader is closed.`);
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`${this.path}: no tensor ${JSON.stringify(name)}.`);
+    const abs = this.dataStart + e.begin;
+    const raw = Buffer.alloc(e.end - e.begin);
+    const { bytesRead } = await this.fh.read(raw, 0, raw.length, abs);
+    if (bytesRead !== raw.length) throw new SafetensorsError(this.path, name, abs + bytesRead, `file shrank while reading: got ${bytesRead} of ${raw.length} bytes`);
+    return { dtype: e.dtype, shape: [...e.shape], data: decode(raw, e, abs, this.path) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -133,6 +133,22 @@ describe('PyTorch state_dict mapping', () => {
     tf.dispose([...Object.values(vars), ...Object.values(vars2)]);
   });
 
+  it('reads a file lazily: dropped tensors are never decoded', async () => {
+    // An out-of-int32 I64 tensor would fail to decode; under a dropped name it is never read.
+    const bytes = serializeSafetensors({ w: f32([1], [3]), 'old_policy.step': { dtype: 'I64', shape: [1], data: Int32Array.from([0]) } });
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    new DataView(bytes.buffer).setBigInt64(8 + n + header['old_policy.step'].data_offsets[0], 1n << 40n, true);
+    const p = path.join(tmp, 'lazy.safetensors');
+    fs.writeFileSync(p, bytes);
+    const vars = { w: tf.variable(tf.zeros([1])) };
+    const rep = await loadStateDictInto(vars, p, { rename: (x) => (x.startsWith('old_policy.') ? null : x) });
+    expect(rep.dropped).toEqual(['old_policy.step']);
+    expect(vars.w.dataSync()[0]).toBe(3);
+    await expect(loadStateDictInto(vars, bytes, { rename: (x) => (x.startsWith('old_policy.') ? null : x) })).rejects.toThrow('outside the int32 range');
+    tf.dispose(Object.values(vars));
+  });
+
   it('loads every tensor of the golden ReCogDrive planner into matching variables', async () => {
     const golden = await readSafetensors(GOLDEN);
     const vars: Record<string, tf.Variable> = {};

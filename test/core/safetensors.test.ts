@@ -14,6 +14,7 @@ import {
   writeSafetensors,
   writeSafetensorsSync,
   SafetensorsError,
+  SafetensorsReader,
   type SafeTensor,
 } from '../../src/core/safetensors.js';
 import { withAtomicFile } from '../../src/core/atomic.js';
@@ -292,5 +293,34 @@ describe('golden ReCogDrive weights', () => {
       expect(u.shape).toEqual(t.shape);
       expect(Buffer.from(u.data.buffer).equals(Buffer.from(t.data.buffer)), name).toBe(true);
     }
+  });
+});
+
+describe('SafetensorsReader (lazy)', () => {
+  it('reads the header only at open and single tensors on request', async () => {
+    const r = await SafetensorsReader.open(GOLDEN);
+    try {
+      expect(r.names.length).toBe(93);
+      expect(r.names[0]).toBe('ddpm_betas'); // file order
+      expect(r.metadata.format).toBe('pt');
+      const info = r.info('model.final_layer.linear.weight');
+      expect(info).toMatchObject({ dtype: 'F32', shape: [40, 96], byteLength: 40 * 96 * 4 });
+      const full = readSafetensorsSync(GOLDEN).tensors.get('model.final_layer.linear.weight')!;
+      expect((await r.read('model.final_layer.linear.weight')).data).toEqual(full.data);
+      await expect(r.read('nope')).rejects.toThrow(`${GOLDEN}: no tensor "nope".`);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('validates the header against the file size with the same messages', async () => {
+    const good = serializeSafetensors({ a: { dtype: 'F32', shape: [4], data: new Float32Array(4) }, b: { dtype: 'F32', shape: [2], data: new Float32Array(2) } });
+    const p = path.join(tmp, 'lazy-trunc.safetensors');
+    fs.writeFileSync(p, good.subarray(0, good.length - 4));
+    await expect(SafetensorsReader.open(p)).rejects.toThrow(`${p}: tensor "b" at byte`);
+    fs.writeFileSync(p, good.subarray(0, 20));
+    await expect(SafetensorsReader.open(p)).rejects.toThrow(`${p}: at byte 0: header length`);
+    fs.writeFileSync(p, good.subarray(0, 3));
+    await expect(SafetensorsReader.open(p)).rejects.toThrow(`${p}: at byte 0: truncated file: 3 bytes`);
   });
 });
