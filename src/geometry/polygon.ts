@@ -246,6 +246,12 @@ export function ringBounds(ring: ArrayLike<number>, out: Float64Array = new Floa
  * its band, which gives exactly the result of the full ray-crossing count.
  */
 export class PreparedPolygon {
+  /**
+   * Point queries after which the cell grid is built. The grid (up to 16384 cells) costs about as
+   * much as a few thousand exact band queries, so it only pays off for polygons queried many times
+   * (GRPO: many proposals of one scene); one-off scene scoring stays on the exact band test.
+   */
+  static cellGridAfterQueries = 4096;
   /** Edge endpoints, 4 numbers per edge: x1, y1, x2, y2. */
   readonly edges: Float64Array;
   readonly numEdges: number;
@@ -327,7 +333,7 @@ export class PreparedPolygon {
     const bb = this.bounds;
     if (!(px >= bb[0]! && px <= bb[2]! && py >= bb[1]! && py <= bb[3]!)) return Location.Exterior;
     if (this.cells === null) {
-      if (++this.queries === 48) this.buildCells();
+      if (++this.queries === PreparedPolygon.cellGridAfterQueries) this.buildCells();
     } else {
       const i = Math.floor((px - this.cx0) / this.cellSize);
       const j = Math.floor((py - this.cy0) / this.cellSize);

@@ -3,7 +3,7 @@
  * PDMS v1.1 comfort and of EPDMS v2.2 history comfort, and the two-frame extended comfort (EC).
  */
 import { PACIFICA, STATE_SIZE, StateIndex, type ComfortDetail } from './types.js';
-import { meanTimeStep, npMean, npRound, rintHalfEven, savgolFilterFor } from './savgol.js';
+import { type SavgolFilter, meanTimeStep, npMean, npRound, rintHalfEven, savgolFilterFor } from './savgol.js';
 
 export const COMFORT_BOUNDS = {
   maxAbsMagJerk: 8.37,
@@ -61,53 +61,88 @@ class Scratch {
 }
 const scratch = new Scratch();
 
+/** The savgol filters of the comfort checks for one signal length and version. */
+interface ComfortFilters {
+  acc: SavgolFilter;
+  sg8: SavgolFilter;
+  jerk: SavgolFilter;
+  yawAccel: SavgolFilter;
+  yawRate: SavgolFilter;
+}
+const filterCache = new Map<number, ComfortFilters>();
+function comfortFilters(n: number, v2: boolean): ComfortFilters {
+  const key = 2 * n + (v2 ? 1 : 0);
+  let f = filterCache.get(key);
+  if (!f) {
+    const delta = meanTimeStep(n);
+    const yawWin = Math.min(5, n);
+    f = {
+      acc: savgolFilterFor(n, v2 ? Math.min(8, n) : n, 2),
+      sg8: savgolFilterFor(n, Math.min(8, n), 2),
+      jerk: savgolFilterFor(n, v2 ? Math.min(15, n) : n, 2, 1, delta),
+      yawAccel: savgolFilterFor(n, yawWin, Math.min(3, yawWin - 1), 2, delta),
+      yawRate: savgolFilterFor(n, yawWin, Math.min(2, yawWin - 1), 1, delta),
+    };
+    filterCache.set(key, f);
+  }
+  return f;
+}
+
+/** `np.hypot(ax, ay)`: |ax| exactly when ay = 0 (all simulated states), else `Math.hypot`. */
+function hypot2(x: number, y: number): number {
+  return y === 0 ? Math.abs(x) : Math.hypot(x, y);
+}
+
 /**
  * The six comfort checks on `n` consecutive states (time axis `arange(n)·0.1`).
  * `v2` selects the v2.2 variant (centre-shifted lon/lat accelerations, window 8, jerk window 15);
- * v1.1 uses window n for the accelerations and the jerk derivative.
+ * v1.1 uses window n for the accelerations and the jerk derivative. With `firstFailOnly` the
+ * checks stop at the first failing one (the rest are reported false): only `allComfortable` of
+ * the result is then meaningful (PDM-Closed's proposal scoring).
  */
-export function comfortChecks(states: Float64Array, offset: number, n: number, v2: boolean): ComfortDetail {
+export function comfortChecks(states: Float64Array, offset: number, n: number, v2: boolean, firstFailOnly = false): ComfortDetail {
   scratch.ensure(n);
   const { a, b, c } = scratch;
-  const delta = meanTimeStep(n);
-  const accWin = v2 ? Math.min(8, n) : n;
-  const jerkWin = v2 ? Math.min(15, n) : n;
-  const sg8 = savgolFilterFor(n, Math.min(8, n), 2);
+  const F = comfortFilters(n, v2);
+  const d: ComfortDetail = { lon_acceleration: false, lat_acceleration: false, jerk: false, lon_jerk: false, yaw_accel: false, yaw_rate: false };
 
   // longitudinal acceleration
   if (v2) centreAccelX(states, offset, n, a);
   else column(states, offset, n, StateIndex.ACCELERATION_X, a);
-  savgolFilterFor(n, accWin, 2).apply(a, b);
-  const lonAcc = allWithin(roundAll(b, n), n, COMFORT_BOUNDS.minLonAccel, COMFORT_BOUNDS.maxLonAccel);
+  F.acc.apply(a, b);
+  d.lon_acceleration = allWithin(roundAll(b, n), n, COMFORT_BOUNDS.minLonAccel, COMFORT_BOUNDS.maxLonAccel);
+  if (firstFailOnly && !d.lon_acceleration) return d;
 
   // lateral acceleration (the centre shift leaves a_y unchanged)
   column(states, offset, n, StateIndex.ACCELERATION_Y, a);
-  savgolFilterFor(n, accWin, 2).apply(a, b);
-  const latAcc = allWithin(roundAll(b, n), n, -COMFORT_BOUNDS.maxAbsLatAccel, COMFORT_BOUNDS.maxAbsLatAccel);
+  F.acc.apply(a, b);
+  d.lat_acceleration = allWithin(roundAll(b, n), n, -COMFORT_BOUNDS.maxAbsLatAccel, COMFORT_BOUNDS.maxAbsLatAccel);
+  if (firstFailOnly && !d.lat_acceleration) return d;
 
   // jerk magnitude: hypot(ax, ay) (rear axle), SG(8, 2), round, derivative, round
-  for (let i = 0; i < n; i++) a[i] = Math.hypot(states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_X]!, states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_Y]!);
-  roundAll(sg8.apply(a, b), n);
-  savgolFilterFor(n, jerkWin, 2, 1, delta).apply(b, c);
-  const jerk = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsMagJerk, COMFORT_BOUNDS.maxAbsMagJerk);
+  for (let i = 0; i < n; i++) a[i] = hypot2(states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_X]!, states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_Y]!);
+  roundAll(F.sg8.apply(a, b), n);
+  F.jerk.apply(b, c);
+  d.jerk = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsMagJerk, COMFORT_BOUNDS.maxAbsMagJerk);
+  if (firstFailOnly && !d.jerk) return d;
 
   // longitudinal jerk
   if (v2) centreAccelX(states, offset, n, a);
   else column(states, offset, n, StateIndex.ACCELERATION_X, a);
-  roundAll(sg8.apply(a, b), n);
-  savgolFilterFor(n, jerkWin, 2, 1, delta).apply(b, c);
-  const lonJerk = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsLonJerk, COMFORT_BOUNDS.maxAbsLonJerk);
+  roundAll(F.sg8.apply(a, b), n);
+  F.jerk.apply(b, c);
+  d.lon_jerk = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsLonJerk, COMFORT_BOUNDS.maxAbsLonJerk);
+  if (firstFailOnly && !d.lon_jerk) return d;
 
   // yaw: phase-unwrapped heading; `window_length` is never passed on, so the default 5 applies
   column(states, offset, n, StateIndex.HEADING, a);
   phaseUnwrap(a, n, b);
-  const yawWin = Math.min(5, n);
-  savgolFilterFor(n, yawWin, Math.min(3, yawWin - 1), 2, delta).apply(b, c);
-  const yawAccel = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsYawAccel, COMFORT_BOUNDS.maxAbsYawAccel);
-  savgolFilterFor(n, yawWin, Math.min(2, yawWin - 1), 1, delta).apply(b, c);
-  const yawRate = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsYawRate, COMFORT_BOUNDS.maxAbsYawRate);
-
-  return { lon_acceleration: lonAcc, lat_acceleration: latAcc, jerk, lon_jerk: lonJerk, yaw_accel: yawAccel, yaw_rate: yawRate };
+  F.yawAccel.apply(b, c);
+  d.yaw_accel = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsYawAccel, COMFORT_BOUNDS.maxAbsYawAccel);
+  if (firstFailOnly && !d.yaw_accel) return d;
+  F.yawRate.apply(b, c);
+  d.yaw_rate = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsYawRate, COMFORT_BOUNDS.maxAbsYawRate);
+  return d;
 }
 
 /** `state_array_to_center_state_array` acceleration x: a_x + d·ω² + d·α with d = rear axle to centre. */
@@ -129,7 +164,7 @@ function ecFeatures(states: Float64Array, offset: number, n: number): Float64Arr
   const delta = meanTimeStep(n);
   const acc = new Float64Array(n);
   const tmp = new Float64Array(n);
-  for (let i = 0; i < n; i++) tmp[i] = Math.hypot(states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_X]!, states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_Y]!);
+  for (let i = 0; i < n; i++) tmp[i] = hypot2(states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_X]!, states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_Y]!);
   roundAll(savgolFilterFor(n, Math.min(8, n), 2).apply(tmp, acc), n);
   const jerk = roundAll(savgolFilterFor(n, Math.min(15, n), 2, 1, delta).apply(acc, new Float64Array(n)), n);
   const h = phaseUnwrap(column(states, offset, n, StateIndex.HEADING, new Float64Array(n)), n, new Float64Array(n));

@@ -254,7 +254,7 @@ export function pdmClosedScorer(scene: PdmScene, version: PdmVersion): ProposalS
       centerline: prep.centerline,
       history: null,
     };
-    const m = evaluateBatch(ctx, simulated, numProposals, { history: null });
+    const m = evaluateBatch(ctx, simulated, numProposals, { history: null, comfortFirstFail: true });
     return aggregateBatch(m, version).scores;
   };
 }

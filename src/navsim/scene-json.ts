@@ -79,7 +79,7 @@ class Reader {
     return v;
   }
 
-  /** Flat array of `width`-tuples of finite numbers. */
+  /** Flat array of `width`-tuples of finite numbers (field paths are built only on failure). */
   tuples(v: unknown, field: string, width: number, minCount = 0): Float64Array {
     const a = this.arr(v, field);
     if (a.length < minCount) this.fail(field, `at least ${minCount} entries`, v);
@@ -87,9 +87,29 @@ class Reader {
     for (let i = 0; i < a.length; i++) {
       const t = a[i];
       if (!Array.isArray(t) || t.length < width) this.fail(`${field}[${i}]`, `an array of ${width} numbers`, t);
-      for (let k = 0; k < width; k++) out[i * width + k] = this.num(t[k], `${field}[${i}][${k}]`);
+      const o = i * width;
+      for (let k = 0; k < width; k++) {
+        const x = t[k];
+        if (typeof x !== 'number' || !Number.isFinite(x)) this.fail(`${field}[${i}][${k}]`, 'a finite number', x);
+        out[o + k] = x;
+      }
     }
     return out;
+  }
+
+  /** A finite number at `o[key]` (the field path `${prefix}.${key}` is built only on failure). */
+  numAt(o: Record<string, unknown>, key: string, prefix: string): number {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`${prefix}.${key}`, 'a finite number', v);
+    return v;
+  }
+
+  /** Like `numAt`, with a default for a missing key. */
+  optNumAt(o: Record<string, unknown>, key: string, prefix: string, dflt: number): number {
+    const v = o[key];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`${prefix}.${key}`, 'a finite number', v);
+    return v;
   }
 
   ego(v: unknown, field: string): EgoState {
@@ -156,18 +176,34 @@ class Reader {
       const startFrame = o.start_frame === undefined ? 0 : this.int(o.start_frame, `${f}.start_frame`);
       if (startFrame < 0) this.fail(`${f}.start_frame`, '>= 0', startFrame);
       const statesRaw = this.arr(o.states, `${f}.states`);
-      const states: (AgentState | null)[] = statesRaw.map((s, k) => {
-        if (s === null) return null;
+      const states: (AgentState | null)[] = new Array(statesRaw.length);
+      for (let k = 0; k < statesRaw.length; k++) {
+        const s = statesRaw[k];
+        if (s === null) {
+          states[k] = null;
+          continue;
+        }
+        if (typeof s !== 'object' || Array.isArray(s)) this.fail(`${f}.states[${k}]`, 'an object', s);
+        const so = s as Record<string, unknown>;
+        const x = so.x, y = so.y, heading = so.heading, vx = so.vx, vy = so.vy;
+        // fast path: all fields valid numbers; otherwise the checks below name the bad field
+        if (
+          typeof x === 'number' && Number.isFinite(x) && typeof y === 'number' && Number.isFinite(y) &&
+          typeof heading === 'number' && Number.isFinite(heading) &&
+          typeof vx === 'number' && Number.isFinite(vx) && typeof vy === 'number' && Number.isFinite(vy)
+        ) {
+          states[k] = { x, y, heading, vx, vy };
+          continue;
+        }
         const sf = `${f}.states[${k}]`;
-        const so = this.obj(s, sf);
-        return {
-          x: this.num(so.x, `${sf}.x`),
-          y: this.num(so.y, `${sf}.y`),
-          heading: this.num(so.heading, `${sf}.heading`),
-          vx: this.optNum(so.vx, `${sf}.vx`, 0),
-          vy: this.optNum(so.vy, `${sf}.vy`, 0),
+        states[k] = {
+          x: this.numAt(so, 'x', sf),
+          y: this.numAt(so, 'y', sf),
+          heading: this.numAt(so, 'heading', sf),
+          vx: this.optNumAt(so, 'vx', sf, 0),
+          vy: this.optNumAt(so, 'vy', sf, 0),
         };
-      });
+      }
       return {
         id,
         type: type as AgentType,

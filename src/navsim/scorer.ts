@@ -143,7 +143,7 @@ export interface BatchMetrics {
 }
 
 /** Ego box corners (FL, RL, RR, FR) and centre per state: 10 numbers per state. */
-export function egoCoords(states: Float64Array, count: number, out = new Float64Array(count * 10)): Float64Array {
+export function egoCoords(states: Float64Array, count: number, out: Float64Array = new Float64Array(count * 10)): Float64Array {
   const hl = PACIFICA.halfLength;
   const hw = PACIFICA.halfWidth;
   const r2c = PACIFICA.rearAxleToCenter;
@@ -170,6 +170,14 @@ export function egoCoords(states: Float64Array, count: number, out = new Float64
     out[q + 9] = cy;
   }
   return out;
+}
+
+/**
+ * `np.hypot(vx, vy)` of a velocity. Simulated states have vy = 0 exactly, where hypot is |vx|
+ * exactly; `Math.hypot` (slow in V8) is used otherwise.
+ */
+function speedOf(vx: number, vy: number): number {
+  return vy === 0 ? Math.abs(vx) : Math.hypot(vx, vy);
 }
 
 /** nuPlan `get_agent_relative_angle` (NaN when the points coincide). */
@@ -218,44 +226,38 @@ class EvalScratch {
 }
 const ws = new EvalScratch();
 
-/** `_calculate_ego_area` for all states (plus centre-in-intersection and rear-axle-in-intersection). */
-function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: number): void {
+/**
+ * `_calculate_ego_area` for all states, split by use so that work nobody reads is skipped:
+ * - eager: non-drivable (any corner outside every drivable-area polygon; DAC), oncoming (centre
+ *   off every on-route lane; DDC) and, for v2.2 or with details, centre-in-intersection;
+ * - lazy (`multipleLanesAt`, `axleInIntersectionAt`): the lane membership of the corners and the
+ *   rear axle in an intersection, read only by NC / TTC at states with an actual overlap (and
+ *   computed for every state when details are kept). Flags: 0 unknown, 1 false, 2 true.
+ */
+function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: number, wantInter: boolean, eagerAll: boolean): void {
   const { map } = ctx;
   ws.ensureCand(map.size + 1);
-  const { coords, laneIds, laneCounts, multipleLanes, nonDrivable, oncoming, centerInInter, axleInInter } = ws;
+  const { coords, nonDrivable, oncoming, centerInInter, multipleLanes, axleInInter } = ws;
   const { cellStart, cellItems, flags, polygons } = map;
   for (let i = 0; i < count; i++) {
     const q = i * 10;
     let cornersDrivable = 0;
-    let nLanes = 0;
     for (let c = 0; c < 4; c++) {
       const px = coords[q + 2 * c]!;
       const py = coords[q + 2 * c + 1]!;
       const cell = map.cellOf(px, py);
-      if (cell < 0) continue;
+      if (cell < 0) break; // this corner is off the map: not drivable
       let inDrivable = false;
       for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
         const idx = cellItems[k]!;
-        const fl = flags[idx]!;
-        if (fl & PolyFlag.Lane) {
-          if (!polygons[idx]!.containsStrict(px, py)) continue;
-          let s = 0;
-          while (s < nLanes && laneIds[s] !== idx) s++;
-          if (s === nLanes) {
-            laneIds[nLanes] = idx;
-            laneCounts[nLanes] = 0;
-            nLanes++;
-          }
-          laneCounts[s]!++;
-        } else if (!inDrivable && fl & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
+        if (flags[idx]! & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
           inDrivable = true;
+          break;
         }
       }
-      if (inDrivable) cornersDrivable++;
+      if (!inDrivable) break; // one corner outside is enough
+      cornersDrivable++;
     }
-    let allFourInOne = false;
-    for (let s = 0; s < nLanes; s++) if (laneCounts[s] === 4) allFourInOne = true;
-    multipleLanes[i] = nLanes > 1 && !allFourInOne ? 1 : 0;
     nonDrivable[i] = cornersDrivable < 4 ? 1 : 0;
     // centre: on-route lane and intersection
     const cx = coords[q + 8]!;
@@ -268,28 +270,75 @@ function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: numbe
         const idx = cellItems[k]!;
         const fl = flags[idx]!;
         const wantRoute = !onRoute && (fl & PolyFlag.OnRoute) !== 0;
-        const wantInter = !inInter && (fl & PolyFlag.Intersection) !== 0;
-        if (!wantRoute && !wantInter) continue;
+        const wantI = wantInter && !inInter && (fl & PolyFlag.Intersection) !== 0;
+        if (!wantRoute && !wantI) continue;
         if (!polygons[idx]!.containsStrict(cx, cy)) continue;
         if (wantRoute) onRoute = true;
-        if (wantInter) inInter = true;
+        if (wantI) inInter = true;
       }
     }
     oncoming[i] = onRoute ? 0 : 1;
     centerInInter[i] = inInter ? 1 : 0;
-    let axle = false;
-    const o = i * STATE_SIZE;
-    const ax = states[o + StateIndex.X]!;
-    const ay = states[o + StateIndex.Y]!;
-    const acell = map.cellOf(ax, ay);
-    if (acell >= 0) {
-      for (let k = cellStart[acell]!, end = cellStart[acell + 1]!; k < end && !axle; k++) {
-        const idx = cellItems[k]!;
-        if (flags[idx]! & PolyFlag.Intersection && polygons[idx]!.containsStrict(ax, ay)) axle = true;
-      }
+    multipleLanes[i] = 0;
+    axleInInter[i] = 0;
+    if (eagerAll) {
+      multipleLanesAt(map, i);
+      axleInIntersectionAt(map, states, i);
     }
-    axleInInter[i] = axle ? 1 : 0;
   }
+}
+
+/** Lazy `multiple_lanes` of state i: corners in more than one lane, no lane holding all four. */
+function multipleLanesAt(map: DrivableMap, i: number): boolean {
+  const known = ws.multipleLanes[i]!;
+  if (known !== 0) return known === 2;
+  const { coords, laneIds, laneCounts } = ws;
+  const { cellStart, cellItems, flags, polygons } = map;
+  const q = i * 10;
+  let nLanes = 0;
+  for (let c = 0; c < 4; c++) {
+    const px = coords[q + 2 * c]!;
+    const py = coords[q + 2 * c + 1]!;
+    const cell = map.cellOf(px, py);
+    if (cell < 0) continue;
+    for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
+      const idx = cellItems[k]!;
+      if (!(flags[idx]! & PolyFlag.Lane) || !polygons[idx]!.containsStrict(px, py)) continue;
+      let s = 0;
+      while (s < nLanes && laneIds[s] !== idx) s++;
+      if (s === nLanes) {
+        laneIds[nLanes] = idx;
+        laneCounts[nLanes] = 0;
+        nLanes++;
+      }
+      laneCounts[s]!++;
+    }
+  }
+  let allFourInOne = false;
+  for (let s = 0; s < nLanes; s++) if (laneCounts[s] === 4) allFourInOne = true;
+  const r = nLanes > 1 && !allFourInOne;
+  ws.multipleLanes[i] = r ? 2 : 1;
+  return r;
+}
+
+/** Lazy: the rear axle of state i strictly inside an intersection. */
+function axleInIntersectionAt(map: DrivableMap, states: Float64Array, i: number): boolean {
+  const known = ws.axleInInter[i]!;
+  if (known !== 0) return known === 2;
+  const { cellStart, cellItems, flags, polygons } = map;
+  const o = i * STATE_SIZE;
+  const ax = states[o + StateIndex.X]!;
+  const ay = states[o + StateIndex.Y]!;
+  let axle = false;
+  const acell = map.cellOf(ax, ay);
+  if (acell >= 0) {
+    for (let k = cellStart[acell]!, end = cellStart[acell + 1]!; k < end && !axle; k++) {
+      const idx = cellItems[k]!;
+      if (flags[idx]! & PolyFlag.Intersection && polygons[idx]!.containsStrict(ax, ay)) axle = true;
+    }
+  }
+  ws.axleInInter[i] = axle ? 2 : 1;
+  return axle;
 }
 
 /** Union bounds of all objects per observation step (+inf / -inf for empty steps), cached. */
@@ -323,7 +372,16 @@ export function evaluateBatch(
   ctx: ScoringContext,
   states: Float64Array,
   n: number,
-  opts: { numStates?: number; keepDetails?: boolean; history?: Float64Array | null } = {},
+  opts: {
+    numStates?: number;
+    keepDetails?: boolean;
+    history?: Float64Array | null;
+    /**
+     * Stop the comfort checks of a proposal at the first failing one: `comfort` is unchanged, but
+     * `comfortDetail` then reports the checks after it as false (PDM-Closed reads only `comfort`).
+     */
+    comfortFirstFail?: boolean;
+  } = {},
 ): BatchMetrics {
   const numStates = opts.numStates ?? NUM_STATES;
   const v2 = ctx.version === 'v2.2';
@@ -348,8 +406,9 @@ export function evaluateBatch(
     bb[4 * i + 2] = maxX;
     bb[4 * i + 3] = maxY;
   }
-  computeEgoAreas(ctx, states, count);
-  const { multipleLanes, nonDrivable, oncoming, centerInInter, axleInInter } = ws;
+  computeEgoAreas(ctx, states, count, v2 || opts.keepDetails === true, opts.keepDetails === true);
+  const { nonDrivable, oncoming, centerInInter } = ws;
+  const map = ctx.map;
   const obs = ctx.observation;
 
   const out: BatchMetrics = {
@@ -401,9 +460,7 @@ export function evaluateBatch(
         if (!boxesIntersect(coords, i * 10, obs.corners, 8 * e)) continue;
         const object = obs.objects[obj]!;
         // get_collision_type
-        const vx = states[so + StateIndex.VELOCITY_X]!;
-        const vy = states[so + StateIndex.VELOCITY_Y]!;
-        const egoSpeed = Math.hypot(vx, vy);
+        const egoSpeed = speedOf(states[so + StateIndex.VELOCITY_X]!, states[so + StateIndex.VELOCITY_Y]!);
         let atFault: boolean;
         if (egoSpeed <= SCORER_THRESHOLDS.stoppedSpeedCollision) {
           atFault = false; // STOPPED_EGO
@@ -414,7 +471,7 @@ export function evaluateBatch(
         } else if (segmentIntersectsBox(coords[i * 10]!, coords[i * 10 + 1]!, coords[i * 10 + 6]!, coords[i * 10 + 7]!, obs.corners, 8 * e)) {
           atFault = true; // ACTIVE_FRONT
         } else {
-          atFault = multipleLanes[i] === 1 || nonDrivable[i] === 1; // ACTIVE_LATERAL
+          atFault = nonDrivable[i] === 1 || multipleLanesAt(map, i); // ACTIVE_LATERAL
         }
         if (atFault) {
           nc = Math.min(nc, object.isAgent ? 0 : 0.5);
@@ -484,27 +541,34 @@ export function evaluateBatch(
     for (let t = 0; t < ttcSteps; t++) {
       const i = base + t;
       const so = i * STATE_SIZE;
-      const speed = Math.hypot(states[so + StateIndex.VELOCITY_X]!, states[so + StateIndex.VELOCITY_Y]!);
+      const speed = speedOf(states[so + StateIndex.VELOCITY_X]!, states[so + StateIndex.VELOCITY_Y]!);
       if (speed < SCORER_THRESHOLDS.stoppedSpeedTtc) continue;
       const h = states[so + StateIndex.HEADING]!;
-      const dxps = Math.cos(h) * speed;
-      const dyps = Math.sin(h) * speed;
-      for (const f of TTC_FUTURE_IDCS) {
+      let dxps = NaN;
+      let dyps = NaN;
+      for (let fi = 0; fi < TTC_FUTURE_IDCS.length; fi++) {
+        const f = TTC_FUTURE_IDCS[fi]!;
         const tf = t + f;
         if (tf >= obs.numSteps) continue;
+        if (obs.stepStart[tf] === obs.stepStart[tf + 1]) continue; // no object at that step
+        if (dxps !== dxps) {
+          dxps = Math.cos(h) * speed;
+          dyps = Math.sin(h) * speed;
+        }
         const dtf = f * 0.1;
         const ox = dxps * dtf;
         const oy = dyps * dtf;
+        // bounds of the shifted box = shifted bounds (rounding is monotone, so this is exact)
+        ttcBounds[0] = bb[4 * i]! + ox;
+        ttcBounds[1] = bb[4 * i + 1]! + oy;
+        ttcBounds[2] = bb[4 * i + 2]! + ox;
+        ttcBounds[3] = bb[4 * i + 3]! + oy;
+        if (!boundsOverlap(ttcBounds, 0, stepBounds, 4 * tf)) continue;
         const q = i * 10;
         for (let c = 0; c < 4; c++) {
           ttcBox[2 * c] = coords[q + 2 * c]! + ox;
           ttcBox[2 * c + 1] = coords[q + 2 * c + 1]! + oy;
         }
-        ttcBounds[0] = Math.min(ttcBox[0]!, ttcBox[2]!, ttcBox[4]!, ttcBox[6]!);
-        ttcBounds[1] = Math.min(ttcBox[1]!, ttcBox[3]!, ttcBox[5]!, ttcBox[7]!);
-        ttcBounds[2] = Math.max(ttcBox[0]!, ttcBox[2]!, ttcBox[4]!, ttcBox[6]!);
-        ttcBounds[3] = Math.max(ttcBox[1]!, ttcBox[3]!, ttcBox[5]!, ttcBox[7]!);
-        if (!boundsOverlap(ttcBounds, 0, stepBounds, 4 * tf)) continue;
         for (let e = obs.stepStart[tf]!, end = obs.stepStart[tf + 1]!; e < end; e++) {
           const obj = obs.objIndex[e]!;
           if (stamp[obj] === ttcStamp) continue;
@@ -513,8 +577,8 @@ export function evaluateBatch(
           const angle = relativeAngle(states[so]!, states[so + 1]!, h, cent[2 * e]!, cent[2 * e + 1]!);
           const ahead = angle < DEG30;
           const behind = angle > DEG150;
-          const risky = multipleLanes[i] === 1 || nonDrivable[i] === 1 || axleInInter[i] === 1;
-          if (ahead || (risky && !behind)) {
+          // risky (multiple lanes, non-drivable, rear axle in an intersection) is read only when it matters
+          if (ahead || (!behind && (nonDrivable[i] === 1 || multipleLanesAt(map, i) || axleInIntersectionAt(map, states, i)))) {
             ttc = 0;
             if (t < out.ttcTimeIdx[p]!) out.ttcTimeIdx[p] = t;
           } else {
@@ -528,13 +592,13 @@ export function evaluateBatch(
     // ---- comfort (v1.1) / history comfort (v2.2) -----------------------------------------------
     let detail: ComfortDetail;
     if (!v2) {
-      detail = comfortChecks(states, base * STATE_SIZE, numStates, false);
+      detail = comfortChecks(states, base * STATE_SIZE, numStates, false, opts.comfortFirstFail === true);
     } else if (history && history.length > 0) {
       const nh = history.length / STATE_SIZE;
       const joined = new Float64Array((nh + numStates) * STATE_SIZE);
       joined.set(history, 0);
       joined.set(states.subarray(base * STATE_SIZE, (base + numStates) * STATE_SIZE), nh * STATE_SIZE);
-      detail = comfortChecks(joined, 0, nh + numStates, true);
+      detail = comfortChecks(joined, 0, nh + numStates, true, opts.comfortFirstFail === true);
     } else {
       detail = { lon_acceleration: true, lat_acceleration: true, jerk: true, lon_jerk: true, yaw_accel: true, yaw_rate: true };
     }
@@ -566,7 +630,7 @@ export function evaluateBatch(
 
     if (opts.keepDetails) {
       out.egoAreas!.push({
-        multipleLanes: multipleLanes.slice(base, base + numStates),
+        multipleLanes: ws.multipleLanes.slice(base, base + numStates).map((f) => (f === 2 ? 1 : 0)),
         nonDrivableArea: nonDrivable.slice(base, base + numStates),
         oncomingTraffic: oncoming.slice(base, base + numStates),
         centerInIntersection: centerInInter.slice(base, base + numStates),
