@@ -112,20 +112,24 @@ export class InteractionPlanner {
     if (actors.length === 0) return aFollow;
     const cands = [aFollow];
     for (const a of o.accels) if (a < aFollow - 1e-9) cands.push(a);
+    // With the safety margins first; when no plan is clear with them, with the bare boxes.
     let best = aFollow;
     let bestT = -1;
     let bestWith = -1;
-    for (const a of cands) {
-      const r = this.firstConflict(env, path, egoS, egoLat, a, vDesired, actors, steps);
-      if (r.t === Infinity) {
-        this.last.chosen = a;
-        this.last.firstConflict = Infinity;
-        return a;
-      }
-      if (r.t > bestT + 1e-9) {
-        bestT = r.t;
-        best = a;
-        bestWith = r.id;
+    for (const margins of [true, false]) {
+      bestT = -1;
+      for (const a of cands) {
+        const r = this.firstConflict(env, path, egoS, egoLat, a, vDesired, actors, steps, margins);
+        if (r.t === Infinity) {
+          this.last.chosen = a;
+          return a;
+        }
+        // The latest first conflict; on a tie, the slower plan if the other vehicle is ahead.
+        if (r.t > bestT + 1e-9 || (Math.abs(r.t - bestT) <= 1e-9 && r.ahead)) {
+          bestT = r.t;
+          best = a;
+          bestWith = r.id;
+        }
       }
     }
     this.last.chosen = best;
@@ -136,12 +140,12 @@ export class InteractionPlanner {
 
   /** Time of the first predicted overlap of plan `a` with any actor (Infinity when none). */
   private firstConflict(
-    env: DrivingEnv, path: readonly PathLane[], egoS: number, egoLat: number, a: number, vDesired: number, actors: readonly Actor[], steps: number,
-  ): { t: number; id: number } {
+    env: DrivingEnv, path: readonly PathLane[], egoS: number, egoLat: number, a: number, vDesired: number, actors: readonly Actor[], steps: number, margins: boolean,
+  ): { t: number; id: number; ahead: boolean } {
     const o = this.options;
     const ego = env.ego;
-    const L = ego.length + o.lengthMargin;
-    const W = ego.width + o.widthMargin;
+    const L = ego.length + (margins ? o.lengthMargin : 0);
+    const W = ego.width + (margins ? o.widthMargin : 0);
     const reach = Math.sqrt((L / 2) * (L / 2) + (W / 2) * (W / 2));
     const vCap = Math.max(vDesired, 0);
     let s = egoS;
@@ -170,12 +174,15 @@ export class InteractionPlanner {
         const base = (k - 1) * n * 3;
         for (let i = 0; i < n; i++) {
           const q = base + i * 3;
-          if (boxesOverlap(ex, ey, eh, L, W, act.poses[q]!, act.poses[q + 1]!, act.poses[q + 2]!, act.v.length, act.v.width)) return { t, id: act.v.id };
+          if (boxesOverlap(ex, ey, eh, L, W, act.poses[q]!, act.poses[q + 1]!, act.poses[q + 2]!, act.v.length, act.v.width)) {
+            const ahead = (act.poses[q]! - ex) * Math.cos(eh) + (act.poses[q + 1]! - ey) * Math.sin(eh) > 0;
+            return { t, id: act.v.id, ahead };
+          }
         }
       }
       if (k >= horizonSteps && !inJunction(path, s, ego.length)) break;
     }
-    return { t: Infinity, id: -1 };
+    return { t: Infinity, id: -1, ahead: false };
   }
 
   /** Predicted occupancy of the traffic that matters to the ego. */
@@ -190,9 +197,12 @@ export class InteractionPlanner {
       if (!t.active || t.lane === null) continue;
       const dx = v.x - ego.x, dy = v.y - ego.y;
       if (dx * dx + dy * dy > o.range * o.range) continue;
-      // Ahead of us in our corridor: car following handles it.
-      const s = pathCoordinate(path, v, ego.width / 2 + v.width / 2 + 0.4);
-      if (s !== null && s > egoS && movesAlong(path, s, v)) continue;
+      // A leader on a lane of our path: car following handles it. (A vehicle merging from
+      // another lane, e.g. a connector into the same exit, stays in the prediction.)
+      if (onPath(path, t.lane)) {
+        const s = pathCoordinate(path, v, ego.width / 2 + v.width / 2 + 0.4);
+        if (s !== null && s > egoS && movesAlong(path, s, v)) continue;
+      }
       // Followers whose IDM sees the ego (our lane is their lane or their next lane).
       if (isFollower(t, egoLane, map, ego, dx, dy)) continue;
       const hyps = hypotheses(t, env);
@@ -254,6 +264,11 @@ export class InteractionPlanner {
     }
     return { v, hyps, lo, hi, poses, samples, bound };
   }
+}
+
+function onPath(path: readonly PathLane[], lane: Lane): boolean {
+  for (const p of path) if (p.lane === lane) return true;
+  return false;
 }
 
 /** Whether `s` (ego centre) puts the ego body on a junction lane of the path. */

@@ -12,6 +12,7 @@ import type { DrivingEnv } from './env.js';
 import type { EnvRoad, RoadMap } from './road-map.js';
 import { InteractionPlanner } from './expert-planner.js';
 import { alongSpeed, laneAt, movesAlong, pathCoordinate, routePath, type PathLane } from './expert-paths.js';
+import type { TrafficVehicle } from './traffic.js';
 import type { Vehicle } from './vehicle.js';
 
 export interface ExpertOptions {
@@ -80,22 +81,20 @@ export class ExpertPolicy {
     const road = nav.currentRoad;
     const next = nav.nextRoad;
     const lanes = road.lanes;
-    const others: Vehicle[] = [];
-    for (const t of env.traffic.alive) others.push(t.vehicle);
 
     // The lane we are on, seen on the current reference road.
     let cur = nav.currentLane;
     if (map.roadOf(cur) !== road) {
       if (next !== null && map.roadOf(cur) === next) {
         // Already past the checkpoint update window: treat the next road as current.
-        return this.drive(env, cur, map.roadOf(cur), nav.map.routeRoads[nav.refIndex + 2] ?? null, others);
+        return this.drive(env, cur, map.roadOf(cur), nav.map.routeRoads[nav.refIndex + 2] ?? null);
       }
       cur = nearestLane(lanes, ego.x, ego.y);
     }
-    return this.drive(env, cur, road, next, others);
+    return this.drive(env, cur, road, next);
   }
 
-  private drive(env: DrivingEnv, cur: Lane, road: EnvRoad, next: EnvRoad | null, others: Vehicle[]): [number, number] {
+  private drive(env: DrivingEnv, cur: Lane, road: EnvRoad, next: EnvRoad | null): [number, number] {
     const map = env.map;
     const ego = env.ego;
     const o = this.options;
@@ -109,7 +108,7 @@ export class ExpertPolicy {
     const egoLong = cur.localCoordinates(ego.x, ego.y).long;
     const remaining = cur.length - egoLong;
     const canChange = remaining > 12 && road.lanes.length > 1 && cur.lineTypes.some((t) => t === 'broken');
-    const scans = lanes.map((l) => this.scanLane(map, l, road, next, ego, others));
+    const scans = lanes.map((l) => this.scanLane(map, l, road, env.navigation.map.routeRoads, ego, env.traffic.alive));
     const cruise = o.cruiseKmh / 3.6;
 
     if (this.targetLane !== null) {
@@ -165,7 +164,7 @@ export class ExpertPolicy {
       const t = scans[lanes.indexOf(this.targetLane)]!;
       if (t.frontGap < front.frontGap) front = t;
     }
-    const pathFront = corridorFront(path, trackLong, ego, others);
+    const pathFront = corridorFront(path, trackLong, ego, env.traffic.alive);
     if (pathFront.gap < front.frontGap) front = { ...front, frontGap: pathFront.gap, frontSpeed: pathFront.speed };
     // Traffic that is changing into our lane counts as ahead of us once it is level with us.
     for (const t of env.traffic.alive) {
@@ -222,11 +221,16 @@ export class ExpertPolicy {
   }
 
   /** Nearest vehicles ahead/behind on `lane` (and its route continuation), bumper to bumper. */
-  private scanLane(map: RoadMap, lane: Lane, road: EnvRoad, _next: EnvRoad | null, ego: Vehicle, others: readonly Vehicle[]): LaneScan {
-    const path = routePath(map, lane, road, null, LOOK_AHEAD_PATH);
+  private scanLane(map: RoadMap, lane: Lane, road: EnvRoad, routeRoads: readonly EnvRoad[], ego: Vehicle, traffic: readonly TrafficVehicle[]): LaneScan {
+    // Along the route (a same-index continuation could be another junction connector).
+    const path = routePath(map, lane, road, routeRoads, LOOK_AHEAD_PATH);
     const egoLong = lane.localCoordinates(ego.x, ego.y).long;
     const r: LaneScan = { frontGap: Infinity, frontSpeed: 0, backGap: Infinity, backSpeed: 0 };
-    for (const v of others) {
+    for (const t of traffic) {
+      const v = t.vehicle;
+      // Moving vehicles count when localised on a lane of this path (crossing or merging ones
+      // are left to the interaction planner); stopped ones whenever they intrude.
+      if (v.speed >= 0.5 && !path.some((p) => p.lane === t.lane)) continue;
       const s = pathCoordinate(path, v, lane.width / 2 + 0.2);
       if (s === null || !movesAlong(path, s, v)) continue;
       const d = s - egoLong;
@@ -271,10 +275,16 @@ function nearestLane(lanes: readonly Lane[], x: number, y: number): Lane {
   return best;
 }
 
-/** Nearest vehicle ahead whose body intrudes into the ego's corridor along the path. */
-function corridorFront(path: readonly PathLane[], egoLong: number, ego: Vehicle, others: readonly Vehicle[]): { gap: number; speed: number } {
+/**
+ * Nearest leader ahead whose body intrudes into the ego's corridor along the path: a vehicle
+ * on a lane of the path moving along it, or a stopped one. Moving vehicles on other lanes that
+ * cross or merge into the corridor are left to the interaction planner, which predicts them.
+ */
+function corridorFront(path: readonly PathLane[], egoLong: number, ego: Vehicle, traffic: readonly TrafficVehicle[]): { gap: number; speed: number } {
   let gap = Infinity, speed = 0;
-  for (const v of others) {
+  for (const t of traffic) {
+    const v = t.vehicle;
+    if (v.speed >= 0.5 && !path.some((p) => p.lane === t.lane)) continue;
     const s = pathCoordinate(path, v, ego.width / 2 + v.width / 2 + 0.4);
     if (s === null || !movesAlong(path, s, v)) continue;
     const d = s - egoLong - (ego.length + v.length) / 2;
