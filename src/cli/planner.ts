@@ -9,21 +9,12 @@ import type { CliIO } from './main.js';
 
 const USAGE = 'drivekit planner <info|train-il|sample> [options]\n  info [--preset small|large] [--cond-dim N] [--json]';
 
-type SubCommand = (args: string[], io: CliIO) => Promise<number>;
-interface PlannerTrainModule {
-  trainIlCommand: SubCommand;
-  sampleCommand: SubCommand;
-}
-
-// Resolved at run time so this module builds before planner-train.ts exists.
-const TRAIN_MODULE = './planner-train.js';
-
 export async function plannerCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h') throw new UsageError(`Usage: ${USAGE}`);
   if (sub === 'info') return infoCommand(rest, io);
   if (sub === 'train-il' || sub === 'sample') {
-    const mod = (await import(TRAIN_MODULE)) as PlannerTrainModule;
+    const mod = await import('./planner-train.js');
     return sub === 'train-il' ? mod.trainIlCommand(rest, io) : mod.sampleCommand(rest, io);
   }
   throw new UsageError(`Unknown planner subcommand '${sub}'. Valid: info, train-il, sample.\nUsage: ${USAGE}`);
