@@ -245,6 +245,8 @@ export function ringBounds(ring: ArrayLike<number>, out: Float64Array = new Floa
  * Edges of all rings are bucketed into horizontal bands; a point query only visits the edges of
  * its band, which gives exactly the result of the full ray-crossing count.
  */
+const EMPTY_I32 = new Int32Array(0);
+
 export class PreparedPolygon {
   /**
    * Point queries after which the cell grid is built. The grid (up to 16384 cells) costs about as
@@ -252,17 +254,17 @@ export class PreparedPolygon {
    * (GRPO: many proposals of one scene); one-off scene scoring stays on the exact band test.
    */
   static cellGridAfterQueries = 4096;
-  /** Edge endpoints, 4 numbers per edge: x1, y1, x2, y2. */
-  readonly edges: Float64Array;
-  readonly numEdges: number;
-  /** [minX, minY, maxX, maxY]. */
+  /** [minX, minY, maxX, maxY] (of the shell). */
   readonly bounds: Float64Array;
   readonly rings: readonly Float64Array[];
-  private readonly bandStart: Int32Array;
-  private readonly bandEdges: Int32Array;
-  private readonly numBands: number;
-  private readonly y0: number;
-  private readonly invBandHeight: number;
+  readonly numEdges: number;
+  // edge list and y-band index, built on first use (many map polygons are never queried)
+  private edgeList: Float64Array | null = null;
+  private bandStart: Int32Array = EMPTY_I32;
+  private bandEdges: Int32Array = EMPTY_I32;
+  private numBands = 1;
+  private y0 = 0;
+  private invBandHeight = 0;
   // lazily built cell classification: 0 = boundary (exact test), 1 = exterior, 2 = interior
   private queries = 0;
   private cells: Uint8Array | null = null;
@@ -273,13 +275,24 @@ export class PreparedPolygon {
   private ncy = 0;
 
   constructor(shell: Float64Array, holes: readonly Float64Array[] = []) {
-    const rings = [stripClosingVertex(shell), ...holes.map(stripClosingVertex)];
+    const rings = holes.length === 0 ? [stripClosingVertex(shell)] : [stripClosingVertex(shell), ...holes.map(stripClosingVertex)];
     this.rings = rings;
     let m = 0;
     for (const r of rings) m += r.length >= 6 ? r.length >> 1 : 0;
+    this.numEdges = m;
+    this.bounds = ringBounds(rings[0]!);
+  }
+
+  /** Edge endpoints, 4 numbers per edge: x1, y1, x2, y2. */
+  get edges(): Float64Array {
+    return this.edgeList ?? this.buildIndex();
+  }
+
+  private buildIndex(): Float64Array {
+    const m = this.numEdges;
     const edges = new Float64Array(4 * m);
     let k = 0;
-    for (const r of rings) {
+    for (const r of this.rings) {
       const n = r.length >> 1;
       if (n < 3) continue;
       for (let i = 0; i < n; i++) {
@@ -290,9 +303,6 @@ export class PreparedPolygon {
         edges[k++] = r[2 * j + 1]!;
       }
     }
-    this.edges = edges;
-    this.numEdges = m;
-    this.bounds = ringBounds(rings[0]!);
     const minY = this.bounds[1]!;
     const maxY = this.bounds[3]!;
     const height = maxY - minY;
@@ -309,7 +319,6 @@ export class PreparedPolygon {
       for (let b = b0; b <= b1; b++) counts[b + 1]!++;
     }
     for (let b = 0; b < numBands; b++) counts[b + 1]! += counts[b]!;
-    this.bandStart = counts.slice();
     const fill = counts.slice(0, numBands);
     const bandEdges = new Int32Array(counts[numBands]!);
     for (let e = 0; e < m; e++) {
@@ -319,7 +328,10 @@ export class PreparedPolygon {
       const b1 = this.band(Math.max(ya, yb));
       for (let b = b0; b <= b1; b++) bandEdges[fill[b]!++] = e;
     }
+    this.bandStart = counts;
     this.bandEdges = bandEdges;
+    this.edgeList = edges;
+    return edges;
   }
 
   private band(y: number): number {
@@ -410,8 +422,8 @@ export class PreparedPolygon {
   locateExact(px: number, py: number): Location {
     const bb = this.bounds;
     if (!(px >= bb[0]! && px <= bb[2]! && py >= bb[1]! && py <= bb[3]!)) return Location.Exterior;
+    const edges = this.edgeList ?? this.buildIndex();
     const b = this.band(py);
-    const edges = this.edges;
     let crossings = 0;
     for (let i = this.bandStart[b]!, end = this.bandStart[b + 1]!; i < end; i++) {
       const e = 4 * this.bandEdges[i]!;

@@ -145,12 +145,18 @@ export function buildDrivableMap(scene: PdmScene, route: readonly string[] = rou
  * A polyline (`PDMPath` linestring) with shapely `project` (GEOS `LengthIndexedLine.project`) and
  * `distance` semantics.
  */
+const CL_BLOCK = 16;
+
 export class Centerline {
   readonly xy: Float64Array;
   readonly n: number;
   /** Segment lengths (GEOS `LineSegment::getLength`). */
   private readonly segLen: Float64Array;
   private readonly segBounds: Float64Array;
+  /** Length along the line at the start of each segment (the same running sum as GEOS). */
+  private readonly segStart: Float64Array;
+  /** Bounds of blocks of CL_BLOCK consecutive segments (coarse pruning for `project`). */
+  private readonly blockBounds: Float64Array;
   // uniform grid over segment bounds for `distance`
   private gridCell = 1;
   private gx0 = 0;
@@ -179,41 +185,68 @@ export class Centerline {
       this.segBounds[4 * i + 2] = Math.max(this.xy[2 * i]!, this.xy[2 * i + 2]!);
       this.segBounds[4 * i + 3] = Math.max(this.xy[2 * i + 1]!, this.xy[2 * i + 3]!);
     }
+    const m = Math.max(0, n - 1);
+    this.segStart = new Float64Array(m);
+    let start = 0;
+    for (let i = 0; i < m; i++) {
+      this.segStart[i] = start;
+      start += this.segLen[i]!;
+    }
+    const nb = Math.ceil(m / CL_BLOCK);
+    this.blockBounds = new Float64Array(4 * nb);
+    for (let b = 0; b < nb; b++) {
+      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      for (let i = b * CL_BLOCK; i < Math.min(m, (b + 1) * CL_BLOCK); i++) {
+        x0 = Math.min(x0, this.segBounds[4 * i]!);
+        y0 = Math.min(y0, this.segBounds[4 * i + 1]!);
+        x1 = Math.max(x1, this.segBounds[4 * i + 2]!);
+        y1 = Math.max(y1, this.segBounds[4 * i + 3]!);
+      }
+      this.blockBounds[4 * b] = x0;
+      this.blockBounds[4 * b + 1] = y0;
+      this.blockBounds[4 * b + 2] = x1;
+      this.blockBounds[4 * b + 3] = y1;
+    }
   }
 
   /** shapely `line.project(point)`: distance along the line of the nearest point. */
   project(px: number, py: number): number {
     let minDistance = Infinity;
     let ptMeasure = -1;
-    let start = 0;
     const xy = this.xy;
     const sb = this.segBounds;
-    for (let i = 0; i + 1 < this.n; i++) {
-      // a segment whose bounding box is not nearer than the best so far cannot win (strict <)
-      const ddx = px < sb[4 * i]! ? sb[4 * i]! - px : px > sb[4 * i + 2]! ? px - sb[4 * i + 2]! : 0;
-      const ddy = py < sb[4 * i + 1]! ? sb[4 * i + 1]! - py : py > sb[4 * i + 3]! ? py - sb[4 * i + 3]! : 0;
-      if (ddx >= minDistance || ddy >= minDistance) {
-        start += this.segLen[i]!;
-        continue;
-      }
-      const ax = xy[2 * i]!, ay = xy[2 * i + 1]!, bx = xy[2 * i + 2]!, by = xy[2 * i + 3]!;
-      const d = pointSegmentDistance(px, py, ax, ay, bx, by);
-      if (d < minDistance) {
-        minDistance = d;
-        // LengthIndexOfPoint::segmentNearestMeasure
-        let f: number;
-        if (px === ax && py === ay) f = 0;
-        else if (px === bx && py === by) f = 1;
-        else {
-          const dx = bx - ax, dy = by - ay;
-          const len2 = dx * dx + dy * dy;
-          f = len2 <= 0 ? NaN : ((px - ax) * dx + (py - ay) * dy) / len2;
+    const bb = this.blockBounds;
+    const m = this.n - 1;
+    for (let b = 0; b * CL_BLOCK < m; b++) {
+      // a block (segment) whose bounding box is not nearer than the best so far cannot win (strict
+      // <); a segment's box lies inside its block's, so the block test skips only such segments
+      const bdx = px < bb[4 * b]! ? bb[4 * b]! - px : px > bb[4 * b + 2]! ? px - bb[4 * b + 2]! : 0;
+      const bdy = py < bb[4 * b + 1]! ? bb[4 * b + 1]! - py : py > bb[4 * b + 3]! ? py - bb[4 * b + 3]! : 0;
+      if (bdx >= minDistance || bdy >= minDistance) continue;
+      const end = Math.min(m, (b + 1) * CL_BLOCK);
+      for (let i = b * CL_BLOCK; i < end; i++) {
+        const ddx = px < sb[4 * i]! ? sb[4 * i]! - px : px > sb[4 * i + 2]! ? px - sb[4 * i + 2]! : 0;
+        const ddy = py < sb[4 * i + 1]! ? sb[4 * i + 1]! - py : py > sb[4 * i + 3]! ? py - sb[4 * i + 3]! : 0;
+        if (ddx >= minDistance || ddy >= minDistance) continue;
+        const start = this.segStart[i]!;
+        const ax = xy[2 * i]!, ay = xy[2 * i + 1]!, bx = xy[2 * i + 2]!, by = xy[2 * i + 3]!;
+        const d = pointSegmentDistance(px, py, ax, ay, bx, by);
+        if (d < minDistance) {
+          minDistance = d;
+          // LengthIndexOfPoint::segmentNearestMeasure
+          let f: number;
+          if (px === ax && py === ay) f = 0;
+          else if (px === bx && py === by) f = 1;
+          else {
+            const dx = bx - ax, dy = by - ay;
+            const len2 = dx * dx + dy * dy;
+            f = len2 <= 0 ? NaN : ((px - ax) * dx + (py - ay) * dy) / len2;
+          }
+          if (f <= 0) ptMeasure = start;
+          else if (f <= 1) ptMeasure = start + f * this.segLen[i]!;
+          else ptMeasure = start + this.segLen[i]!;
         }
-        if (f <= 0) ptMeasure = start;
-        else if (f <= 1) ptMeasure = start + f * this.segLen[i]!;
-        else ptMeasure = start + this.segLen[i]!;
       }
-      start += this.segLen[i]!;
     }
     if (this.n === 1) return 0;
     return ptMeasure;

@@ -184,15 +184,20 @@ export class ProposalGenerator {
   private candProgress = new Float64Array(16);
 
   private updateLeadingAgents(batch: number[], t: number): void {
+    const leaders = this.leaders;
     if (t % this.cfg.leadingAgentUpdateRate !== 0) {
-      for (const p of batch) {
-        const dst = (p * (this.T + 1) + t) * 3;
-        this.leaders.copyWithin(dst, dst - 3, dst);
+      for (let b = 0; b < batch.length; b++) {
+        const dst = (batch[b]! * (this.T + 1) + t) * 3;
+        leaders[dst] = leaders[dst - 3]!;
+        leaders[dst + 1] = leaders[dst - 2]!;
+        leaders[dst + 2] = leaders[dst - 1]!;
       }
       return;
     }
     const lead = this.lead; // one buffer shared across the batch (reference quirk)
-    lead.fill(0);
+    lead[0] = 0;
+    lead[1] = 0;
+    lead[2] = 0;
     const path = this.paths[Math.floor(batch[0]! / this.numLongitudinal)]!;
     const corridor = this.corridor(batch[0]!);
     const frame = this.obs.at(t);
@@ -243,7 +248,10 @@ export class ProposalGenerator {
         lead[0] = this.paths[Math.floor(p / this.numLongitudinal)]!.length;
         lead[2] = PACIFICA.length / 2;
       }
-      this.leaders.set(lead, (p * (this.T + 1) + t) * 3);
+      const dst = (p * (this.T + 1) + t) * 3;
+      leaders[dst] = lead[0]!;
+      leaders[dst + 1] = lead[1]!;
+      leaders[dst + 2] = lead[2]!;
     }
   }
 

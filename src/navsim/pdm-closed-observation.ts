@@ -145,11 +145,14 @@ export class ForecastObservation {
     const lightRings = redLights.map((r) => r.polygon);
     const lightBoxes = lightRings.map((r) => ringBBox(r));
 
+    const numFrames = Math.ceil((samples + res) / res);
+    const allDyn = new Float64Array(10 * Math.max(1, dynSel.length * numFrames));
+    let frameIdx = 0;
     for (let sample = 0; sample < samples + res; sample += res) {
       const dt = sample * interval;
-      const buf = new Float64Array(10 * Math.max(1, dynSel.length));
+      const fo = 10 * dynSel.length * frameIdx++;
       const dynRings = dynSel.map((d, j) => {
-        const r = buf.subarray(10 * j, 10 * j + 10);
+        const r = allDyn.subarray(fo + 10 * j, fo + 10 * j + 10);
         for (let k = 0; k < 5; k++) {
           r[2 * k] = d.coords[2 * k]! + dt * d.dx;
           r[2 * k + 1] = d.coords[2 * k + 1]! + dt * d.dy;

@@ -36,8 +36,12 @@ export class PdmPath {
   /** Bounds of blocks of BLOCK consecutive segments (coarse pruning for `project`). */
   private readonly blockBox: Float64Array;
 
-  /** @param states interleaved (x, y, heading) triples, as a baseline's `discrete_path`. */
-  constructor(states: ArrayLike<number>) {
+  /**
+   * @param states interleaved (x, y, heading) triples, as a baseline's `discrete_path`.
+   * @param unwrapped the headings already unwrapped (e.g. `heading` of a path with the same raw
+   *   headings, as `parallelDiscretePath` keeps them); computed when absent.
+   */
+  constructor(states: ArrayLike<number>, unwrapped?: Float64Array) {
     const n = Math.floor(states.length / 3);
     if (n < 2) throw new RangeError(`PdmPath: needs at least 2 states, found ${n}.`);
     this.n = n;
@@ -48,7 +52,8 @@ export class PdmPath {
       this.xy[2 * i + 1] = states[3 * i + 1]!;
       this.heading[i] = states[3 * i + 2]!;
     }
-    unwrapAngles(this.heading);
+    if (unwrapped && unwrapped.length === n) this.heading.set(unwrapped);
+    else unwrapAngles(this.heading);
     this.progress = new Float64Array(n);
     this.segLen = new Float64Array(n - 1);
     this.segBox = new Float64Array(4 * (n - 1));

@@ -162,7 +162,9 @@ export function startingLane(input: PdmClosedInput): PdmClosedLane | null {
 
 /** The three proposal paths: the centerline, then one per lateral offset. */
 export function proposalPaths(centerline: Float64Array, lateralOffsets: number[]): PdmPath[] {
-  return [new PdmPath(centerline), ...lateralOffsets.map((o) => new PdmPath(parallelDiscretePath(centerline, o)))];
+  const center = new PdmPath(centerline);
+  // the shifted paths keep the raw headings, so their unwrapped headings are the centre's
+  return [center, ...lateralOffsets.map((o) => new PdmPath(parallelDiscretePath(centerline, o), center.heading))];
 }
 
 /** The forecast observation PDM-Closed plans and scores against. */
