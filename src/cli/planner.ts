@@ -1,23 +1,24 @@
 /**
- * `drivekit planner <info|train-il|sample>`.
+ * `drivekit planner <info|make-synthetic-cache|train-il|sample>`.
  *   info: configuration and parameter count of a planner preset (no weights are allocated).
- *   train-il / sample: implemented in `planner-train.ts` (IL trainer and sampler over a cache).
+ *   make-synthetic-cache / train-il / sample: implemented in `planner-train.ts` (IL trainer and sampler over a cache).
  */
 import { countParameters, type PlannerPreset, plannerConfig } from '../models/planner.js';
 import { parseArgs, UsageError } from './args.js';
 import type { CliIO } from './main.js';
 
-const USAGE = 'drivekit planner <info|train-il|sample> [options]\n  info [--preset small|large] [--cond-dim N] [--json]';
+const USAGE = 'drivekit planner <info|make-synthetic-cache|train-il|sample> [options]\n  info [--preset small|large] [--cond-dim N] [--json]';
 
 export async function plannerCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   if (!sub || sub === '--help' || sub === '-h') throw new UsageError(`Usage: ${USAGE}`);
   if (sub === 'info') return infoCommand(rest, io);
-  if (sub === 'train-il' || sub === 'sample') {
+  if (sub === 'train-il' || sub === 'sample' || sub === 'make-synthetic-cache') {
     const mod = await import('./planner-train.js');
+    if (sub === 'make-synthetic-cache') return mod.makeSyntheticCacheCommand(rest, io);
     return sub === 'train-il' ? mod.trainIlCommand(rest, io) : mod.sampleCommand(rest, io);
   }
-  throw new UsageError(`Unknown planner subcommand '${sub}'. Valid: info, train-il, sample.\nUsage: ${USAGE}`);
+  throw new UsageError(`Unknown planner subcommand '${sub}'. Valid: info, make-synthetic-cache, train-il, sample.\nUsage: ${USAGE}`);
 }
 
 async function infoCommand(args: string[], io: CliIO): Promise<number> {

@@ -125,7 +125,7 @@ export interface CastRaysOptions {
 }
 
 /** Axis-aligned bounds (4 per box) of oriented boxes in the `castRays` layout. */
-export function orientedBoxBounds(boxes: ArrayLike<number>, count = boxes.length / BOX_STRIDE, out = new Float64Array(4 * count)): Float64Array {
+export function orientedBoxBounds(boxes: ArrayLike<number>, count = boxes.length / BOX_STRIDE, out: Float64Array = new Float64Array(4 * count)): Float64Array {
   for (let i = 0; i < count; i++) {
     const o = BOX_STRIDE * i;
     const c = Math.abs(Math.cos(boxes[o + 2]!)), s = Math.abs(Math.sin(boxes[o + 2]!));

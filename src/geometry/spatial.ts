@@ -8,7 +8,7 @@
  */
 
 /** Fills `out` (4 per item: minX, minY, maxX, maxY) with the bounds of each polyline segment. */
-export function segmentBounds(points: ArrayLike<number>, out = new Float64Array(Math.max(0, 2 * (points.length - 2)))): Float64Array {
+export function segmentBounds(points: ArrayLike<number>, out: Float64Array = new Float64Array(Math.max(0, 2 * (points.length - 2)))): Float64Array {
   const n = points.length / 2 - 1;
   for (let i = 0; i < n; i++) {
     const ax = points[2 * i]!, ay = points[2 * i + 1]!, bx = points[2 * i + 2]!, by = points[2 * i + 3]!;

@@ -54,7 +54,7 @@ export function npUnwrap(src: ArrayLike<number>, dst: Float64Array, n: number, o
 
 /** nuPlan `relative_to_absolute_poses` (3x3 homogeneous products, heading = atan2). */
 export function relativeToAbsolute(
-  x0: number, y0: number, h0: number, rel: ArrayLike<number>, n: number, out = new Float64Array(3 * n),
+  x0: number, y0: number, h0: number, rel: ArrayLike<number>, n: number, out: Float64Array = new Float64Array(3 * n),
 ): Float64Array {
   const c0 = Math.cos(h0);
   const s0 = Math.sin(h0);

@@ -118,7 +118,7 @@ function navsim2HzFrames(track: PdmScene['agents'][number], numSteps: number, is
 }
 
 /** The ego footprint box at t0 (nuPlan `car_footprint.oriented_box`). */
-export function egoBoxCorners(ego: Pick<EgoState, 'x' | 'y' | 'heading'>, out = new Float64Array(8)): Float64Array {
+export function egoBoxCorners(ego: Pick<EgoState, 'x' | 'y' | 'heading'>, out: Float64Array = new Float64Array(8)): Float64Array {
   const cx = ego.x + PACIFICA.rearAxleToCenter * Math.cos(ego.heading);
   const cy = ego.y + PACIFICA.rearAxleToCenter * Math.sin(ego.heading);
   return boxCorners(cx, cy, ego.heading, PACIFICA.halfLength, PACIFICA.halfWidth, out);

@@ -1,12 +1,10 @@
-/* eslint-disable @typescript-eslint/ban-ts-comment -- see the next line */
-// @ts-nocheck -- checked by test/types/types.test.ts with TypeScript 5.0 against the built dist/
-// (that test strips this line); the root typecheck runs before `npm run build`, when there is no dist.
 /**
  * The way tslab sees drivekit: TypeScript 5.0, `module: commonjs` with classic node (node10)
- * resolution, imports compiled to `require`. Node10 resolution ignores `exports`, so this
- * consumer uses the root entry and its module namespaces.
+ * resolution, imports compiled to `require`. Node10 resolution ignores `exports`; the subpath
+ * types come from package.json `typesVersions`, the subpath code from `exports`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { scoreScene, type PdmScene } from 'drivekit/navsim';
 import { Rng, init, readSafetensors, createLogger, col, geometry, world, env, navsim, models, rl, metrics, viz, type SafetensorsFile } from 'drivekit';
 
 export async function main(): Promise<number> {
@@ -17,5 +15,6 @@ export async function main(): Promise<number> {
   const schema = { a: col.float32() };
   const y = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).arraySync() as number) + new Rng(1).int(0, 1);
   const mods = [geometry, world, env, navsim, models, rl, metrics, viz].length;
-  return y + file.tensors.size + mods + Object.keys(schema).length + backend.length;
+  const scorer: (s: PdmScene) => unknown = (s) => scoreScene(s);
+  return y + (typeof scorer === 'function' ? 0 : 1) + file.tensors.size + mods + Object.keys(schema).length + backend.length;
 }

@@ -1,6 +1,3 @@
-/* eslint-disable @typescript-eslint/ban-ts-comment -- see the next line */
-// @ts-nocheck -- checked by test/types/types.test.ts with TypeScript 5.0 against the built dist/
-// (that test strips this line); the root typecheck runs before `npm run build`, when there is no dist.
 /**
  * A consumer of drivekit's public API through the package name and its subpaths, compiled with
  * TypeScript 5.0 (tslab's compiler) in strict mode, moduleResolution node16 (ESM).
