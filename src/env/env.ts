@@ -388,18 +388,20 @@ export class DrivingEnv {
     this.collectBoxes();
     const lidarOff = offset + EGO_STATE_DIM + NAVI_DIM + 4 * cfg.lidar.num_others;
     const wantOthers = cfg.lidar.num_others > 0;
-    castLidar(ego.x, ego.y, ego.heading, cfg.lidar.num_lasers, cfg.lidar.distance, this.boxes, this.numBoxes, out, lidarOff, wantOthers ? this.hitMask : undefined);
+    // Cast into lastLidar (kept for rendering), then copy into the observation.
+    const lidar = this.lastLidar;
+    castLidar(ego.x, ego.y, ego.heading, cfg.lidar.num_lasers, cfg.lidar.distance, this.boxes, this.numBoxes, lidar, 0, wantOthers ? this.hitMask : undefined);
     if (wantOthers) writeOthers(ego, this.boxVehicles, this.boxes, cfg.lidar, this.hitMask, out, offset + EGO_STATE_DIM + NAVI_DIM);
     const { gaussian_noise: noise, dropout_prob: drop } = cfg.lidar;
     if (noise > 0 || drop > 0) {
       for (let i = 0; i < cfg.lidar.num_lasers; i++) {
-        let v = out[lidarOff + i]!;
+        let v = lidar[i]!;
         if (noise > 0) v = Math.min(1, Math.max(0, v + this.noiseRng.normal(0, noise)));
         if (drop > 0 && this.noiseRng.uniform() < drop) v = 0;
-        out[lidarOff + i] = v;
+        lidar[i] = v;
       }
     }
-    this.lastLidar.set(out.subarray(lidarOff, lidarOff + cfg.lidar.num_lasers));
+    out.set(lidar, lidarOff);
   }
 
   /** Traffic as scene objects plus the ego (for policies that use privileged state). */

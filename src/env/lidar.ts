@@ -31,7 +31,7 @@ export function castLidar(
   offset = 0,
   hitMask?: Uint8Array,
 ): number {
-  for (let i = 0; i < numLasers; i++) out[offset + i] = 1;
+  out.fill(1, offset, offset + numLasers);
   // Per-ray index of the nearest box, only when the caller wants to know which boxes were seen.
   const owner = hitMask ? new Int32Array(numLasers).fill(-1) : null;
   if (numLasers === 0) return 0;
@@ -80,7 +80,9 @@ export function castLidar(
       const qy = -rdx * s + rdy * c;
       const t = slab(px, py, qx, qy, hl, hw);
       if (t < 0 || t > range) continue;
-      const idx = offset + (((j % numLasers) + numLasers) % numLasers);
+      let jj = j % numLasers;
+      if (jj < 0) jj += numLasers;
+      const idx = offset + jj;
       const f = t / range;
       if (f < out[idx]!) {
         if (out[idx] === 1) hits++;

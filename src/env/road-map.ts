@@ -75,13 +75,33 @@ const GRID_CELL = 8;
 /** Lanes are registered in every cell within width/2 + this margin of their centre line. */
 const GRID_MARGIN = 4;
 
+/**
+ * Uniform grid over the map's bounding box: each cell holds the lanes registered in it (in
+ * registration order). Cells with the same lane list share one array, and the cell -> list
+ * table is an Int32Array, so a map costs a few kB of GC-traced memory and a query is two
+ * array reads (no hashing, no allocation).
+ */
 class LaneGrid {
-  private readonly cells = new Map<number, Lane[]>();
+  private readonly x0: number;
+  private readonly y0: number;
+  private readonly nx: number;
+  private readonly ny: number;
+  /** Per cell: index into `sets`, or -1. */
+  private readonly cellSet: Int32Array;
+  private readonly sets: (readonly Lane[])[] = [];
   private static readonly EMPTY: readonly Lane[] = [];
-  constructor(lanes: readonly Lane[]) {
+  constructor(lanes: readonly Lane[], bounds: readonly [number, number, number, number]) {
+    const pad = GRID_MARGIN + GRID_CELL;
+    this.x0 = Math.floor((bounds[0] - pad) / GRID_CELL);
+    this.y0 = Math.floor((bounds[1] - pad) / GRID_CELL);
+    this.nx = Math.max(1, Math.floor((bounds[2] + pad) / GRID_CELL) - this.x0 + 1);
+    this.ny = Math.max(1, Math.floor((bounds[3] + pad) / GRID_CELL) - this.y0 + 1);
+    // Lane indices per cell, in registration order.
+    const cells: (number[] | undefined)[] = new Array(this.nx * this.ny);
     const p = new Float64Array(2);
-    for (const lane of lanes) {
-      const seen = new Set<number>();
+    const stamp = new Int32Array(this.nx * this.ny).fill(-1);
+    for (let li = 0; li < lanes.length; li++) {
+      const lane = lanes[li]!;
       const r = lane.width / 2 + GRID_MARGIN;
       const n = Math.max(2, Math.ceil(lane.length / 2) + 1);
       for (let i = 0; i < n; i++) {
@@ -90,22 +110,55 @@ class LaneGrid {
         const y0 = Math.floor((p[1]! - r) / GRID_CELL), y1 = Math.floor((p[1]! + r) / GRID_CELL);
         for (let cx = x0; cx <= x1; cx++) {
           for (let cy = y0; cy <= y1; cy++) {
-            const k = LaneGrid.key(cx, cy);
-            if (seen.has(k)) continue;
-            seen.add(k);
-            let cell = this.cells.get(k);
-            if (!cell) this.cells.set(k, (cell = []));
-            cell.push(lane);
+            const k = this.index(cx, cy);
+            if (k < 0 || stamp[k] === li) continue;
+            stamp[k] = li;
+            (cells[k] ??= []).push(li);
           }
         }
       }
     }
+    // Intern equal lists (hash of the indices, then an exact comparison).
+    this.cellSet = new Int32Array(this.nx * this.ny).fill(-1);
+    const setIdx: number[][] = [];
+    const buckets = new Map<number, number[]>();
+    for (let k = 0; k < cells.length; k++) {
+      const c = cells[k];
+      if (!c) continue;
+      let h = c.length;
+      for (const li of c) h = (Math.imul(h, 0x9e3779b1) + li) | 0;
+      const bucket = buckets.get(h);
+      let id = -1;
+      if (bucket) {
+        for (const cand of bucket) {
+          const o = setIdx[cand]!;
+          if (o.length === c.length && o.every((v, i) => v === c[i])) {
+            id = cand;
+            break;
+          }
+        }
+      }
+      if (id < 0) {
+        id = setIdx.length;
+        setIdx.push(c);
+        this.sets.push(c.map((li) => lanes[li]!));
+        if (bucket) bucket.push(id);
+        else buckets.set(h, [id]);
+      }
+      this.cellSet[k] = id;
+    }
   }
-  private static key(cx: number, cy: number): number {
-    return (cx + 32768) * 65536 + (cy + 32768);
+  /** Cell index of grid coordinates, -1 outside the grid. */
+  private index(cx: number, cy: number): number {
+    const ix = cx - this.x0, iy = cy - this.y0;
+    if (ix < 0 || iy < 0 || ix >= this.nx || iy >= this.ny) return -1;
+    return iy * this.nx + ix;
   }
   query(x: number, y: number): readonly Lane[] {
-    return this.cells.get(LaneGrid.key(Math.floor(x / GRID_CELL), Math.floor(y / GRID_CELL))) ?? LaneGrid.EMPTY;
+    const k = this.index(Math.floor(x / GRID_CELL), Math.floor(y / GRID_CELL));
+    if (k < 0) return LaneGrid.EMPTY;
+    const id = this.cellSet[k]!;
+    return id < 0 ? LaneGrid.EMPTY : this.sets[id]!;
   }
 }
 
@@ -189,8 +242,9 @@ export function buildRoadMap(spec: RoadMapSpec): RoadMap {
   const p = new Float64Array(2);
   for (const l of lanes) {
     const n = Math.max(2, Math.ceil(l.length / 2) + 1);
+    const lats = [-l.width / 2, l.width / 2];
     for (let i = 0; i < n; i++) {
-      for (const lat of [-l.width / 2, l.width / 2]) {
+      for (const lat of lats) {
         l.position((i * l.length) / (n - 1), lat, p);
         minX = Math.min(minX, p[0]!);
         minY = Math.min(minY, p[1]!);
@@ -199,7 +253,7 @@ export function buildRoadMap(spec: RoadMapSpec): RoadMap {
       }
     }
   }
-  const grid = new LaneGrid(lanes);
+  const grid = new LaneGrid(lanes, [minX, minY, maxX, maxY]);
   let totalLength = 0;
   for (const r of routeRoads) totalLength += r.lanes[0]!.length;
 

@@ -85,6 +85,11 @@ export class Vehicle {
   // Commands fixed for the env step (set by applyAction).
   private engineAccel = 0;
   private brakeDecel = 0;
+  // tan(steeringAngle), the slip angle and its cosine, for the angle `trigAngle`.
+  private trigAngle = 0;
+  private tanDelta = 0;
+  private beta = 0;
+  private cosBeta = 1;
 
   /** `id` is a per-episode index (0 = ego); it never affects the dynamics. */
   constructor(model: VehicleModel, rng: Rng, maxSpeedKmh = 80, id = 0) {
@@ -161,9 +166,16 @@ export class Vehicle {
       this.yawRate = 0;
       return;
     }
-    const tanDelta = Math.tan(this.steeringAngle);
-    const beta = Math.atan(this.rearRatio * tanDelta);
-    const cosBeta = Math.cos(beta);
+    if (this.steeringAngle !== this.trigAngle) {
+      // The wheel angle is fixed over an env step: its trigonometry is computed once.
+      this.trigAngle = this.steeringAngle;
+      this.tanDelta = Math.tan(this.steeringAngle);
+      this.beta = Math.atan(this.rearRatio * this.tanDelta);
+      this.cosBeta = Math.cos(this.beta);
+    }
+    const tanDelta = this.tanDelta;
+    const beta = this.beta;
+    const cosBeta = this.cosBeta;
     let yawTarget = (v * cosBeta * tanDelta) / this.wheelbase;
     // Lateral-grip limit |v * yawRate| <= mu g: beyond it the car understeers.
     const maxYawRate = (this.params.friction * GRAVITY) / v;
