@@ -246,12 +246,17 @@ export function ringBounds(ring: ArrayLike<number>, out: Float64Array = new Floa
  * its band, which gives exactly the result of the full ray-crossing count.
  */
 const EMPTY_I32 = new Int32Array(0);
+// cell grid states
+const CELL_UNKNOWN = 0;
+const CELL_EXTERIOR = 1;
+const CELL_INTERIOR = 2;
+const CELL_BOUNDARY = 3;
 
 export class PreparedPolygon {
   /**
-   * Point queries after which the cell grid is built. The grid (up to 16384 cells) costs about as
-   * much as a few thousand exact band queries, so it only pays off for polygons queried many times
-   * (GRPO: many proposals of one scene); one-off scene scoring stays on the exact band test.
+   * Point queries after which the cell grid is built. An exact band query is cheap (a few edges),
+   * so the grid only pays off for polygons queried thousands of times (GRPO: many proposals of one
+   * scene); scoring a scene once stays on the exact test.
    */
   static cellGridAfterQueries = 4096;
   /** [minX, minY, maxX, maxY] (of the shell). */
@@ -265,7 +270,7 @@ export class PreparedPolygon {
   private numBands = 1;
   private y0 = 0;
   private invBandHeight = 0;
-  // lazily built cell classification: 0 = boundary (exact test), 1 = exterior, 2 = interior
+  // lazily built cell grid (CELL_* states), cells classified by their first query
   private queries = 0;
   private cells: Uint8Array | null = null;
   private cellSize = 1;
@@ -350,19 +355,28 @@ export class PreparedPolygon {
       const i = Math.floor((px - this.cx0) / this.cellSize);
       const j = Math.floor((py - this.cy0) / this.cellSize);
       if (i >= 0 && j >= 0 && i < this.ncx && j < this.ncy) {
-        const c = this.cells[j * this.ncx + i]!;
-        if (c === 2) return Location.Interior;
-        if (c === 1) return Location.Exterior;
+        const k = j * this.ncx + i;
+        const c = this.cells[k]!;
+        if (c === CELL_INTERIOR) return Location.Interior;
+        if (c === CELL_EXTERIOR) return Location.Exterior;
+        if (c === CELL_UNKNOWN) {
+          // no edge touches this cell: every point of it has the query's location
+          const loc = this.locateExact(px, py);
+          if (loc !== Location.Boundary) this.cells[k] = loc === Location.Interior ? CELL_INTERIOR : CELL_EXTERIOR;
+          return loc;
+        }
       }
     }
     return this.locateExact(px, py);
   }
 
   /**
-   * Builds a uniform grid over the bounds where every cell not touched by an edge (a conservative
-   * cover: each edge is split into pieces no longer than a cell, whose slightly padded boxes are
-   * marked) is classified once as interior or exterior. Queries in such cells need no edge loop;
-   * the others fall back to the exact ray-crossing test.
+   * Builds a uniform grid over the bounds (up to 16384 cells) and marks every cell an edge may
+   * touch (a conservative cover: each edge is split into pieces no longer than a cell, whose
+   * slightly padded boxes are marked). An unmarked cell lies entirely inside or outside, so the
+   * exact location of the first query in it classifies the whole cell; later queries there need
+   * no edge loop. Marked cells always use the exact ray-crossing test. Building costs only the
+   * edge rasterisation, so the grid pays off even for a single scene.
    */
   private buildCells(): void {
     const bb = this.bounds;
@@ -376,7 +390,6 @@ export class PreparedPolygon {
     const x0 = bb[0]!;
     const y0 = bb[1]!;
     const pad = 1e-9 * (Math.abs(x0) + Math.abs(y0) + w + h);
-    const marked = new Uint8Array(ncx * ncy);
     const edges = this.edges;
     const cellX = (x: number): number => Math.min(ncx - 1, Math.max(0, Math.floor((x - x0) / cs)));
     const cellY = (y: number): number => Math.min(ncy - 1, Math.max(0, Math.floor((y - y0) / cs)));
@@ -391,23 +404,7 @@ export class PreparedPolygon {
         const px1 = k + 1 === pieces ? bx : ax + (bx - ax) * t1, py1 = k + 1 === pieces ? by : ay + (by - ay) * t1;
         const i0 = cellX(Math.min(px0, px1) - pad), i1 = cellX(Math.max(px0, px1) + pad);
         const j0 = cellY(Math.min(py0, py1) - pad), j1 = cellY(Math.max(py0, py1) + pad);
-        for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) marked[j * ncx + i] = 1;
-      }
-    }
-    // unmarked runs along a row share their location: one exact test per run
-    for (let j = 0; j < ncy; j++) {
-      let runStatus = 0;
-      for (let i = 0; i < ncx; i++) {
-        const c = j * ncx + i;
-        if (marked[c]) {
-          runStatus = 0;
-          continue;
-        }
-        if (runStatus === 0) {
-          const loc = this.locateExact(x0 + (i + 0.5) * cs, y0 + (j + 0.5) * cs);
-          runStatus = loc === Location.Interior ? 2 : loc === Location.Exterior ? 1 : 0;
-        }
-        cells[c] = runStatus;
+        for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) cells[j * ncx + i] = CELL_BOUNDARY;
       }
     }
     this.cellSize = cs;
