@@ -37,6 +37,24 @@ export function propagateState(
   dt: number = SIMULATION_DT,
   cfg: BicycleConfig = DEFAULT_BICYCLE_CONFIG,
 ): void {
+  propagateStateTan(s, io, accelCmd, steeringRateCmd, out, oo, Math.tan(s[io + StateIndex.STEERING_ANGLE]!), dt, cfg);
+}
+
+/**
+ * `propagateState` given `tanSteering` = tan of the state's steering angle; returns tan of the new
+ * steering angle, which is the next step's `tanSteering` (one tangent per step instead of two).
+ */
+export function propagateStateTan(
+  s: Float64Array,
+  io: number,
+  accelCmd: number,
+  steeringRateCmd: number,
+  out: Float64Array,
+  oo: number,
+  tanSteering: number,
+  dt: number = SIMULATION_DT,
+  cfg: BicycleConfig = DEFAULT_BICYCLE_CONFIG,
+): number {
   const x = s[io + StateIndex.X]!;
   const y = s[io + StateIndex.Y]!;
   const h = s[io + StateIndex.HEADING]!;
@@ -54,7 +72,7 @@ export function propagateState(
   // get_state_dot on the propagating state (old pose / velocity / steering)
   const xDot = v * Math.cos(h);
   const yDot = v * Math.sin(h);
-  const hDot = (v * Math.tan(steering)) / cfg.wheelBase;
+  const hDot = (v * tanSteering) / cfg.wheelBase;
 
   out[oo + StateIndex.X] = x + xDot * dt;
   out[oo + StateIndex.Y] = y + yDot * dt;
@@ -66,10 +84,12 @@ export function propagateState(
   if (steerNew < -cfg.maxSteeringAngle) steerNew = -cfg.maxSteeringAngle;
   if (steerNew > cfg.maxSteeringAngle) steerNew = cfg.maxSteeringAngle;
   out[oo + StateIndex.STEERING_ANGLE] = steerNew;
-  const omega = (vNew * Math.tan(steerNew)) / cfg.wheelBase;
+  const tanNew = Math.tan(steerNew);
+  const omega = (vNew * tanNew) / cfg.wheelBase;
   out[oo + StateIndex.ANGULAR_VELOCITY] = omega;
   out[oo + StateIndex.ACCELERATION_X] = updatedAccel;
   out[oo + StateIndex.ACCELERATION_Y] = 0;
   out[oo + StateIndex.ANGULAR_ACCELERATION] = (omega - omegaOld) / dt;
   out[oo + StateIndex.STEERING_RATE] = updatedSteeringRate;
+  return tanNew;
 }

@@ -127,6 +127,9 @@ export class LqrWorkspace {
   }
 }
 
+const DIFF1: readonly number[] = [-1, 1];
+const DIFF2: readonly number[] = [1, -2, 1];
+
 /** Adds weight·(Σ c_k z_{i0+k})² to the pentadiagonal bands (up to 3 consecutive terms). */
 function addSquare(d: Float64Array, e: Float64Array, f: Float64Array, i0: number, c: readonly number[], weight: number): void {
   for (let a = 0; a < c.length; a++) {
@@ -184,8 +187,8 @@ export function fitProfiles(
   // ‖R x‖² = Σ_{j=1}^{M-3} x_j² + (x_{M-1} - x_{M-2})², with x_j = (z_j - z_{j-1}) / dt².
   const lam = cfg.jerkPenalty / (dt2 * dt2);
   if (M >= 3) {
-    for (let j = 1; j <= M - 3; j++) addSquare(d, e, f, j - 1, [-1, 1], lam);
-    addSquare(d, e, f, M - 3, [1, -2, 1], lam);
+    for (let j = 1; j <= M - 3; j++) addSquare(d, e, f, j - 1, DIFF1, lam);
+    addSquare(d, e, f, M - 3, DIFF2, lam);
   }
   solvePentadiagonal(d, e, f, b, M);
   {
@@ -211,7 +214,7 @@ export function fitProfiles(
   // Q = diag(1e-10, 1e-2, ...): q_0 x_0² + Σ q x_j², x_0 = z_0 / dt, x_j = (z_j - z_{j-1}) / dt²
   d[0] += cfg.initialCurvaturePenalty / dt2;
   const qc = cfg.curvatureRatePenalty / (dt2 * dt2);
-  for (let j = 1; j < M; j++) addSquare(d, e, f, j - 1, [-1, 1], qc);
+  for (let j = 1; j < M; j++) addSquare(d, e, f, j - 1, DIFF1, qc);
   solvePentadiagonal(d, e, f, b, M);
   {
     const k0 = b[0]! / dt;
@@ -301,9 +304,11 @@ export function lqrCommand(
   let e1 = a10 * lateralError + a11 * headingError + a12 * steering + g1;
   let e2 = a20 * lateralError + a21 * headingError + a22 * steering + g2;
   e1 = Math.atan2(Math.sin(e1), Math.cos(e1));
-  e2 = Math.atan2(Math.sin(e2), Math.cos(e2));
-  const [q0, q1, q2] = cfg.qLateral;
-  const bq0 = b0 * q0, bq1 = b1 * q1, bq2 = b2 * q2;
+  const ql = cfg.qLateral;
+  const bq0 = b0 * ql[0], bq1 = b1 * ql[1], bq2 = b2 * ql[2];
+  // with a zero steering weight (the default) bq2 is +0 and bq2 * e2 only carries the sign of
+  // e2, which normalisation keeps for |e2| <= pi/2: skip the atan2 there (bit-identical)
+  if (!(bq2 === 0 && Math.abs(e2) <= Math.PI / 2)) e2 = Math.atan2(Math.sin(e2), Math.cos(e2));
   const inv = -1 / (bq0 * b0 + bq1 * b1 + bq2 * b2 + cfg.rLateral);
   const tail = bq0 * e0 + bq1 * e1 + bq2 * e2;
   cmd[1] = inv * tail;

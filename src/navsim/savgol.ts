@@ -21,14 +21,11 @@ export function npRound(x: number, decimals = 8): number {
 
 /** C `rint` (round half to even). */
 export function rintHalfEven(y: number): number {
-  if (!Number.isFinite(y)) return y;
-  const f = Math.floor(y);
-  const d = y - f;
-  let r: number;
-  if (d > 0.5) r = f + 1;
-  else if (d < 0.5) r = f;
-  else r = f % 2 === 0 ? f : f + 1;
-  return r === 0 ? (y < 0 ? -0 : 0) : r;
+  // Math.round rounds ties up; r - y is exact (Sterbenz), so a tie shows as exactly 0.5
+  const r = Math.round(y);
+  if (r === 0) return y < 0 ? -0 : 0;
+  if (r - y === 0.5 && r % 2 !== 0) return r - 1;
+  return r;
 }
 
 /** numpy pairwise summation (`add.reduce` on a contiguous float64 array). */

@@ -83,8 +83,8 @@ export interface PreparedScene extends ScoringContext {
   routeLaneIds: string[];
   /** Lazily computed results, keyed by use. */
   cache: {
-    pdm?: { key: Float64Array; result: BatchMetrics; states: Float64Array; reference: Float64Array };
-    human?: { result: BatchMetrics | null; states: Float64Array | null; reference: Float64Array | null };
+    pdm?: { key: Float64Array; result: BatchMetrics; states: Float64Array; reference: Float64Array; details?: BatchMetrics };
+    human?: { result: BatchMetrics | null; states: Float64Array | null; reference: Float64Array | null; details?: BatchMetrics };
     previous?: { states: Float64Array; intervalS: number } | null;
   };
 }
@@ -806,10 +806,17 @@ function pdmRow(prep: PreparedScene, pdmStates: Float64Array) {
   }
   const reference = referenceStatesFromStateTrajectory(pdmStates, prep.scene.timestampUs);
   const states = simulateProposals(reference, 1, prep.initialState);
-  const result = evaluateBatch(prep, states, 1, { keepDetails: true });
+  // ego areas / LK deviations of this row are evaluated only when asked (`rowDetails`)
+  const result = evaluateBatch(prep, states, 1);
   const entry = { key: pdmStates, result, states, reference };
   prep.cache.pdm = entry;
   return entry;
+}
+
+/** Ego areas and LK deviations of a cached single-row run (evaluated once, on first request). */
+function rowDetails(prep: PreparedScene, row: { states: Float64Array | null; details?: BatchMetrics }, history: Float64Array | null | undefined): BatchMetrics {
+  if (!row.details) row.details = evaluateBatch(prep, row.states!, 1, { keepDetails: true, history });
+  return row.details;
 }
 
 /** v2.2 human-filter run: the logged human trajectory simulated and scored alone, without history. */
@@ -820,7 +827,7 @@ export function humanRun(prep: PreparedScene): { result: BatchMetrics | null; st
   if (prep.version === 'v2.2' && scene.sceneType === 'original' && scene.humanTrajectory) {
     const { refs } = proposalsToReferenceStates(scene, [{ poses: scene.humanTrajectory.poses, frame: scene.humanTrajectory.frame, intervalS: scene.humanTrajectory.intervalS }]);
     const states = simulateProposals(refs, 1, prep.initialState);
-    entry = { result: evaluateBatch(prep, states, 1, { keepDetails: true, history: null }), states, reference: refs };
+    entry = { result: evaluateBatch(prep, states, 1, { history: null }), states, reference: refs };
   }
   prep.cache.human = entry;
   return entry;
@@ -978,8 +985,11 @@ export function scoreProposalsDetailed(
   if (v2) pdmScores.scorerScore = pdmScores.score;
   pdmScores.states = pdm.states;
   pdmScores.referenceStates = pdm.reference;
-  pdmScores.egoAreas = pm.egoAreas![0];
-  if (v2) pdmScores.laneKeepingDeviation = pm.laneKeepingDeviation![0];
+  if (opts.returnStates) {
+    const d = rowDetails(prep, pdm, undefined);
+    pdmScores.egoAreas = d.egoAreas![0];
+    if (v2) pdmScores.laneKeepingDeviation = d.laneKeepingDeviation![0];
+  }
 
   let humanScores: ProposalScores | null = null;
   if (human) {
@@ -990,8 +1000,11 @@ export function scoreProposalsDetailed(
     humanScores.scorerScore = humanScores.score;
     humanScores.states = hr.states!;
     humanScores.referenceStates = hr.reference!;
-    humanScores.egoAreas = human.egoAreas![0];
-    humanScores.laneKeepingDeviation = human.laneKeepingDeviation![0];
+    if (opts.returnStates) {
+      const d = rowDetails(prep, hr, null);
+      humanScores.egoAreas = d.egoAreas![0];
+      humanScores.laneKeepingDeviation = d.laneKeepingDeviation![0];
+    }
   }
   return { proposals: results, pdmClosed: pdmScores, human: humanScores, extendedComfort: ecDetails };
 }

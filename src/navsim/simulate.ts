@@ -4,9 +4,9 @@
  *
  * Layout: `refs` and the result are flat `[proposal][step][11]` Float64Arrays.
  */
-import { propagateState } from './bicycle.js';
+import { propagateStateTan } from './bicycle.js';
 import { DEFAULT_LQR_CONFIG, LqrWorkspace, fitProfiles, lqrCommand } from './lqr.js';
-import { NUM_STATES, STATE_SIZE } from './types.js';
+import { NUM_STATES, STATE_SIZE, StateIndex } from './types.js';
 
 /**
  * Simulates `numProposals` proposals of `numStates` reference states each. `initialState` is the
@@ -30,10 +30,11 @@ export function simulateProposals(
     const base = p * stride;
     fitProfiles(refs, base, numStates, vProf, kProf, DEFAULT_LQR_CONFIG, ws);
     for (let c = 0; c < STATE_SIZE; c++) out[base + c] = initialState[c]!;
+    let tanSteering = Math.tan(out[base + StateIndex.STEERING_ANGLE]!);
     for (let k = 0; k < M; k++) {
       const so = base + k * STATE_SIZE;
       lqrCommand(k, out, so, refs, base, vProf, kProf, M, cmd);
-      propagateState(out, so, cmd[0]!, cmd[1]!, out, so + STATE_SIZE);
+      tanSteering = propagateStateTan(out, so, cmd[0]!, cmd[1]!, out, so + STATE_SIZE, tanSteering);
     }
   }
   return out;
