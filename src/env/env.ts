@@ -233,9 +233,10 @@ export class DrivingEnv {
     ego.applyAction(raw0, raw1, dt);
     this.egoObj.lane = nav.currentLane;
     const objects = this.objects;
-    objects.length = 0;
-    objects.push(this.egoObj);
-    for (const t of traffic.alive) objects.push(t);
+    objects[0] = this.egoObj;
+    let no = 1;
+    for (const t of traffic.alive) objects[no++] = t;
+    if (objects.length !== no) objects.length = no;
     traffic.beforeStep(this.map.roadOf(nav.currentLane), objects, dt);
 
     // 2. Physics sub-steps; vehicle contacts at any sub-step are sticky.
@@ -324,11 +325,13 @@ export class DrivingEnv {
   /** Traffic that can touch the ego within one env step (both move < 4 m in 0.1 s). */
   private collectNearby(): void {
     const e = this.ego;
-    this.nearby.length = 0;
+    const near = this.nearby;
+    let n = 0;
     for (const t of this.traffic.alive) {
       const dx = t.vehicle.x - e.x, dy = t.vehicle.y - e.y;
-      if (dx * dx + dy * dy < 20 * 20) this.nearby.push(t.vehicle);
+      if (dx * dx + dy * dy < 20 * 20) near[n++] = t.vehicle;
     }
+    if (near.length !== n) near.length = n;
   }
 
   private egoTouchesTraffic(): boolean {
@@ -360,7 +363,7 @@ export class DrivingEnv {
     const e = this.ego;
     const range = this.config.lidar.distance + 4;
     let n = 0;
-    this.boxVehicles.length = 0;
+    const seen = this.boxVehicles;
     for (const t of this.traffic.alive) {
       const v = t.vehicle;
       const dx = v.x - e.x, dy = v.y - e.y;
@@ -372,9 +375,10 @@ export class DrivingEnv {
       this.boxes[o + 2] = v.heading;
       this.boxes[o + 3] = v.length;
       this.boxes[o + 4] = v.width;
-      this.boxVehicles.push(v);
+      seen[n] = v;
       n++;
     }
+    if (seen.length !== n) seen.length = n;
     this.numBoxes = n;
   }
 

@@ -28,8 +28,19 @@ export function laneLocal(lane: Lane, x: number, y: number, out: Float64Array): 
   return out;
 }
 
+/**
+ * |lat| of (x, y) on an arc lane, or -1 for a straight lane. Same expression as laneLocal, so
+ * a test on it gives the same answer as one on laneLocal's lat, without the atan2 of `long`.
+ */
+export function arcAbsLat(lane: Lane, x: number, y: number): number {
+  if (lane.kind === 'straight') return -1;
+  const dx = x - lane.center[0], dy = y - lane.center[1];
+  return Math.abs(Math.sqrt(dx * dx + dy * dy) - lane.radius);
+}
+
 /** Exact on-surface test 0 <= long <= length, |lat| <= width / 2. */
 export function onLaneSurface(lane: Lane, x: number, y: number, scratch: Float64Array): boolean {
+  if (arcAbsLat(lane, x, y) > lane.width / 2) return false;
   laneLocal(lane, x, y, scratch);
   return scratch[0]! >= 0 && scratch[0]! <= lane.length && Math.abs(scratch[1]!) <= lane.width / 2;
 }

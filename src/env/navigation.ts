@@ -5,7 +5,7 @@
  * features, travelled length and route completion.
  */
 import type { Lane } from '../world/lane.js';
-import { laneLocal } from './lane-math.js';
+import { arcAbsLat, laneLocal } from './lane-math.js';
 import type { EnvRoad, RoadMap } from './road-map.js';
 
 /** CKPT_UPDATE_RANGE (m). */
@@ -78,6 +78,7 @@ export class Navigation {
     let bestRank = 3;
     let bestD = Infinity;
     for (const lane of this.map.lanesNear(x, y)) {
+      if (arcAbsLat(lane, x, y) > lane.width / 2) continue;
       laneLocal(lane, x, y, q);
       if (q[0]! < 0 || q[0]! > lane.length || Math.abs(q[1]!) > lane.width / 2) continue;
       const road = this.map.roadOf(lane);

@@ -8,7 +8,7 @@
  */
 import type { Lane } from '../world/lane.js';
 import type { EnvConfig } from './config.js';
-import { laneLocal } from './lane-math.js';
+import { arcAbsLat, laneLocal } from './lane-math.js';
 
 export interface StepEvents {
   arriveDest: boolean;
@@ -109,6 +109,7 @@ export function lineContacts(lanes: readonly Lane[], corners: Float64Array, out:
     const leftBroken = leftType === 'broken';
     const rightBroken = rightType === 'broken';
     if (!leftSolid && !rightSolid && !leftBroken && !rightBroken) continue;
+    if (arcAbsLat(lane, cx, cy) > lane.width / 2 + rad) continue;
     laneLocal(lane, cx, cy, q);
     if (Math.abs(q[1]!) > lane.width / 2 + rad || q[0]! < -rad || q[0]! > lane.length + rad) continue;
     let minS = Infinity, maxS = -Infinity, minT = Infinity, maxT = -Infinity;

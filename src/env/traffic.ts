@@ -8,7 +8,7 @@
 import type { Rng } from '../core/rng.js';
 import type { Lane } from '../world/lane.js';
 import { IDMPolicy, type SceneObject } from './idm.js';
-import { laneLocal, onLaneSurface } from './lane-math.js';
+import { arcAbsLat, laneLocal, onLaneSurface } from './lane-math.js';
 import type { EnvRoad, RoadMap } from './road-map.js';
 import { Vehicle, randomTrafficModel } from './vehicle.js';
 
@@ -144,6 +144,7 @@ function localise(map: RoadMap, t: TrafficVehicle): Lane | null {
       let best: Lane | null = null;
       let bestD = Infinity;
       for (const l of next.lanes) {
+        if (arcAbsLat(l, x, y) > l.width / 2) continue;
         laneLocal(l, x, y, SCRATCH);
         const long = SCRATCH[0]!, lat = Math.abs(SCRATCH[1]!);
         if (long >= 0 && long <= l.length && lat <= l.width / 2 && lat < bestD) {
@@ -160,6 +161,7 @@ function localise(map: RoadMap, t: TrafficVehicle): Lane | null {
   let best: Lane | null = null;
   let bestD = Infinity;
   for (const l of map.lanesNear(x, y)) {
+    if (arcAbsLat(l, x, y) > l.width / 2) continue;
     laneLocal(l, x, y, SCRATCH);
     const long = SCRATCH[0]!, lat = Math.abs(SCRATCH[1]!);
     if (long >= 0 && long <= l.length && lat <= l.width / 2 && lat < bestD) {
