@@ -12,7 +12,7 @@ import type { Lane } from '../world/lane.js';
 import { resolveEnvConfig, observationSize, type EnvConfig, type EnvConfigInput } from './config.js';
 import type { SceneObject } from './idm.js';
 import { BOX_STRIDE, castLidar } from './lidar.js';
-import { Navigation } from './navigation.js';
+import { Navigation, type NavigationCommand } from './navigation.js';
 import { EGO_STATE_DIM, NAVI_DIM, writeEgoState, writeOthers } from './observation.js';
 import { denseReward, episodeDone, lineContacts, stepCost, stepReward, type LineContacts, type StepEvents } from './reward.js';
 import type { RoadMap } from './road-map.js';
@@ -57,6 +57,17 @@ export interface StepInfo {
   raw_action: [number, number];
   /** Traffic vehicles the ego passed this episode (left behind it on its route). */
   overtake_vehicle_num: number;
+  /**
+   * Fuel used this step and this episode (mL), MetaDrive's fit for 3rd gear:
+   * 3.25 e^(0.01 v_kmh) L/100 km times the distance driven this step.
+   */
+  step_energy: number;
+  episode_energy: number;
+  /** Route command from the current and the next reference road (see Navigation.command). */
+  navigation_command: NavigationCommand;
+  navigation_forward: boolean;
+  navigation_left: boolean;
+  navigation_right: boolean;
 }
 
 export interface ResetInfo {
@@ -109,6 +120,7 @@ export class DrivingEnv {
   private seed = -1;
   private episodeLength = 0;
   private episodeReward = 0;
+  private episodeEnergy = 0;
   private crashedVehicle = false;
   private readonly boxes = new Float64Array(256 * BOX_STRIDE);
   private boxVehicles: Vehicle[] = [];
@@ -202,6 +214,7 @@ export class DrivingEnv {
     this.egoObj = { vehicle: ego, lane: this._nav.currentLane };
     this.episodeLength = 0;
     this.episodeReward = 0;
+    this.episodeEnergy = 0;
     this.crashedVehicle = false;
     this.passed = new Set();
     this.writeObservation(out, offset);
@@ -275,6 +288,12 @@ export class DrivingEnv {
     this.episodeReward += reward;
     this.countOvertakes();
 
+    // MetaDrive BaseVehicle._update_energy_consumption (mL).
+    const dx = ego.x - ego.lastX, dy = ego.y - ego.lastY;
+    const stepEnergy = ((3.25 * Math.exp(0.01 * ego.speedKmh) * (Math.sqrt(dx * dx + dy * dy) / 1000)) / 100) * 1000;
+    this.episodeEnergy += stepEnergy;
+    const command = nav.command(ego.x, ego.y);
+
     this.writeObservation(out, offset);
     const info: StepInfo = {
       arrive_dest: events.arriveDest,
@@ -297,6 +316,12 @@ export class DrivingEnv {
       acceleration: ego.throttleAction,
       raw_action: [raw0, raw1],
       overtake_vehicle_num: this.passed.size,
+      step_energy: stepEnergy,
+      episode_energy: this.episodeEnergy,
+      navigation_command: command,
+      navigation_forward: command === 'forward',
+      navigation_left: command === 'left',
+      navigation_right: command === 'right',
     };
     return { reward, terminated, truncated, info };
   }

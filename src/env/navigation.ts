@@ -12,6 +12,13 @@ import type { EnvRoad, RoadMap } from './road-map.js';
 export const CKPT_UPDATE_RANGE = 5;
 /** NAVI_POINT_DIST (m): checkpoint vectors are clipped to this length. */
 export const NAVI_POINT_DIST = 50;
+/** PRE_NOTIFY_DIST (m): where the next road's heading is read for the navigation command. */
+export const PRE_NOTIFY_DIST = 40;
+/** Heading change (rad) below which the navigation command is "forward" (10 degrees). */
+const COMMAND_ANGLE = (10 * Math.PI) / 180;
+
+export type NavigationCommand = 'forward' | 'left' | 'right';
+
 /** Curve parameter maxima used to normalise bend features (BlockParameterSpace.CURVE). */
 const CURVE_RADIUS_MAX = 60;
 const CURVE_ANGLE_MAX_DEG = 135;
@@ -106,6 +113,24 @@ export class Navigation {
     const longNow = laneLocal(ref0, x, y, q)[0]!;
     this.travelledLength += longNow - laneLocal(ref0, lastX, lastY, q)[0]!;
     return this.currentLane;
+  }
+
+  /**
+   * MetaDrive's navigation command (info `navigation_command`): the heading of lane 0 of the
+   * current reference road at the vehicle's longitude vs. the heading of lane 0 of the next
+   * road (the current one on the last road) PRE_NOTIFY_DIST into it (`navi_arrow_dir`); less
+   * than 10 degrees apart is "forward", else "left" when the next heading is counter-clockwise
+   * of the current one, "right" otherwise.
+   */
+  command(x: number, y: number): NavigationCommand {
+    const roads = this.map.routeRoads;
+    const ref = roads[this.refIndex]!.lanes[0]!;
+    const h0 = ref.headingAt(laneLocal(ref, x, y, this.scratch)[0]!);
+    const nextRef = (roads[this.refIndex + 1] ?? roads[this.refIndex]!).lanes[0]!;
+    const h1 = nextRef.headingAt(Math.min(PRE_NOTIFY_DIST, nextRef.length));
+    const d = Math.atan2(Math.sin(h1 - h0), Math.cos(h1 - h0));
+    if (Math.abs(d) < COMMAND_ANGLE) return 'forward';
+    return d > 0 ? 'left' : 'right';
   }
 
   /**

@@ -201,3 +201,46 @@ describe('DrivingEnv on generated maps with traffic', () => {
     expect(resets).toBeGreaterThan(0);
   });
 });
+
+describe('info: energy and navigation command (MetaDrive BaseVehicle.after_step)', () => {
+  it('step_energy is 3.25 e^(0.01 v_kmh) L/100 km over the step distance (mL), summed into episode_energy', () => {
+    const env = testEnv({}, straight);
+    env.reset();
+    let r = env.step([0, -1]);
+    expect(r.info.step_energy).toBe(0); // at rest
+    let sum = 0;
+    for (let i = 0; i < 30; i++) {
+      const x0 = env.ego.x, y0 = env.ego.y;
+      r = env.step([0, 1]);
+      const km = Math.hypot(env.ego.x - x0, env.ego.y - y0) / 1000;
+      expect(r.info.step_energy).toBeCloseTo(3.25 * Math.exp(0.01 * r.info.velocity) * km * 10, 9);
+      sum += r.info.step_energy;
+      expect(r.info.episode_energy).toBeCloseTo(sum, 9);
+    }
+    expect(sum).toBeGreaterThan(0);
+    env.reset();
+    expect(env.step([0, 0]).info.episode_energy).toBe(0);
+  });
+
+  it('navigation_command reads the turn of the next reference road (forward / right / left)', () => {
+    const env = testEnv();
+    env.reset();
+    const expert = new ExpertEgoPolicy();
+    expert.reset(env);
+    const seen = new Map<string, Set<string>>();
+    for (let i = 0; i < 400; i++) {
+      const r = env.step(expert.act(env));
+      const road = env.navigation.currentRoad.key;
+      if (!seen.has(road)) seen.set(road, new Set());
+      seen.get(road)!.add(r.info.navigation_command);
+      const flags = [r.info.navigation_forward, r.info.navigation_left, r.info.navigation_right];
+      expect(flags.filter(Boolean).length).toBe(1);
+      expect(flags[['forward', 'left', 'right'].indexOf(r.info.navigation_command)]).toBe(true);
+      if (r.terminated || r.truncated) break;
+    }
+    expect([...seen.get('>>->>>>')!]).toEqual(['forward']); // next: a straight
+    expect([...seen.get('>>>->1S0_0_')!]).toEqual(['right']); // next: the 90 degree right curve
+    expect([...seen.get('2C0_0_->2S0_1_')!]).toEqual(['left']); // next: the 60 degree left curve
+    expect([...seen.get('3C0_0_->3S0_1_')!]).toEqual(['forward']); // last road
+  });
+});
