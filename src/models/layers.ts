@@ -8,10 +8,12 @@
  * tfjs-backend-wasm 4.22 only takes its XNNPACK path for rank-2 matMul without transposes:
  * `matMul(x, W, false, true)` runs 15-25x slower (measured 0.36 vs 5.9 GFLOP/s for
  * [700×1536]·[1536×384]), and so do batched (rank-3) products. `ParamStore.transposed` lists
- * those names; `torchValues` / `assignTorch` convert, so checkpoints keep PyTorch layout. `mm`
- * gives rank-2 products a backward pass built from explicit transposes for the same reason.
+ * those names; `torchValues` / `assignTorch` convert, so checkpoints keep PyTorch layout. All
+ * products go through core/ops.ts (`matMul2d`, `linear`), whose backward passes use explicit
+ * transposes for the same reason.
  */
 import * as tf from '@tensorflow/tfjs';
+import { linear as coreLinear, matMul2d } from '../core/ops.js';
 import type { Rng } from '../core/rng.js';
 
 /** Row-major transpose of a [rows, cols] matrix. */
@@ -133,48 +135,29 @@ export function addTimmMlp(store: ParamStore, rng: Rng, prefix: string, inF: num
 // ops
 
 /**
- * Rank-2 a·b whose backward also uses only transpose-free rank-2 products (explicit transposes):
- * da = dy·transpose(b), db = transpose(a)·dy. See the layout note at the top of this file.
+ * Rank-2 a·b: `matMul2d` of core/ops.ts (a custom gradient whose backward products are plain
+ * rank-2 matmuls with explicit transposes, the only XNNPACK path on wasm). Kept under this name for
+ * API compatibility. There is deliberately no "plain tf.matMul outside gradient recording"
+ * shortcut any more: detecting the tape needed engine internals, and the custom gradient costs
+ * ~5-15 µs per call outside a tape (measured on [64×384]·[384×384], ~1 ms per product), well
+ * under 1 % of a DiT pass.
  */
-const mmWithGrad: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, tf.transpose(saved[1]!) as tf.Tensor2D), tf.matMul(tf.transpose(saved[0]!) as tf.Tensor2D, g)];
-    },
-  };
-}) as any) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
-
-/** True while a gradient tape records (inside tf.grad / tf.variableGrads). */
-function recordingGradients(): boolean {
-  return ((tf.engine() as any).state?.gradientDepth ?? 1) > 0;
+export function mm(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return matMul2d(a, b);
 }
 
 /**
- * Rank-2 a·b. Outside gradient recording it is a plain `tf.matMul` (customGrad costs ~0.4 ms of
- * bookkeeping per call, measured: 1,900 kernels per DiT pass); inside, `mmWithGrad`.
+ * nn.Linear: y = x·Wᵀ + b over the last axis, with W stored transposed as [in, out]: core/ops.ts
+ * `linear` (leading axes flattened into one rank-2 fast-path product, forward and backward).
+ * Not tf.fused.matMul: on tfjs-backend-wasm 4.22 _FusedMatMul with transposeB + bias gives wrong
+ * results (measured: errors of 0.19 on a 32×32·32×96 product), and its gradient uses the
+ * transposed (slow) products.
  */
-export function mm(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return recordingGradients() ? mmWithGrad(a, b) : tf.matMul(a, b);
-}
-
-/** nn.Linear: y = x·Wᵀ + b over the last axis, with W stored transposed as [in, out]. */
 export function linear(x: tf.Tensor, weightInOut: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
-  const inF = weightInOut.shape[0]!;
-  const outF = weightInOut.shape[1]!;
-  const lead = x.shape.slice(0, -1);
-  if (x.shape[x.shape.length - 1] !== inF) {
+  if (weightInOut.rank !== 2 || x.shape[x.shape.length - 1] !== weightInOut.shape[0]) {
     throw new Error(`linear: input last axis ${x.shape[x.shape.length - 1]} does not match weight [in, out] = [${weightInOut.shape}].`);
   }
-  const x2 = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, inF]) as tf.Tensor2D);
-  // Not tf.fused.matMul: on tfjs-backend-wasm 4.22 _FusedMatMul with transposeB + bias gives wrong
-  // results (measured: errors of 0.19 on a 32×32·32×96 product).
-  const xw = mm(x2, weightInOut as tf.Tensor2D);
-  const y = bias ? tf.add(xw, bias) : xw;
-  return x.rank === 2 ? y : tf.reshape(y, [...lead, outF]);
+  return coreLinear(x, weightInOut as tf.Tensor2D, bias as tf.Tensor1D | undefined);
 }
 
 /** Linear from a store by prefix (`${prefix}.weight`, `${prefix}.bias`). */

@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_DETERMINISTIC, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
-import { addDiTParams, crossAttentionKV, type CrossKV, type DiTConfig, ditForward, type Recorder } from './dit.js';
+import { addDiTParams, crossAttentionKV, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type Recorder } from './dit.js';
 import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
 import { diffGrpoLoss, type GrpoLossOutput, type GrpoOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
 import { addLinear, addTimmMlp, linearP, normalValues, ParamStore, ropeTables, silu, timmMlp } from './layers.js';
@@ -355,11 +355,19 @@ export class DiffusionPlanner {
     return B;
   }
 
-  /** Projects the conditioning once per scene (feature/history/ego encoders and all cross K/V). */
-  encodeCondition(inputs: PlannerInputs, record?: Recorder): CachedCondition {
+  /**
+   * Projects the conditioning once per scene (feature/history/ego encoders and all cross K/V).
+   * `differentiable` keeps the full cross-attention K/V so that gradients of a loss computed from
+   * this condition reach to_k / to_v / k_norm / feature_encoder (`CrossKV.keys`); it defaults to
+   * whether a gradient tape is recording (`tf.engine().isTapeOn()`, i.e. inside `tf.grad` /
+   * `tf.variableGrads`), so inference keeps only the per-head pieces (half the memory).
+   */
+  encodeCondition(inputs: PlannerInputs, record?: Recorder, options: { differentiable?: boolean } = {}): CachedCondition {
     this.checkAlive();
     const B = this.checkInputs(inputs);
     const c = this.config;
+    const differentiable = options.differentiable ?? tf.engine().isTapeOn();
+    let crossKV: (CrossKV | null)[] = [];
     const parts = tf.tidy(() => {
       const tokens = linearP(this.store, 'feature_encoder', inputs.hiddenStates) as tf.Tensor3D;
       record?.('feature_encoder', tokens);
@@ -368,22 +376,11 @@ export class DiffusionPlanner {
       record?.('his_traj_encoder', tf.expandDims(historyEmbedding, 1));
       const egoEmbedding = timmMlp(this.store, 'ego_status_encoder', inputs.status) as tf.Tensor2D;
       record?.('ego_status_encoder', egoEmbedding);
-      const kv = crossAttentionKV(this.store, this.dit, tokens);
-      const flat: tf.Tensor[] = [tokens, tokenMean, historyEmbedding, egoEmbedding];
-      for (const e of kv) if (e) flat.push(...e.kT, ...e.v);
-      return flat;
+      // The structure references the very tensors tidy keeps (they are returned below).
+      crossKV = crossAttentionKV(this.store, this.dit, tokens, differentiable);
+      return [tokens, tokenMean, historyEmbedding, egoEmbedding, ...crossKVTensors(crossKV)];
     });
-    const [tokens, tokenMean, historyEmbedding, egoEmbedding, ...kvFlat] = parts;
-    const crossKV: (CrossKV | null)[] = [];
-    const per = B * c.numHeads;
-    let j = 0;
-    for (let i = 0; i < c.numLayers; i++) {
-      if (i % 2 === 0 && c.interleaveAttention) crossKV.push(null);
-      else {
-        crossKV.push({ kT: kvFlat.slice(j, j + per) as tf.Tensor2D[], v: kvFlat.slice(j + per, j + 2 * per) as tf.Tensor2D[] });
-        j += 2 * per;
-      }
-    }
+    const [tokens, tokenMean, historyEmbedding, egoEmbedding] = parts;
     return {
       kind: 'CachedCondition',
       numScenes: B,
@@ -396,14 +393,9 @@ export class DiffusionPlanner {
     };
   }
 
-  /**
-   * ε̂ = net(x_t, t | condition). `xt` [N, 8, 3] (normalised), `t` one integer per row;
-   * N must be a multiple of the number of scenes, rows grouped by scene (repeat_interleave order).
-   */
-  predictNoise(cond: CachedCondition, xt: tf.Tensor, t: ArrayLike<number>, record?: Recorder): tf.Tensor3D {
-    this.checkAlive();
+  /** Checks xt [N, 8, 3] and t (one per row) against the condition; returns [N, G]. */
+  private checkNoiseInputs(cond: CachedCondition, xt: tf.Tensor, t: ArrayLike<number>): [number, number] {
     const c = this.config;
-    const W = this.width;
     const N = xt.shape[0]!;
     if (xt.rank !== 3 || xt.shape[1] !== c.horizon || xt.shape[2] !== c.actionDim) {
       throw new Error(`DiffusionPlanner.predictNoise: xt should be [N, ${c.horizon}, ${c.actionDim}], found [${xt.shape}].`);
@@ -411,17 +403,58 @@ export class DiffusionPlanner {
     if (t.length !== N) throw new Error(`DiffusionPlanner.predictNoise: ${t.length} timesteps for ${N} rows; expected one per row.`);
     const B = cond.numScenes;
     if (N % B !== 0) throw new Error(`DiffusionPlanner.predictNoise: ${N} rows are not a multiple of ${B} scenes.`);
-    const G = N / B;
+    return [N, N / B];
+  }
+
+  /**
+   * The DiT conditioning c = temb(t) + c_ego for R rows (`t` and `ego` [R, W] per row) and the
+   * adaLN modulation of every block for `passes` passes of R / passes rows each.
+   */
+  private modulations(t: ArrayLike<number>, ego: tf.Tensor2D, passes: number, record?: Recorder): DiTModulation[] {
+    const c = this.config;
+    // Time embedding (diffusers Timesteps + TimestepEmbedding) and c = temb + c_ego.
+    const proj = tf.tensor2d(timestepSinusoid(t, c.timestepChannels), [t.length, c.timestepChannels]);
+    record?.('model.timestep_encoder.time_proj', proj);
+    const temb = linearP(this.store, 'model.timestep_encoder.timestep_embedder.linear_2', silu(linearP(this.store, 'model.timestep_encoder.timestep_embedder.linear_1', proj)));
+    record?.('model.timestep_encoder', temb);
+    return ditModulations(this.store, this.dit, tf.add(temb, ego) as tf.Tensor2D, passes, record);
+  }
+
+  /** Repeats per-scene rows [B, W] for the G rows of each scene → [B·G, W]. */
+  private perRow(x: tf.Tensor2D, G: number): tf.Tensor2D {
+    if (G === 1) return x;
+    const [B, W] = x.shape;
+    return tf.reshape(tf.broadcastTo(tf.reshape(x, [B, 1, W]), [B, G, W]), [B * G, W]) as tf.Tensor2D;
+  }
+
+  /**
+   * ε̂ = net(x_t, t | condition). `xt` [N, 8, 3] (normalised), `t` one integer per row;
+   * N must be a multiple of the number of scenes, rows grouped by scene (repeat_interleave order).
+   */
+  predictNoise(cond: CachedCondition, xt: tf.Tensor, t: ArrayLike<number>, record?: Recorder): tf.Tensor3D {
+    this.checkAlive();
+    const [N, G] = this.checkNoiseInputs(cond, xt, t);
+    const B = cond.numScenes;
+    return tf.tidy(() => {
+      // When every row of a scene has the same t (sampling), the conditioning and the adaLN
+      // modulation are computed once per scene and broadcast over its G samples.
+      let shared = record === undefined && G > 1;
+      for (let r = 0; shared && r < N; r++) shared = t[r] === t[Math.floor(r / G) * G];
+      const modulation = shared
+        ? this.modulations(Array.from({ length: B }, (_, b) => t[b * G]!), cond.egoEmbedding, 1)[0]!
+        : this.modulations(t, this.perRow(cond.egoEmbedding, G), 1, record)[0]!;
+      return this.denoise(cond, xt, t, modulation, record);
+    });
+  }
+
+  /** One network pass with a precomputed modulation (see `predictNoise`). */
+  private denoise(cond: CachedCondition, xt: tf.Tensor, t: ArrayLike<number>, modulation: DiTModulation, record?: Recorder): tf.Tensor3D {
+    const c = this.config;
+    const W = this.width;
+    const [N, G] = this.checkNoiseInputs(cond, xt, t);
     const H = c.horizon;
     const rope = this.ropeT();
     return tf.tidy(() => {
-      const perRow = (x: tf.Tensor2D): tf.Tensor2D => (G === 1 ? x : (tf.reshape(tf.broadcastTo(tf.reshape(x, [B, 1, W]), [B, G, W]), [N, W]) as tf.Tensor2D));
-      // Time embedding (diffusers Timesteps + TimestepEmbedding) and c = temb + c_ego.
-      const proj = tf.tensor2d(timestepSinusoid(t, c.timestepChannels), [N, c.timestepChannels]);
-      record?.('model.timestep_encoder.time_proj', proj);
-      const temb = linearP(this.store, 'model.timestep_encoder.timestep_embedder.linear_2', silu(linearP(this.store, 'model.timestep_encoder.timestep_embedder.linear_1', proj)));
-      record?.('model.timestep_encoder', temb);
-      const conditioning = tf.add(temb, perRow(cond.egoEmbedding)) as tf.Tensor2D;
       // Action encoder + learned position embedding.
       const tau = tf.tensor2d(actionSinusoid(t, W), [N, W]);
       if (record) record('action_encoder.pos_encoding', tf.broadcastTo(tf.reshape(tau, [N, 1, W]), [N, H, W]));
@@ -429,24 +462,24 @@ export class DiffusionPlanner {
       record?.('action_encoder', act);
       const actPos = tf.add(act, this.store.get('position_embedding.weight'));
       // Fusion: [history emb, mean VLM emb, action emb] along channels → Linear(3D → D).
-      const hist = tf.broadcastTo(tf.reshape(perRow(cond.historyEmbedding), [N, 1, W]), [N, H, W]);
-      const mean = tf.broadcastTo(tf.reshape(perRow(cond.tokenMean), [N, 1, W]), [N, H, W]);
+      const hist = tf.broadcastTo(tf.reshape(this.perRow(cond.historyEmbedding, G), [N, 1, W]), [N, H, W]);
+      const mean = tf.broadcastTo(tf.reshape(this.perRow(cond.tokenMean, G), [N, 1, W]), [N, H, W]);
       const h0 = linearP(this.store, 'fusion_projector', tf.concat([hist, mean, actPos], 2)) as tf.Tensor3D;
       record?.('fusion_projector', h0);
       if (record) {
         record('model.rotary_embedder.cos', tf.reshape(rope.cos, [1, 1, H, c.headDim]));
         record('model.rotary_embedder.sin', tf.reshape(rope.sin, [1, 1, H, c.headDim]));
       }
-      const out = ditForward(this.store, this.dit, { x: h0, conditioning, crossKV: cond.crossKV, groupSize: G, ropeCos: rope.cos, ropeSin: rope.sin, record });
+      const out = ditForward(this.store, this.dit, { x: h0, modulation, crossKV: cond.crossKV, groupSize: G, ropeCos: rope.cos, ropeSin: rope.sin, record });
       const eps = timmMlp(this.store, 'action_decoder', out) as tf.Tensor3D;
       record?.('action_decoder', eps);
       return eps;
     });
   }
 
-  private withCondition<T>(inputs: PlannerInputs | CachedCondition, fn: (cond: CachedCondition) => T): T {
+  private withCondition<T>(inputs: PlannerInputs | CachedCondition, differentiable: boolean, fn: (cond: CachedCondition) => T): T {
     if (isCached(inputs)) return fn(inputs);
-    const cond = this.encodeCondition(inputs);
+    const cond = this.encodeCondition(inputs, undefined, { differentiable });
     try {
       return fn(cond);
     } finally {
@@ -486,7 +519,7 @@ export class DiffusionPlanner {
       return tf.tidy(() => {
         const x0 = normalizeTrajectory(tf.reshape(batch.target, [B, c.horizon, c.actionDim]), c.normalization);
         const xt = addNoise(sched.schedule, x0, eps, timesteps);
-        const cond = this.encodeCondition(batch.inputs);
+        const cond = this.encodeCondition(batch.inputs, undefined, { differentiable: true });
         const pred = this.predictNoise(cond, xt, timesteps);
         return tf.mean(tf.squaredDifference(pred, eps)) as tf.Scalar;
       });
@@ -512,7 +545,7 @@ export class DiffusionPlanner {
     const noiseOpts = this.noiseOptions(base, o);
     const sched = this.scheduler(o.steps ?? c.numInferenceSteps);
     const K = sched.numInferenceSteps;
-    return this.withCondition(inputs, (cond) => {
+    return this.withCondition(inputs, false, (cond) => {
       const N = cond.numScenes * G;
       const shape: [number, number, number] = [N, c.horizon, c.actionDim];
       const per = N * c.horizon * c.actionDim;
@@ -525,10 +558,16 @@ export class DiffusionPlanner {
         let x: tf.Tensor = o.xT ? tf.clone(o.xT) : tf.tensor(o.rng!.fillNormal(new Float32Array(per)), shape);
         const states: tf.Tensor[] = [x];
         const draws: tf.Tensor[] = [];
+        // All samples of a scene share t: the time embedding and the adaLN modulation of every
+        // step are computed once, for the B scenes, before the loop (one product per block).
+        const B = cond.numScenes;
+        const tScene = sched.timesteps.flatMap((t) => new Array<number>(B).fill(t));
+        const egoSteps = K === 1 ? cond.egoEmbedding : (tf.tile(cond.egoEmbedding, [K, 1]) as tf.Tensor2D);
+        const mods = this.modulations(tScene, egoSteps, K);
         for (let k = 0; k < K; k++) {
           const t = sched.timesteps[k]!;
           const tRows = new Array<number>(N).fill(t);
-          const eps = this.predictNoise(cond, x, tRows);
+          const eps = this.denoise(cond, x, tRows, mods[k]!);
           let raw: tf.Tensor | undefined;
           if (stochastic) {
             raw = o.noise ? tf.reshape(tf.slice(o.noise, [k, 0, 0, 0], [1, ...shape]), shape) : tf.tensor(o.rng!.fillNormal(new Float32Array(per)), shape);
@@ -588,7 +627,7 @@ export class DiffusionPlanner {
     const base = c.sampler.logProb;
     const noiseOpts: DDIMNoiseOptions = { eta: options.eta ?? base.eta, minStd: options.minStd ?? base.minStd, noiseClip: null };
     return tf.tidy(() =>
-      this.withCondition(inputs, (cond) => {
+      this.withCondition(inputs, true, (cond) => {
         const B = cond.numScenes;
         if (options.groupSize !== undefined && options.groupSize * B !== N) {
           throw new Error(`DiffusionPlanner.logProb: groupSize ${options.groupSize} × ${B} scenes ≠ ${N} chains.`);
@@ -612,7 +651,7 @@ export class DiffusionPlanner {
    */
   grpoLoss(batch: GrpoBatch, options: Partial<GrpoOptions> = {}): GrpoLossOutput {
     const o = { ...DEFAULT_GRPO_OPTIONS, ...options };
-    return this.withCondition(batch.inputs, (cond) => {
+    return this.withCondition(batch.inputs, true, (cond) => {
       const N = batch.chain.shape[0]!;
       if (N !== cond.numScenes * o.groupSize) throw new Error(`DiffusionPlanner.grpoLoss: ${N} chains ≠ ${cond.numScenes} scenes × groupSize ${o.groupSize}.`);
       const rl = this.logProb(cond, batch.chain, { groupSize: o.groupSize });
