@@ -3,3 +3,5 @@ export * from './svg.js';
 export * from './map-svg.js';
 export * from './png.js';
 export * from './env-svg.js';
+export * from './plot.js';
+export * from './notebook.js';
