@@ -257,8 +257,10 @@ export function buildRoadMap(spec: RoadMapSpec): RoadMap {
   let totalLength = 0;
   for (const r of routeRoads) totalLength += r.lanes[0]!.length;
 
+  // The closures below must not capture `spec` (it holds the source map).
+  const mapName = spec.name ?? 'map';
   return {
-    name: spec.name ?? 'map',
+    name: mapName,
     laneWidth: spec.laneWidth,
     laneNum: spec.laneNum,
     roads,
@@ -269,7 +271,7 @@ export function buildRoadMap(spec: RoadMapSpec): RoadMap {
     totalLength,
     roadOf(lane) {
       const r = laneRoad.get(lane);
-      if (!r) throw new Error(`RoadMap.roadOf: lane ${laneKey(lane.id)} is not in map ${spec.name ?? 'map'}.`);
+      if (!r) throw new Error(`RoadMap.roadOf: lane ${laneKey(lane.id)} is not in map ${mapName}.`);
       return r;
     },
     successors: (lane) => succ.get(lane) ?? [],
