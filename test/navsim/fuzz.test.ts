@@ -117,6 +117,20 @@ function corrupt(rng: Rng, s: any): void {
   }
 }
 
+/**
+ * What `JSON.parse(JSON.stringify(v, replacer))` gives for plain data, with non-finite numbers
+ * written as strings ("NaN", "Infinity"): undefined object fields dropped, undefined array items
+ * null. A direct clone, several times faster than stringify with a replacer + parse.
+ */
+function jsonRoundTrip(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? v + 0 : String(v); // JSON writes -0 as 0
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => (x === undefined || typeof x === 'function' ? null : jsonRoundTrip(x)));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function') out[k] = jsonRoundTrip(x);
+  return out;
+}
+
 function checkScores(r: ProposalScores, where: string): void {
   for (const f of METRIC_FIELDS) {
     const v = r[f] as number;
@@ -140,7 +154,7 @@ describe('navsim fuzz', () => {
       if (rng.bernoulli(0.6)) corrupt(rng, s);
       let scene;
       try {
-        scene = parseScene(JSON.parse(JSON.stringify(s, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))) as unknown);
+        scene = parseScene(jsonRoundTrip(s));
         // JSON cannot carry NaN / Infinity: also feed the raw object with the real values
         parseScene(s);
       } catch (e) {
