@@ -265,8 +265,8 @@ function sideSpeed(s: FrontBack | null): number | null {
 export function desiredGap(ego: Vehicle, front: Vehicle): number {
   const ab = -IDM.ACC_FACTOR * IDM.DEACC_FACTOR;
   const ch = Math.cos(ego.heading), sh = Math.sin(ego.heading);
-  const dvx = ego.speedKmh * Math.cos(ego.heading) - front.speedKmh * Math.cos(front.heading);
-  const dvy = ego.speedKmh * Math.sin(ego.heading) - front.speedKmh * Math.sin(front.heading);
+  const dvx = ego.speedKmh * ch - front.speedKmh * Math.cos(front.heading);
+  const dvy = ego.speedKmh * sh - front.speedKmh * Math.sin(front.heading);
   const dv = dvx * ch + dvy * sh;
   return IDM.DISTANCE_WANTED + ego.speedKmh * IDM.TIME_WANTED + (ego.speedKmh * dv) / (2 * Math.sqrt(ab));
 }

@@ -28,6 +28,18 @@ export function laneLocal(lane: Lane, x: number, y: number, out: Float64Array): 
   return out;
 }
 
+/** The lateral coordinate of laneLocal alone (same expressions, so the same value). */
+export function laneLat(lane: Lane, x: number, y: number): number {
+  if (lane.kind === 'straight') {
+    const sx = lane.start[0], sy = lane.start[1];
+    const inv = 1 / lane.length;
+    const ux = (lane.end[0] - sx) * inv, uy = (lane.end[1] - sy) * inv;
+    return (x - sx) * uy - (y - sy) * ux;
+  }
+  const dx = x - lane.center[0], dy = y - lane.center[1];
+  return (lane.clockwise ? -1 : 1) * (Math.sqrt(dx * dx + dy * dy) - lane.radius);
+}
+
 /**
  * |lat| of (x, y) on an arc lane, or -1 for a straight lane. Same expression as laneLocal, so
  * a test on it gives the same answer as one on laneLocal's lat, without the atan2 of `long`.

@@ -8,7 +8,7 @@
  */
 import type { Lane } from '../world/lane.js';
 import type { EnvConfig } from './config.js';
-import { arcAbsLat, laneLocal } from './lane-math.js';
+import { arcAbsLat, laneLat, laneLocal } from './lane-math.js';
 
 export interface StepEvents {
   arriveDest: boolean;
@@ -112,6 +112,8 @@ export function lineContacts(lanes: readonly Lane[], corners: Float64Array, out:
     if (arcAbsLat(lane, cx, cy) > lane.width / 2 + rad) continue;
     laneLocal(lane, cx, cy, q);
     if (Math.abs(q[1]!) > lane.width / 2 + rad || q[0]! < -rad || q[0]! > lane.length + rad) continue;
+    // The corners' lateral range first (no atan2 on arcs): most boxes touch no line band.
+    if (!mayTouchBands(lane, corners, leftSolid || leftBroken, rightSolid || rightBroken)) continue;
     let minS = Infinity, maxS = -Infinity, minT = Infinity, maxT = -Infinity;
     for (let k = 0; k < 4; k++) {
       laneLocal(lane, corners[2 * k]!, corners[2 * k + 1]!, q);
@@ -140,6 +142,20 @@ export function lineContacts(lanes: readonly Lane[], corners: Float64Array, out:
     if (out.continuous && out.broken) break;
   }
   return out;
+}
+
+/** Whether the corners' lateral range meets the band of a left (-w/2) or right (+w/2) line. */
+function mayTouchBands(lane: Lane, corners: Float64Array, left: boolean, right: boolean): boolean {
+  let minT = Infinity, maxT = -Infinity;
+  for (let k = 0; k < 4; k++) {
+    const lat = laneLat(lane, corners[2 * k]!, corners[2 * k + 1]!);
+    if (lat < minT) minT = lat;
+    if (lat > maxT) maxT = lat;
+  }
+  const hw = lane.width / 2;
+  if (left && !(maxT < -hw - LINE_HALF_WIDTH || minT > -hw + LINE_HALF_WIDTH)) return true;
+  if (right && !(maxT < hw - LINE_HALF_WIDTH || minT > hw + LINE_HALF_WIDTH)) return true;
+  return false;
 }
 
 const SCRATCH_S = new Float64Array(4);
