@@ -10,6 +10,7 @@ export * from './idm.js';
 export * from './traffic.js';
 export * from './env.js';
 export * from './expert.js';
+export * from './expert-planner.js';
 export * from './policies.js';
 export * from './vector-env.js';
 export * from './rollout.js';
