@@ -31,6 +31,7 @@ import {
   makeSyntheticRows,
   selectRows,
   validateRows,
+  allocRows,
 } from './il-data.js';
 
 export const CACHE_FORMAT = 'drivekit-hidden-state-cache';
@@ -137,20 +138,11 @@ export function concatRows(parts: IlRows[]): IlRows {
   if (parts.length === 0) throw new Error('concatRows: no parts.');
   const { condLength: L, condDim: H } = parts[0]!;
   const n = parts.reduce((a, p) => a + p.count, 0);
-  const out: IlRows = {
-    count: n,
-    condLength: L,
-    condDim: H,
-    tokens: [],
-    cond: new Float32Array(n * L * H),
-    history: new Float32Array(n * HISTORY_SIZE),
-    status: new Float32Array(n * STATUS_SIZE),
-    target: new Float32Array(n * TARGET_SIZE),
-  };
+  const out = allocRows(n, L, H);
   let at = 0;
   for (const p of parts) {
     if (p.condLength !== L || p.condDim !== H) throw new Error(`concatRows: conditioning [${p.condLength}, ${p.condDim}] differs from [${L}, ${H}].`);
-    out.tokens.push(...p.tokens);
+    for (let i = 0; i < p.count; i++) out.tokens[at + i] = p.tokens[i]!;
     out.cond.set(p.cond, at * L * H);
     out.history.set(p.history, at * HISTORY_SIZE);
     out.status.set(p.status, at * STATUS_SIZE);
@@ -341,16 +333,7 @@ export class HiddenStateCache implements IlDataSource {
   async readRows(indices: ArrayLike<number>): Promise<IlRows> {
     const n = indices.length;
     const L = this.condLength, H = this.condDim, LH = L * H;
-    const out: IlRows = {
-      count: n,
-      condLength: L,
-      condDim: H,
-      tokens: new Array<string>(n),
-      cond: new Float32Array(n * LH),
-      history: new Float32Array(n * HISTORY_SIZE),
-      status: new Float32Array(n * STATUS_SIZE),
-      target: new Float32Array(n * TARGET_SIZE),
-    };
+    const out = allocRows(n, L, H);
     // Visit batches in file order so each is read once per call.
     const order = Array.from({ length: n }, (_, j) => j);
     const batchOfRow = new Int32Array(n);

@@ -46,6 +46,20 @@ export interface IlDataSource {
 }
 
 /** Checks the lengths of an `IlRows` block; errors name the field, the expected and found sizes. */
+/** Zero-filled rows for `count` samples with `[condLength, condDim]` conditioning (tokens empty strings). */
+export function allocRows(count: number, condLength: number, condDim: number): IlRows {
+  return {
+    count,
+    condLength,
+    condDim,
+    tokens: new Array<string>(count).fill(''),
+    cond: new Float32Array(count * condLength * condDim),
+    history: new Float32Array(count * HISTORY_SIZE),
+    status: new Float32Array(count * STATUS_SIZE),
+    target: new Float32Array(count * TARGET_SIZE),
+  };
+}
+
 export function validateRows(rows: IlRows, where = 'IlRows'): void {
   const n = rows.count;
   const want: [string, number, number][] = [
@@ -64,16 +78,7 @@ export function validateRows(rows: IlRows, where = 'IlRows'): void {
 export function selectRows(rows: IlRows, indices: ArrayLike<number>): IlRows {
   const k = indices.length;
   const lh = rows.condLength * rows.condDim;
-  const out: IlRows = {
-    count: k,
-    condLength: rows.condLength,
-    condDim: rows.condDim,
-    tokens: new Array<string>(k),
-    cond: new Float32Array(k * lh),
-    history: new Float32Array(k * HISTORY_SIZE),
-    status: new Float32Array(k * STATUS_SIZE),
-    target: new Float32Array(k * TARGET_SIZE),
-  };
+  const out = allocRows(k, rows.condLength, rows.condDim);
   for (let j = 0; j < k; j++) {
     const i = indices[j]!;
     if (!Number.isInteger(i) || i < 0 || i >= rows.count) throw new Error(`Row index ${i} out of range [0, ${rows.count}).`);
@@ -193,16 +198,7 @@ export function makeSyntheticRows(options: SyntheticOptions): IlRows {
   const gains = new Float32Array(L);
   for (let l = 0; l < L; l++) gains[l] = 0.5 + world.uniform();
   const rng = new Rng(options.seed ?? 0);
-  const out: IlRows = {
-    count: n,
-    condLength: L,
-    condDim: H,
-    tokens: new Array<string>(n),
-    cond: new Float32Array(n * L * H),
-    history: new Float32Array(n * HISTORY_SIZE),
-    status: new Float32Array(n * STATUS_SIZE),
-    target: new Float32Array(n * TARGET_SIZE),
-  };
+  const out = allocRows(n, L, H);
   for (let i = 0; i < n; i++) {
     out.tokens[i] = `synthetic-${firstIndex + i}`;
     const v = rng.uniform(2, 14);

@@ -16,7 +16,7 @@ import { SCENE_TOKEN_WIDTH, sceneTokens } from '../navsim/scene-tokens.js';
 import { generateScene, type SceneGenOptions } from '../navsim/scenegen.js';
 import type { PdmScene } from '../navsim/types.js';
 import { HiddenStateCacheWriter } from './hidden-state-cache.js';
-import { HISTORY_SIZE, type IlRows, STATUS_SIZE, TARGET_SIZE } from './il-data.js';
+import { HISTORY_SIZE, type IlRows, STATUS_SIZE, TARGET_SIZE, allocRows } from './il-data.js';
 
 export const SCENE_DATASET_FORMAT = 'drivekit-scene-dataset';
 
@@ -62,20 +62,11 @@ function validateSeeds(seeds: readonly number[]): void {
 export function sceneRows(seeds: readonly number[], opts: Pick<SceneDatasetOptions, 'numTokens' | 'width' | 'sceneGen'>): { rows: IlRows; scenes: Record<string, unknown>[] } {
   const L = opts.numTokens, H = opts.width;
   const n = seeds.length;
-  const rows: IlRows = {
-    count: n,
-    condLength: L,
-    condDim: H,
-    tokens: [],
-    cond: new Float32Array(n * L * H),
-    history: new Float32Array(n * HISTORY_SIZE),
-    status: new Float32Array(n * STATUS_SIZE),
-    target: new Float32Array(n * TARGET_SIZE),
-  };
+  const rows = allocRows(n, L, H);
   const scenes: Record<string, unknown>[] = [];
   seeds.forEach((seed, i) => {
     const g = generateScene(seed, opts.sceneGen);
-    rows.tokens.push(g.name);
+    rows.tokens[i] = g.name;
     rows.cond.set(sceneTokens(g, { numTokens: L, width: H }), i * L * H);
     rows.history.set(g.history, i * HISTORY_SIZE);
     rows.status.set(g.status, i * STATUS_SIZE);
