@@ -4,7 +4,7 @@
  * separate runs). The other version is any checkout of src/env, e.g.
  *   mkdir -p /tmp/envold && cp -r src /tmp/envold/ && rm -r /tmp/envold/src/env
  *   git archive e94e47c src/env | tar -x -C /tmp/envold
- *   npx tsx benchmarks/env-step-ab.ts /tmp/envold/src/env/env.ts [density] [maps] [blocks]
+ *   npx tsx scripts/env-step-ab.ts /tmp/envold/src/env/env.ts [density] [maps] [blocks]
  * Protocol: constant action [0, 1], scenarios 1010.., 240 rays, reset excluded, one thread.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ interface Runner { env: Env; obs: Float32Array; seed: number }
 
 const other = process.argv[2];
 if (!other) {
-  console.error('usage: npx tsx benchmarks/env-step-ab.ts <path to the other src/env/env.ts> [density] [maps] [blocks]');
+  console.error('usage: npx tsx scripts/env-step-ab.ts <path to the other src/env/env.ts> [density] [maps] [blocks]');
   process.exit(2);
 }
 const density = Number(process.argv[3] ?? 0.1);
