@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   const sampleGflops = (fEnc + fDen) / sampleS / 1e9;
 
   let trainS = NaN;
-  let trainTs: number[] = [];
+  const trainTs: number[] = [];
   if (withTrain) {
     const model = plannerForIl(planner);
     const opt = new AdamW(planner.variables);

@@ -60,6 +60,10 @@ export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
     throw new Error(`linear: x [${x.shape}] and w [${w.shape}] do not match; expected w of shape [${inDim}, out].`);
   }
   if (b && (b.rank !== 1 || b.shape[0] !== w.shape[1])) throw new Error(`linear: bias [${b.shape}] should be [${w.shape[1]}].`);
+  if (x.rank === 2) {
+    // Hot path of the DiT planner (hundreds of calls per pass): no reshapes.
+    return b ? tf.tidy(() => tf.add(matMulNN(x as tf.Tensor2D, w), b)) : matMulNN(x as tf.Tensor2D, w);
+  }
   return tf.tidy(() => {
     const lead = x.shape.slice(0, -1);
     const x2 = x.reshape([-1, inDim!]) as tf.Tensor2D;

@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng.js';
-import { addLinear, addNorm, linear, linearP, type ParamStore, rotateHalf, silu, swiGLU } from './layers.js';
+import { addLinear, addNorm, linear, linearP, mm, type ParamStore, silu, swiGLU } from './layers.js';
 
 export interface DiTConfig {
   numHeads: number;
@@ -79,16 +79,33 @@ export function addDiTParams(store: ParamStore, rng: Rng, cfg: DiTConfig): void 
 // ---------------------------------------------------------------------------------------------
 // pieces of 2-D tensors without the wasm Slice kernel
 
-/** Rows [r0, r0 + n) of a 2-D tensor (GatherV2: native on wasm, cost O(output)). No gradient on wasm. */
-function takeRows(x: tf.Tensor2D, r0: number, n: number): tf.Tensor2D {
-  if (r0 === 0 && n === x.shape[0]) return x;
-  return tf.tidy(() => tf.gather(x, tf.range(r0, r0 + n, 1, 'int32'), 0) as tf.Tensor2D);
+/**
+ * Splits x [n·r, C] into n consecutive row blocks [r, C] (not differentiable: used for the cached
+ * per-head K/V and inside the cross-attention's custom gradient). On wasm the data make one round
+ * trip through the host (`dataSync` + `tf.tensor`), two memcpys: measured 4.8 ms for 8 blocks of a
+ * [384, 2800] tensor, against 31 ms for `tf.split` (its Slice kernel copies the whole input per
+ * block), 122 ms for `tf.gather` and 288 ms for a native strided slice. Other backends use
+ * `tf.split` (a host round trip would stall a GPU).
+ */
+export function rowBlocks(x: tf.Tensor2D, n: number): tf.Tensor2D[] {
+  if (n === 1) return [x];
+  const [R, C] = x.shape;
+  if (R % n !== 0) throw new Error(`rowBlocks: ${R} rows do not split into ${n} blocks.`);
+  const r = R / n;
+  if (tf.getBackend() !== 'wasm') return tf.split(x, n, 0) as tf.Tensor2D[];
+  const data = x.dataSync() as Float32Array;
+  return Array.from({ length: n }, (_, i) => tf.tensor2d(data.subarray(i * r * C, (i + 1) * r * C), [r, C]));
 }
 
-/** Columns [c0, c0 + n) of a 2-D tensor (GatherV2 on axis 1). No gradient on wasm. */
-function takeColumns(x: tf.Tensor2D, c0: number, n: number): tf.Tensor2D {
-  if (c0 === 0 && n === x.shape[1]) return x;
-  return tf.tidy(() => tf.gather(x, tf.range(c0, c0 + n, 1, 'int32'), 1) as tf.Tensor2D);
+/**
+ * Per-(scene, head) query blocks of tokens x [B·T, h·d] (scene b: rows [b·T, (b+1)·T), head j:
+ * columns [j·d, (j+1)·d)) as [T, d] matrices at index b·h + j: one transpose to [B, h, T, d], then
+ * row blocks.
+ */
+function headBlocks(x: tf.Tensor, B: number, h: number, d: number): tf.Tensor2D[] {
+  const T = x.shape[0]! / B;
+  if (h === 1) return rowBlocks(tf.reshape(x, [B * T, d]) as tf.Tensor2D, B);
+  return rowBlocks(tf.reshape(tf.transpose(tf.reshape(x, [B, T, h, d]), [0, 2, 1, 3]), [B * h * T, d]) as tf.Tensor2D, B * h);
 }
 
 /** x·rsqrt(mean(x²) + eps) over the last axis (RMSNorm without its weight). */
@@ -109,18 +126,22 @@ export interface CrossKV {
   kT: tf.Tensor2D[];
   v: tf.Tensor2D[];
   /**
-   * The same keys (scaled) and values for all scenes as [B·L, W] (row b·L + l, column j·d + c),
-   * kept only when the condition is encoded for training (`differentiable`): the cross-attention's
-   * custom gradient returns dK / dV for them, so gradients reach to_k, to_v, k_norm and the feature
-   * encoder. null for inference, which needs only the per-head pieces.
+   * Per scene, the same keys as one [W, L] matrix (head j = rows [j·d, (j+1)·d)) and the values
+   * [L, W], kept only when the condition is encoded for training (`differentiable`): the
+   * cross-attention's custom gradient returns their gradients, so they reach to_k, to_v, k_norm
+   * and the feature encoder. null for inference, which needs only the per-head pieces.
    */
-  keys: tf.Tensor2D | null;
-  values: tf.Tensor2D | null;
+  keysT: tf.Tensor2D[] | null;
+  values: tf.Tensor2D[] | null;
 }
 
 /**
- * Computes K/V of every cross-attention block from the projected VLM tokens `vl` [B, L, W].
- * `differentiable` keeps the full K/V tensors (see `CrossKV.keys`).
+ * Computes K/V of every cross-attention block from the projected VLM tokens `vl` [B, L, W]:
+ * per scene K = X·W_k + b, k-norm over each head's d channels, times the attention scale, then
+ * one transpose to [h·d, L] whose head blocks are contiguous rows; V = X·W_v + b, one transpose
+ * to [h, L, d]. (Producing Kᵀ = W_kᵀ·Xᵀ directly was slower: the k-norm's reduction over d then
+ * needs a product whose right operand is a fresh activation, which XNNPACK re-packs per call.)
+ * `differentiable` keeps the full per-scene K/V (see `CrossKV.keysT`).
  */
 export function crossAttentionKV(store: ParamStore, cfg: DiTConfig, vl: tf.Tensor3D, differentiable = false): (CrossKV | null)[] {
   const [B, L, W] = vl.shape;
@@ -128,6 +149,7 @@ export function crossAttentionKV(store: ParamStore, cfg: DiTConfig, vl: tf.Tenso
   const d = cfg.headDim;
   const scale = 1 / Math.sqrt(d);
   const x2 = tf.reshape(vl, [B * L, W]) as tf.Tensor2D;
+  const xs = differentiable && B > 1 ? (tf.unstack(vl) as tf.Tensor2D[]) : rowBlocks(x2, B);
   const out: (CrossKV | null)[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
     if (!isCrossBlock(cfg, i)) {
@@ -135,22 +157,19 @@ export function crossAttentionKV(store: ParamStore, cfg: DiTConfig, vl: tf.Tenso
       continue;
     }
     const p = `${blockPrefix(i)}.attn`;
-    // k-norm over d on [B·L, h, d]; the norm weight and the attention scale in one [d] factor.
+    // The k_norm weight and the attention scale in one [d] factor.
     const kw = tf.mul(store.get(`${p}.k_norm.weight`), scale);
-    const k = tf.reshape(tf.mul(rmsUnit(tf.reshape(linearP(store, `${p}.to_k`, x2), [B * L, h, d])), kw), [B * L, W]) as tf.Tensor2D;
-    const v = linearP(store, `${p}.to_v`, x2) as tf.Tensor2D;
-    // Kᵀ per (scene, head): one transpose to [B, h, d, L], then contiguous row blocks via gather.
-    const kTAll = tf.reshape(tf.transpose(tf.reshape(k, [B, L, h, d]), [0, 2, 3, 1]), [B * h * d, L]) as tf.Tensor2D;
-    const kT: tf.Tensor2D[] = [];
-    const vs: tf.Tensor2D[] = [];
+    const entry: CrossKV = { kT: [], v: [], keysT: differentiable ? [] : null, values: differentiable ? [] : null };
     for (let b = 0; b < B; b++) {
-      const vb = takeRows(v, b * L, L);
-      for (let j = 0; j < h; j++) {
-        kT.push(takeRows(kTAll, (b * h + j) * d, d));
-        vs.push(takeColumns(vb, j * d, d));
-      }
+      const k = tf.mul(rmsUnit(tf.reshape(linearP(store, `${p}.to_k`, xs[b]!), [L, h, d])), kw);
+      const kT = tf.transpose(tf.reshape(k, [L, W])) as tf.Tensor2D; // [W, L]
+      const v = linearP(store, `${p}.to_v`, xs[b]!) as tf.Tensor2D; // [L, W]
+      entry.kT.push(...rowBlocks(kT, h));
+      entry.v.push(...rowBlocks(tf.reshape(tf.transpose(tf.reshape(v, [L, h, d]), [1, 0, 2]), [h * L, d]) as tf.Tensor2D, h));
+      entry.keysT?.push(kT);
+      entry.values?.push(v);
     }
-    out.push({ kT, v: vs, keys: differentiable ? k : null, values: differentiable ? v : null });
+    out.push(entry);
   }
   return out;
 }
@@ -158,12 +177,7 @@ export function crossAttentionKV(store: ParamStore, cfg: DiTConfig, vl: tf.Tenso
 /** All tensors of a K/V cache (for disposal / keeping). */
 export function crossKVTensors(kv: (CrossKV | null)[]): tf.Tensor[] {
   const out: tf.Tensor[] = [];
-  for (const e of kv) {
-    if (!e) continue;
-    out.push(...e.kT, ...e.v);
-    if (e.keys) out.push(e.keys);
-    if (e.values) out.push(e.values);
-  }
+  for (const e of kv) if (e) out.push(...e.kT, ...e.v, ...(e.keysT ?? []), ...(e.values ?? []));
   return out;
 }
 
@@ -172,76 +186,73 @@ export function crossKVTensors(kv: (CrossKV | null)[]): tf.Tensor[] {
  * head j: columns [j·d, (j+1)·d)) against the cached, pre-scaled K/V; returns [B·T, W] in the same
  * layout. A custom gradient keeps the backward pass on rank-2 plain products too:
  * P = softmax(S) is recomputed (not stored), dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)),
- * dq = dS·K, dK = dSᵀ·q. Gradients flow to `q` and, when the cache holds them, to `kv.keys` and
+ * dq = dS·K, dKᵀ = qᵀ·dS. Gradients flow to `q` and, when the cache holds them, to `kv.keysT` and
  * `kv.values`.
  */
 export function crossAttention(q: tf.Tensor2D, kv: CrossKV, numScenes: number, numHeads: number): tf.Tensor2D {
   const B = numScenes;
   const h = numHeads;
-  const [rowsAll, W] = q.shape;
-  const T = rowsAll / B;
-  const d = W / h;
+  const d = q.shape[1] / h;
   if (kv.kT.length !== B * h) throw new Error(`crossAttention: K/V cache holds ${kv.kT.length / h} scene(s), queries are for ${B}.`);
-  const withKV = kv.keys !== null && kv.values !== null;
-  const probs = (qbj: tf.Tensor2D, idx: number) => tf.softmax(tf.matMul(qbj, kv.kT[idx]!)) as tf.Tensor2D;
+  const withKV = kv.keysT !== null && kv.values !== null;
+  const cat = (xs: tf.Tensor[], axis: number) => (xs.length === 1 ? xs[0]! : tf.concat(xs, axis));
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const qq = args[0] as tf.Tensor2D;
     // Clones keep the pieces alive until the backward pass even if the cache is disposed first.
     save([qq, ...kv.kT, ...kv.v]);
     const value = tf.tidy(() => {
-      const scenes: tf.Tensor2D[] = [];
+      const qs = headBlocks(qq, B, h, d);
+      const scenes: tf.Tensor[] = [];
       for (let b = 0; b < B; b++) {
-        const qb = takeRows(qq, b * T, T);
-        const heads: tf.Tensor2D[] = [];
-        for (let j = 0; j < h; j++) heads.push(tf.matMul(probs(takeColumns(qb, j * d, d), b * h + j), kv.v[b * h + j]!));
-        scenes.push(tf.concat(heads, 1) as tf.Tensor2D);
+        const heads: tf.Tensor[] = [];
+        for (let j = 0; j < h; j++) {
+          const n = b * h + j;
+          heads.push(tf.matMul(tf.softmax(tf.matMul(qs[n]!, kv.kT[n]!)) as tf.Tensor2D, kv.v[n]!));
+        }
+        scenes.push(cat(heads, 1));
       }
-      return (B === 1 ? scenes[0]! : tf.concat(scenes, 0)) as tf.Tensor2D;
+      return cat(scenes, 0) as tf.Tensor2D;
     });
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
-      const g = dy as tf.Tensor2D;
-      const sq = saved[0] as tf.Tensor2D;
       const kTs = saved.slice(1, 1 + B * h) as tf.Tensor2D[];
       const vs = saved.slice(1 + B * h) as tf.Tensor2D[];
-      const dq: tf.Tensor2D[] = [];
-      const dK: tf.Tensor2D[] = [];
-      const dV: tf.Tensor2D[] = [];
+      const qs = headBlocks(saved[0]!, B, h, d);
+      const gs = headBlocks(dy as tf.Tensor, B, h, d);
+      const dq: tf.Tensor[] = [];
+      const dKT: tf.Tensor[] = [];
+      const dV: tf.Tensor[] = [];
       for (let b = 0; b < B; b++) {
-        const qb = takeRows(sq, b * T, T);
-        const gb = takeRows(g, b * T, T);
-        const dqh: tf.Tensor2D[] = [];
-        const dkh: tf.Tensor2D[] = [];
-        const dvh: tf.Tensor2D[] = [];
+        const dqh: tf.Tensor[] = [];
+        const dkh: tf.Tensor[] = [];
+        const dvh: tf.Tensor[] = [];
         for (let j = 0; j < h; j++) {
           const n = b * h + j;
           const r = tf.tidy(() => {
-            const qbj = takeColumns(qb, j * d, d);
-            const dO = takeColumns(gb, j * d, d);
-            const P = tf.softmax(tf.matMul(qbj, kTs[n]!)) as tf.Tensor2D;
-            const dP = tf.matMul(dO, tf.transpose(vs[n]!));
+            const P = tf.softmax(tf.matMul(qs[n]!, kTs[n]!)) as tf.Tensor2D;
+            const dP = tf.matMul(gs[n]!, tf.transpose(vs[n]!));
             const dS = tf.mul(P, tf.sub(dP, tf.sum(tf.mul(dP, P), -1, true))) as tf.Tensor2D;
             const dqj = tf.matMul(dS, tf.transpose(kTs[n]!));
-            return withKV ? [dqj, tf.matMul(tf.transpose(dS), qbj), tf.matMul(tf.transpose(P), dO)] : [dqj];
-          }) as tf.Tensor2D[];
+            return withKV ? [dqj, tf.matMul(tf.transpose(qs[n]!), dS), tf.matMul(tf.transpose(P), gs[n]!)] : [dqj];
+          });
           dqh.push(r[0]!);
           if (withKV) {
             dkh.push(r[1]!);
             dvh.push(r[2]!);
           }
         }
-        dq.push(tf.concat(dqh, 1) as tf.Tensor2D);
+        dq.push(cat(dqh, 1));
         if (withKV) {
-          dK.push(tf.concat(dkh, 1) as tf.Tensor2D);
-          dV.push(tf.concat(dvh, 1) as tf.Tensor2D);
+          dKT.push(cat(dkh, 0));
+          dV.push(cat(dvh, 1));
         }
       }
-      const cat = (xs: tf.Tensor2D[]) => (xs.length === 1 ? xs[0]! : tf.concat(xs, 0));
-      return withKV ? [cat(dq), cat(dK), cat(dV)] : [cat(dq)];
+      tf.dispose([...qs, ...gs]);
+      return withKV ? [cat(dq, 0), ...dKT, ...dV] : [cat(dq, 0)];
     };
     return { value, gradFunc };
   });
-  return (withKV ? op(q, kv.keys!, kv.values!) : op(q)) as tf.Tensor2D;
+  return (withKV ? op(q, ...kv.keysT!, ...kv.values!) : op(q)) as tf.Tensor2D;
 }
 
 /**
@@ -262,11 +273,20 @@ export function selfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, N: numbe
 
 /**
  * Per-head RMSNorm (weight `w`, [d]) then RoPE on tokens [N·H, W] of N samples × H positions;
- * `cos`/`sin` [H, 1, d] broadcast over samples and heads. Returns [N·H, W].
+ * `cos`/`sin` [H, 1, d] broadcast over samples and heads, rotate_half as a product with `rot`
+ * (`rotateHalfMatrix`). Returns [N·H, W].
  */
-function qkNormRope(x: tf.Tensor, w: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, N: number, H: number, h: number, d: number): tf.Tensor {
+function qkNormRope(x: tf.Tensor, w: tf.Tensor, rope: RopeTensors, N: number, H: number, h: number, d: number): tf.Tensor {
   const n = tf.mul(rmsUnit(tf.reshape(x, [N, H, h, d])), w);
-  return tf.reshape(tf.add(tf.mul(n, cos), tf.mul(rotateHalf(n), sin)), [N * H, h * d]);
+  const r = tf.reshape(mm(tf.reshape(n, [N * H * h, d]) as tf.Tensor2D, rope.rot), [N, H, h, d]);
+  return tf.reshape(tf.add(tf.mul(n, rope.cos), tf.mul(r, rope.sin)), [N * H, h * d]);
+}
+
+/** RoPE tables as the forward uses them: cos/sin [H, 1, d] and the rotate_half matrix [d, d]. */
+export interface RopeTensors {
+  cos: tf.Tensor3D;
+  sin: tf.Tensor3D;
+  rot: tf.Tensor2D;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,6 +354,14 @@ export function ditModulations(store: ParamStore, cfg: DiTConfig, conditioning: 
   return out;
 }
 
+/** The two column halves of a SwiGLU w12 (weight [W, W] each, bias [W]). */
+export interface FfnHalves {
+  w1: tf.Tensor2D;
+  b1: tf.Tensor1D;
+  w2: tf.Tensor2D;
+  b2: tf.Tensor1D;
+}
+
 export interface DiTForwardArgs {
   /** Fused input tokens h₀ [N, H, W]. */
   x: tf.Tensor3D;
@@ -343,9 +371,10 @@ export interface DiTForwardArgs {
   crossKV: (CrossKV | null)[];
   /** Rows per scene G (N = B·G). */
   groupSize: number;
-  /** RoPE tables [H, d]. */
-  ropeCos: tf.Tensor2D;
-  ropeSin: tf.Tensor2D;
+  /** RoPE tables (see `RopeTensors`). */
+  rope: RopeTensors;
+  /** Column halves of every block's SwiGLU w12 (else the activation is split). */
+  ffn?: FfnHalves[];
   record?: Recorder;
 }
 
@@ -359,8 +388,6 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
   const R = a.modulation.rows;
   if (N % R !== 0) throw new Error(`ditForward: ${N} rows are not a multiple of ${R} conditioning rows.`);
   const scale = 1 / Math.sqrt(d);
-  const cos = tf.reshape(a.ropeCos, [H, 1, d]);
-  const sin = tf.reshape(a.ropeSin, [H, 1, d]);
   // Modulation factors [R, 1, W] broadcast over the tokens of their group: [R, T/R, W].
   const grouped = (t: tf.Tensor) => tf.reshape(t, [R, T / R, W]);
   const modulate = (t: tf.Tensor, shift: tf.Tensor, scl: tf.Tensor) => tf.reshape(tf.add(tf.mul(grouped(t), scl), shift), [T, W]);
@@ -379,12 +406,12 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
       const kv = a.crossKV[i];
       if (!kv) throw new Error(`ditForward: block ${i} is a cross-attention block but no K/V were given.`);
       // RoPE on q only; the scale is already in the cached keys.
-      const qn = qkNormRope(q, store.get(`${p}.attn.q_norm.weight`), cos, sin, N, H, h, d);
+      const qn = qkNormRope(q, store.get(`${p}.attn.q_norm.weight`), a.rope, N, H, h, d);
       attnOut = crossAttention(qn as tf.Tensor2D, kv, B, h);
     } else {
       const qw = tf.mul(store.get(`${p}.attn.q_norm.weight`), scale);
-      const qn = qkNormRope(q, qw, cos, sin, N, H, h, d);
-      const kn = qkNormRope(linearP(store, `${p}.attn.to_k`, m1), store.get(`${p}.attn.k_norm.weight`), cos, sin, N, H, h, d);
+      const qn = qkNormRope(q, qw, a.rope, N, H, h, d);
+      const kn = qkNormRope(linearP(store, `${p}.attn.to_k`, m1), store.get(`${p}.attn.k_norm.weight`), a.rope, N, H, h, d);
       attnOut = selfAttention(qn, kn, linearP(store, `${p}.attn.to_v`, m1), N, H, h, d);
     }
     attnOut = linearP(store, `${p}.attn.to_out.0`, attnOut);
@@ -392,7 +419,11 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
     x = tf.add(x, gated(attnOut, m.gateA));
     const u2 = rmsUnit(x);
     if (a.record) rec(`${p}.norm2`, tf.mul(u2, store.get(`${p}.norm2.weight`)));
-    const f = swiGLU(store, `${p}.ffn`, modulate(u2, m.shiftF, m.scaleF));
+    const m2 = modulate(u2, m.shiftF, m.scaleF);
+    const halves = a.ffn?.[i];
+    const f = halves
+      ? linearP(store, `${p}.ffn.w3`, tf.mul(silu(linear(m2, halves.w1, halves.b1)), linear(m2, halves.w2, halves.b2)))
+      : swiGLU(store, `${p}.ffn`, m2);
     rec(`${p}.ffn`, f);
     x = tf.add(x, gated(f, m.gateF));
     rec(p, x);

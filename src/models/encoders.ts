@@ -5,7 +5,7 @@
  * and never need a gradient.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linearP, type ParamStore, silu } from './layers.js';
+import { linear, linearP, type ParamStore, silu } from './layers.js';
 
 const f32 = Math.fround;
 
@@ -55,13 +55,17 @@ export function timestepSinusoid(t: ArrayLike<number>, channels = 256, downscale
 
 /**
  * ActionEncoder: fc3(silu(fc2([fc1(x_t), τ(t)]))), x_t [N, H, A] → [N, H, D], τ broadcast over the
- * H positions. `tau` is the [N, D] sinusoid from `actionSinusoid`.
+ * H positions. `tau` is the [N, D] sinusoid from `actionSinusoid`. fc2 of the concatenation is
+ * evaluated as fc1(x_t)·W₂ₐ + (τ·W₂ᵦ + b₂) with W₂ = [W₂ₐ; W₂ᵦ] split by rows: τ's half is one
+ * row per sample instead of one per (sample, position), and no broadcast copy of τ is built.
+ * `fc2Rows` passes the two row blocks of fc2's weight when the caller has them already.
  */
-export function actionEncoder(store: ParamStore, x: tf.Tensor, tau: tf.Tensor2D): tf.Tensor {
+export function actionEncoder(store: ParamStore, x: tf.Tensor, tau: tf.Tensor2D, fc2Rows?: [tf.Tensor2D, tf.Tensor2D]): tf.Tensor {
   const [n, h] = x.shape;
   const d = tau.shape[1];
-  const a = linearP(store, 'action_encoder.fc1', x);
-  const tauRep = tf.broadcastTo(tf.reshape(tau, [n!, 1, d]), [n!, h!, d]);
-  const hidden = silu(linearP(store, 'action_encoder.fc2', tf.concat([a, tauRep], -1)));
+  const a = linearP(store, 'action_encoder.fc1', tf.reshape(x, [n! * h!, x.shape[2]!]));
+  const [w2a, w2b] = fc2Rows ?? tf.split(store.get('action_encoder.fc2.weight'), 2, 0);
+  const tauPart = linear(tau, w2b!, store.get('action_encoder.fc2.bias'));
+  const hidden = silu(tf.add(tf.reshape(linear(a, w2a!), [n!, h!, d]), tf.reshape(tauPart, [n!, 1, d])));
   return linearP(store, 'action_encoder.fc3', hidden);
 }

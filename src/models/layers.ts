@@ -233,6 +233,21 @@ export function rotateHalf(x: tf.Tensor): tf.Tensor {
   return tf.concat([tf.neg(x2!), x1!], -1);
 }
 
+/**
+ * The [d, d] signed permutation R with rotate_half(x) = x·R for x [..., d] (R[j + d/2, j] = −1,
+ * R[j − d/2, j] = 1): one rank-2 product instead of split + neg + concat (three kernels, two of
+ * them Slice copies on wasm).
+ */
+export function rotateHalfMatrix(d: number): Float32Array {
+  const r = new Float32Array(d * d);
+  const half = d / 2;
+  for (let j = 0; j < half; j++) {
+    r[(j + half) * d + j] = -1;
+    r[j * d + j + half] = 1;
+  }
+  return r;
+}
+
 /** Applies RoPE: x·cos + rotate_half(x)·sin, x [..., T, d], cos/sin [T, d]. */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
   return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));

@@ -30,10 +30,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_DETERMINISTIC, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
-import { addDiTParams, crossAttentionKV, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type Recorder } from './dit.js';
+import { addDiTParams, blockPrefix, crossAttentionKV, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors } from './dit.js';
 import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
 import { diffGrpoLoss, type GrpoLossOutput, type GrpoOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
-import { addLinear, addTimmMlp, linearP, normalValues, ParamStore, ropeTables, silu, timmMlp } from './layers.js';
+import { addLinear, addTimmMlp, linear, linearP, mm, normalValues, ParamStore, ropeTables, rotateHalfMatrix, silu, timmMlp } from './layers.js';
 import { gaussianLogProb } from './logprob.js';
 import { denormalizeTrajectory, normalizeTrajectory, RECOGDRIVE_NORMALIZATION, type TrajectoryNormalization, validateNormalization } from './normalize.js';
 
@@ -181,6 +181,17 @@ export interface CachedCondition {
   dispose(): void;
 }
 
+/** Weight blocks used separately by the forward (see `DiffusionPlanner.splitWeights`). */
+interface SplitWeights {
+  /** action_encoder.fc2 rows [0, W) (for fc1(x_t)) and [W, 2W) (for τ). */
+  fc2a: tf.Tensor2D;
+  fc2b: tf.Tensor2D;
+  /** fusion_projector rows for the history, mean-token and action embeddings. */
+  fusion: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  ffn: FfnHalves[] | null;
+  fusionScene: tf.Tensor2D | null;
+}
+
 function isCached(x: PlannerInputs | CachedCondition): x is CachedCondition {
   return (x as CachedCondition).kind === 'CachedCondition';
 }
@@ -264,7 +275,7 @@ export class DiffusionPlanner {
   private readonly store: ParamStore;
   private readonly dit: DiTConfig;
   private readonly rope: { cos: Float32Array; sin: Float32Array; invFreq: Float32Array };
-  private ropeTensors: { cos: tf.Tensor2D; sin: tf.Tensor2D } | null = null;
+  private ropeTensors: RopeTensors | null = null;
   private disposed = false;
 
   constructor(config: PlannerConfig, init: PlannerInit = {}) {
@@ -297,7 +308,11 @@ export class DiffusionPlanner {
     this.variables = this.store.variables;
     this.rope = ropeTables(c.horizon, c.headDim, c.ropeTheta);
     // Created eagerly so that the first call does not change tf.memory() counts.
-    this.ropeTensors = { cos: tf.tensor2d(this.rope.cos, [c.horizon, c.headDim]), sin: tf.tensor2d(this.rope.sin, [c.horizon, c.headDim]) };
+    this.ropeTensors = {
+      cos: tf.tensor3d(this.rope.cos, [c.horizon, 1, c.headDim]),
+      sin: tf.tensor3d(this.rope.sin, [c.horizon, 1, c.headDim]),
+      rot: tf.tensor2d(rotateHalfMatrix(c.headDim), [c.headDim, c.headDim]),
+    };
   }
 
   /** Builds a planner from a preset plus overrides, e.g. `{ preset: 'small', condDim: 3584 }`. */
@@ -334,7 +349,7 @@ export class DiffusionPlanner {
     if (this.disposed) throw new Error('DiffusionPlanner: used after dispose().');
   }
 
-  private ropeT(): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  private ropeT(): RopeTensors {
     if (!this.ropeTensors) throw new Error('DiffusionPlanner: used after dispose().');
     return this.ropeTensors;
   }
@@ -447,30 +462,63 @@ export class DiffusionPlanner {
     });
   }
 
+  /**
+   * Row/column blocks of weights that the forward uses separately (see `denoise`), split with
+   * differentiable ops. `withFfn` also splits every block's SwiGLU w12 into its two column halves
+   * (worth it once per sampling run; a single pass splits the activation instead). `cond` adds the
+   * per-scene part of the fusion projection, which does not change across sampling steps.
+   */
+  private splitWeights(withFfn: boolean, cond?: CachedCondition): SplitWeights {
+    const [fc2a, fc2b] = tf.split(this.store.get('action_encoder.fc2.weight'), 2, 0) as tf.Tensor2D[];
+    const fusion = tf.split(this.store.get('fusion_projector.weight'), 3, 0) as tf.Tensor2D[];
+    let ffn: FfnHalves[] | null = null;
+    if (withFfn) {
+      ffn = [];
+      for (let i = 0; i < this.dit.numLayers; i++) {
+        const p = `${blockPrefix(i)}.ffn.w12`;
+        const [w1, w2] = tf.split(this.store.get(`${p}.weight`), 2, 1) as tf.Tensor2D[];
+        const [b1, b2] = tf.split(this.store.get(`${p}.bias`), 2, 0) as tf.Tensor1D[];
+        ffn.push({ w1: w1!, b1: b1!, w2: w2!, b2: b2! });
+      }
+    }
+    const w: SplitWeights = { fc2a: fc2a!, fc2b: fc2b!, fusion: fusion as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], ffn, fusionScene: null };
+    if (cond) w.fusionScene = this.fusionScene(cond, w);
+    return w;
+  }
+
+  /** hist·W₁ + mean·W₂ + b of the fusion projection, one row per scene [B, W]. */
+  private fusionScene(cond: CachedCondition, w: SplitWeights): tf.Tensor2D {
+    return tf.add(tf.add(mm(cond.historyEmbedding, w.fusion[0]), mm(cond.tokenMean, w.fusion[1])), this.store.get('fusion_projector.bias')) as tf.Tensor2D;
+  }
+
   /** One network pass with a precomputed modulation (see `predictNoise`). */
-  private denoise(cond: CachedCondition, xt: tf.Tensor, t: ArrayLike<number>, modulation: DiTModulation, record?: Recorder): tf.Tensor3D {
+  private denoise(cond: CachedCondition, xt: tf.Tensor, t: ArrayLike<number>, modulation: DiTModulation, record?: Recorder, split?: SplitWeights): tf.Tensor3D {
     const c = this.config;
     const W = this.width;
     const [N, G] = this.checkNoiseInputs(cond, xt, t);
     const H = c.horizon;
+    const B = cond.numScenes;
     const rope = this.ropeT();
     return tf.tidy(() => {
+      const sw = split ?? this.splitWeights(false);
       // Action encoder + learned position embedding.
       const tau = tf.tensor2d(actionSinusoid(t, W), [N, W]);
       if (record) record('action_encoder.pos_encoding', tf.broadcastTo(tf.reshape(tau, [N, 1, W]), [N, H, W]));
-      const act = actionEncoder(this.store, xt, tau);
+      const act = actionEncoder(this.store, xt, tau, [sw.fc2a, sw.fc2b]);
       record?.('action_encoder', act);
       const actPos = tf.add(act, this.store.get('position_embedding.weight'));
-      // Fusion: [history emb, mean VLM emb, action emb] along channels → Linear(3D → D).
-      const hist = tf.broadcastTo(tf.reshape(this.perRow(cond.historyEmbedding, G), [N, 1, W]), [N, H, W]);
-      const mean = tf.broadcastTo(tf.reshape(this.perRow(cond.tokenMean, G), [N, 1, W]), [N, H, W]);
-      const h0 = linearP(this.store, 'fusion_projector', tf.concat([hist, mean, actPos], 2)) as tf.Tensor3D;
+      // Fusion: Linear(3D → D) of [history emb, mean VLM emb, action emb] along channels, as
+      // actPos·W₃ + (hist·W₁ + mean·W₂ + b) with W = [W₁; W₂; W₃] split by rows: the first two
+      // terms are one row per scene (no broadcast copies, 1/3 of the FLOPs).
+      const scenePart = sw.fusionScene ?? this.fusionScene(cond, sw);
+      const actPart = linear(tf.reshape(actPos, [N * H, W]), sw.fusion[2]);
+      const h0 = tf.reshape(tf.add(tf.reshape(actPart, [B, G * H, W]), tf.reshape(scenePart, [B, 1, W])), [N, H, W]) as tf.Tensor3D;
       record?.('fusion_projector', h0);
       if (record) {
         record('model.rotary_embedder.cos', tf.reshape(rope.cos, [1, 1, H, c.headDim]));
         record('model.rotary_embedder.sin', tf.reshape(rope.sin, [1, 1, H, c.headDim]));
       }
-      const out = ditForward(this.store, this.dit, { x: h0, modulation, crossKV: cond.crossKV, groupSize: G, ropeCos: rope.cos, ropeSin: rope.sin, record });
+      const out = ditForward(this.store, this.dit, { x: h0, modulation, crossKV: cond.crossKV, groupSize: G, rope, ffn: sw.ffn ?? undefined, record });
       const eps = timmMlp(this.store, 'action_decoder', out) as tf.Tensor3D;
       record?.('action_decoder', eps);
       return eps;
@@ -564,10 +612,11 @@ export class DiffusionPlanner {
         const tScene = sched.timesteps.flatMap((t) => new Array<number>(B).fill(t));
         const egoSteps = K === 1 ? cond.egoEmbedding : (tf.tile(cond.egoEmbedding, [K, 1]) as tf.Tensor2D);
         const mods = this.modulations(tScene, egoSteps, K);
+        const split = this.splitWeights(true, cond);
         for (let k = 0; k < K; k++) {
           const t = sched.timesteps[k]!;
           const tRows = new Array<number>(N).fill(t);
-          const eps = this.denoise(cond, x, tRows, mods[k]!);
+          const eps = this.denoise(cond, x, tRows, mods[k]!, undefined, split);
           let raw: tf.Tensor | undefined;
           if (stochastic) {
             raw = o.noise ? tf.reshape(tf.slice(o.noise, [k, 0, 0, 0], [1, ...shape]), shape) : tf.tensor(o.rng!.fillNormal(new Float32Array(per)), shape);
@@ -669,7 +718,7 @@ export class DiffusionPlanner {
   dispose(): void {
     if (this.disposed) return;
     this.store.dispose();
-    if (this.ropeTensors) tf.dispose([this.ropeTensors.cos, this.ropeTensors.sin]);
+    if (this.ropeTensors) tf.dispose([this.ropeTensors.cos, this.ropeTensors.sin, this.ropeTensors.rot]);
     this.ropeTensors = null;
     this.disposed = true;
   }
