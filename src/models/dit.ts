@@ -97,6 +97,21 @@ export function rowBlocks(x: tf.Tensor2D, n: number): tf.Tensor2D[] {
   return Array.from({ length: n }, (_, i) => tf.tensor2d(data.subarray(i * r * C, (i + 1) * r * C), [r, C]));
 }
 
+/** Splits x [R, n·c] into n column blocks [R, c] (like `rowBlocks`: host copy on wasm). */
+export function columnBlocks(x: tf.Tensor2D, n: number): tf.Tensor2D[] {
+  if (n === 1) return [x];
+  const [R, C] = x.shape;
+  if (C % n !== 0) throw new Error(`columnBlocks: ${C} columns do not split into ${n} blocks.`);
+  const c = C / n;
+  if (tf.getBackend() !== 'wasm') return tf.split(x, n, 1) as tf.Tensor2D[];
+  const data = x.dataSync() as Float32Array;
+  return Array.from({ length: n }, (_, i) => {
+    const out = new Float32Array(R * c);
+    for (let r = 0; r < R; r++) out.set(data.subarray(r * C + i * c, r * C + (i + 1) * c), r * c);
+    return tf.tensor2d(out, [R, c]);
+  });
+}
+
 /**
  * Per-(scene, head) query blocks of tokens x [B·T, h·d] (scene b: rows [b·T, (b+1)·T), head j:
  * columns [j·d, (j+1)·d)) as [T, d] matrices at index b·h + j: one transpose to [B, h, T, d], then
@@ -109,7 +124,7 @@ function headBlocks(x: tf.Tensor, B: number, h: number, d: number): tf.Tensor2D[
 }
 
 /** x·rsqrt(mean(x²) + eps) over the last axis (RMSNorm without its weight). */
-function rmsUnit(x: tf.Tensor, eps = RMS_EPS): tf.Tensor {
+function rmsUnit(x: tf.Tensor, eps: tf.Tensor | number = RMS_EPS): tf.Tensor {
   return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)));
 }
 
@@ -255,19 +270,25 @@ export function crossAttention(q: tf.Tensor2D, kv: CrossKV, numScenes: number, n
   return (withKV ? op(q, ...kv.keysT!, ...kv.values!) : op(q)) as tf.Tensor2D;
 }
 
+/** [N·H, h·d] tokens → [N, 1, h, H, d] (keys/values of a sample's H tokens, per head). */
+function k5Layout(x: tf.Tensor, N: number, H: number, h: number, d: number): tf.Tensor {
+  return tf.reshape(tf.transpose(tf.reshape(x, [N, H, h, d]), [0, 2, 1, 3]), [N, 1, h, H, d]);
+}
+
 /**
  * Self-attention of each sample's H tokens, per head, for q (pre-scaled), k, v [N·H, W] in token
  * layout; returns [N·H, W]. S[n, p, j, r] = Σ_c q[n, p, j, c]·k[n, r, j, c] and
- * O[n, p, j, c] = Σ_r P[n, p, j, r]·v[n, r, j, c] as broadcast products + sums over the last axis:
+ * O[n, p, j, c] = Σ_r P[n, p, j, r]·v[n, r, j, c] as broadcast products + sums:
  * the matrices are 8×8 per (sample, head), far below what a matmul call is worth, and batched
  * matmuls have no fast path on wasm (forward or backward).
  */
 export function selfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, N: number, H: number, h: number, d: number): tf.Tensor2D {
   const q5 = tf.reshape(q, [N, H, h, 1, d]);
-  const k5 = tf.reshape(tf.transpose(tf.reshape(k, [N, H, h, d]), [0, 2, 1, 3]), [N, 1, h, H, d]);
+  const k5 = k5Layout(k, N, H, h, d);
   const p = tf.softmax(tf.sum(tf.mul(q5, k5), -1)); // [N, H(query), h, H(key)]
-  const v5 = tf.reshape(tf.transpose(tf.reshape(v, [N, H, h, d]), [0, 2, 3, 1]), [N, 1, h, d, H]);
-  const o = tf.sum(tf.mul(tf.reshape(p, [N, H, h, 1, H]), v5), -1); // [N, H, h, d]
+  // Summing over the key axis (not the last one) measured faster than the transposed-V layout
+  // with a last-axis sum (0.44 vs 0.66 ms for N = 8): the broadcast of p is then along d.
+  const o = tf.sum(tf.mul(tf.reshape(p, [N, H, h, H, 1]), k5Layout(v, N, H, h, d)), 3); // [N, H, h, d]
   return tf.reshape(o, [N * H, h * d]) as tf.Tensor2D;
 }
 
@@ -276,8 +297,8 @@ export function selfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, N: numbe
  * `cos`/`sin` [H, 1, d] broadcast over samples and heads, rotate_half as a product with `rot`
  * (`rotateHalfMatrix`). Returns [N·H, W].
  */
-function qkNormRope(x: tf.Tensor, w: tf.Tensor, rope: RopeTensors, N: number, H: number, h: number, d: number): tf.Tensor {
-  const n = tf.mul(rmsUnit(tf.reshape(x, [N, H, h, d])), w);
+function qkNormRope(x: tf.Tensor, w: tf.Tensor, rope: RopeTensors, eps: tf.Tensor, N: number, H: number, h: number, d: number): tf.Tensor {
+  const n = tf.mul(rmsUnit(tf.reshape(x, [N, H, h, d]), eps), w);
   const r = tf.reshape(mm(tf.reshape(n, [N * H * h, d]) as tf.Tensor2D, rope.rot), [N, H, h, d]);
   return tf.reshape(tf.add(tf.mul(n, rope.cos), tf.mul(r, rope.sin)), [N * H, h * d]);
 }
@@ -292,16 +313,19 @@ export interface RopeTensors {
 // ---------------------------------------------------------------------------------------------
 // modulation and forward
 
-/** adaLN factors of one block, each [R, 1, W]; the `scale*` ones include the RMSNorm weight. */
+/**
+ * adaLN factors of one block, each [R, 1, W] (or [1, W] when R = 1, so that they broadcast over
+ * [tokens, W] without reshapes); the `scale*` ones include the RMSNorm weight.
+ */
 export interface BlockModulation {
-  shiftA: tf.Tensor3D;
+  shiftA: tf.Tensor;
   /** norm1.weight ⊙ (1 + scale_msa). */
-  scaleA: tf.Tensor3D;
-  gateA: tf.Tensor3D;
-  shiftF: tf.Tensor3D;
+  scaleA: tf.Tensor;
+  gateA: tf.Tensor;
+  shiftF: tf.Tensor;
   /** norm2.weight ⊙ (1 + scale_mlp). */
-  scaleF: tf.Tensor3D;
-  gateF: tf.Tensor3D;
+  scaleF: tf.Tensor;
+  gateF: tf.Tensor;
 }
 
 /** The conditioning-dependent part of a DiT pass for R conditioning rows. */
@@ -309,9 +333,9 @@ export interface DiTModulation {
   /** Conditioning rows R; the N sample rows of a pass form R groups of N/R consecutive rows. */
   rows: number;
   blocks: BlockModulation[];
-  finalShift: tf.Tensor3D;
+  finalShift: tf.Tensor;
   /** norm_final.weight ⊙ (1 + scale). */
-  finalScale: tf.Tensor3D;
+  finalScale: tf.Tensor;
 }
 
 export type Recorder = (name: string, t: tf.Tensor) => void;
@@ -328,11 +352,11 @@ export function ditModulations(store: ParamStore, cfg: DiTConfig, conditioning: 
   const R = SR / passes;
   const siluC = silu(conditioning);
   // Each [S·R, k·W] product → S passes × k factors of [R, 1, W].
-  const pieces = (m: tf.Tensor, k: number): tf.Tensor3D[][] => {
+  const pieces = (m: tf.Tensor, k: number): tf.Tensor[][] => {
     const perPass = passes === 1 ? [m] : tf.split(m, passes, 0);
-    return perPass.map((t) => tf.split(t, k, 1).map((x) => tf.reshape(x, [R, 1, W]) as tf.Tensor3D));
+    return perPass.map((t) => tf.split(t, k, 1).map((x) => (R === 1 ? x : tf.reshape(x, [R, 1, W]))));
   };
-  const scaled = (s: tf.Tensor3D, w: tf.Tensor) => tf.mul(tf.add(s, 1), w) as tf.Tensor3D;
+  const scaled = (s: tf.Tensor, w: tf.Tensor) => tf.mul(tf.add(s, 1), w);
   const out: DiTModulation[] = Array.from({ length: passes }, () => ({ rows: R, blocks: [], finalShift: null as any, finalScale: null as any }));
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = blockPrefix(i);
@@ -388,16 +412,19 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
   const R = a.modulation.rows;
   if (N % R !== 0) throw new Error(`ditForward: ${N} rows are not a multiple of ${R} conditioning rows.`);
   const scale = 1 / Math.sqrt(d);
-  // Modulation factors [R, 1, W] broadcast over the tokens of their group: [R, T/R, W].
-  const grouped = (t: tf.Tensor) => tf.reshape(t, [R, T / R, W]);
-  const modulate = (t: tf.Tensor, shift: tf.Tensor, scl: tf.Tensor) => tf.reshape(tf.add(tf.mul(grouped(t), scl), shift), [T, W]);
-  const gated = (t: tf.Tensor, gate: tf.Tensor) => tf.reshape(tf.mul(grouped(t), gate), [T, W]);
+  // Modulation factors [R, 1, W] broadcast over the tokens of their group: [R, T/R, W] (R = 1:
+  // factors [1, W] broadcast over [T, W] directly).
+  const grouped = (t: tf.Tensor) => (R === 1 ? t : tf.reshape(t, [R, T / R, W]));
+  const flat = (t: tf.Tensor) => (R === 1 ? t : tf.reshape(t, [T, W]));
+  const modulate = (t: tf.Tensor, shift: tf.Tensor, scl: tf.Tensor) => flat(tf.add(tf.mul(grouped(t), scl), shift));
+  const gated = (t: tf.Tensor, gate: tf.Tensor) => flat(tf.mul(grouped(t), gate));
+  const eps = tf.scalar(RMS_EPS);
   const rec = (name: string, t: tf.Tensor, last = W) => a.record?.(name, tf.reshape(t, [N, H, last]));
   let x: tf.Tensor = tf.reshape(a.x, [T, W]);
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = blockPrefix(i);
     const m = a.modulation.blocks[i]!;
-    const u1 = rmsUnit(x);
+    const u1 = rmsUnit(x, eps);
     if (a.record) rec(`${p}.norm1`, tf.mul(u1, store.get(`${p}.norm1.weight`)));
     const m1 = modulate(u1, m.shiftA, m.scaleA);
     const q = linearP(store, `${p}.attn.to_q`, m1);
@@ -406,18 +433,18 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
       const kv = a.crossKV[i];
       if (!kv) throw new Error(`ditForward: block ${i} is a cross-attention block but no K/V were given.`);
       // RoPE on q only; the scale is already in the cached keys.
-      const qn = qkNormRope(q, store.get(`${p}.attn.q_norm.weight`), a.rope, N, H, h, d);
+      const qn = qkNormRope(q, store.get(`${p}.attn.q_norm.weight`), a.rope, eps, N, H, h, d);
       attnOut = crossAttention(qn as tf.Tensor2D, kv, B, h);
     } else {
       const qw = tf.mul(store.get(`${p}.attn.q_norm.weight`), scale);
-      const qn = qkNormRope(q, qw, a.rope, N, H, h, d);
-      const kn = qkNormRope(linearP(store, `${p}.attn.to_k`, m1), store.get(`${p}.attn.k_norm.weight`), a.rope, N, H, h, d);
+      const qn = qkNormRope(q, qw, a.rope, eps, N, H, h, d);
+      const kn = qkNormRope(linearP(store, `${p}.attn.to_k`, m1), store.get(`${p}.attn.k_norm.weight`), a.rope, eps, N, H, h, d);
       attnOut = selfAttention(qn, kn, linearP(store, `${p}.attn.to_v`, m1), N, H, h, d);
     }
     attnOut = linearP(store, `${p}.attn.to_out.0`, attnOut);
     rec(`${p}.attn`, attnOut);
     x = tf.add(x, gated(attnOut, m.gateA));
-    const u2 = rmsUnit(x);
+    const u2 = rmsUnit(x, eps);
     if (a.record) rec(`${p}.norm2`, tf.mul(u2, store.get(`${p}.norm2.weight`)));
     const m2 = modulate(u2, m.shiftF, m.scaleF);
     const halves = a.ffn?.[i];
@@ -428,7 +455,7 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
     x = tf.add(x, gated(f, m.gateF));
     rec(p, x);
   }
-  const fin = modulate(rmsUnit(x), a.modulation.finalShift, a.modulation.finalScale);
+  const fin = modulate(rmsUnit(x, eps), a.modulation.finalShift, a.modulation.finalScale);
   const out = tf.reshape(linear(fin, store.get('model.final_layer.linear.weight'), store.get('model.final_layer.linear.bias')), [N, H, cfg.outputDim]) as tf.Tensor3D;
   a.record?.('model.final_layer', out);
   return out;
