@@ -5,6 +5,19 @@
  */
 import { principalValue } from './interpolate.js';
 import { PACIFICA, StateIndex } from './types.js';
+// Module-local copies of the state layout: the CommonJS build (file per file) reads imported
+// bindings through export getters (~10 % of a fresh CLI process, before the code is optimised).
+const S_STEERING_ANGLE = StateIndex.STEERING_ANGLE;
+const S_X = StateIndex.X;
+const S_Y = StateIndex.Y;
+const S_HEADING = StateIndex.HEADING;
+const S_VELOCITY_X = StateIndex.VELOCITY_X;
+const S_ACCELERATION_X = StateIndex.ACCELERATION_X;
+const S_ANGULAR_VELOCITY = StateIndex.ANGULAR_VELOCITY;
+const S_VELOCITY_Y = StateIndex.VELOCITY_Y;
+const S_ACCELERATION_Y = StateIndex.ACCELERATION_Y;
+const S_ANGULAR_ACCELERATION = StateIndex.ANGULAR_ACCELERATION;
+const S_STEERING_RATE = StateIndex.STEERING_RATE;
 
 export interface BicycleConfig {
   wheelBase: number;
@@ -37,7 +50,7 @@ export function propagateState(
   dt: number = SIMULATION_DT,
   cfg: BicycleConfig = DEFAULT_BICYCLE_CONFIG,
 ): void {
-  propagateStateTan(s, io, accelCmd, steeringRateCmd, out, oo, Math.tan(s[io + StateIndex.STEERING_ANGLE]!), dt, cfg);
+  propagateStateTan(s, io, accelCmd, steeringRateCmd, out, oo, Math.tan(s[io + S_STEERING_ANGLE]!), dt, cfg);
 }
 
 /**
@@ -55,13 +68,13 @@ export function propagateStateTan(
   dt: number = SIMULATION_DT,
   cfg: BicycleConfig = DEFAULT_BICYCLE_CONFIG,
 ): number {
-  const x = s[io + StateIndex.X]!;
-  const y = s[io + StateIndex.Y]!;
-  const h = s[io + StateIndex.HEADING]!;
-  const v = s[io + StateIndex.VELOCITY_X]!;
-  const accel = s[io + StateIndex.ACCELERATION_X]!;
-  const steering = s[io + StateIndex.STEERING_ANGLE]!;
-  const omegaOld = s[io + StateIndex.ANGULAR_VELOCITY]!;
+  const x = s[io + S_X]!;
+  const y = s[io + S_Y]!;
+  const h = s[io + S_HEADING]!;
+  const v = s[io + S_VELOCITY_X]!;
+  const accel = s[io + S_ACCELERATION_X]!;
+  const steering = s[io + S_STEERING_ANGLE]!;
+  const omegaOld = s[io + S_ANGULAR_VELOCITY]!;
 
   // _update_commands: low-pass filtered acceleration and steering
   const idealSteering = dt * steeringRateCmd + steering;
@@ -74,22 +87,22 @@ export function propagateStateTan(
   const yDot = v * Math.sin(h);
   const hDot = (v * tanSteering) / cfg.wheelBase;
 
-  out[oo + StateIndex.X] = x + xDot * dt;
-  out[oo + StateIndex.Y] = y + yDot * dt;
-  out[oo + StateIndex.HEADING] = principalValue(h + hDot * dt);
+  out[oo + S_X] = x + xDot * dt;
+  out[oo + S_Y] = y + yDot * dt;
+  out[oo + S_HEADING] = principalValue(h + hDot * dt);
   const vNew = v + updatedAccel * dt;
-  out[oo + StateIndex.VELOCITY_X] = vNew;
-  out[oo + StateIndex.VELOCITY_Y] = 0;
+  out[oo + S_VELOCITY_X] = vNew;
+  out[oo + S_VELOCITY_Y] = 0;
   let steerNew = steering + updatedSteeringRate * dt;
   if (steerNew < -cfg.maxSteeringAngle) steerNew = -cfg.maxSteeringAngle;
   if (steerNew > cfg.maxSteeringAngle) steerNew = cfg.maxSteeringAngle;
-  out[oo + StateIndex.STEERING_ANGLE] = steerNew;
+  out[oo + S_STEERING_ANGLE] = steerNew;
   const tanNew = Math.tan(steerNew);
   const omega = (vNew * tanNew) / cfg.wheelBase;
-  out[oo + StateIndex.ANGULAR_VELOCITY] = omega;
-  out[oo + StateIndex.ACCELERATION_X] = updatedAccel;
-  out[oo + StateIndex.ACCELERATION_Y] = 0;
-  out[oo + StateIndex.ANGULAR_ACCELERATION] = (omega - omegaOld) / dt;
-  out[oo + StateIndex.STEERING_RATE] = updatedSteeringRate;
+  out[oo + S_ANGULAR_VELOCITY] = omega;
+  out[oo + S_ACCELERATION_X] = updatedAccel;
+  out[oo + S_ACCELERATION_Y] = 0;
+  out[oo + S_ANGULAR_ACCELERATION] = (omega - omegaOld) / dt;
+  out[oo + S_STEERING_RATE] = updatedSteeringRate;
   return tanNew;
 }

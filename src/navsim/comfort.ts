@@ -2,8 +2,16 @@
  * NAVSIM comfort metrics (`scoring/pdm_comfort_metrics.py`): the six Savitzky-Golay bounds of
  * PDMS v1.1 comfort and of EPDMS v2.2 history comfort, and the two-frame extended comfort (EC).
  */
-import { PACIFICA, STATE_SIZE, StateIndex, type ComfortDetail } from './types.js';
+import { PACIFICA, STATE_SIZE as STATE_SIZE_IMPORT, StateIndex, type ComfortDetail } from './types.js';
 import { type SavgolFilter, meanTimeStep, npMean, npRound, rintHalfEven, savgolFilterFor } from './savgol.js';
+// Module-local copies of the state layout: the CommonJS build (file per file) reads imported
+// bindings through export getters (~10 % of a fresh CLI process, before the code is optimised).
+const S_ACCELERATION_X = StateIndex.ACCELERATION_X;
+const S_ACCELERATION_Y = StateIndex.ACCELERATION_Y;
+const S_HEADING = StateIndex.HEADING;
+const S_ANGULAR_VELOCITY = StateIndex.ANGULAR_VELOCITY;
+const S_ANGULAR_ACCELERATION = StateIndex.ANGULAR_ACCELERATION;
+const STATE_SIZE = STATE_SIZE_IMPORT;
 
 export const COMFORT_BOUNDS = {
   maxAbsMagJerk: 8.37,
@@ -108,19 +116,19 @@ export function comfortChecks(states: Float64Array, offset: number, n: number, v
 
   // longitudinal acceleration
   if (v2) centreAccelX(states, offset, n, a);
-  else column(states, offset, n, StateIndex.ACCELERATION_X, a);
+  else column(states, offset, n, S_ACCELERATION_X, a);
   F.acc.apply(a, b);
   d.lon_acceleration = allWithin(roundAll(b, n), n, COMFORT_BOUNDS.minLonAccel, COMFORT_BOUNDS.maxLonAccel);
   if (firstFailOnly && !d.lon_acceleration) return d;
 
   // lateral acceleration (the centre shift leaves a_y unchanged)
-  column(states, offset, n, StateIndex.ACCELERATION_Y, a);
+  column(states, offset, n, S_ACCELERATION_Y, a);
   F.acc.apply(a, b);
   d.lat_acceleration = allWithin(roundAll(b, n), n, -COMFORT_BOUNDS.maxAbsLatAccel, COMFORT_BOUNDS.maxAbsLatAccel);
   if (firstFailOnly && !d.lat_acceleration) return d;
 
   // jerk magnitude: hypot(ax, ay) (rear axle), SG(8, 2), round, derivative, round
-  for (let i = 0; i < n; i++) a[i] = hypot2(states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_X]!, states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_Y]!);
+  for (let i = 0; i < n; i++) a[i] = hypot2(states[offset + i * STATE_SIZE + S_ACCELERATION_X]!, states[offset + i * STATE_SIZE + S_ACCELERATION_Y]!);
   roundAll(F.sg8.apply(a, b), n);
   F.jerk.apply(b, c);
   d.jerk = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsMagJerk, COMFORT_BOUNDS.maxAbsMagJerk);
@@ -128,14 +136,14 @@ export function comfortChecks(states: Float64Array, offset: number, n: number, v
 
   // longitudinal jerk
   if (v2) centreAccelX(states, offset, n, a);
-  else column(states, offset, n, StateIndex.ACCELERATION_X, a);
+  else column(states, offset, n, S_ACCELERATION_X, a);
   roundAll(F.sg8.apply(a, b), n);
   F.jerk.apply(b, c);
   d.lon_jerk = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsLonJerk, COMFORT_BOUNDS.maxAbsLonJerk);
   if (firstFailOnly && !d.lon_jerk) return d;
 
   // yaw: phase-unwrapped heading; `window_length` is never passed on, so the default 5 applies
-  column(states, offset, n, StateIndex.HEADING, a);
+  column(states, offset, n, S_HEADING, a);
   phaseUnwrap(a, n, b);
   F.yawAccel.apply(b, c);
   d.yaw_accel = allWithin(roundAll(c, n), n, -COMFORT_BOUNDS.maxAbsYawAccel, COMFORT_BOUNDS.maxAbsYawAccel);
@@ -150,8 +158,8 @@ function centreAccelX(states: Float64Array, offset: number, n: number, out: Floa
   const d = PACIFICA.rearAxleToCenter;
   for (let i = 0; i < n; i++) {
     const o = offset + i * STATE_SIZE;
-    const w = states[o + StateIndex.ANGULAR_VELOCITY]!;
-    out[i] = states[o + StateIndex.ACCELERATION_X]! + d * w ** 2 + d * states[o + StateIndex.ANGULAR_ACCELERATION]!;
+    const w = states[o + S_ANGULAR_VELOCITY]!;
+    out[i] = states[o + S_ACCELERATION_X]! + d * w ** 2 + d * states[o + S_ANGULAR_ACCELERATION]!;
   }
 }
 
@@ -164,10 +172,10 @@ function ecFeatures(states: Float64Array, offset: number, n: number): Float64Arr
   const delta = meanTimeStep(n);
   const acc = new Float64Array(n);
   const tmp = new Float64Array(n);
-  for (let i = 0; i < n; i++) tmp[i] = hypot2(states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_X]!, states[offset + i * STATE_SIZE + StateIndex.ACCELERATION_Y]!);
+  for (let i = 0; i < n; i++) tmp[i] = hypot2(states[offset + i * STATE_SIZE + S_ACCELERATION_X]!, states[offset + i * STATE_SIZE + S_ACCELERATION_Y]!);
   roundAll(savgolFilterFor(n, Math.min(8, n), 2).apply(tmp, acc), n);
   const jerk = roundAll(savgolFilterFor(n, Math.min(15, n), 2, 1, delta).apply(acc, new Float64Array(n)), n);
-  const h = phaseUnwrap(column(states, offset, n, StateIndex.HEADING, new Float64Array(n)), n, new Float64Array(n));
+  const h = phaseUnwrap(column(states, offset, n, S_HEADING, new Float64Array(n)), n, new Float64Array(n));
   const w = Math.min(5, n);
   const yawRate = roundAll(savgolFilterFor(n, w, Math.min(2, w - 1), 1, delta).apply(h, new Float64Array(n)), n);
   const yawAccel = roundAll(savgolFilterFor(n, w, Math.min(2, w - 1), 2, delta).apply(h, new Float64Array(n)), n);

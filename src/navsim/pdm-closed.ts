@@ -21,7 +21,10 @@ import { pdmClosedInputFromScene } from './pdm-closed-input.js';
 import { forecastToScorerObservation } from './pdm-closed-observation.js';
 import { aggregateBatch, evaluateBatch, prepareScene } from './scorer.js';
 import { simulateProposals } from './simulate.js';
-import { STATE_SIZE, type PdmScene, type PdmVersion } from './types.js';
+import { STATE_SIZE as STATE_SIZE_IMPORT, type PdmScene, type PdmVersion } from './types.js';
+// Module-local copies of the state layout: the CommonJS build (file per file) reads imported
+// bindings through export getters (~10 % of a fresh CLI process, before the code is optimised).
+const STATE_SIZE = STATE_SIZE_IMPORT;
 
 /** A lane of the map as PDM-Closed sees it. */
 export interface PdmClosedLane {

@@ -6,7 +6,11 @@
  */
 import { propagateStateTan } from './bicycle.js';
 import { DEFAULT_LQR_CONFIG, LqrWorkspace, fitProfiles, lqrCommand } from './lqr.js';
-import { NUM_STATES, STATE_SIZE, StateIndex } from './types.js';
+import { NUM_STATES, STATE_SIZE as STATE_SIZE_IMPORT, StateIndex } from './types.js';
+// Module-local copies of the state layout: the CommonJS build (file per file) reads imported
+// bindings through export getters (~10 % of a fresh CLI process, before the code is optimised).
+const S_STEERING_ANGLE = StateIndex.STEERING_ANGLE;
+const STATE_SIZE = STATE_SIZE_IMPORT;
 
 /**
  * Simulates `numProposals` proposals of `numStates` reference states each. `initialState` is the
@@ -30,7 +34,7 @@ export function simulateProposals(
     const base = p * stride;
     fitProfiles(refs, base, numStates, vProf, kProf, DEFAULT_LQR_CONFIG, ws);
     for (let c = 0; c < STATE_SIZE; c++) out[base + c] = initialState[c]!;
-    let tanSteering = Math.tan(out[base + StateIndex.STEERING_ANGLE]!);
+    let tanSteering = Math.tan(out[base + S_STEERING_ANGLE]!);
     for (let k = 0; k < M; k++) {
       const so = base + k * STATE_SIZE;
       lqrCommand(k, out, so, refs, base, vProf, kProf, M, cmd);
