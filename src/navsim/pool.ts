@@ -4,10 +4,12 @@
  * is `{name, metrics}` or `{name, error}`, so nothing but structured-clone data crosses threads.
  *
  * Workers load the scorer from a built module that exports `scoreSceneJson` (the navsim entry of
- * drivekit). Resolution order: `options.modulePath`, env `DRIVEKIT_NAVSIM_MODULE`, then the navsim
- * `index` next to this file (`dist/cjs/navsim/index.js` or `dist/esm/navsim/index.js` when this file
- * runs from the build). A `.ts` module (running from source) is loaded after registering the `tsx`
- * loader in the worker (`tsx/esm/api`), so tests and `tsx` scripts need no build.
+ * drivekit). Resolution order: `options.modulePath`, env `DRIVEKIT_NAVSIM_MODULE`, then
+ * `score-scene` next to this file (`dist/cjs/navsim/score-scene.js` or the ESM one when this file
+ * runs from the build; not the navsim `index`, whose Arrow and scene-generator imports cost a
+ * worker ~0.2 s to load). A `.ts` module (running from source) is bundled once by esbuild (a dev
+ * dependency, present wherever the sources run) into one CommonJS text that every worker evaluates,
+ * so no worker compiles TypeScript; without esbuild the worker registers the `tsx` loader instead.
  * Scenes are handed out one at a time, so a slow scene never blocks a worker's queue.
  */
 import * as fs from 'node:fs';
@@ -57,9 +59,9 @@ export function resolveScorerModule(explicit?: string): string {
   if (me) {
     const dir = path.dirname(me);
     const ext = path.extname(me);
-    candidates.push(path.join(dir, `index${ext}`));
+    candidates.push(path.join(dir, `score-scene${ext}`), path.join(dir, `index${ext}`));
   }
-  candidates.push(path.resolve('dist/cjs/navsim/index.js'));
+  candidates.push(path.resolve('dist/cjs/navsim/score-scene.js'));
   for (const c of candidates) if (fs.existsSync(c)) return c;
   throw new Error(
     `ScenePool: no scorer module found (tried ${candidates.join(', ')}). Build drivekit (npm run build) or pass modulePath / set DRIVEKIT_NAVSIM_MODULE.`,
@@ -70,10 +72,14 @@ function workerSource(modulePath: string): string {
   const isTs = modulePath.endsWith('.ts');
   const isCjs = !isTs && (modulePath.endsWith('.cjs') || (modulePath.endsWith('.js') && isCommonJsDir(modulePath)));
   let load: string;
+  let bundled: string | null = null;
   if (isCjs) {
     load = `Promise.resolve(require(${JSON.stringify(modulePath)}))`;
+  } else if (isTs && (bundled = bundleTs(modulePath)) !== null) {
+    // running from source: the module and its imports as one CommonJS text (no loader in the worker)
+    load = `Promise.resolve((() => { const module = { exports: {} }; (function (exports, module) {\n${bundled}\n})(module.exports, module); return module.exports; })())`;
   } else if (isTs) {
-    // running from source: register the tsx loader in the worker, then import the TypeScript entry
+    // running from source, no esbuild: register the tsx loader in the worker, then import the TypeScript entry
     const tsxApi = createRequire(modulePath).resolve('tsx/esm/api');
     load = `(() => { require(${JSON.stringify(tsxApi)}).register(); return import(${JSON.stringify(pathToFileURL(modulePath).href)}); })()`;
   } else {
@@ -98,6 +104,37 @@ parentPort.on('message', async (msg) => {
   parentPort.postMessage({ id: msg.id, result });
 });
 `;
+}
+
+const bundleCache = new Map<string, string>();
+
+/**
+ * `modulePath` (TypeScript) and everything it imports as one CommonJS text, by esbuild; null when
+ * esbuild cannot be loaded or the module does not bundle (then the worker uses tsx). Built once per
+ * process and module (~0.1 s); the scorer imports no packages, others stay `require` calls.
+ */
+function bundleTs(modulePath: string): string | null {
+  const hit = bundleCache.get(modulePath);
+  if (hit !== undefined) return hit;
+  let text: string;
+  try {
+    const esbuild = createRequire(modulePath)('esbuild') as typeof import('esbuild');
+    const r = esbuild.buildSync({
+      entryPoints: [modulePath],
+      bundle: true,
+      write: false,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    text = r.outputFiles[0]!.text;
+  } catch {
+    return null;
+  }
+  bundleCache.set(modulePath, text);
+  return text;
 }
 
 function isCommonJsDir(file: string): boolean {

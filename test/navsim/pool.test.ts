@@ -52,25 +52,25 @@ async function scoreWith(pool: ScenePool) {
 describe('ScenePool', () => {
   it('from the TypeScript sources: same results as in-process, bad scenes as error results', async () => {
     const pool = new ScenePool({ workers: 2 });
-    expect(pool.modulePath.endsWith(path.join('src', 'navsim', 'index.ts'))).toBe(true);
+    expect(pool.modulePath.endsWith(path.join('src', 'navsim', 'score-scene.ts'))).toBe(true);
     const got = await scoreWith(pool);
     expect(got).toEqual(expected());
     expect(got[4]!.error).toMatch(/ego.vx/);
     expect(got.map((r) => r.name)).toEqual([...names, 'bad']);
   });
 
-  it('from a CommonJS build: the build resolves its own sibling index.js', async () => {
+  it('from a CommonJS build: the build resolves its own sibling score-scene.js', async () => {
     const req = createRequire(path.join(buildDir, 'cjs', 'x.js'));
     const built = req(path.join(buildDir, 'cjs', 'navsim', 'pool.js'));
-    expect(built.resolveScorerModule()).toBe(path.join(buildDir, 'cjs', 'navsim', 'index.js'));
+    expect(built.resolveScorerModule()).toBe(path.join(buildDir, 'cjs', 'navsim', 'score-scene.js'));
     const pool = new built.ScenePool({ workers: 2 }) as ScenePool;
     expect(await scoreWith(pool)).toEqual(expected());
   });
 
-  it('from an ESM build: resolves its sibling index.js (explicit path works too)', async () => {
+  it('from an ESM build: resolves its sibling score-scene.js (an explicit index.js works too)', async () => {
     const esmIndex = path.join(buildDir, 'esm', 'navsim', 'index.js');
     const built = await import(pathToFileURL(path.join(buildDir, 'esm', 'navsim', 'pool.js')).href);
-    expect(built.resolveScorerModule()).toBe(esmIndex);
+    expect(built.resolveScorerModule()).toBe(path.join(buildDir, 'esm', 'navsim', 'score-scene.js'));
     const pool = new ScenePool({ workers: 1, modulePath: esmIndex });
     expect(await scoreWith(pool)).toEqual(expected());
   });
