@@ -13,7 +13,7 @@
  * transposes for the same reason.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linear as coreLinear, matMul2d } from '../core/ops.js';
+import { linear as coreLinear, type LinearOptions, matMul2d } from '../core/ops.js';
 import type { Rng } from '../core/rng.js';
 
 /** Row-major transpose of a [rows, cols] matrix. */
@@ -153,11 +153,11 @@ export function mm(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
  * results (measured: errors of 0.19 on a 32×32·32×96 product), and its gradient uses the
  * transposed (slow) products.
  */
-export function linear(x: tf.Tensor, weightInOut: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+export function linear(x: tf.Tensor, weightInOut: tf.Tensor, bias?: tf.Tensor, options?: LinearOptions): tf.Tensor {
   if (weightInOut.rank !== 2 || x.shape[x.shape.length - 1] !== weightInOut.shape[0]) {
     throw new Error(`linear: input last axis ${x.shape[x.shape.length - 1]} does not match weight [in, out] = [${weightInOut.shape}].`);
   }
-  return coreLinear(x, weightInOut as tf.Tensor2D, bias as tf.Tensor1D | undefined);
+  return coreLinear(x, weightInOut as tf.Tensor2D, bias as tf.Tensor1D | undefined, options);
 }
 
 /** Linear from a store by prefix (`${prefix}.weight`, `${prefix}.bias`). */

@@ -376,6 +376,7 @@ export class DiffusionPlanner {
    * this condition reach to_k / to_v / k_norm / feature_encoder (`CrossKV.keys`); it defaults to
    * whether a gradient tape is recording (`tf.engine().isTapeOn()`, i.e. inside `tf.grad` /
    * `tf.variableGrads`), so inference keeps only the per-head pieces (half the memory).
+   * Gradients never flow back into `hiddenStates` (the VLM is not trained here).
    */
   encodeCondition(inputs: PlannerInputs, record?: Recorder, options: { differentiable?: boolean } = {}): CachedCondition {
     this.checkAlive();
@@ -384,7 +385,8 @@ export class DiffusionPlanner {
     const differentiable = options.differentiable ?? tf.engine().isTapeOn();
     let crossKV: (CrossKV | null)[] = [];
     const parts = tf.tidy(() => {
-      const tokens = linearP(this.store, 'feature_encoder', inputs.hiddenStates) as tf.Tensor3D;
+      // The VLM hidden states are inputs, never trained here: no dX product in the backward pass.
+      const tokens = linear(inputs.hiddenStates, this.store.get('feature_encoder.weight'), this.store.get('feature_encoder.bias'), { inputGradient: false }) as tf.Tensor3D;
       record?.('feature_encoder', tokens);
       const tokenMean = tf.mean(tokens, 1) as tf.Tensor2D;
       const historyEmbedding = timmMlp(this.store, 'his_traj_encoder', tf.reshape(inputs.history, [B, c.historyDim])) as tf.Tensor2D;
