@@ -46,6 +46,8 @@ await build({
   sourcemap: true,
   bundle: false,
   logLevel: 'warning',
+  // core/module-path.ts reads import.meta only where __filename is missing, i.e. never in CJS.
+  logOverride: { 'empty-import-meta': 'silent' },
 });
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');

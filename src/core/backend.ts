@@ -3,7 +3,7 @@
  * backend packages. `init()` is explicit (no side-effect imports) and reports what it chose.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
+import { packageRequire } from './module-path.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
 export type BackendRequest = BackendName | 'auto';
@@ -23,9 +23,8 @@ export interface BackendAvailability {
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 const VALID: readonly BackendRequest[] = ['auto', ...BACKEND_ORDER];
 
-// `require` that works from both the ESM and the CJS build, used to probe optional packages.
-const req: NodeJS.Require =
-  typeof require === 'function' ? require : createRequire(`${process.cwd()}/package.json`);
+// Resolves optional backend packages from this package's location (both builds).
+const req: NodeJS.Require = packageRequire;
 
 function tryRequire(name: string): { ok: true; mod: any } | { ok: false; error: string } {
   try {

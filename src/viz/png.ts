@@ -1,6 +1,7 @@
 /** SVG -> PNG with @resvg/resvg-js (a native addon, loaded on first use). */
 import { createRequire } from 'node:module';
 import { renameSync, writeFileSync } from 'node:fs';
+import { packageRequire } from '../core/module-path.js';
 
 export interface PngOptions {
   /** Output width in pixels (default: the SVG's own width). */
@@ -14,14 +15,13 @@ let resvg: ResvgCtor | null = null;
 
 function loadResvg(): ResvgCtor {
   if (resvg) return resvg;
-  // Resolved lazily so importing drivekit/viz never loads the native addon. `import.meta` is
-  // unavailable (CJS build), so try this file (CJS), the working directory, then the main script.
-  const bases = [typeof __filename === 'string' ? __filename : null, process.cwd() + '/', process.argv[1] ?? null];
+  // Resolved lazily so importing drivekit/viz never loads the native addon; from this package's
+  // own location first (core/module-path: no tfjs), then the working directory.
+  const requires = [packageRequire, createRequire(process.cwd() + '/')];
   let lastError = '';
-  for (const base of bases) {
-    if (!base) continue;
+  for (const req of requires) {
     try {
-      resvg = (createRequire(base)('@resvg/resvg-js') as { Resvg: ResvgCtor }).Resvg;
+      resvg = (req('@resvg/resvg-js') as { Resvg: ResvgCtor }).Resvg;
       return resvg;
     } catch (e) {
       lastError = (e as Error).message;
