@@ -16,7 +16,7 @@
  * gives. For the CLI call the per-scene output times are split into windows of one pass over
  * the 39 files: best window = amortised time of a pass that ran undisturbed.
  *
- *   npx tsx benchmarks/navsim-score.ts [--repeat 8] [--min-seconds 2] [--workers 1,2] [--json-only]
+ *   npx tsx benchmarks/navsim-score.ts [--repeat 8] [--min-seconds 2] [--workers 1,2] [--cases warm,cold,cli,pool] [--json-only]
  * Writes bench-results/navsim-score.json.
  */
 import * as fs from 'node:fs';
@@ -37,6 +37,7 @@ function arg(name: string, def: string): string {
 }
 const repeat = Number(arg('repeat', '8'));
 const minSeconds = Number(arg('min-seconds', '2'));
+const cases = new Set(arg('cases', 'warm,cold,cli,pool').split(','));
 const workerCounts = arg('workers', '1,2').split(',').filter(Boolean).map(Number);
 const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve('../shared/golden/pdm_v1');
 const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve('../shared/golden/pdm_v2');
@@ -231,14 +232,18 @@ async function benchPool(workers: number): Promise<void> {
 
 const loadBefore = os.loadavg()[0]!;
 for (let i = 0; i < 10; i++) calib.push(calibrationMs());
-benchWarm(v1Json, 'v1.1', 2);
-benchWarm(v1Json, 'v1.1', 64);
-benchWarm(v2Json, 'v2.2', 2);
-benchWarm(v2Json, 'v2.2', 64);
-benchCold2(v1Json, 'v1.1');
-benchCold2(v2Json, 'v2.2');
-await benchCli();
-for (const w of workerCounts) await benchPool(w);
+if (cases.has('warm')) {
+  benchWarm(v1Json, 'v1.1', 2);
+  benchWarm(v1Json, 'v1.1', 64);
+  benchWarm(v2Json, 'v2.2', 2);
+  benchWarm(v2Json, 'v2.2', 64);
+}
+if (cases.has('cold')) {
+  benchCold2(v1Json, 'v1.1');
+  benchCold2(v2Json, 'v2.2');
+}
+if (cases.has('cli')) await benchCli();
+if (cases.has('pool')) for (const w of workerCounts) await benchPool(w);
 const loadAfter = os.loadavg()[0]!;
 
 const fmt = (r: Row, v: number) => (Number.isNaN(v) ? '-' : r.unit === 'proposals/s' ? v.toFixed(0) : v.toFixed(3));
