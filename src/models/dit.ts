@@ -293,9 +293,9 @@ export function selfAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, N: numbe
 }
 
 /**
- * Per-head RMSNorm (weight `w`, [d]) then RoPE on tokens [N·H, W] of N samples × H positions;
- * `cos`/`sin` [H, 1, d] broadcast over samples and heads, rotate_half as a product with `rot`
- * (`rotateHalfMatrix`). Returns [N·H, W].
+ * Per-head RMSNorm (weight `w`: [d], or [heads, d] per head) then RoPE on tokens [N·H, heads·d]
+ * of N samples × H positions; `cos`/`sin` [H, 1, d] broadcast over samples and heads,
+ * rotate_half as a product with `rot` (`rotateHalfMatrix`). Returns [N·H, heads·d].
  */
 function qkNormRope(x: tf.Tensor, w: tf.Tensor, rope: RopeTensors, eps: tf.Tensor, N: number, H: number, h: number, d: number): tf.Tensor {
   const n = tf.mul(rmsUnit(tf.reshape(x, [N, H, h, d]), eps), w);
@@ -378,6 +378,31 @@ export function ditModulations(store: ParamStore, cfg: DiTConfig, conditioning: 
   return out;
 }
 
+/**
+ * A self-attention block's fused projection: [to_q | to_k | to_v] weights [W, 3W] and biases
+ * [3W], and the q/k norm weights as [2h, d] rows (q_norm·1/√d for the h query heads, then k_norm
+ * for the h key heads), so that one product and one norm + RoPE serve q and k.
+ */
+export interface SelfQkv {
+  weight: tf.Tensor2D;
+  bias: tf.Tensor1D;
+  norm: tf.Tensor2D;
+}
+
+/** `SelfQkv` of block `i` from the parameters (differentiable: concatenations and a tile). */
+export function selfQkvWeights(store: ParamStore, cfg: DiTConfig, i: number): SelfQkv {
+  const p = `${blockPrefix(i)}.attn`;
+  const h = cfg.numHeads;
+  const d = cfg.headDim;
+  const parts = ['to_q', 'to_k', 'to_v'];
+  const qw = tf.mul(store.get(`${p}.q_norm.weight`), 1 / Math.sqrt(d));
+  return {
+    weight: tf.concat(parts.map((n) => store.get(`${p}.${n}.weight`)), 1) as tf.Tensor2D,
+    bias: tf.concat(parts.map((n) => store.get(`${p}.${n}.bias`)), 0) as tf.Tensor1D,
+    norm: tf.tile(tf.reshape(tf.concat([qw, store.get(`${p}.k_norm.weight`)], 0), [2, 1, d]), [1, h, 1]).reshape([2 * h, d]) as tf.Tensor2D,
+  };
+}
+
 /** The two column halves of a SwiGLU w12 (weight [W, W] each, bias [W]). */
 export interface FfnHalves {
   w1: tf.Tensor2D;
@@ -399,6 +424,8 @@ export interface DiTForwardArgs {
   rope: RopeTensors;
   /** Column halves of every block's SwiGLU w12 (else the activation is split). */
   ffn?: FfnHalves[];
+  /** Fused q/k/v projections of the self-attention blocks (null for cross blocks); else built per call. */
+  selfQkv?: (SelfQkv | null)[];
   record?: Recorder;
 }
 
@@ -411,7 +438,6 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
   const B = N / a.groupSize;
   const R = a.modulation.rows;
   if (N % R !== 0) throw new Error(`ditForward: ${N} rows are not a multiple of ${R} conditioning rows.`);
-  const scale = 1 / Math.sqrt(d);
   // Modulation factors [R, 1, W] broadcast over the tokens of their group: [R, T/R, W] (R = 1:
   // factors [1, W] broadcast over [T, W] directly).
   const grouped = (t: tf.Tensor) => (R === 1 ? t : tf.reshape(t, [R, T / R, W]));
@@ -427,19 +453,20 @@ export function ditForward(store: ParamStore, cfg: DiTConfig, a: DiTForwardArgs)
     const u1 = rmsUnit(x, eps);
     if (a.record) rec(`${p}.norm1`, tf.mul(u1, store.get(`${p}.norm1.weight`)));
     const m1 = modulate(u1, m.shiftA, m.scaleA);
-    const q = linearP(store, `${p}.attn.to_q`, m1);
     let attnOut: tf.Tensor;
     if (isCrossBlock(cfg, i)) {
       const kv = a.crossKV[i];
       if (!kv) throw new Error(`ditForward: block ${i} is a cross-attention block but no K/V were given.`);
       // RoPE on q only; the scale is already in the cached keys.
+      const q = linearP(store, `${p}.attn.to_q`, m1);
       const qn = qkNormRope(q, store.get(`${p}.attn.q_norm.weight`), a.rope, eps, N, H, h, d);
       attnOut = crossAttention(qn as tf.Tensor2D, kv, B, h);
     } else {
-      const qw = tf.mul(store.get(`${p}.attn.q_norm.weight`), scale);
-      const qn = qkNormRope(q, qw, a.rope, eps, N, H, h, d);
-      const kn = qkNormRope(linearP(store, `${p}.attn.to_k`, m1), store.get(`${p}.attn.k_norm.weight`), a.rope, eps, N, H, h, d);
-      attnOut = selfAttention(qn, kn, linearP(store, `${p}.attn.to_v`, m1), N, H, h, d);
+      // One [W, 3W] projection; q and k normed and rotated together as 2h "heads".
+      const f = a.selfQkv?.[i] ?? selfQkvWeights(store, cfg, i);
+      const [qk, v] = tf.split(linear(m1, f.weight, f.bias), [2 * W, W], 1);
+      const [qn, kn] = tf.split(qkNormRope(qk!, f.norm, a.rope, eps, N, H, 2 * h, d), 2, 1);
+      attnOut = selfAttention(qn!, kn!, v!, N, H, h, d);
     }
     attnOut = linearP(store, `${p}.attn.to_out.0`, attnOut);
     rec(`${p}.attn`, attnOut);

@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_DETERMINISTIC, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
-import { addDiTParams, blockPrefix, columnBlocks, crossAttentionKV, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors, rowBlocks } from './dit.js';
+import { addDiTParams, blockPrefix, columnBlocks, crossAttentionKV, isCrossBlock, type SelfQkv, selfQkvWeights, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors, rowBlocks } from './dit.js';
 import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
 import { diffGrpoLoss, type GrpoLossOutput, type GrpoOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
 import { addLinear, addTimmMlp, linear, linearP, mm, normalValues, ParamStore, ropeTables, rotateHalfMatrix, silu, timmMlp } from './layers.js';
@@ -189,6 +189,8 @@ interface SplitWeights {
   /** fusion_projector rows for the history, mean-token and action embeddings. */
   fusion: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   ffn: FfnHalves[] | null;
+  /** Fused self-attention projections (sampling: built once per run). */
+  selfQkv: (SelfQkv | null)[] | null;
   fusionScene: tf.Tensor2D | null;
 }
 
@@ -486,7 +488,8 @@ export class DiffusionPlanner {
         ffn.push({ w1: w1!, b1: b1!, w2: w2!, b2: b2! });
       }
     }
-    const w: SplitWeights = { fc2a: fc2a!, fc2b: fc2b!, fusion: fusion as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], ffn, fusionScene: null };
+    const selfQkv = sampling ? Array.from({ length: this.dit.numLayers }, (_, i) => (isCrossBlock(this.dit, i) ? null : selfQkvWeights(this.store, this.dit, i))) : null;
+    const w: SplitWeights = { fc2a: fc2a!, fc2b: fc2b!, fusion: fusion as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], ffn, selfQkv, fusionScene: null };
     if (cond) w.fusionScene = this.fusionScene(cond, w);
     return w;
   }
@@ -523,7 +526,7 @@ export class DiffusionPlanner {
         record('model.rotary_embedder.cos', tf.reshape(rope.cos, [1, 1, H, c.headDim]));
         record('model.rotary_embedder.sin', tf.reshape(rope.sin, [1, 1, H, c.headDim]));
       }
-      const out = ditForward(this.store, this.dit, { x: h0, modulation, crossKV: cond.crossKV, groupSize: G, rope, ffn: sw.ffn ?? undefined, record });
+      const out = ditForward(this.store, this.dit, { x: h0, modulation, crossKV: cond.crossKV, groupSize: G, rope, ffn: sw.ffn ?? undefined, selfQkv: sw.selfQkv ?? undefined, record });
       const eps = timmMlp(this.store, 'action_decoder', out) as tf.Tensor3D;
       record?.('action_decoder', eps);
       return eps;
