@@ -16,8 +16,7 @@
  *
  *   npx tsx benchmarks/planner.ts [--backend wasm|cpu|...] [--L 2800] [--G 8] [--H 1536]
  *                                 [--rounds 6] [--batch 1] [--train-reps 2] [--no-train]
- * The IL step defaults to --batch 1: at B = 2 with L = 2800 the wasm heap (32-bit) overflows
- * during the backward pass ("memory access out of bounds" in Transpose).
+ * The IL step defaults to --batch 1 (B = 2 fits the wasm heap at L = 2800, B = 4 does not).
  * Prints a table and writes bench-results/planner.json.
  */
 import * as fs from 'node:fs';
