@@ -176,7 +176,10 @@ export interface CachedCondition {
   readonly historyEmbedding: tf.Tensor2D;
   /** ego_status_encoder(status) = c_ego [B, D]. */
   readonly egoEmbedding: tf.Tensor2D;
-  /** Per block: K/V per (scene, head) for cross-attention blocks, null for self-attention blocks. */
+  /**
+   * Per block: K/V per (scene, head) for cross-attention blocks (keys k-normed, scaled by 1/√d,
+   * transposed; see `CrossKV`), null for self-attention blocks.
+   */
   readonly crossKV: (CrossKV | null)[];
   dispose(): void;
 }
