@@ -20,7 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   info: { summary: 'package, version and tfjs backends', load: async () => (await import('./info.js')).infoCommand },
   demo: { summary: 'the main job: both tracks end to end on embedded defaults', load: async () => (await import('./demo.js')).demoCommand },
   env: { summary: 'MetaDrive-style env: info, rollout, bench, render', load: async () => (await import('./env.js')).envCommand },
-  planner: { summary: 'DiT diffusion planner: info, train-il, sample', load: async () => (await import('./planner.js')).plannerCommand },
+  planner: { summary: 'DiT diffusion planner: info, make-synthetic-cache, train-il, sample', load: async () => (await import('./planner.js')).plannerCommand },
   navsim: { summary: 'NAVSIM PDM scoring: score (PDMS/EPDMS), pack (Arrow)', load: async () => (await import('./navsim.js')).navsimCommand },
 };
 
