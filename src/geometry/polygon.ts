@@ -148,21 +148,7 @@ function countSegment(px: number, py: number, x1: number, y1: number, x2: number
 
 /** Location of a point relative to a single ring (GEOS semantics, brute force over edges). */
 export function locatePointInRing(px: number, py: number, ring: ArrayLike<number>): Location {
-  const n = ring.length >> 1;
-  if (n < 3) return Location.Exterior;
-  let crossings = 0;
-  let x1 = ring[2 * n - 2]!;
-  let y1 = ring[2 * n - 1]!;
-  for (let i = 0; i < n; i++) {
-    const x2 = ring[2 * i]!;
-    const y2 = ring[2 * i + 1]!;
-    const c = countSegment(px, py, x1, y1, x2, y2);
-    if (c < 0) return Location.Boundary;
-    crossings += c;
-    x1 = x2;
-    y1 = y2;
-  }
-  return crossings % 2 === 1 ? Location.Interior : Location.Exterior;
+  return locatePointInRingN(px, py, ring, ring.length >> 1);
 }
 
 /** Signed area of a ring (positive for counter-clockwise). */

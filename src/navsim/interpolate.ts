@@ -28,6 +28,21 @@ const STATE_SIZE = STATE_SIZE_IMPORT;
 const TWO_PI = 2 * Math.PI;
 
 /** Python / numpy float modulo (result has the sign of the divisor). */
+/**
+ * Upper index of the interval of sorted `xs[0..n)` that holds `v`, as scipy's
+ * `interp1d._call_linear` finds it: `searchsorted(xs, v, side='left')` clipped to [1, n-1].
+ */
+export function interpBracket(xs: ArrayLike<number>, n: number, v: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < 1 ? 1 : lo > n - 1 ? n - 1 : lo;
+}
+
 export function pyMod(a: number, b: number): number {
   let m = a % b;
   if (m !== 0 && m < 0 !== b < 0) m += b;
@@ -137,17 +152,7 @@ export function interpolateStates(
       out[o + S_ANGULAR_ACCELERATION] = principalValue(ang[2 * n]!);
       continue;
     }
-    // searchsorted(side='left'), clipped to [1, n-1] (scipy interp1d._call_linear)
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (knotTimesUs[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    let idx = lo;
-    if (idx < 1) idx = 1;
-    if (idx > n - 1) idx = n - 1;
+    const idx = interpBracket(knotTimesUs, n, t);
     const i0 = idx - 1;
     const xLo = knotTimesUs[i0]!;
     const dxSpan = knotTimesUs[idx]! - xLo;

@@ -5,6 +5,7 @@
  */
 import { unwrapAngles } from '../geometry/angle.js';
 import { pointToSegment, projectOnPolyline } from './pdm-closed-geometry.js';
+import { interpBracket } from './interpolate.js';
 
 const BLOCK = 16;
 
@@ -154,17 +155,7 @@ export class PdmPath {
     // np.clip(d, 1e-5, length): NaN stays NaN
     if (d < 1e-5) d = 1e-5;
     if (d > this.length) d = this.length;
-    // searchsorted(side='left') then clip to [1, n-1]
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (p[mid]! < d) lo = mid + 1;
-      else hi = mid;
-    }
-    let idx = lo;
-    if (idx < 1) idx = 1;
-    if (idx > n - 1) idx = n - 1;
+    const idx = interpBracket(p, n, d);
     const i0 = idx - 1;
     const xLo = p[i0]!;
     const dxk = p[idx]! - xLo;
