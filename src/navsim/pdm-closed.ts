@@ -19,7 +19,7 @@ import { PdmPath, parallelDiscretePath } from './pdm-closed-path.js';
 import { initialStateArray } from './interpolate.js';
 import { pdmClosedInputFromScene } from './pdm-closed-input.js';
 import { forecastToScorerObservation } from './pdm-closed-observation.js';
-import { aggregateBatch, evaluateBatch, prepareScene } from './scorer.js';
+import { aggregateBatch, argmaxFirst, evaluateBatch, prepareScene, selectProposal } from './scorer.js';
 import { simulateProposals } from './simulate.js';
 import { STATE_SIZE as STATE_SIZE_IMPORT, type PdmScene, type PdmVersion } from './types.js';
 // Module-local copies of the state layout: the CommonJS build (file per file) reads imported
@@ -62,6 +62,11 @@ export interface PdmClosedConfig {
   proposalPoses: number;
   trajectoryPoses: number;
   sampleInterval: number;
+  /**
+   * Score every proposal fully (default false: proposals that cannot be chosen are skipped, see
+   * `selectProposal`; the choice is the same, their `scores` entries are -Infinity).
+   */
+  exhaustiveScores?: boolean;
 }
 
 export const DEFAULT_PDM_CLOSED: Readonly<PdmClosedConfig> = Object.freeze({
@@ -71,6 +76,7 @@ export const DEFAULT_PDM_CLOSED: Readonly<PdmClosedConfig> = Object.freeze({
   proposalPoses: DEFAULT_GENERATOR.proposalPoses,
   trajectoryPoses: DEFAULT_GENERATOR.trajectoryPoses,
   sampleInterval: DEFAULT_GENERATOR.sampleInterval,
+  exhaustiveScores: false,
 });
 
 /**
@@ -107,7 +113,10 @@ export type ProposalScorer = (
 export interface PdmClosedResult {
   /** Index of the chosen proposal (lateral * 5 + longitudinal). */
   proposalIndex: number;
-  /** Scores of all proposals. */
+  /**
+   * Scores of all proposals; with the default `exhaustiveScores: false` a proposal that could not
+   * be chosen (its score's upper bound is below the chosen one's) is not fully scored: -Infinity.
+   */
   scores: Float64Array;
   /** The chosen trajectory: (trajectoryPoses + 1) x (x, y, heading), rear axle, global. */
   poses: Float64Array;
@@ -220,14 +229,7 @@ export function runPdmClosed(
   for (let p = 0; p < N; p++) reference.set(generator.poses(p, P), p * (P + 1) * 3);
   const simulated = simulate(reference, N, input);
   const scores = score(simulated, N, observation, paths[0]!, input);
-  // np.argmax: first maximum (NaN counts as the maximum)
-  let arg = 0;
-  for (let i = 1; i < N; i++) {
-    const s = scores[i]!;
-    const b = scores[arg]!;
-    if (Number.isNaN(b)) break;
-    if (s > b || Number.isNaN(s)) arg = i;
-  }
+  const arg = argmaxFirst(scores);
   generator.extend(arg);
   const poses = generator.poses(arg);
   const step = Math.trunc(config.sampleInterval * 1e6);
@@ -248,8 +250,10 @@ export function runPdmClosed(
  * The scorer for PDM-Closed's own proposals: NAVSIM's `PDMScorer` of the version (v1.1 PDMS;
  * v2.2 without extended comfort and without history, so HC = 1) against the constant-velocity
  * forecast, on the scene's drivable map and centerline, aggregated over the 15-proposal batch.
+ * By default only what the choice depends on is computed (`selectProposal`: skipped proposals
+ * score -Infinity); `exhaustive` scores every proposal fully.
  */
-export function pdmClosedScorer(scene: PdmScene, version: PdmVersion): ProposalScorer {
+export function pdmClosedScorer(scene: PdmScene, version: PdmVersion, exhaustive = false): ProposalScorer {
   return (simulated, numProposals, observation) => {
     const prep = prepareScene(scene, version);
     const ctx = {
@@ -259,6 +263,7 @@ export function pdmClosedScorer(scene: PdmScene, version: PdmVersion): ProposalS
       centerline: prep.centerline,
       history: null,
     };
+    if (!exhaustive) return selectProposal(ctx, simulated, numProposals).scores;
     const m = evaluateBatch(ctx, simulated, numProposals, { history: null, comfortFirstFail: true });
     return aggregateBatch(m, version).scores;
   };
@@ -281,5 +286,5 @@ export function pdmClosedStates(result: PdmClosedResult): Float64Array {
  * different proposals). Returns the planner result; `pdmClosedStates(result)` is the EP normaliser.
  */
 export function runPdmClosedOnScene(scene: PdmScene, version: PdmVersion, config: PdmClosedConfig = DEFAULT_PDM_CLOSED): PdmClosedResult {
-  return runPdmClosed(pdmClosedInputFromScene(scene), simulatePdmProposals, pdmClosedScorer(scene, version), config);
+  return runPdmClosed(pdmClosedInputFromScene(scene), simulatePdmProposals, pdmClosedScorer(scene, version, config.exhaustiveScores === true), config);
 }

@@ -234,59 +234,73 @@ class EvalScratch {
 }
 const ws = new EvalScratch();
 
+/** Whether state i has a corner outside every drivable-area polygon (`non_drivable_area`). */
+function stateNonDrivable(map: DrivableMap, coords: Float64Array, i: number): boolean {
+  const { cellStart, cellItems, flags, polygons } = map;
+  const q = i * 10;
+  for (let c = 0; c < 4; c++) {
+    const px = coords[q + 2 * c]!;
+    const py = coords[q + 2 * c + 1]!;
+    const cell = map.cellOf(px, py);
+    if (cell < 0) return true; // this corner is off the map: not drivable
+    let inDrivable = false;
+    for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
+      const idx = cellItems[k]!;
+      if (flags[idx]! & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
+        inDrivable = true;
+        break;
+      }
+    }
+    if (!inDrivable) return true; // one corner outside is enough
+  }
+  return false;
+}
+
+/** Centre of state i: bit 1 = on an on-route lane, bit 2 = in an intersection (when `wantInter`). */
+function centreFlags(map: DrivableMap, coords: Float64Array, i: number, wantInter: boolean): number {
+  const { cellStart, cellItems, flags, polygons } = map;
+  const cx = coords[i * 10 + 8]!;
+  const cy = coords[i * 10 + 9]!;
+  let onRoute = false;
+  let inInter = false;
+  const cell = map.cellOf(cx, cy);
+  if (cell >= 0) {
+    for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
+      const idx = cellItems[k]!;
+      const fl = flags[idx]!;
+      const wantRoute = !onRoute && (fl & PolyFlag.OnRoute) !== 0;
+      const wantI = wantInter && !inInter && (fl & PolyFlag.Intersection) !== 0;
+      if (!wantRoute && !wantI) continue;
+      if (!polygons[idx]!.containsStrict(cx, cy)) continue;
+      if (wantRoute) onRoute = true;
+      if (wantI) inInter = true;
+    }
+  }
+  return (onRoute ? 1 : 0) | (inInter ? 2 : 0);
+}
+
 /**
- * `_calculate_ego_area` for all states, split by use so that work nobody reads is skipped:
+ * `_calculate_ego_area` for states [from, to), split by use so that work nobody reads is skipped:
  * - eager: non-drivable (any corner outside every drivable-area polygon; DAC), oncoming (centre
  *   off every on-route lane; DDC) and, for v2.2 or with details, centre-in-intersection;
  * - lazy (`multipleLanesAt`, `axleInIntersectionAt`): the lane membership of the corners and the
  *   rear axle in an intersection, read only by NC / TTC at states with an actual overlap (and
  *   computed for every state when details are kept). Flags: 0 unknown, 1 false, 2 true.
  */
-function computeEgoAreas(ctx: ScoringContext, states: Float64Array, count: number, wantInter: boolean, eagerAll: boolean): void {
+function computeEgoAreas(ctx: ScoringContext, states: Float64Array, from: number, to: number, wantCentre: boolean, wantInter: boolean, eagerAll: boolean): void {
   const { map } = ctx;
   ws.ensureCand(map.size + 1);
   const { coords, nonDrivable, oncoming, centerInInter, multipleLanes, axleInInter } = ws;
-  const { cellStart, cellItems, flags, polygons } = map;
-  for (let i = 0; i < count; i++) {
-    const q = i * 10;
-    let cornersDrivable = 0;
-    for (let c = 0; c < 4; c++) {
-      const px = coords[q + 2 * c]!;
-      const py = coords[q + 2 * c + 1]!;
-      const cell = map.cellOf(px, py);
-      if (cell < 0) break; // this corner is off the map: not drivable
-      let inDrivable = false;
-      for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
-        const idx = cellItems[k]!;
-        if (flags[idx]! & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
-          inDrivable = true;
-          break;
-        }
-      }
-      if (!inDrivable) break; // one corner outside is enough
-      cornersDrivable++;
+  for (let i = from; i < to; i++) {
+    nonDrivable[i] = stateNonDrivable(map, coords, i) ? 1 : 0;
+    if (wantCentre) {
+      const f = centreFlags(map, coords, i, wantInter);
+      oncoming[i] = f & 1 ? 0 : 1;
+      centerInInter[i] = f & 2 ? 1 : 0;
+    } else {
+      oncoming[i] = 0;
+      centerInInter[i] = 0;
     }
-    nonDrivable[i] = cornersDrivable < 4 ? 1 : 0;
-    // centre: on-route lane and intersection
-    const cx = coords[q + 8]!;
-    const cy = coords[q + 9]!;
-    let onRoute = false;
-    let inInter = false;
-    const cell = map.cellOf(cx, cy);
-    if (cell >= 0) {
-      for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
-        const idx = cellItems[k]!;
-        const fl = flags[idx]!;
-        const wantRoute = !onRoute && (fl & PolyFlag.OnRoute) !== 0;
-        const wantI = wantInter && !inInter && (fl & PolyFlag.Intersection) !== 0;
-        if (!wantRoute && !wantI) continue;
-        if (!polygons[idx]!.containsStrict(cx, cy)) continue;
-        if (wantRoute) onRoute = true;
-        if (wantI) inInter = true;
-      }
-    }
-    oncoming[i] = onRoute ? 0 : 1;
-    centerInInter[i] = inInter ? 1 : 0;
     multipleLanes[i] = 0;
     axleInInter[i] = 0;
     if (eagerAll) {
@@ -372,6 +386,265 @@ function observationStepBounds(obs: PdmObservation): Float64Array {
   return sb;
 }
 
+/** What the per-proposal metric functions read; built by `beginBatch`. */
+interface BatchEnv {
+  ctx: ScoringContext;
+  states: Float64Array;
+  numStates: number;
+  v2: boolean;
+  obs: PdmObservation;
+  map: DrivableMap;
+  stepBounds: Float64Array;
+}
+
+/** Ego corners and box bounds of all `count` states into the workspace; resets the stamps. */
+function beginBatch(ctx: ScoringContext, states: Float64Array, count: number, numStates: number): BatchEnv {
+  ws.ensure(count);
+  egoCoords(states, count, ws.coords);
+  const { coords, boxBounds: bb } = ws;
+  for (let i = 0; i < count; i++) {
+    const q = i * 10;
+    let minX = coords[q]!, maxX = minX, minY = coords[q + 1]!, maxY = minY;
+    for (let c = 1; c < 4; c++) {
+      const x = coords[q + 2 * c]!;
+      const y = coords[q + 2 * c + 1]!;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+    bb[4 * i] = minX;
+    bb[4 * i + 1] = minY;
+    bb[4 * i + 2] = maxX;
+    bb[4 * i + 3] = maxY;
+  }
+  const obs = ctx.observation;
+  // per-proposal ignore lists as stamps over object indices
+  if (ws.stamp.length < obs.objects.length) ws.stamp = new Int32Array(obs.objects.length);
+  if (ws.stampValue > 1 << 30) {
+    ws.stamp.fill(0);
+    ws.stampValue = 0;
+  }
+  return { ctx, states, numStates, v2: ctx.version === 'v2.2', obs, map: ctx.map, stepBounds: observationStepBounds(obs) };
+}
+
+/** NC of proposal p (at-fault collisions); the first at-fault step goes to `collisionTimeIdx[p]`. */
+function noAtFaultCollisionsOf(env: BatchEnv, p: number, collisionTimeIdx: Float64Array): number {
+  const { states, numStates, obs, map, stepBounds } = env;
+  const { coords, boxBounds: bb, nonDrivable, stamp } = ws;
+  const cent = obs.centroids;
+  const base = p * numStates;
+  let nc = 1;
+  const ncStamp = ++ws.stampValue;
+  const stepsObs = Math.min(numStates, obs.numSteps);
+  for (let t = 0; t < stepsObs; t++) {
+    const i = base + t;
+    const so = i * STATE_SIZE;
+    if (!boundsOverlap(bb, 4 * i, stepBounds, 4 * t)) continue;
+    for (let e = obs.stepStart[t]!, end = obs.stepStart[t + 1]!; e < end; e++) {
+      const obj = obs.objIndex[e]!;
+      if (stamp[obj] === ncStamp) continue;
+      if (!boundsOverlap(bb, 4 * i, obs.bounds, 4 * e)) continue;
+      if (!boxesIntersect(coords, i * 10, obs.corners, 8 * e)) continue;
+      const object = obs.objects[obj]!;
+      // get_collision_type
+      const egoSpeed = speedOf(states[so + S_VELOCITY_X]!, states[so + S_VELOCITY_Y]!);
+      let atFault: boolean;
+      if (egoSpeed <= SCORER_THRESHOLDS.stoppedSpeedCollision) {
+        atFault = false; // STOPPED_EGO
+      } else if (!object.isAgent || object.speed <= SCORER_THRESHOLDS.stoppedSpeedCollision) {
+        atFault = true; // STOPPED_TRACK
+      } else if (relativeAngle(states[so]!, states[so + 1]!, states[so + 2]!, cent[2 * e]!, cent[2 * e + 1]!) > DEG150) {
+        atFault = false; // ACTIVE_REAR
+      } else if (segmentIntersectsBox(coords[i * 10]!, coords[i * 10 + 1]!, coords[i * 10 + 6]!, coords[i * 10 + 7]!, obs.corners, 8 * e)) {
+        atFault = true; // ACTIVE_FRONT
+      } else {
+        atFault = nonDrivable[i] === 1 || multipleLanesAt(map, i); // ACTIVE_LATERAL
+      }
+      if (atFault) {
+        nc = Math.min(nc, object.isAgent ? 0 : 0.5);
+        if (t < collisionTimeIdx[p]!) collisionTimeIdx[p] = t;
+      } else {
+        stamp[obj] = ncStamp;
+      }
+    }
+  }
+  return nc;
+}
+
+/** DDC of proposal p from the oncoming flags (`scratch`: numStates values). */
+function drivingDirectionOf(env: BatchEnv, p: number, scratch: Float64Array): number {
+  const { numStates, v2 } = env;
+  const { coords, oncoming, centerInInter } = ws;
+  const base = p * numStates;
+  scratch[0] = 0;
+  for (let t = 1; t < numStates; t++) {
+    const q = (base + t) * 10;
+    const dx = coords[q + 8]! - coords[q - 10 + 8]!;
+    const dy = coords[q + 9]! - coords[q - 10 + 9]!;
+    const d = Math.sqrt(dx * dx + dy * dy);
+    const counts = oncoming[base + t] === 1 && !(v2 && centerInInter[base + t] === 1);
+    scratch[t] = counts ? d : 0;
+  }
+  let maxWindow = -Infinity;
+  const H = SCORER_THRESHOLDS.drivingDirectionHorizonSteps;
+  for (let t = 0; t < numStates; t++) {
+    const s0 = Math.max(0, t - H);
+    const s = pairwiseSum(scratch, s0, t + 1 - s0);
+    if (s > maxWindow) maxWindow = s;
+  }
+  return maxWindow < SCORER_THRESHOLDS.drivingDirectionCompliance ? 1 : maxWindow < SCORER_THRESHOLDS.drivingDirectionViolation ? 0.5 : 0;
+}
+
+/** TLC (v2.2) of proposal p: 0 when the ego box touches a red-light polygon. */
+function trafficLightOf(env: BatchEnv, p: number): number {
+  const { numStates, obs } = env;
+  const { coords, boxBounds: bb } = ws;
+  const base = p * numStates;
+  const stepsObs = Math.min(numStates, obs.numSteps);
+  for (let t = 0; t < stepsObs; t++) {
+    const i = base + t;
+    for (let r = obs.redStepStart[t]!, end = obs.redStepStart[t + 1]!; r < end; r++) {
+      const poly = obs.redLights[obs.redIndex[r]!]!.polygon;
+      if (poly.intersectsRing(coords.subarray(i * 10, i * 10 + 8), 4, bb.subarray(4 * i, 4 * i + 4))) return 0;
+    }
+  }
+  return 1;
+}
+
+/** Raw progress of proposal p: centre progress along the centerline from the first to the last state, >= 0. */
+function progressRawOf(env: BatchEnv, p: number): number {
+  const { numStates, ctx } = env;
+  const coords = ws.coords;
+  const q0 = p * numStates * 10;
+  const q1 = (p * numStates + numStates - 1) * 10;
+  const p0 = ctx.centerline.project(coords[q0 + 8]!, coords[q0 + 9]!);
+  const p1 = ctx.centerline.project(coords[q1 + 8]!, coords[q1 + 9]!);
+  const prog = p1 - p0;
+  return prog < 0 ? 0 : prog;
+}
+
+/** TTC of proposal p; the first failing step goes to `ttcTimeIdx[p]`. */
+function timeToCollisionOf(env: BatchEnv, p: number, ttcTimeIdx: Float64Array): number {
+  const { states, numStates, v2, obs, map, stepBounds } = env;
+  const { coords, boxBounds: bb, nonDrivable, stamp, ttcBox, ttcBounds } = ws;
+  const cent = obs.centroids;
+  const base = p * numStates;
+  let ttc = 1;
+  const ttcStamp = ++ws.stampValue;
+  const ttcSteps = v2 ? numStates - 9 : numStates;
+  for (let t = 0; t < ttcSteps; t++) {
+    const i = base + t;
+    const so = i * STATE_SIZE;
+    const speed = speedOf(states[so + S_VELOCITY_X]!, states[so + S_VELOCITY_Y]!);
+    if (speed < SCORER_THRESHOLDS.stoppedSpeedTtc) continue;
+    const h = states[so + S_HEADING]!;
+    let dxps = NaN;
+    let dyps = NaN;
+    for (let fi = 0; fi < TTC_FUTURE_IDCS.length; fi++) {
+      const f = TTC_FUTURE_IDCS[fi]!;
+      const tf = t + f;
+      if (tf >= obs.numSteps) continue;
+      if (obs.stepStart[tf] === obs.stepStart[tf + 1]) continue; // no object at that step
+      if (dxps !== dxps) {
+        dxps = Math.cos(h) * speed;
+        dyps = Math.sin(h) * speed;
+      }
+      const dtf = f * 0.1;
+      const ox = dxps * dtf;
+      const oy = dyps * dtf;
+      // bounds of the shifted box = shifted bounds (rounding is monotone, so this is exact)
+      ttcBounds[0] = bb[4 * i]! + ox;
+      ttcBounds[1] = bb[4 * i + 1]! + oy;
+      ttcBounds[2] = bb[4 * i + 2]! + ox;
+      ttcBounds[3] = bb[4 * i + 3]! + oy;
+      if (!boundsOverlap(ttcBounds, 0, stepBounds, 4 * tf)) continue;
+      const q = i * 10;
+      for (let c = 0; c < 4; c++) {
+        ttcBox[2 * c] = coords[q + 2 * c]! + ox;
+        ttcBox[2 * c + 1] = coords[q + 2 * c + 1]! + oy;
+      }
+      for (let e = obs.stepStart[tf]!, end = obs.stepStart[tf + 1]!; e < end; e++) {
+        const obj = obs.objIndex[e]!;
+        if (stamp[obj] === ttcStamp) continue;
+        if (!boundsOverlap(ttcBounds, 0, obs.bounds, 4 * e)) continue;
+        if (!boxesIntersect(ttcBox, 0, obs.corners, 8 * e)) continue;
+        const angle = relativeAngle(states[so]!, states[so + 1]!, h, cent[2 * e]!, cent[2 * e + 1]!);
+        const ahead = angle < DEG30;
+        const behind = angle > DEG150;
+        // risky (multiple lanes, non-drivable, rear axle in an intersection) is read only when it matters
+        if (ahead || (!behind && (nonDrivable[i] === 1 || multipleLanesAt(map, i) || axleInIntersectionAt(map, states, i)))) {
+          ttc = 0;
+          if (t < ttcTimeIdx[p]!) ttcTimeIdx[p] = t;
+        } else {
+          stamp[obj] = ttcStamp;
+        }
+      }
+    }
+  }
+  return ttc;
+}
+
+const ALL_COMFORTABLE: Readonly<ComfortDetail> = Object.freeze({ lon_acceleration: true, lat_acceleration: true, jerk: true, lon_jerk: true, yaw_accel: true, yaw_rate: true });
+
+/** Comfort (v1.1) or history comfort (v2.2, over history + states; all true without history) of proposal p. */
+function comfortOf(env: BatchEnv, p: number, history: Float64Array | null, firstFail: boolean): ComfortDetail {
+  const { states, numStates, v2 } = env;
+  const base = p * numStates;
+  if (!v2) return comfortChecks(states, base * STATE_SIZE, numStates, false, firstFail);
+  if (history && history.length > 0) {
+    const nh = history.length / STATE_SIZE;
+    const joined = new Float64Array((nh + numStates) * STATE_SIZE);
+    joined.set(history, 0);
+    joined.set(states.subarray(base * STATE_SIZE, (base + numStates) * STATE_SIZE), nh * STATE_SIZE);
+    return comfortChecks(joined, 0, nh + numStates, true, firstFail);
+  }
+  return { ...ALL_COMFORTABLE };
+}
+
+/** LK (v2.2) of proposal p; per-state centerline deviations into `dev` when given (NaN in intersections). */
+function laneKeepingOf(env: BatchEnv, p: number, dev: Float64Array | null): number {
+  const { numStates, ctx } = env;
+  const { coords, centerInInter } = ws;
+  const base = p * numStates;
+  let lk = 1;
+  let counter = 0;
+  for (let t = 0; t < numStates; t++) {
+    const i = base + t;
+    if (centerInInter[i] === 1) {
+      if (dev) dev[t] = NaN;
+      continue;
+    }
+    const d = ctx.centerline.distance(coords[i * 10 + 8]!, coords[i * 10 + 9]!);
+    if (dev) dev[t] = d;
+    if (d > SCORER_THRESHOLDS.laneKeepingDeviation) counter++;
+    else counter = 0;
+    if (counter >= SCORER_THRESHOLDS.laneKeepingHorizonSteps) {
+      lk = 0;
+      if (!dev) break;
+    }
+  }
+  return lk;
+}
+
+function emptyBatchMetrics(n: number, numStates: number): BatchMetrics {
+  return {
+    n,
+    numStates,
+    noAtFaultCollisions: new Float64Array(n),
+    drivableAreaCompliance: new Float64Array(n),
+    drivingDirectionCompliance: new Float64Array(n),
+    trafficLightCompliance: new Float64Array(n),
+    timeToCollisionWithinBound: new Float64Array(n),
+    comfort: new Float64Array(n),
+    laneKeeping: new Float64Array(n),
+    progressRaw: new Float64Array(n),
+    collisionTimeIdx: new Float64Array(n).fill(Infinity),
+    ttcTimeIdx: new Float64Array(n).fill(Infinity),
+    comfortDetail: [],
+  };
+}
+
 /**
  * Raw metrics of `n` simulated proposals (`states`: n x numStates x 11) against a scoring context:
  * NC, DAC, DDC, TLC (v2.2), raw progress, TTC, comfort (v1.1) / history comfort (v2.2), LK (v2.2).
@@ -393,250 +666,34 @@ export function evaluateBatch(
 ): BatchMetrics {
   const numStates = opts.numStates ?? NUM_STATES;
   const v2 = ctx.version === 'v2.2';
+  const keep = opts.keepDetails === true;
   const history = opts.history === undefined ? ctx.history : opts.history;
   const count = n * numStates;
-  ws.ensure(count);
-  egoCoords(states, count, ws.coords);
-  const { coords, boxBounds: bb } = ws;
-  for (let i = 0; i < count; i++) {
-    const q = i * 10;
-    let minX = coords[q]!, maxX = minX, minY = coords[q + 1]!, maxY = minY;
-    for (let c = 1; c < 4; c++) {
-      const x = coords[q + 2 * c]!;
-      const y = coords[q + 2 * c + 1]!;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-    bb[4 * i] = minX;
-    bb[4 * i + 1] = minY;
-    bb[4 * i + 2] = maxX;
-    bb[4 * i + 3] = maxY;
-  }
-  computeEgoAreas(ctx, states, count, v2 || opts.keepDetails === true, opts.keepDetails === true);
+  const env = beginBatch(ctx, states, count, numStates);
+  computeEgoAreas(ctx, states, 0, count, true, v2 || keep, keep);
   const { nonDrivable, oncoming, centerInInter } = ws;
-  const map = ctx.map;
-  const obs = ctx.observation;
-
-  const out: BatchMetrics = {
-    n,
-    numStates,
-    noAtFaultCollisions: new Float64Array(n),
-    drivableAreaCompliance: new Float64Array(n),
-    drivingDirectionCompliance: new Float64Array(n),
-    trafficLightCompliance: new Float64Array(n),
-    timeToCollisionWithinBound: new Float64Array(n),
-    comfort: new Float64Array(n),
-    laneKeeping: new Float64Array(n),
-    progressRaw: new Float64Array(n),
-    collisionTimeIdx: new Float64Array(n).fill(Infinity),
-    ttcTimeIdx: new Float64Array(n).fill(Infinity),
-    comfortDetail: [],
-  };
-  if (opts.keepDetails) {
+  const out = emptyBatchMetrics(n, numStates);
+  if (keep) {
     out.egoAreas = [];
     out.laneKeepingDeviation = [];
   }
-  // per-proposal ignore lists as stamps over object indices
-  if (ws.stamp.length < obs.objects.length) ws.stamp = new Int32Array(obs.objects.length);
-  if (ws.stampValue > 1 << 30) {
-    ws.stamp.fill(0);
-    ws.stampValue = 0;
-  }
-  const stamp = ws.stamp;
-  const stepBounds = observationStepBounds(obs);
-  const oncomingProgress = new Float64Array(numStates);
-  const ttcBox = ws.ttcBox;
-  const ttcBounds = ws.ttcBounds;
-  const cent = obs.centroids;
-
+  const scratch = new Float64Array(numStates);
   for (let p = 0; p < n; p++) {
     const base = p * numStates;
-    // ---- NC: at-fault collisions -------------------------------------------------------------
-    let nc = 1;
-    const ncStamp = ++ws.stampValue;
-    const stepsObs = Math.min(numStates, obs.numSteps);
-    for (let t = 0; t < stepsObs; t++) {
-      const i = base + t;
-      const so = i * STATE_SIZE;
-      if (!boundsOverlap(bb, 4 * i, stepBounds, 4 * t)) continue;
-      for (let e = obs.stepStart[t]!, end = obs.stepStart[t + 1]!; e < end; e++) {
-        const obj = obs.objIndex[e]!;
-        if (stamp[obj] === ncStamp) continue;
-        if (!boundsOverlap(bb, 4 * i, obs.bounds, 4 * e)) continue;
-        if (!boxesIntersect(coords, i * 10, obs.corners, 8 * e)) continue;
-        const object = obs.objects[obj]!;
-        // get_collision_type
-        const egoSpeed = speedOf(states[so + S_VELOCITY_X]!, states[so + S_VELOCITY_Y]!);
-        let atFault: boolean;
-        if (egoSpeed <= SCORER_THRESHOLDS.stoppedSpeedCollision) {
-          atFault = false; // STOPPED_EGO
-        } else if (!object.isAgent || object.speed <= SCORER_THRESHOLDS.stoppedSpeedCollision) {
-          atFault = true; // STOPPED_TRACK
-        } else if (relativeAngle(states[so]!, states[so + 1]!, states[so + 2]!, cent[2 * e]!, cent[2 * e + 1]!) > DEG150) {
-          atFault = false; // ACTIVE_REAR
-        } else if (segmentIntersectsBox(coords[i * 10]!, coords[i * 10 + 1]!, coords[i * 10 + 6]!, coords[i * 10 + 7]!, obs.corners, 8 * e)) {
-          atFault = true; // ACTIVE_FRONT
-        } else {
-          atFault = nonDrivable[i] === 1 || multipleLanesAt(map, i); // ACTIVE_LATERAL
-        }
-        if (atFault) {
-          nc = Math.min(nc, object.isAgent ? 0 : 0.5);
-          if (t < out.collisionTimeIdx[p]!) out.collisionTimeIdx[p] = t;
-        } else {
-          stamp[obj] = ncStamp;
-        }
-      }
-    }
-    out.noAtFaultCollisions[p] = nc;
-
-    // ---- DAC ----------------------------------------------------------------------------------
+    out.noAtFaultCollisions[p] = noAtFaultCollisionsOf(env, p, out.collisionTimeIdx);
     let dac = 1;
     for (let t = 0; t < numStates; t++) if (nonDrivable[base + t]) dac = 0;
     out.drivableAreaCompliance[p] = dac;
-
-    // ---- DDC ----------------------------------------------------------------------------------
-    oncomingProgress[0] = 0;
-    for (let t = 1; t < numStates; t++) {
-      const q = (base + t) * 10;
-      const dx = coords[q + 8]! - coords[q - 10 + 8]!;
-      const dy = coords[q + 9]! - coords[q - 10 + 9]!;
-      const d = Math.sqrt(dx * dx + dy * dy);
-      const counts = oncoming[base + t] === 1 && !(v2 && centerInInter[base + t] === 1);
-      oncomingProgress[t] = counts ? d : 0;
-    }
-    let maxWindow = -Infinity;
-    const H = SCORER_THRESHOLDS.drivingDirectionHorizonSteps;
-    for (let t = 0; t < numStates; t++) {
-      const s0 = Math.max(0, t - H);
-      const s = pairwiseSum(oncomingProgress, s0, t + 1 - s0);
-      if (s > maxWindow) maxWindow = s;
-    }
-    out.drivingDirectionCompliance[p] =
-      maxWindow < SCORER_THRESHOLDS.drivingDirectionCompliance ? 1 : maxWindow < SCORER_THRESHOLDS.drivingDirectionViolation ? 0.5 : 0;
-
-    // ---- TLC (v2.2) ---------------------------------------------------------------------------
-    let tlc = 1;
-    if (v2) {
-      for (let t = 0; t < stepsObs && tlc === 1; t++) {
-        const i = base + t;
-        for (let r = obs.redStepStart[t]!, end = obs.redStepStart[t + 1]!; r < end; r++) {
-          const poly = obs.redLights[obs.redIndex[r]!]!.polygon;
-          if (poly.intersectsRing(coords.subarray(i * 10, i * 10 + 8), 4, bb.subarray(4 * i, 4 * i + 4))) {
-            tlc = 0;
-            break;
-          }
-        }
-      }
-    }
-    out.trafficLightCompliance[p] = tlc;
-
-    // ---- EP raw progress -----------------------------------------------------------------------
-    {
-      const q0 = base * 10;
-      const q1 = (base + numStates - 1) * 10;
-      const p0 = ctx.centerline.project(coords[q0 + 8]!, coords[q0 + 9]!);
-      const p1 = ctx.centerline.project(coords[q1 + 8]!, coords[q1 + 9]!);
-      const prog = p1 - p0;
-      out.progressRaw[p] = prog < 0 ? 0 : prog;
-    }
-
-    // ---- TTC ----------------------------------------------------------------------------------
-    let ttc = 1;
-    const ttcStamp = ++ws.stampValue;
-    const ttcSteps = v2 ? numStates - 9 : numStates;
-    for (let t = 0; t < ttcSteps; t++) {
-      const i = base + t;
-      const so = i * STATE_SIZE;
-      const speed = speedOf(states[so + S_VELOCITY_X]!, states[so + S_VELOCITY_Y]!);
-      if (speed < SCORER_THRESHOLDS.stoppedSpeedTtc) continue;
-      const h = states[so + S_HEADING]!;
-      let dxps = NaN;
-      let dyps = NaN;
-      for (let fi = 0; fi < TTC_FUTURE_IDCS.length; fi++) {
-        const f = TTC_FUTURE_IDCS[fi]!;
-        const tf = t + f;
-        if (tf >= obs.numSteps) continue;
-        if (obs.stepStart[tf] === obs.stepStart[tf + 1]) continue; // no object at that step
-        if (dxps !== dxps) {
-          dxps = Math.cos(h) * speed;
-          dyps = Math.sin(h) * speed;
-        }
-        const dtf = f * 0.1;
-        const ox = dxps * dtf;
-        const oy = dyps * dtf;
-        // bounds of the shifted box = shifted bounds (rounding is monotone, so this is exact)
-        ttcBounds[0] = bb[4 * i]! + ox;
-        ttcBounds[1] = bb[4 * i + 1]! + oy;
-        ttcBounds[2] = bb[4 * i + 2]! + ox;
-        ttcBounds[3] = bb[4 * i + 3]! + oy;
-        if (!boundsOverlap(ttcBounds, 0, stepBounds, 4 * tf)) continue;
-        const q = i * 10;
-        for (let c = 0; c < 4; c++) {
-          ttcBox[2 * c] = coords[q + 2 * c]! + ox;
-          ttcBox[2 * c + 1] = coords[q + 2 * c + 1]! + oy;
-        }
-        for (let e = obs.stepStart[tf]!, end = obs.stepStart[tf + 1]!; e < end; e++) {
-          const obj = obs.objIndex[e]!;
-          if (stamp[obj] === ttcStamp) continue;
-          if (!boundsOverlap(ttcBounds, 0, obs.bounds, 4 * e)) continue;
-          if (!boxesIntersect(ttcBox, 0, obs.corners, 8 * e)) continue;
-          const angle = relativeAngle(states[so]!, states[so + 1]!, h, cent[2 * e]!, cent[2 * e + 1]!);
-          const ahead = angle < DEG30;
-          const behind = angle > DEG150;
-          // risky (multiple lanes, non-drivable, rear axle in an intersection) is read only when it matters
-          if (ahead || (!behind && (nonDrivable[i] === 1 || multipleLanesAt(map, i) || axleInIntersectionAt(map, states, i)))) {
-            ttc = 0;
-            if (t < out.ttcTimeIdx[p]!) out.ttcTimeIdx[p] = t;
-          } else {
-            stamp[obj] = ttcStamp;
-          }
-        }
-      }
-    }
-    out.timeToCollisionWithinBound[p] = ttc;
-
-    // ---- comfort (v1.1) / history comfort (v2.2) -----------------------------------------------
-    let detail: ComfortDetail;
-    if (!v2) {
-      detail = comfortChecks(states, base * STATE_SIZE, numStates, false, opts.comfortFirstFail === true);
-    } else if (history && history.length > 0) {
-      const nh = history.length / STATE_SIZE;
-      const joined = new Float64Array((nh + numStates) * STATE_SIZE);
-      joined.set(history, 0);
-      joined.set(states.subarray(base * STATE_SIZE, (base + numStates) * STATE_SIZE), nh * STATE_SIZE);
-      detail = comfortChecks(joined, 0, nh + numStates, true, opts.comfortFirstFail === true);
-    } else {
-      detail = { lon_acceleration: true, lat_acceleration: true, jerk: true, lon_jerk: true, yaw_accel: true, yaw_rate: true };
-    }
+    out.drivingDirectionCompliance[p] = drivingDirectionOf(env, p, scratch);
+    out.trafficLightCompliance[p] = v2 ? trafficLightOf(env, p) : 1;
+    out.progressRaw[p] = progressRawOf(env, p);
+    out.timeToCollisionWithinBound[p] = timeToCollisionOf(env, p, out.ttcTimeIdx);
+    const detail = comfortOf(env, p, history, opts.comfortFirstFail === true);
     out.comfortDetail.push(detail);
     out.comfort[p] = allComfortable(detail) ? 1 : 0;
-
-    // ---- LK (v2.2) ----------------------------------------------------------------------------
-    let lk = 1;
-    const dev = opts.keepDetails ? new Float64Array(numStates) : null;
-    if (v2) {
-      let counter = 0;
-      for (let t = 0; t < numStates; t++) {
-        const i = base + t;
-        if (centerInInter[i] === 1) {
-          if (dev) dev[t] = NaN;
-          continue;
-        }
-        const d = ctx.centerline.distance(coords[i * 10 + 8]!, coords[i * 10 + 9]!);
-        if (dev) dev[t] = d;
-        if (d > SCORER_THRESHOLDS.laneKeepingDeviation) counter++;
-        else counter = 0;
-        if (counter >= SCORER_THRESHOLDS.laneKeepingHorizonSteps) {
-          lk = 0;
-          if (!dev) break;
-        }
-      }
-    }
-    out.laneKeeping[p] = lk;
-
-    if (opts.keepDetails) {
+    const dev = keep ? new Float64Array(numStates) : null;
+    out.laneKeeping[p] = v2 ? laneKeepingOf(env, p, dev) : 1;
+    if (keep) {
       out.egoAreas!.push({
         multipleLanes: ws.multipleLanes.slice(base, base + numStates).map((f) => (f === 2 ? 1 : 0)),
         nonDrivableArea: nonDrivable.slice(base, base + numStates),
@@ -647,6 +704,131 @@ export function evaluateBatch(
     }
   }
   return out;
+}
+
+/** np.argmax: the first maximum, a NaN counting as the maximum. */
+export function argmaxFirst(scores: ArrayLike<number>): number {
+  let arg = 0;
+  for (let i = 1; i < scores.length; i++) {
+    const s = scores[i]!;
+    const b = scores[arg]!;
+    if (Number.isNaN(b)) break;
+    if (s > b || Number.isNaN(s)) arg = i;
+  }
+  return arg;
+}
+
+/**
+ * The proposal `aggregateBatch` ranks first (np.argmax of its scores), computing only what that
+ * choice depends on, as PDM-Closed needs it:
+ * - every proposal: DAC (stopping at the first non-drivable state), then NC, DDC and TLC only where
+ *   DAC = 1, and the raw progress only where the multiplicative metrics are non-zero, which fixes
+ *   the EP normaliser and every EP;
+ * - then, in order of the upper bound of the score (TTC, comfort and LK taken as 1), TTC, comfort
+ *   and LK only for proposals whose bound can still reach the best exact score so far.
+ * `scores` holds the exact aggregated score of every proposal that was fully scored, 0 for those
+ * with a zero multiplicative metric, and -Infinity for those skipped because they could not be
+ * chosen; the index is the one `aggregateBatch` + np.argmax give. States with a non-finite value,
+ * or negative weights, fall back to the full `evaluateBatch` + `aggregateBatch`.
+ */
+export function selectProposal(
+  ctx: ScoringContext,
+  states: Float64Array,
+  n: number,
+  opts: { numStates?: number; weights?: PdmWeights } = {},
+): { index: number; scores: Float64Array } {
+  const numStates = opts.numStates ?? NUM_STATES;
+  const version = ctx.version;
+  const v2 = version === 'v2.2';
+  const w = opts.weights ?? defaultWeights(version);
+  const count = n * numStates;
+  let finite = true;
+  for (let k = 0, end = count * STATE_SIZE; k < end; k++) if (!Number.isFinite(states[k]!)) finite = false;
+  const weightsOk = Object.values(w).every((x) => x >= 0);
+  if (!finite || !weightsOk || n === 0) {
+    const m = evaluateBatch(ctx, states, n, { numStates, comfortFirstFail: true });
+    const scores = aggregateBatch(m, version, w).scores;
+    return { index: argmaxFirst(scores), scores };
+  }
+  const env = beginBatch(ctx, states, count, numStates);
+  const map = ctx.map;
+  ws.ensureCand(map.size + 1);
+  const { coords, nonDrivable, oncoming, centerInInter, multipleLanes, axleInInter } = ws;
+  const needCentre = v2 || w.drivingDirection !== 0;
+  const m = emptyBatchMetrics(n, numStates);
+  const mult = new Float64Array(n);
+  const scratch = new Float64Array(numStates);
+  let norm = -Infinity;
+  for (let p = 0; p < n; p++) {
+    const base = p * numStates;
+    let dac = 1;
+    for (let i = base; i < base + numStates; i++) {
+      multipleLanes[i] = 0;
+      axleInInter[i] = 0;
+      const nd = stateNonDrivable(map, coords, i);
+      nonDrivable[i] = nd ? 1 : 0;
+      if (nd) {
+        dac = 0; // the score is 0 whatever else holds: nothing more of this proposal is read
+        break;
+      }
+    }
+    m.drivableAreaCompliance[p] = dac;
+    m.drivingDirectionCompliance[p] = 1;
+    m.trafficLightCompliance[p] = 1;
+    let prod = 0;
+    if (dac === 1) {
+      if (needCentre) {
+        for (let i = base; i < base + numStates; i++) {
+          const f = centreFlags(map, coords, i, v2);
+          oncoming[i] = f & 1 ? 0 : 1;
+          centerInInter[i] = f & 2 ? 1 : 0;
+        }
+        m.drivingDirectionCompliance[p] = drivingDirectionOf(env, p, scratch);
+      }
+      m.noAtFaultCollisions[p] = noAtFaultCollisionsOf(env, p, m.collisionTimeIdx);
+      prod = multiplicative(m, p, false);
+      if (v2 && prod !== 0) {
+        m.trafficLightCompliance[p] = trafficLightOf(env, p);
+        prod = multiplicative(m, p, true);
+      }
+      if (prod !== 0) m.progressRaw[p] = progressRawOf(env, p);
+    }
+    mult[p] = prod;
+    norm = Math.max(norm, m.progressRaw[p]! * prod);
+  }
+  // upper bounds: TTC, comfort / history comfort and LK at 1
+  const ep = new Float64Array(n);
+  const bound = new Float64Array(n);
+  const order: number[] = [];
+  m.timeToCollisionWithinBound.fill(1);
+  m.comfort.fill(1);
+  m.laneKeeping.fill(1);
+  for (let p = 0; p < n; p++) {
+    ep[p] = normalisedProgress(m.progressRaw[p]!, mult[p]!, norm, v2);
+    bound[p] = mult[p]! * weightedScore(version, w, ep[p]!, m, p, NaN, false);
+    if (mult[p]! !== 0) order.push(p);
+  }
+  order.sort((a, b) => bound[b]! - bound[a]! || a - b);
+  const scores = new Float64Array(n); // 0 for a zero multiplicative metric
+  let best = -1;
+  let bestScore = -Infinity;
+  for (const p of order) {
+    const ub = bound[p]!;
+    if (best >= 0 && (ub < bestScore || (ub === bestScore && p > best))) {
+      scores[p] = -Infinity;
+      continue;
+    }
+    m.timeToCollisionWithinBound[p] = timeToCollisionOf(env, p, m.ttcTimeIdx);
+    m.comfort[p] = allComfortable(comfortOf(env, p, ctx.history, true)) ? 1 : 0;
+    if (v2) m.laneKeeping[p] = laneKeepingOf(env, p, null);
+    const s = mult[p]! * weightedScore(version, w, ep[p]!, m, p, NaN, false);
+    scores[p] = s;
+    if (best < 0 || s > bestScore || (s === bestScore && p < best)) {
+      best = p;
+      bestScore = s;
+    }
+  }
+  return { index: argmaxFirst(scores), scores };
 }
 
 // ---------------------------------------------------------------------------------------------
