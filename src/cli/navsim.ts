@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { formatPdmTable, pdmTable, type PdmSceneResult } from '../metrics/pdm-table.js';
-import { ScenePool, type PoolSceneResult } from '../navsim/pool.js';
+import { sharedScenePool, type PoolSceneResult } from '../navsim/pool.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { scoreSceneJson } from '../navsim/score-scene.js';
 import type { PdmScene, PdmVersion } from '../navsim/types.js';
@@ -108,22 +108,19 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
   };
   const jobs = await planJobs(files);
   if (workers > 1 && jobs.length > 1) {
-    // JSON files are read by the workers; lines are printed in input order as they complete
-    const pool = new ScenePool({ workers: Math.min(workers, jobs.length) });
-    try {
-      const pending = jobs.map((j) =>
-        j.error !== undefined
-          ? Promise.resolve<PoolSceneResult>({ name: j.name, error: j.error })
-          : j.json !== undefined
-            ? pool.score(j.json, scoreOptions)
-            : pool.scoreFile(j.file, scoreOptions),
-      );
-      for (let i = 0; i < jobs.length; i++) {
-        const r = await pending[i]!;
-        emit(r, jobs[i]!.file, (version as PdmVersion | undefined) ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1'));
-      }
-    } finally {
-      await pool.close();
+    // JSON files are read by the workers; lines are printed in input order as they complete. The
+    // pool is the process-wide one: a later call in the same process finds its workers warm.
+    const pool = sharedScenePool({ workers });
+    const pending = jobs.map((j) =>
+      j.error !== undefined
+        ? Promise.resolve<PoolSceneResult>({ name: j.name, error: j.error })
+        : j.json !== undefined
+          ? pool.score(j.json, scoreOptions)
+          : pool.scoreFile(j.file, scoreOptions),
+    );
+    for (let i = 0; i < jobs.length; i++) {
+      const r = await pending[i]!;
+      emit(r, jobs[i]!.file, (version as PdmVersion | undefined) ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1'));
     }
   } else {
     for (const job of jobs) {

@@ -10,7 +10,10 @@
  * worker ~0.2 s to load). A `.ts` module (running from source) is bundled once by esbuild (a dev
  * dependency, present wherever the sources run) into one CommonJS text that every worker evaluates,
  * so no worker compiles TypeScript; without esbuild the worker registers the `tsx` loader instead.
- * Scenes are handed out one at a time, so a slow scene never blocks a worker's queue.
+ * Each worker holds `depth` scenes (default 2: one scoring, the next already waiting, so a worker
+ * never idles while the calling thread is busy), handed out to the least-loaded worker as it frees.
+ * `sharedScenePool` keeps one pool per process and size for callers that score in many calls (the
+ * CLI's `--workers`), so later calls find warm, compiled workers.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,6 +38,8 @@ export interface ScenePoolOptions {
   workers?: number;
   /** Module exporting `scoreSceneJson`; see the resolution order above. */
   modulePath?: string;
+  /** Scenes in flight per worker (default 2: one scoring, one waiting). */
+  depth?: number;
 }
 
 /** This file's path, from `__filename` (CJS build) or the stack trace (ESM build, source). */
@@ -157,24 +162,31 @@ function isCommonJsDir(file: string): boolean {
 
 interface Pending {
   resolve: (r: PoolSceneResult) => void;
+  name: string;
 }
 
 /** A fixed set of workers scoring scenes; `close()` when done. */
 export class ScenePool {
   readonly size: number;
   readonly modulePath: string;
+  /** Tasks in flight per worker: the next scene waits in the worker, so it never idles on the caller. */
+  readonly depth: number;
   private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
+  private readonly inFlight = new Map<Worker, number[]>();
   private readonly queue: { id: number; name: string; scene?: unknown; file?: string; options: PoolScoreOptions }[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly busy = new Map<Worker, number>();
   private nextId = 0;
   private closed = false;
+  /** Set by `sharedScenePool`: closing removes the pool from the shared set. */
+  onClose: (() => void) | null = null;
 
   constructor(options: ScenePoolOptions = {}) {
     const n = options.workers ?? Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) | 0);
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`ScenePool: invalid workers: ${n}. Should be an integer >= 1.`);
+    const depth = options.depth ?? 2;
+    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`ScenePool: invalid depth: ${depth}. Should be an integer >= 1.`);
     this.size = n;
+    this.depth = depth;
     this.modulePath = resolveScorerModule(options.modulePath);
     const src = workerSource(this.modulePath);
     for (let i = 0; i < n; i++) {
@@ -183,46 +195,60 @@ export class ScenePool {
       w.on('error', (err) => this.onWorkerError(w, err));
       w.unref();
       this.workers.push(w);
-      this.idle.push(w);
+      this.inFlight.set(w, []);
     }
   }
 
   private onMessage(w: Worker, msg: { id: number; result: PoolSceneResult }): void {
+    const ids = this.inFlight.get(w);
+    if (ids) {
+      const k = ids.indexOf(msg.id);
+      if (k >= 0) ids.splice(k, 1);
+    }
     const p = this.pending.get(msg.id);
     this.pending.delete(msg.id);
-    this.busy.delete(w);
-    this.idle.push(w);
     p?.resolve(msg.result);
     this.pump();
   }
 
   private onWorkerError(w: Worker, err: Error): void {
-    const id = this.busy.get(w);
-    this.busy.delete(w);
+    const ids = this.inFlight.get(w) ?? [];
+    this.inFlight.delete(w);
     const i = this.workers.indexOf(w);
     if (i >= 0) this.workers.splice(i, 1);
-    if (id !== undefined) {
+    for (const id of ids) {
       const p = this.pending.get(id);
       this.pending.delete(id);
-      p?.resolve({ name: `task ${id}`, error: `worker crashed: ${err.message}` });
+      p?.resolve({ name: p.name, error: `worker crashed: ${err.message}` });
     }
     if (this.workers.length === 0) {
-      for (const t of this.queue.splice(0)) this.pending.get(t.id)?.resolve({ name: t.name, error: 'no worker left' });
-      this.pending.clear();
+      for (const t of this.queue.splice(0)) {
+        this.pending.get(t.id)?.resolve({ name: t.name, error: 'no worker left' });
+        this.pending.delete(t.id);
+      }
     }
     this.pump();
   }
 
   private pump(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const w = this.idle.pop()!;
-      if (!this.workers.includes(w)) continue;
+    while (this.queue.length > 0) {
+      // the least-loaded worker with room
+      let w: Worker | null = null;
+      let load = this.depth;
+      for (const c of this.workers) {
+        const l = this.inFlight.get(c)!.length;
+        if (l < load) {
+          w = c;
+          load = l;
+        }
+      }
+      if (w === null) break;
       const t = this.queue.shift()!;
-      this.busy.set(w, t.id);
+      this.inFlight.get(w)!.push(t.id);
       w.ref();
       w.postMessage(t);
     }
-    for (const w of this.idle) w.unref();
+    for (const w of this.workers) if (this.inFlight.get(w)!.length === 0) w.unref();
   }
 
   /** Scores one scene (JSON object) in some worker. */
@@ -242,9 +268,10 @@ export class ScenePool {
   private enqueue(task: { scene?: unknown; file?: string }, name: string | undefined, options: PoolScoreOptions): Promise<PoolSceneResult> {
     if (this.closed) return Promise.reject(new Error('ScenePool: closed'));
     const id = this.nextId++;
+    const taskName = name ?? `scene ${id}`;
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve });
-      this.queue.push({ id, name: name ?? `scene ${id}`, ...task, options });
+      this.pending.set(id, { resolve, name: taskName });
+      this.queue.push({ id, name: taskName, ...task, options });
       this.pump();
     });
   }
@@ -257,7 +284,40 @@ export class ScenePool {
   /** Terminates the workers. */
   async close(): Promise<void> {
     this.closed = true;
+    this.onClose?.();
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+const shared = new Map<string, ScenePool>();
+
+/**
+ * A process-wide pool of `workers` threads, created on first use and kept (idle workers do not
+ * keep the process alive), so that repeated calls in one process (the CLI's `main` called from a
+ * notebook or a benchmark) reuse warm workers instead of starting and compiling new ones.
+ * `close()` on it removes it; `closeSharedScenePools()` closes them all.
+ */
+export function sharedScenePool(options: ScenePoolOptions = {}): ScenePool {
+  const modulePath = resolveScorerModule(options.modulePath);
+  const key = `${options.workers ?? 'auto'}|${options.depth ?? 2}|${modulePath}`;
+  let pool = shared.get(key);
+  if (!pool || pool.isClosed) {
+    pool = new ScenePool({ ...options, modulePath });
+    const p = pool;
+    p.onClose = () => {
+      if (shared.get(key) === p) shared.delete(key);
+    };
+    shared.set(key, p);
+  }
+  return pool;
+}
+
+/** Closes every pool made by `sharedScenePool`. */
+export async function closeSharedScenePools(): Promise<void> {
+  await Promise.all([...shared.values()].map((p) => p.close()));
 }

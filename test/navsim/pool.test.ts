@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScenePool, resolveScorerModule } from '../../src/navsim/pool.js';
+import { ScenePool, closeSharedScenePools, resolveScorerModule, sharedScenePool } from '../../src/navsim/pool.js';
 import { scoreSceneJson } from '../../src/navsim/score-scene.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -81,5 +81,34 @@ describe('ScenePool', () => {
     const pool = new ScenePool({ workers: 1 });
     await pool.close();
     await expect(pool.score(scenes[0])).rejects.toThrow(/closed/);
+  });
+
+  it('keeps several scenes in flight per worker (depth) and returns results in input order', async () => {
+    expect(() => new ScenePool({ workers: 1, depth: 0 })).toThrow(/invalid depth: 0/);
+    const pool = new ScenePool({ workers: 2, depth: 3 });
+    expect(pool.depth).toBe(3);
+    const list = [...scenes, bad, ...scenes];
+    try {
+      expect(await pool.scoreAll(list)).toEqual(list.map((s) => scoreSceneJson(s)));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('sharedScenePool: one warm pool per process and size, replaced after close', async () => {
+    try {
+      const a = sharedScenePool({ workers: 1 });
+      expect(sharedScenePool({ workers: 1 })).toBe(a);
+      const b = sharedScenePool({ workers: 2 });
+      expect(b).not.toBe(a);
+      expect(await a.score(scenes[0])).toEqual(scoreSceneJson(scenes[0]));
+      expect(await a.score(scenes[1])).toEqual(scoreSceneJson(scenes[1]));
+      await a.close();
+      const c = sharedScenePool({ workers: 1 });
+      expect(c).not.toBe(a);
+      expect(await c.score(scenes[2])).toEqual(scoreSceneJson(scenes[2]));
+    } finally {
+      await closeSharedScenePools();
+    }
   });
 });
