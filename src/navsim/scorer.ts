@@ -213,6 +213,9 @@ class EvalScratch {
   ttcBounds = new Float64Array(4);
   stamp = new Int32Array(64);
   stampValue = 0;
+  /** Per corner: the drivable polygon that last contained it (-1 none), valid for `lastDrivableMap`. */
+  lastDrivable = new Int32Array(4).fill(-1);
+  lastDrivableMap: DrivableMap | null = null;
   ensure(count: number): void {
     if (this.multipleLanes.length < count) {
       this.coords = new Float64Array(count * 10);
@@ -234,20 +237,32 @@ class EvalScratch {
 }
 const ws = new EvalScratch();
 
-/** Whether state i has a corner outside every drivable-area polygon (`non_drivable_area`). */
+/**
+ * Whether state i has a corner outside every drivable-area polygon (`non_drivable_area`). The
+ * drivable polygon that held the same corner of the previous query is tried first (consecutive
+ * states mostly stay in it; any containing polygon decides, so the answer is unchanged).
+ */
 function stateNonDrivable(map: DrivableMap, coords: Float64Array, i: number): boolean {
   const { cellStart, cellItems, flags, polygons } = map;
+  const last = ws.lastDrivable;
+  if (ws.lastDrivableMap !== map) {
+    last.fill(-1);
+    ws.lastDrivableMap = map;
+  }
   const q = i * 10;
   for (let c = 0; c < 4; c++) {
     const px = coords[q + 2 * c]!;
     const py = coords[q + 2 * c + 1]!;
+    const hint = last[c]!;
+    if (hint >= 0 && polygons[hint]!.containsStrict(px, py)) continue;
     const cell = map.cellOf(px, py);
     if (cell < 0) return true; // this corner is off the map: not drivable
     let inDrivable = false;
     for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
       const idx = cellItems[k]!;
-      if (flags[idx]! & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
+      if (idx !== hint && flags[idx]! & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
         inDrivable = true;
+        last[c] = idx;
         break;
       }
     }
