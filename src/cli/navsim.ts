@@ -10,11 +10,10 @@
  * the exit code is 1 when any scene failed. Without `--json` a PDMS / EPDMS table follows the lines.
  * `pack` validates scenes and writes them to one Arrow IPC file (the multi-scene layout).
  */
-import * as fs from 'node:fs';
 import { formatPdmTable, pdmTable, type PdmSceneResult } from '../metrics/pdm-table.js';
 import { sharedScenePool, type PoolSceneResult } from '../navsim/pool.js';
 import { parseScene } from '../navsim/scene-json.js';
-import { scoreSceneJson } from '../navsim/score-scene.js';
+import { readSceneFile, scoreSceneJson } from '../navsim/score-scene.js';
 import type { PdmScene, PdmVersion } from '../navsim/types.js';
 import { UsageError, parseArgs } from './args.js';
 import type { CliIO } from './main.js';
@@ -66,7 +65,7 @@ async function planJobs(files: string[]): Promise<SceneJob[]> {
 /** Scene JSON objects of one job (a JSON file may hold one scene, a golden file, or an array). */
 function readJob(job: SceneJob): { name: string; json: unknown }[] {
   if (job.json !== undefined) return [{ name: job.name, json: job.json }];
-  const parsed: unknown = JSON.parse(fs.readFileSync(job.file, 'utf8'));
+  const parsed: unknown = readSceneFile(job.file);
   const list = Array.isArray(parsed) ? parsed : [parsed];
   return list.map((j, i) => {
     const root = (j as any)?.input && !(j as any)?.schema ? (j as any).input : j;

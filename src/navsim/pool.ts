@@ -102,7 +102,7 @@ parentPort.on('message', async (msg) => {
   let result;
   try {
     // a task is a scene JSON object, or {file} to read a scene JSON file in the worker
-    const scene = msg.file !== undefined ? JSON.parse(require('node:fs').readFileSync(msg.file, 'utf8')) : msg.scene;
+    const scene = msg.file !== undefined ? (mod.readSceneFile ? mod.readSceneFile(msg.file) : JSON.parse(require('node:fs').readFileSync(msg.file, 'utf8'))) : msg.scene;
     result = mod.scoreSceneJson(scene, msg.options);
   }
   catch (e) { result = { name: msg.name, error: String(e && e.message ? e.message : e) }; }

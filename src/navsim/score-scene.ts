@@ -10,6 +10,7 @@
  *   names, or `{name, error}`), as the CLI and the worker pool use it.
  */
 import { parseScene } from './scene-json.js';
+export { parseSceneJsonBytes, readSceneFile } from './scene-file.js';
 import { DEFAULT_PDM_CLOSED, type PdmClosedConfig, type PdmClosedResult, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
 import { scoreProposalsDetailed, toGoldenMetrics, type Trajectory } from './scorer.js';
 import { NavsimInputError, type PdmScene, type PdmVersion, type PdmWeights, type ProposalScores } from './types.js';
