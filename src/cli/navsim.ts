@@ -109,7 +109,7 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
   if (workers > 1 && jobs.length > 1) {
     // JSON files are read by the workers; lines are printed in input order as they complete. The
     // pool is the process-wide one: a later call in the same process finds its workers warm.
-    const pool = sharedScenePool({ workers });
+    const pool = sharedScenePool({ workers: Math.min(workers, jobs.length) });
     const pending = jobs.map((j) =>
       j.error !== undefined
         ? Promise.resolve<PoolSceneResult>({ name: j.name, error: j.error })
