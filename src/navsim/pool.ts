@@ -193,6 +193,10 @@ export class ScenePool {
       const w = new Worker(src, { eval: true });
       w.on('message', (msg: { id: number; result: PoolSceneResult }) => this.onMessage(w, msg));
       w.on('error', (err) => this.onWorkerError(w, err));
+      // a worker that ends on its own (process.exit in the scorer, a fatal error) answers its tasks too
+      w.on('exit', (code) => {
+        if (!this.closed && this.inFlight.has(w)) this.onWorkerError(w, new Error(`worker exited with code ${code}`));
+      });
       w.unref();
       this.workers.push(w);
       this.inFlight.set(w, []);
@@ -292,6 +296,11 @@ export class ScenePool {
   get isClosed(): boolean {
     return this.closed;
   }
+
+  /** Workers still running (a crashed worker is dropped). */
+  get liveWorkers(): number {
+    return this.workers.length;
+  }
 }
 
 const shared = new Map<string, ScenePool>();
@@ -306,6 +315,7 @@ export function sharedScenePool(options: ScenePoolOptions = {}): ScenePool {
   const modulePath = resolveScorerModule(options.modulePath);
   const key = `${options.workers ?? 'auto'}|${options.depth ?? 2}|${modulePath}`;
   let pool = shared.get(key);
+  if (pool && !pool.isClosed && pool.liveWorkers === 0) void pool.close(); // every worker crashed: start anew
   if (!pool || pool.isClosed) {
     pool = new ScenePool({ ...options, modulePath });
     const p = pool;

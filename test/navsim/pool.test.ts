@@ -111,4 +111,23 @@ describe('ScenePool', () => {
       await closeSharedScenePools();
     }
   });
+
+  it('answers the tasks of a worker that exits, and sharedScenePool replaces a pool whose workers all died', async () => {
+    const mod = path.join(buildDir, 'exiting-scorer.cjs');
+    fs.mkdirSync(buildDir, { recursive: true });
+    fs.writeFileSync(mod, 'exports.scoreSceneJson = () => process.exit(3);\n');
+    try {
+      const pool = sharedScenePool({ workers: 1, modulePath: mod });
+      const got = await Promise.all([pool.score(scenes[0]), pool.score(scenes[1]), pool.score(scenes[2])]);
+      expect(got.every((r) => r.error !== undefined)).toBe(true);
+      expect(got[0]!.error).toMatch(/worker exited with code 3/);
+      expect(got[2]!.error).toMatch(/worker exited with code 3|no worker left/);
+      expect(pool.liveWorkers).toBe(0);
+      const again = sharedScenePool({ workers: 1, modulePath: mod });
+      expect(again).not.toBe(pool);
+      expect(again.liveWorkers).toBe(1);
+    } finally {
+      await closeSharedScenePools();
+    }
+  });
 });
