@@ -9,6 +9,7 @@
  * way they do in GEOS.
  */
 
+import { boxBounds } from '../geometry/box.js';
 import { PACIFICA } from './types.js';
 
 export type Ring = Float64Array;
@@ -557,23 +558,11 @@ export class Corridor {
     let maxX = -Infinity;
     let maxY = -Infinity;
     for (let k = 0; k < nq; k++) {
-      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-      for (let c = 0; c < 4; c++) {
-        const x = q[10 * k + 2 * c]!;
-        const y = q[10 * k + 2 * c + 1]!;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-      }
-      qb[4 * k] = x0;
-      qb[4 * k + 1] = y0;
-      qb[4 * k + 2] = x1;
-      qb[4 * k + 3] = y1;
-      minX = Math.min(minX, x0);
-      minY = Math.min(minY, y0);
-      maxX = Math.max(maxX, x1);
-      maxY = Math.max(maxY, y1);
+      boxBounds(q, 10 * k, qb, 4 * k);
+      minX = Math.min(minX, qb[4 * k]!);
+      minY = Math.min(minY, qb[4 * k + 1]!);
+      maxX = Math.max(maxX, qb[4 * k + 2]!);
+      maxY = Math.max(maxY, qb[4 * k + 3]!);
     }
     this.bbox = { minX, minY, maxX, maxY };
   }

@@ -14,7 +14,7 @@
  *   observation, e.g. PDM-Closed's constant-velocity forecast) and `aggregateBatch` (NAVSIM's
  *   `_aggregate_scores` over the whole batch, as PDM-Closed uses it to pick its proposal).
  */
-import { boundsOverlap, boxesIntersect, segmentIntersectsBox } from '../geometry/box.js';
+import { boundsOverlap, boxBounds, boxesIntersect, segmentIntersectsBox } from '../geometry/box.js';
 import { allComfortable, comfortChecks, extendedComfort, type ExtendedComfortResult } from './comfort.js';
 import { historyStates, initialStateArray, referenceStatesFromPoses, referenceStatesFromStateTrajectory } from './interpolate.js';
 import { Centerline, DrivableMap, PolyFlag, buildDrivableMap, routeLaneIds } from './map.js';
@@ -417,22 +417,7 @@ function beginBatch(ctx: ScoringContext, states: Float64Array, count: number, nu
   ws.ensure(count);
   egoCoords(states, count, ws.coords);
   const { coords, boxBounds: bb } = ws;
-  for (let i = 0; i < count; i++) {
-    const q = i * 10;
-    let minX = coords[q]!, maxX = minX, minY = coords[q + 1]!, maxY = minY;
-    for (let c = 1; c < 4; c++) {
-      const x = coords[q + 2 * c]!;
-      const y = coords[q + 2 * c + 1]!;
-      if (x < minX) minX = x;
-      if (x > maxX) maxX = x;
-      if (y < minY) minY = y;
-      if (y > maxY) maxY = y;
-    }
-    bb[4 * i] = minX;
-    bb[4 * i + 1] = minY;
-    bb[4 * i + 2] = maxX;
-    bb[4 * i + 3] = maxY;
-  }
+  for (let i = 0; i < count; i++) boxBounds(coords, i * 10, bb, 4 * i);
   const obs = ctx.observation;
   // per-proposal ignore lists as stamps over object indices
   if (ws.stamp.length < obs.objects.length) ws.stamp = new Int32Array(obs.objects.length);
