@@ -110,16 +110,17 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     // JSON files are read by the workers; lines are printed in input order as they complete. The
     // pool is the process-wide one: a later call in the same process finds its workers warm.
     const pool = sharedScenePool({ workers: Math.min(workers, jobs.length) });
-    const pending = jobs.map((j) =>
+    const pending = jobs.map((j): Promise<PoolSceneResult[]> =>
       j.error !== undefined
-        ? Promise.resolve<PoolSceneResult>({ name: j.name, error: j.error })
+        ? Promise.resolve([{ name: j.name, error: j.error }])
         : j.json !== undefined
-          ? pool.score(j.json, scoreOptions)
-          : pool.scoreFile(j.file, scoreOptions),
+          ? pool.score(j.json, scoreOptions).then((r) => [r])
+          : pool.scoreFileAll(j.file, scoreOptions),
     );
     for (let i = 0; i < jobs.length; i++) {
-      const r = await pending[i]!;
-      emit(r, jobs[i]!.file, (version as PdmVersion | undefined) ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1'));
+      for (const r of await pending[i]!) {
+        emit(r, jobs[i]!.file, (version as PdmVersion | undefined) ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1'));
+      }
     }
   } else {
     for (const job of jobs) {

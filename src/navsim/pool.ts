@@ -96,16 +96,21 @@ const ready = ${load};
 parentPort.on('message', async (msg) => {
   let mod;
   try { mod = await ready; } catch (e) {
-    parentPort.postMessage({ id: msg.id, result: { name: msg.name, error: 'worker could not load the scorer: ' + (e && e.message) } });
+    const failed = { name: msg.name, error: 'worker could not load the scorer: ' + (e && e.message) };
+    parentPort.postMessage({ id: msg.id, result: msg.all ? [failed] : failed });
     return;
   }
   let result;
   try {
-    // a task is a scene JSON object, or {file} to read a scene JSON file in the worker
+    // a task is a scene JSON object, or {file} to read a scene JSON file in the worker; with
+    // {file, all} a file holding an array of scenes gives one result per scene
     const scene = msg.file !== undefined ? (mod.readSceneFile ? mod.readSceneFile(msg.file) : JSON.parse(require('node:fs').readFileSync(msg.file, 'utf8'))) : msg.scene;
-    result = mod.scoreSceneJson(scene, msg.options);
+    result = msg.all ? (Array.isArray(scene) ? scene : [scene]).map((s) => mod.scoreSceneJson(s, msg.options)) : mod.scoreSceneJson(scene, msg.options);
   }
-  catch (e) { result = { name: msg.name, error: String(e && e.message ? e.message : e) }; }
+  catch (e) {
+    result = { name: msg.name, error: String(e && e.message ? e.message : e) };
+    if (msg.all) result = [result];
+  }
   parentPort.postMessage({ id: msg.id, result });
 });
 `;
@@ -161,8 +166,10 @@ function isCommonJsDir(file: string): boolean {
 }
 
 interface Pending {
-  resolve: (r: PoolSceneResult) => void;
+  resolve: (r: PoolSceneResult | PoolSceneResult[]) => void;
   name: string;
+  /** A whole-file task: its result is a list. */
+  all: boolean;
 }
 
 /** A fixed set of workers scoring scenes; `close()` when done. */
@@ -173,7 +180,7 @@ export class ScenePool {
   readonly depth: number;
   private readonly workers: Worker[] = [];
   private readonly inFlight = new Map<Worker, number[]>();
-  private readonly queue: { id: number; name: string; scene?: unknown; file?: string; options: PoolScoreOptions }[] = [];
+  private readonly queue: { id: number; name: string; scene?: unknown; file?: string; all?: boolean; options: PoolScoreOptions }[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
@@ -223,12 +230,19 @@ export class ScenePool {
     for (const id of ids) {
       const p = this.pending.get(id);
       this.pending.delete(id);
-      p?.resolve({ name: p.name, error: `worker crashed: ${err.message}` });
+      if (p) {
+        const r = { name: p.name, error: `worker crashed: ${err.message}` };
+        p.resolve(p.all ? [r] : r);
+      }
     }
     if (this.workers.length === 0) {
       for (const t of this.queue.splice(0)) {
-        this.pending.get(t.id)?.resolve({ name: t.name, error: 'no worker left' });
+        const p = this.pending.get(t.id);
         this.pending.delete(t.id);
+        if (p) {
+          const r = { name: t.name, error: 'no worker left' };
+          p.resolve(p.all ? [r] : r);
+        }
       }
     }
     this.pump();
@@ -258,7 +272,7 @@ export class ScenePool {
   /** Scores one scene (JSON object) in some worker. */
   score(scene: unknown, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
     const name = typeof (scene as any)?.name === 'string' ? (scene as any).name : typeof (scene as any)?.input?.name === 'string' ? (scene as any).input.name : undefined;
-    return this.enqueue({ scene }, name, options);
+    return this.enqueue({ scene }, name, options) as Promise<PoolSceneResult>;
   }
 
   /**
@@ -266,15 +280,24 @@ export class ScenePool {
    * calling thread never holds the scene. A file that cannot be read gives an error result.
    */
   scoreFile(file: string, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
-    return this.enqueue({ file }, file, options);
+    return this.enqueue({ file }, file, options) as Promise<PoolSceneResult>;
   }
 
-  private enqueue(task: { scene?: unknown; file?: string }, name: string | undefined, options: PoolScoreOptions): Promise<PoolSceneResult> {
+  /**
+   * Scores every scene of a JSON file (one scene, a golden file, or an array of either) in one
+   * worker, one result per scene in file order, as the in-process CLI does; a file that cannot be
+   * read gives one error result.
+   */
+  scoreFileAll(file: string, options: PoolScoreOptions = {}): Promise<PoolSceneResult[]> {
+    return this.enqueue({ file, all: true }, file, options) as Promise<PoolSceneResult[]>;
+  }
+
+  private enqueue(task: { scene?: unknown; file?: string; all?: boolean }, name: string | undefined, options: PoolScoreOptions): Promise<PoolSceneResult | PoolSceneResult[]> {
     if (this.closed) return Promise.reject(new Error('ScenePool: closed'));
     const id = this.nextId++;
     const taskName = name ?? `scene ${id}`;
     return new Promise((resolve) => {
-      this.pending.set(id, { resolve, name: taskName });
+      this.pending.set(id, { resolve, name: taskName, all: task.all === true });
       this.queue.push({ id, name: taskName, ...task, options });
       this.pump();
     });

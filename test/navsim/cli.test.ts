@@ -87,13 +87,16 @@ describe('drivekit navsim score', () => {
     expect((await run(['navsim', 'frobnicate'])).err.join('\n')).toMatch(/unknown subcommand/);
   });
 
-  it('--workers scores in a worker pool with identical results', async () => {
-    const files = [a, notJson, b, path.join(V1, 'curve_follow_left.json')];
+  it('--workers scores in a worker pool with identical results (a file of several scenes included)', async () => {
+    const multi = path.join(tmp, 'multi.json');
+    fs.writeFileSync(multi, JSON.stringify([golden(V1, 'ped_crossing_yield'), golden(V1, 'reversing').input]));
+    const files = [a, notJson, b, multi, path.join(V1, 'curve_follow_left.json')];
     const seq = await run(['navsim', 'score', ...files, '--json']);
     const par = await run(['navsim', 'score', ...files, '--json', '--workers', '2']);
     expect(par.code).toBe(1);
-    expect(par.out).toHaveLength(4);
+    expect(par.out).toHaveLength(6);
     expect(par.out).toEqual(seq.out);
     expect(JSON.parse(par.out[1]!).error).toBeTypeOf('string');
+    expect(par.out.slice(3, 5).map((l) => JSON.parse(l).name)).toEqual(['ped_crossing_yield', 'reversing']);
   });
 });
