@@ -25,7 +25,7 @@ const USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [--version v1.
            one JSON line per scene: {"name", "metrics"}; a bad file gives {"name", "file", "error"}
            --version   v1.1 (PDMS) or v2.2 (EPDMS); default: from the scene schema (v1 -> v1.1, v2 -> v2.2)
            --json      only the JSON lines (no summary table)
-           --workers   score in N worker threads (needs the built package)
+           --workers   score with N threads: this one and N-1 workers (needs the built package)
   pack     validate scenes and write them to one Arrow IPC file (--out)`;
 
 interface SceneJob {
@@ -106,37 +106,56 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     }
   };
   const jobs = await planJobs(files);
-  if (workers > 1 && jobs.length > 1) {
-    // JSON files are read by the workers; lines are printed in input order as they complete. The
-    // pool is the process-wide one: a later call in the same process finds its workers warm.
-    const pool = sharedScenePool({ workers: Math.min(workers, jobs.length) });
-    const pending = jobs.map((j): Promise<PoolSceneResult[]> =>
-      j.error !== undefined
-        ? Promise.resolve([{ name: j.name, error: j.error }])
-        : j.json !== undefined
-          ? pool.score(j.json, scoreOptions).then((r) => [r])
-          : pool.scoreFileAll(j.file, scoreOptions),
-    );
-    for (let i = 0; i < jobs.length; i++) {
-      for (const r of await pending[i]!) {
-        emit(r, jobs[i]!.file, (version as PdmVersion | undefined) ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1'));
-      }
+  const fixed = version as PdmVersion | undefined;
+  type Line = { r: PoolSceneResult; v: PdmVersion };
+  /** The lines of one job scored in this thread. */
+  const here = (job: SceneJob): Line[] => {
+    if (job.error !== undefined) return [{ r: { name: job.name, error: job.error }, v: fixed ?? 'v1.1' }];
+    let items: { name: string; json: unknown }[];
+    try {
+      items = readJob(job);
+    } catch (e) {
+      return [{ r: { name: job.file, error: (e as Error).message }, v: fixed ?? 'v1.1' }];
     }
+    return items.map((it) => ({ r: scoreSceneJson(it.json, scoreOptions), v: fixed ?? versionOf(it.json) }));
+  };
+  const helpers = workers > 1 ? Math.min(workers - 1, jobs.length - 1) : 0;
+  if (helpers === 0) {
+    for (const job of jobs) for (const l of here(job)) emit(l.r, job.file, l.v);
   } else {
-    for (const job of jobs) {
-      if (job.error !== undefined) {
-        emit({ name: job.name, error: job.error }, job.file, (version as PdmVersion | undefined) ?? 'v1.1');
-        continue;
+    // this thread and `helpers` workers take the next file as they free; lines are printed in
+    // input order. JSON files are read by whoever scores them. The pool is the process-wide one:
+    // a later call in the same process finds its workers warm.
+    const pool = sharedScenePool({ workers: helpers });
+    const guess = (r: PoolSceneResult): PdmVersion => fixed ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1');
+    const done: (Line[] | undefined)[] = new Array(jobs.length);
+    let next = 0;
+    let printed = 0;
+    const flush = () => {
+      while (printed < jobs.length && done[printed] !== undefined) {
+        for (const l of done[printed]!) emit(l.r, jobs[printed]!.file, l.v);
+        done[printed] = [];
+        printed++;
       }
-      let items: { name: string; json: unknown }[];
-      try {
-        items = readJob(job);
-      } catch (e) {
-        emit({ name: job.file, error: (e as Error).message }, job.file, (version as PdmVersion | undefined) ?? 'v1.1');
-        continue;
+    };
+    const viaPool = async () => {
+      for (let i = next++; i < jobs.length; i = next++) {
+        const j = jobs[i]!;
+        const rs: PoolSceneResult[] =
+          j.error !== undefined ? [{ name: j.name, error: j.error }] : j.json !== undefined ? [await pool.score(j.json, scoreOptions)] : await pool.scoreFileAll(j.file, scoreOptions);
+        done[i] = rs.map((r) => ({ r, v: guess(r) }));
+        flush();
       }
-      for (const it of items) emit(scoreSceneJson(it.json, scoreOptions), job.file, (version as PdmVersion | undefined) ?? versionOf(it.json));
-    }
+    };
+    const inThisThread = async () => {
+      for (let i = next++; i < jobs.length; i = next++) {
+        done[i] = here(jobs[i]!);
+        flush();
+        await new Promise((resolve) => setImmediate(resolve)); // let worker results and new tasks through
+      }
+    };
+    // one loop per task slot of the pool (workers x depth), so every worker always holds work
+    await Promise.all([...Array.from({ length: pool.size * pool.depth }, viaPool), inThisThread()]);
   }
   for (const [v, rows] of tables) io.out(formatPdmTable(pdmTable(rows, v)));
   return failed > 0 ? 1 : 0;
