@@ -102,7 +102,8 @@ function withoutExpected(buf: Buffer): Record<string, unknown> | null {
   const o = before as Record<string, unknown>;
   if (!('input' in o) || 'schema' in o || 'expected' in o) return null;
   const tail = after as Record<string, unknown>;
-  if ('expected' in tail || 'schema' in tail) return null;
+  // (an own `__proto__` member would become the prototype through assignment: whole-text path)
+  if ('expected' in tail || 'schema' in tail || Object.prototype.hasOwnProperty.call(tail, '__proto__')) return null;
   return Object.assign(o, tail);
 }
 

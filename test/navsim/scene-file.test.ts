@@ -71,6 +71,8 @@ describe('readSceneFile', () => {
       '{"input": {"n": 1}, "expected": {"k": 1}, "expected": {"k": 2}}',
       '{"input": {"n": 1}}',
       '  {"input": {"n": "é"}, "expected": {"x": "ü"}}  \n',
+      '{"input": {"n": 1}, "expected": {}, "__proto__": {"polluted": true}}',
+      '{"__proto__": {"p": 1}, "input": {"n": 1}, "expected": {}, "t": 2}',
     ];
     for (const c of cases) {
       const exp = JSON.parse(c);
