@@ -42,8 +42,8 @@ const repeat = Number(arg('repeat', '8'));
 const minSeconds = Number(arg('min-seconds', '2'));
 const cases = new Set(arg('cases', 'warm,cold,cli,pool').split(','));
 const workerCounts = arg('workers', '1,2').split(',').filter(Boolean).map(Number);
-const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve('../shared/golden/pdm_v1');
-const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve('../shared/golden/pdm_v2');
+const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve('test/golden/pdm_v1');
+const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve('test/golden/pdm_v2');
 const TARGET_PROPOSALS_PER_S = 6000;
 const TARGET_MS_PER_SCENE = 1.0;
 

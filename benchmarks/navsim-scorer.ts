@@ -16,8 +16,8 @@ import { parseScene } from '../src/navsim/scene-json.js';
 import { scoreProposals } from '../src/navsim/scorer.js';
 import type { PdmVersion } from '../src/navsim/types.js';
 
-const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve('../shared/golden/pdm_v1');
-const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve('../shared/golden/pdm_v2');
+const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve('test/golden/pdm_v1');
+const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve('test/golden/pdm_v2');
 
 function load(dir: string, G: number, rng: Rng) {
   return fs

@@ -15,8 +15,9 @@ import {
 } from '../../src/core/checkpoint.js';
 import { readSafetensors, serializeSafetensors, type SafeTensor } from '../../src/core/safetensors.js';
 import { expectNoTensorLeak } from '../../src/core/testing.js';
+import { DIT_DIR } from '../golden-dirs.js';
 
-const GOLDEN = '/work/shared/golden/dit/weights.safetensors';
+const GOLDEN = path.join(DIT_DIR, 'weights.safetensors');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-ckpt-'));
 beforeAll(async () => {
   await init({ backend: 'cpu' });

@@ -18,8 +18,9 @@ import {
   type SafeTensor,
 } from '../../src/core/safetensors.js';
 import { withAtomicFile } from '../../src/core/atomic.js';
+import { DIT_DIR } from '../golden-dirs.js';
 
-const GOLDEN = '/work/shared/golden/dit/weights.safetensors';
+const GOLDEN = path.join(DIT_DIR, 'weights.safetensors');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-st-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -1,5 +1,5 @@
 /**
- * Loads the ReCogDrive golden set (`DRIVEKIT_DIT_GOLDEN`, default ../shared/golden/dit relative to
+ * Loads the ReCogDrive golden set (`DRIVEKIT_DIT_GOLDEN`, default test/golden/dit in
  * the repo root) and builds a planner whose configuration is read entirely from golden.json.
  */
 import * as fs from 'node:fs';
@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DiffusionPlanner, plannerConfig, type PlannerConfig } from '../../src/models/planner.js';
 import { loadPlannerWeights } from '../../src/models/weights.js';
+import { DIT_DIR } from '../golden-dirs.js';
 
-export const GOLDEN_DIR = process.env.DRIVEKIT_DIT_GOLDEN ?? path.resolve(process.cwd(), '../shared/golden/dit');
+export const GOLDEN_DIR = DIT_DIR;
 
 export interface GT {
   shape: number[];

@@ -1,17 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { Float32, Table, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SCENES_ARROW_COLUMNS, readScenesArrow, sceneToJson, scenesToArrowTable, writeScenesArrow } from '../../src/navsim/arrow-scenes.js';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { NavsimInputError, type PdmScene } from '../../src/navsim/types.js';
+import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v1');
-const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v2');
+const V1 = PDM_V1_DIR;
+const V2 = PDM_V2_DIR;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-arrow-scenes-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

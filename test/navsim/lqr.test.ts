@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { propagateState, SIMULATION_DT } from '../../src/navsim/bicycle.js';
 import { initialStateArray, referenceStatesFromPoses } from '../../src/navsim/interpolate.js';
 import { choleskySolve, fitProfiles, solvePentadiagonal } from '../../src/navsim/lqr.js';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { simulateProposals } from '../../src/navsim/simulate.js';
+import { PDM_V1_DIR } from '../golden-dirs.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const v1dir = process.env.DRIVEKIT_PDM_GOLDEN ?? join(root, '../shared/golden/pdm_v1');
+const v1dir = PDM_V1_DIR;
 
 /** NAVSIM's dense normal equations, built literally (including nuPlan's banded-matrix quirk). */
 function denseVelocityFit(ref: Float64Array, M: number, dt = 0.1): Float64Array {

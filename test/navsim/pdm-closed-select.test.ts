@@ -7,7 +7,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PDM_CLOSED, generatePdmClosedProposals, runPdmClosedOnScene, simulatePdmProposals } from '../../src/navsim/pdm-closed.js';
 import { pdmClosedInputFromScene } from '../../src/navsim/pdm-closed-input.js';
@@ -16,10 +15,10 @@ import { generateScene } from '../../src/navsim/scenegen.js';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { aggregateBatch, argmaxFirst, defaultWeights, evaluateBatch, prepareScene, selectProposal } from '../../src/navsim/scorer.js';
 import type { PdmScene, PdmVersion, PdmWeights } from '../../src/navsim/types.js';
+import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v1');
-const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v2');
+const V1 = PDM_V1_DIR;
+const V2 = PDM_V2_DIR;
 const EXHAUSTIVE = { ...DEFAULT_PDM_CLOSED, exhaustiveScores: true };
 
 function scenes(): { name: string; scene: PdmScene }[] {

@@ -3,21 +3,20 @@
  * `scoreScene`; where the scene does not pin a PDM-Closed trajectory the planner runs and its
  * 5 s trajectory must match `expected.pdm_closed.trajectory_states_10hz_5s` within 1e-6. The
  * planner is also run on the pinned scenes and compared with their golden output.
- * Golden folders: env DRIVEKIT_PDM_GOLDEN / DRIVEKIT_PDM_V2_GOLDEN (default ../shared/golden/...).
+ * Golden folders: env DRIVEKIT_PDM_GOLDEN / DRIVEKIT_PDM_V2_GOLDEN (default test/golden/...).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { generatePdmClosedProposals, pdmClosedStates, runPdmClosedOnScene } from '../../src/navsim/pdm-closed.js';
 import { pdmClosedInputFromScene } from '../../src/navsim/pdm-closed-input.js';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { pdmClosedFor, scoreScene } from '../../src/navsim/score-scene.js';
 import type { PdmVersion } from '../../src/navsim/types.js';
+import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v1');
-const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v2');
+const V1 = PDM_V1_DIR;
+const V2 = PDM_V2_DIR;
 
 function goldenFiles(dir: string): { file: string; data: any }[] {
   return fs

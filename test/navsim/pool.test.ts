@@ -11,9 +11,10 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenePool, closeSharedScenePools, resolveScorerModule, sharedScenePool } from '../../src/navsim/pool.js';
 import { scoreSceneJson } from '../../src/navsim/score-scene.js';
+import { PDM_V1_DIR } from '../golden-dirs.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v1');
+const V1 = PDM_V1_DIR;
 // inside the repo so that package imports (apache-arrow) resolve from its node_modules
 const buildDir = path.join(repoRoot, 'node_modules', '.cache', `drivekit-pool-test-${process.pid}`);
 

@@ -1,16 +1,16 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { comfortChecks, extendedComfort, phaseUnwrap } from '../../src/navsim/comfort.js';
 import { historyStates } from '../../src/navsim/interpolate.js';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { meanTimeStep, npRound, pairwiseSum, savgolFilter } from '../../src/navsim/savgol.js';
+import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../..');
-const v1dir = process.env.DRIVEKIT_PDM_GOLDEN ?? join(root, '../shared/golden/pdm_v1');
-const v2dir = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? join(root, '../shared/golden/pdm_v2');
+const v1dir = PDM_V1_DIR;
+const v2dir = PDM_V2_DIR;
 
 describe('savgolFilter (scipy mode="interp")', () => {
   // reference outputs of scipy 1.17.1 savgol_filter on the same signal

@@ -7,14 +7,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.js';
 import { parseSceneJsonBytes, readSceneFile } from '../../src/navsim/scene-file.js';
+import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v1');
-const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve(repoRoot, '../shared/golden/pdm_v2');
+const V1 = PDM_V1_DIR;
+const V2 = PDM_V2_DIR;
 const files = [V1, V2].flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(d, f)));
 
 function withoutExpected(text: string): unknown {

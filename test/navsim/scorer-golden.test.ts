@@ -1,20 +1,19 @@
 /**
  * Golden parity of the PDM scorer with NAVSIM's Python code (v1.1 PDMS and v2.2 EPDMS), scorer only:
  * the EP normaliser is the expected PDM-Closed trajectory of each golden file.
- * Folders: DRIVEKIT_PDM_GOLDEN / DRIVEKIT_PDM_V2_GOLDEN (default ../shared/golden/pdm_v1, pdm_v2).
+ * Folders: DRIVEKIT_PDM_GOLDEN / DRIVEKIT_PDM_V2_GOLDEN (default test/golden/pdm_v1, pdm_v2).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { scoreProposalsDetailed, toGoldenMetrics } from '../../src/navsim/scorer.js';
 import type { PdmVersion, ProposalScores } from '../../src/navsim/types.js';
+import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dirs: [string, PdmVersion][] = [
-  [process.env.DRIVEKIT_PDM_GOLDEN ?? join(root, '../shared/golden/pdm_v1'), 'v1.1'],
-  [process.env.DRIVEKIT_PDM_V2_GOLDEN ?? join(root, '../shared/golden/pdm_v2'), 'v2.2'],
+  [PDM_V1_DIR, 'v1.1'],
+  [PDM_V2_DIR, 'v2.2'],
 ];
 
 function maxAbsDiff(a: Float64Array, b: number[][]): number {

@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { aggregateBatch, evaluateBatch, prepareScene, proposalsToReferenceStates, scoreProposals } from '../../src/navsim/scorer.js';
 import { simulateProposals } from '../../src/navsim/simulate.js';
 import { NavsimInputError } from '../../src/navsim/types.js';
+import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const v1dir = process.env.DRIVEKIT_PDM_GOLDEN ?? join(root, '../shared/golden/pdm_v1');
-const v2dir = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? join(root, '../shared/golden/pdm_v2');
+const v1dir = PDM_V1_DIR;
+const v2dir = PDM_V2_DIR;
 const load = (path: string) => {
   const g = JSON.parse(readFileSync(path, 'utf8'));
   return { g, scene: parseScene(g, { source: path }), pdm: new Float64Array(g.expected.pdm_closed.trajectory_states_10hz_5s.flat()) };
