@@ -39,9 +39,11 @@ export class ParamStore {
     if (values.length !== size) throw new Error(`ParamStore: ${name} has ${values.length} values, shape [${torchShape}] needs ${size}.`);
     if (transpose && torchShape.length !== 2) throw new Error(`ParamStore: only rank-2 parameters can be transposed (${name}).`);
     const [r, c] = torchShape;
-    const v = transpose
-      ? tf.variable(tf.tensor(transpose2d(values, r!, c!), [c!, r!], 'float32'), true)
-      : tf.variable(tf.tensor(values, torchShape, 'float32'), true);
+    // tf.variable shares the initial tensor's data and takes its own reference: the initial
+    // tensor must be disposed here, or every weight outlives ParamStore.dispose().
+    const initial = transpose ? tf.tensor(transpose2d(values, r!, c!), [c!, r!], 'float32') : tf.tensor(values, torchShape, 'float32');
+    const v = tf.variable(initial, true);
+    initial.dispose();
     this.variables.set(name, v);
     if (transpose) this.transposed.add(name);
     return v;
