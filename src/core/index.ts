@@ -10,3 +10,5 @@ export * from './logger.js';
 export * from './progress.js';
 export * from './perf.js';
 export * from './ops.js';
+export * from './errors.js';
+export * from './config.js';
