@@ -67,9 +67,22 @@ export class RandomPolicy implements EgoPolicy {
   }
 }
 
-export type PolicyName = 'expert' | 'idm' | 'constant' | 'random';
+/** The policy class behind each name of `makePolicy`. */
+export interface PolicyByName {
+  expert: ExpertEgoPolicy;
+  idm: IdmEgoPolicy;
+  constant: ConstantPolicy;
+  random: RandomPolicy;
+}
+export type PolicyName = keyof PolicyByName;
 export const POLICY_NAMES: readonly PolicyName[] = ['expert', 'idm', 'constant', 'random'];
 
+/**
+ * A policy by name with its defaults: `makePolicy('expert')` is an `ExpertEgoPolicy`. A name
+ * only known at run time (a CLI flag) gives an `EgoPolicy`, and an unknown one throws.
+ */
+export function makePolicy<N extends PolicyName>(name: N): PolicyByName[N];
+export function makePolicy(name: string): EgoPolicy;
 export function makePolicy(name: string): EgoPolicy {
   switch (name) {
     case 'expert':

@@ -12,7 +12,7 @@
 import { parseScene } from './scene-json.js';
 export { parseSceneJsonBytes, readSceneFile } from './scene-file.js';
 import { DEFAULT_PDM_CLOSED, type PdmClosedConfig, type PdmClosedResult, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
-import { scoreProposalsDetailed, toGoldenMetrics, type Trajectory } from './scorer.js';
+import { scoreProposalsDetailed, toGoldenMetrics, type PdmMetricsOf, type Trajectory } from './scorer.js';
 import { NavsimInputError, type PdmScene, type PdmVersion, type PdmWeights, type ProposalScores } from './types.js';
 
 export interface ScoreSceneOptions {
@@ -30,13 +30,13 @@ export interface ScoreSceneOptions {
   humanFilter?: boolean;
 }
 
-export interface SceneScore {
+export interface SceneScore<V extends PdmVersion = PdmVersion> {
   name: string;
-  version: PdmVersion;
+  version: V;
   /** One entry per scored trajectory. */
   proposals: ProposalScores[];
-  /** The same under the golden / NAVSIM metric key names. */
-  metrics: Record<string, number | null>[];
+  /** The same under the golden / NAVSIM metric key names (`PdmsMetrics` for v1.1, `EpdmsMetrics` for v2.2). */
+  metrics: PdmMetricsOf<V>[];
   /** The EP normaliser and its own row of the [PDM-Closed, trajectory] batch. */
   pdmClosed: {
     source: 'pinned' | 'planner';
@@ -73,12 +73,15 @@ export function pdmClosedFor(scene: PdmScene, version: PdmVersion, config: PdmCl
   return r;
 }
 
-/** Scores trajectories of a scene (default: the scene's own trajectory). */
-export function scoreScene(
+/**
+ * Scores trajectories of a scene (default: the scene's own trajectory). With a literal
+ * `version` the metrics are typed for it; without one they are the union of both versions.
+ */
+export function scoreScene<V extends PdmVersion = PdmVersion>(
   scene: PdmScene,
   trajectories?: readonly Trajectory[] | Float64Array | null,
-  opts: ScoreSceneOptions = {},
-): SceneScore {
+  opts: ScoreSceneOptions & { version?: V } = {},
+): SceneScore<V> {
   const version = opts.version ?? defaultVersion(scene);
   if (version !== 'v1.1' && version !== 'v2.2') {
     throw new NavsimInputError(`version: expected "v1.1" or "v2.2", found ${JSON.stringify(version)}`, scene.name, 'version');
@@ -110,9 +113,9 @@ export function scoreScene(
   });
   return {
     name: scene.name,
-    version,
+    version: version as V,
     proposals: scored.proposals,
-    metrics: scored.proposals.map((p) => toGoldenMetrics(p, version)),
+    metrics: scored.proposals.map((p) => toGoldenMetrics(p, version) as PdmMetricsOf<V>),
     pdmClosed: { source: usePinned ? 'pinned' : 'planner', states, scores: scored.pdmClosed, planner },
     human: scored.human,
   };

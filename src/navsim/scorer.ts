@@ -1224,8 +1224,39 @@ function baseScores(m: BatchMetrics, i: number, ep: number, mult: number, versio
   };
 }
 
+/** PDMS v1.1 metrics of one proposal under the golden files' key names (`expected.metrics`). */
+export type PdmsMetrics = {
+  no_at_fault_collisions: number;
+  drivable_area_compliance: number;
+  driving_direction_compliance: number;
+  ego_progress: number;
+  time_to_collision_within_bound: number;
+  comfort: number;
+  score: number;
+};
+
+/** EPDMS v2.2 metrics of one proposal under the golden files' key names (EC is null when it is NaN). */
+export type EpdmsMetrics = {
+  no_at_fault_collisions: number;
+  drivable_area_compliance: number;
+  driving_direction_compliance: number;
+  traffic_light_compliance: number;
+  ego_progress: number;
+  time_to_collision_within_bound: number;
+  lane_keeping: number;
+  history_comfort: number;
+  two_frame_extended_comfort: number | null;
+  score: number;
+};
+
+/** The metrics of a version: `PdmsMetrics` for 'v1.1', `EpdmsMetrics` for 'v2.2', their union for `PdmVersion`. */
+export type PdmMetricsOf<V extends PdmVersion> = V extends 'v1.1' ? PdmsMetrics : EpdmsMetrics;
+
 /** Metrics of one proposal under the golden files' key names (`expected.metrics`). */
-export function toGoldenMetrics(s: ProposalScores, version: PdmVersion): Record<string, number | null> {
+export function toGoldenMetrics(s: ProposalScores, version: 'v1.1'): PdmsMetrics;
+export function toGoldenMetrics(s: ProposalScores, version: 'v2.2'): EpdmsMetrics;
+export function toGoldenMetrics(s: ProposalScores, version: PdmVersion): PdmsMetrics | EpdmsMetrics;
+export function toGoldenMetrics(s: ProposalScores, version: PdmVersion): PdmsMetrics | EpdmsMetrics {
   if (version === 'v1.1') {
     return {
       no_at_fault_collisions: s.noAtFaultCollisions,
