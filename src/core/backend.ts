@@ -88,12 +88,47 @@ async function tryBackend(name: BackendName): Promise<{ ok: true } | { ok: false
     } else if (name === 'wasm') {
       loadWasm();
     }
-    const ok = await tf.setBackend(name);
-    if (!ok) return { ok: false, error: `tf.setBackend('${name}') returned false` };
-    await tf.ready();
+    const before = processListeners();
+    try {
+      const ok = await tf.setBackend(name);
+      if (!ok) return { ok: false, error: `tf.setBackend('${name}') returned false` };
+      await tf.ready();
+    } finally {
+      removeListenersAddedSince(before);
+    }
     return { ok: true };
   } catch (e) {
     return { ok: false, error: (e as Error).message };
+  }
+}
+
+type ProcessEvent = 'uncaughtException' | 'unhandledRejection';
+const PROCESS_EVENTS: readonly ProcessEvent[] = ['uncaughtException', 'unhandledRejection'];
+type Listener = (...args: unknown[]) => void;
+
+function listenersOf(ev: ProcessEvent): Listener[] {
+  return (process as unknown as { listeners(ev: string): Listener[] }).listeners(ev);
+}
+
+function processListeners(): Map<ProcessEvent, Set<Listener>> | null {
+  const p = (globalThis as { process?: { listeners?: unknown } }).process;
+  if (typeof p?.listeners !== 'function') return null;
+  return new Map(PROCESS_EVENTS.map((ev) => [ev, new Set(listenersOf(ev))]));
+}
+
+/**
+ * The emscripten runtime of tfjs-backend-wasm installs process-wide `uncaughtException` and
+ * `unhandledRejection` handlers that rethrow (`throw ex`) when its module is instantiated, and
+ * removes them only when the backend is disposed. Rethrowing from such a handler makes any error
+ * of the application look like a crash inside tfjs: Node prints the minified runtime source and
+ * exits with code 7 instead of printing the error and exiting with 1. The handlers serve
+ * emscripten's `exit()`, which tfjs never calls, so the listeners added while a backend
+ * initialises are removed and errors surface as themselves.
+ */
+function removeListenersAddedSince(before: ReturnType<typeof processListeners>): void {
+  if (!before) return;
+  for (const ev of PROCESS_EVENTS) {
+    for (const fn of listenersOf(ev)) if (!before.get(ev)!.has(fn)) process.removeListener(ev, fn);
   }
 }
 
@@ -140,6 +175,26 @@ export async function useBackend(name: BackendName): Promise<BackendName> {
   }
   current = name;
   return name;
+}
+
+let warnedBeforeInit = false;
+
+/**
+ * Called by drivekit entry points that create tensors (e.g. the `DiffusionPlanner` constructor).
+ * Without `init()` TensorFlow.js silently picks its pure-JS `cpu` backend, 50-90x slower than
+ * wasm; tensors are created synchronously, so the async wasm backend cannot be started here.
+ * Warns once, naming `init()`. Quiet after `init()`/`useBackend()` or when the application chose
+ * a backend other than cpu with `tf.setBackend`.
+ */
+export function warnIfNotInitialised(caller: string): void {
+  if (current !== null || warnedBeforeInit) return;
+  const active = (tf.engine() as { backendName?: string }).backendName;
+  if (active !== undefined && active !== null && active !== 'cpu') return;
+  warnedBeforeInit = true;
+  console.warn(
+    `drivekit: ${caller} was called before init(), so TensorFlow.js runs on its pure-JS 'cpu' backend (50-90x slower than wasm). ` +
+      "Call `await init()` (import { init } from 'drivekit') once before using the library; `await init({ backend: 'cpu' })` keeps cpu without this warning.",
+  );
 }
 
 /** The backend chosen by the last `init()` or `useBackend()`, or null before it. */

@@ -28,6 +28,7 @@
  * then each step's noise, so the same seed gives the same samples on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { warnIfNotInitialised } from '../core/backend.js';
 import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_DETERMINISTIC, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
 import { addDiTParams, blockPrefix, columnBlocks, crossAttentionKV, isCrossBlock, type SelfQkv, selfQkvWeights, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors, rowBlocks } from './dit.js';
@@ -284,6 +285,7 @@ export class DiffusionPlanner {
   private disposed = false;
 
   constructor(config: PlannerConfig, init: PlannerInit = {}) {
+    warnIfNotInitialised('new DiffusionPlanner()');
     validatePlannerConfig(config);
     this.config = Object.freeze(JSON.parse(JSON.stringify(config)) as PlannerConfig);
     const c = this.config;
