@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { col, ArrowFileWriter } from '../core/arrow.js';
+import { recoverDir } from '../core/atomic.js';
 import { type BackendRequest, init } from '../core/backend.js';
 import { checkpointPaths } from '../core/checkpoint.js';
 import { createLogger, JsonlSink, Logger } from '../core/logger.js';
@@ -206,6 +207,9 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
   let trainOptions: IlTrainOptions = trainOptionsFromArgs(opts);
   let resumeState: IlTrainerState | null = null;
   if (resumeDir) {
+    // A run killed mid-swap may have left `last.old/` or a complete temporary folder instead.
+    const recovered = await recoverDir(resumeDir);
+    if (!quiet && recovered.source !== null && recovered.source !== 'target') io.err(`Recovered ${resumeDir} from ${recovered.source === 'old' ? `${resumeDir}.old` : 'a complete temporary folder'} left by a killed run.`);
     const paths = checkpointPaths(resumeDir, 'trainer');
     resumeState = readJson<IlTrainerState>(paths.configPath, 'trainer state');
     if (resumeState.format !== 'drivekit-il-trainer') throw new Error(`${paths.configPath}: not an IL trainer state (format ${JSON.stringify(resumeState.format)}).`);

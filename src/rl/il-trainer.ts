@@ -26,7 +26,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
-import { writeFileAtomic } from '../core/atomic.js';
+import { recoverDir, writeDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { Rng } from '../core/rng.js';
 import type { SafeTensor } from '../core/safetensors.js';
 import { Ema } from './ema.js';
@@ -588,6 +588,8 @@ export class IlTrainer {
    * `checkpointEverySteps`.
    */
   async resume(dir: string): Promise<void> {
+    // A run killed mid-swap may have left `<dir>.old` or a complete temporary folder instead.
+    await recoverDir(dir);
     const trainer = await loadCheckpoint<IlTrainerState>(dir, { name: 'trainer' });
     const st = trainer.config;
     if (st?.format !== 'drivekit-il-trainer') throw new Error(`${trainer.configPath}: not an IL trainer state (field 'format' is ${JSON.stringify(st?.format)}, expected "drivekit-il-trainer").`);
@@ -697,27 +699,4 @@ function loadModelTensors(model: IlModel, tensors: Map<string, SafeTensor>, sour
     const t = tensors.get(name)!;
     tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, v.shape, 'float32')));
   }
-}
-
-/**
- * Fills a temporary sibling directory, then swaps it in for `dir`: the old directory is moved
- * aside first and removed only after the new one is in place, so a crash never leaves the
- * target without a complete checkpoint (at worst `<dir>.old` holds it).
- */
-async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const parent = path.dirname(dir);
-  await fs.promises.mkdir(parent, { recursive: true });
-  const tmp = await fs.promises.mkdtemp(path.join(parent, `.${path.basename(dir)}.tmp-`));
-  try {
-    await fill(tmp);
-  } catch (e) {
-    await fs.promises.rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  const old = `${dir}.old`;
-  await fs.promises.rm(old, { recursive: true, force: true });
-  const existed = fs.existsSync(dir);
-  if (existed) await fs.promises.rename(dir, old);
-  await fs.promises.rename(tmp, dir);
-  if (existed) await fs.promises.rm(old, { recursive: true, force: true });
 }
