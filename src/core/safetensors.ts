@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+import { InputError } from './errors.js';
 
 export type SafeDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'F64' | 'U8' | 'BOOL';
 export type SafeData = Float32Array | Int32Array | Float64Array | Uint8Array;
@@ -50,15 +51,17 @@ const MAX_HEADER_BYTES = 100_000_000;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** An error in a safetensors file; names the file, the tensor (if any) and the absolute byte offset. */
-export class SafetensorsError extends Error {
-  constructor(
-    readonly file: string,
-    readonly tensor: string | null,
-    readonly byteOffset: number,
-    detail: string,
-  ) {
-    super(`${file}: ${tensor !== null ? `tensor ${JSON.stringify(tensor)} ` : ''}at byte ${byteOffset}: ${detail}`);
+/** A malformed or inconsistent safetensors file: an `InputError` whose `field` is the tensor name (if any). */
+export class SafetensorsError extends InputError {
+  declare readonly file: string;
+  readonly tensor: string | null;
+  readonly byteOffset: number;
+
+  constructor(file: string, tensor: string | null, byteOffset: number, detail: string) {
+    super(`${file}: ${tensor !== null ? `tensor ${JSON.stringify(tensor)} ` : ''}at byte ${byteOffset}: ${detail}`, { file, field: tensor ?? undefined });
     this.name = 'SafetensorsError';
+    this.tensor = tensor;
+    this.byteOffset = byteOffset;
   }
 }
 

@@ -2,12 +2,23 @@
  * Test helpers that need no test framework: tensor-leak checks (`tf.memory().numTensors`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { DrivekitError } from './errors.js';
 
-/** Error thrown when a function leaves tensors behind. */
-export class TensorLeakError extends Error {
-  constructor(readonly label: string, readonly before: number, readonly after: number) {
-    super(`${label} leaked ${after - before} tensor(s): numTensors ${before} before, ${after} after.`);
+/**
+ * Error thrown when a function leaves tensors behind: `field` is 'numTensors', `expected` the
+ * count before and `found` the count after.
+ */
+export class TensorLeakError extends DrivekitError {
+  readonly label: string;
+  readonly before: number;
+  readonly after: number;
+
+  constructor(label: string, before: number, after: number) {
+    super(`${label} leaked ${after - before} tensor(s): numTensors ${before} before, ${after} after.`, { field: 'numTensors', expected: before, found: after });
     this.name = 'TensorLeakError';
+    this.label = label;
+    this.before = before;
+    this.after = after;
   }
 }
 

@@ -3,6 +3,7 @@
  * (spec metadrive-env.md §1.1, §4.1, §4.3, §5.1). Keys are snake_case on purpose so configs
  * copied from MetaDrive scripts work unchanged. Unknown keys are errors that list the valid ones.
  */
+import { ConfigError, type ErrorDetails } from '../core/errors.js';
 
 export interface MapConfig {
   /** Lane width (m) of every lane on the map. */
@@ -135,9 +136,10 @@ export type EnvConfigInput = Partial<Omit<EnvConfig, 'map_config' | 'lidar'>> & 
   lidar?: Partial<LidarConfig>;
 };
 
-export class EnvConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A bad env config: a `ConfigError` (`field` is the dotted key path, e.g. `map_config.lane_width`). */
+export class EnvConfigError extends ConfigError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details);
     this.name = 'EnvConfigError';
   }
 }

@@ -13,6 +13,7 @@ import { parseScene } from './scene-json.js';
 export { parseSceneJsonBytes, readSceneFile } from './scene-file.js';
 import { DEFAULT_PDM_CLOSED, type PdmClosedConfig, type PdmClosedResult, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
 import { scoreProposalsDetailed, toGoldenMetrics, type PdmMetricsOf, type Trajectory } from './scorer.js';
+import { InputError } from '../core/errors.js';
 import { NavsimInputError, type PdmScene, type PdmVersion, type PdmWeights, type ProposalScores } from './types.js';
 
 export interface ScoreSceneOptions {
@@ -141,7 +142,7 @@ export function scoreSceneJson(
     const m = r.metrics[0]!;
     return { name: scene.name, metrics: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonNumber(v)])) };
   } catch (e) {
-    if (e instanceof NavsimInputError || e instanceof RangeError || e instanceof TypeError) return { name, error: e.message };
+    if (e instanceof InputError) return { name, error: e.message };
     return { name, error: `internal error: ${(e as Error)?.message ?? String(e)}` };
   }
 }

@@ -8,6 +8,7 @@
  * - `NavsimInputError` is the one error type for bad input; it names the scene, field, expected
  *   and found value.
  */
+import { InputError, type ErrorDetails } from '../core/errors.js';
 
 /** `navsim.planning.simulation.planner.pdm_planner.utils.pdm_enums.StateIndex`. */
 export const StateIndex = {
@@ -54,15 +55,17 @@ export const PACIFICA = (() => {
 export const NUM_POSES = 40;
 export const NUM_STATES = NUM_POSES + 1;
 
-/** The one error type for invalid NAVSIM input. */
-export class NavsimInputError extends Error {
-  constructor(
-    message: string,
-    readonly scene?: string,
-    readonly field?: string,
-  ) {
-    super(message);
+/**
+ * The one error type for invalid NAVSIM input: an `InputError` whose `file` is the scene (name or path) and `field` the
+ * JSON path or column; `scene` is kept as an alias of `file`.
+ */
+export class NavsimInputError extends InputError {
+  readonly scene: string | undefined;
+
+  constructor(message: string, scene?: string, field?: string, details: Pick<ErrorDetails, 'expected' | 'found' | 'cause'> = {}) {
+    super(message, { ...details, file: scene, field });
     this.name = 'NavsimInputError';
+    this.scene = scene;
   }
 }
 
