@@ -299,6 +299,15 @@ export function readScenesArrow(path: string): PdmScene[] {
   } catch (e) {
     throw new NavsimInputError(`${path}: not an Arrow IPC file (${(e as Error).message})`, path, '');
   }
+  return scenesFromArrowTable(table, path);
+}
+
+/**
+ * The scenes of an Arrow table in this layout (extra columns are ignored, so a metric cache shard
+ * reads as a scene file); `path` names the source in errors. With `rows`, only those rows are
+ * decoded, in that order.
+ */
+export function scenesFromArrowTable(table: Table, path: string, rows?: readonly number[]): PdmScene[] {
   const byName = new Map(table.schema.fields.map((f) => [f.name, f]));
   for (const [name, type] of SCENES_ARROW_COLUMNS) {
     const f = byName.get(name);
@@ -308,7 +317,7 @@ export function readScenesArrow(path: string): PdmScene[] {
     }
   }
   const scenes: PdmScene[] = [];
-  for (let i = 0; i < table.numRows; i++) {
+  for (const i of rows ?? Array.from({ length: table.numRows }, (_, k) => k)) {
     const row = table.get(i);
     let json: Record<string, unknown>;
     try {
