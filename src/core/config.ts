@@ -72,6 +72,8 @@ export interface ConfigIssue {
 export interface DefineConfigOptions<T> {
   /** Relations between fields, run after every field is checked. */
   check?: (cfg: Readonly<T>) => ConfigIssue | undefined;
+  /** How messages name the config (default: its name), e.g. 'env config' gives 'env config.horizon: ...'. */
+  label?: string;
 }
 
 export interface ResolveOptions<T> {
@@ -156,7 +158,7 @@ export function describeSpec(spec: AnySpec): string {
   switch (spec.type) {
     case 'number':
     case 'integer': {
-      const noun = spec.type === 'integer' ? 'an integer' : 'a finite number';
+      const noun = spec.type === 'integer' ? 'an integer' : 'a number';
       const lo = spec.gt !== undefined ? { v: spec.gt, open: true } : spec.min !== undefined ? { v: spec.min, open: false } : undefined;
       const hi = spec.lt !== undefined ? { v: spec.lt, open: true } : spec.max !== undefined ? { v: spec.max, open: false } : undefined;
       if (lo && hi) s = `${noun} in ${lo.open ? '(' : '['}${fmtNum(lo.v)}, ${fmtNum(hi.v)}${hi.open ? ')' : ']'}`;
@@ -265,9 +267,9 @@ function resolveFields<T>(def: ConfigDef<T>, input: unknown, base: Readonly<Reco
       const suggestion = nearest(k, keys);
       const field = join(path, k);
       const details: ErrorDetails = { file: ctx.file, field, expected: `a key of ${def.name}`, found: input[k] };
-      const hint = `${suggestion !== undefined ? `Did you mean '${suggestion}'? ` : ''}Valid keys: ${keys.join(', ')}.`;
+      const hint = `Valid keys: ${keys.join(', ')}.${suggestion !== undefined ? ` Did you mean '${suggestion}'?` : ''}`;
       throw new UnknownKeyError(
-        `${ctx.file ? `${ctx.file}: ` : ''}${ctx.name}: unknown key '${field}'. ${hint}`,
+        `${ctx.file ? `${ctx.file}: ` : ''}${path ? `${ctx.name}.${path}` : ctx.name}: unknown key '${k}'. ${hint}`,
         details,
         suggestion,
         keys,
@@ -320,7 +322,7 @@ export function defineConfig<T>(name: string, fields: FieldSpecs<T>, options: De
     fields: Object.freeze({ ...fields }) as FieldSpecs<T>,
     defaults: frozenCopy(rawDefaults) as Readonly<T>,
     resolve(input?: unknown, where: ResolveOptions<T> = {}): Readonly<T> {
-      const ctx: Ctx = { name, file: where.file };
+      const ctx: Ctx = { name: options.label ?? name, file: where.file };
       const cfg = resolveFields(def, input, where.base as Readonly<Record<string, unknown>> | undefined, ctx, '');
       const issue = options.check?.(cfg);
       if (issue) fail(ctx, issue.field, issue.expected, issue.found);

@@ -3,6 +3,7 @@
  * (spec metadrive-env.md §1.1, §4.1, §4.3, §5.1). Keys are snake_case on purpose so configs
  * copied from MetaDrive scripts work unchanged. Unknown keys are errors that list the valid ones.
  */
+import { defineConfig, UnknownKeyError, type ConfigDef } from '../core/config.js';
 import { ConfigError, type ErrorDetails } from '../core/errors.js';
 
 export interface MapConfig {
@@ -84,51 +85,87 @@ export interface EnvConfig {
   lidar: LidarConfig;
 }
 
-export const DEFAULT_MAP_CONFIG: Readonly<MapConfig> = Object.freeze({ lane_width: 3.5, lane_num: 3, exit_length: 50 });
+/**
+ * Range checks beyond MetaDrive's (which has none) stop configs that would make the simulation
+ * produce NaN or nonsense: `lane_width` in (0, 20] m, `max_speed_km_h` in (0, 400] km/h,
+ * `physics_world_step_size` in (0, 1] s, `lane_num` 1..5, `exit_length` > 10 m (the entrance).
+ */
+export const MAP_CONFIG: ConfigDef<MapConfig> = defineConfig<MapConfig>(
+  'MapConfig',
+  {
+    lane_width: { default: 3.5, type: 'number', gt: 0, max: 20, doc: 'Lane width (m) of every lane on the map.' },
+    lane_num: { default: 3, type: 'integer', min: 1, max: 5, doc: 'Lanes per direction.' },
+    exit_length: { default: 50, type: 'number', gt: 10, doc: 'Length (m) of the first block (10 m entrance + exit_length - 10).' },
+  },
+  { label: 'env config.map_config' },
+);
 
-export const DEFAULT_LIDAR_CONFIG: Readonly<LidarConfig> = Object.freeze({
-  num_lasers: 240,
-  distance: 50,
-  num_others: 0,
-  gaussian_noise: 0,
-  dropout_prob: 0,
-});
+export const LIDAR_CONFIG: ConfigDef<LidarConfig> = defineConfig<LidarConfig>(
+  'LidarConfig',
+  {
+    num_lasers: { default: 240, type: 'integer', min: 0, doc: 'Number of lidar rays, laser i at heading + i * 2 pi / num_lasers.' },
+    distance: { default: 50, type: 'number', gt: 0, doc: 'Range (m); observations are distance / range.' },
+    num_others: { default: 0, type: 'integer', min: 0, doc: 'Nearest vehicles described by 4 extra features each (MetaDrive default 0; its PPO expert used 4).' },
+    gaussian_noise: { default: 0, type: 'number', min: 0, doc: 'Std of Gaussian noise added to each ray fraction (then clipped to [0, 1]).' },
+    dropout_prob: { default: 0, type: 'number', min: 0, max: 1, doc: 'Probability that a ray reads 0 (dropout).' },
+  },
+  { label: 'env config.lidar' },
+);
 
-export const DEFAULT_ENV_CONFIG: Readonly<EnvConfig> = Object.freeze({
-  start_seed: 0,
-  num_scenarios: 1,
-  map: 3,
-  map_config: DEFAULT_MAP_CONFIG,
-  random_lane_width: false,
-  random_lane_num: false,
-  traffic_density: 0.1,
-  traffic_mode: 'trigger',
-  random_traffic: false,
-  random_spawn_lane_index: true,
-  horizon: 1000,
-  decision_repeat: 5,
-  physics_world_step_size: 0.02,
-  truncate_as_terminate: false,
-  driving_reward: 1.0,
-  speed_reward: 0.1,
-  use_lateral_reward: false,
-  success_reward: 10.0,
-  out_of_road_penalty: 5.0,
-  crash_vehicle_penalty: 5.0,
-  crash_object_penalty: 5.0,
-  crash_sidewalk_penalty: 0.0,
-  out_of_road_cost: 1.0,
-  crash_vehicle_cost: 1.0,
-  crash_object_cost: 1.0,
-  out_of_road_done: true,
-  on_continuous_line_done: true,
-  on_broken_line_done: false,
-  crash_vehicle_done: true,
-  crash_object_done: true,
-  vehicle_model: 'default',
-  max_speed_km_h: 80,
-  lidar: DEFAULT_LIDAR_CONFIG,
-} satisfies EnvConfig);
+const VEHICLE_MODELS = ['default', 's', 'm', 'l', 'xl'] as const;
+
+const checkMap = (v: number | string): string | undefined => {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? undefined : 'an integer >= 0 (number of blocks) or a block string';
+  if (typeof v === 'string') return /^[CSrRXTO]*$/.test(v) ? undefined : 'a block string of C S r R X T O';
+  return 'a number of blocks or a block string';
+};
+
+/** `MetaDriveEnv`'s config, declared once (defaults, docs, checks); `resolveEnvConfig` resolves it. */
+export const ENV_CONFIG: ConfigDef<EnvConfig> = defineConfig<EnvConfig>(
+  'EnvConfig',
+  {
+    start_seed: { default: 0, type: 'integer', min: 0, doc: 'First scenario index.' },
+    num_scenarios: { default: 1, type: 'integer', min: 1, doc: 'Number of scenarios: reset({seed}) accepts start_seed <= seed < start_seed + num_scenarios.' },
+    map: { default: 3, type: 'any', check: checkMap, doc: 'Number of blocks after the first block, or an explicit block string such as "SCrRXTO".' },
+    map_config: { default: MAP_CONFIG.defaults, type: 'object', nested: MAP_CONFIG, doc: 'Map geometry.' },
+    random_lane_width: { default: false, type: 'boolean', doc: 'Lane width ~ U[3.0, 4.5] per map when true.' },
+    random_lane_num: { default: false, type: 'boolean', doc: 'Lane count ~ randint{2, 3} per map when true.' },
+    traffic_density: { default: 0.1, type: 'number', min: 0, max: 1, doc: 'Traffic vehicles per 10 m spawn slot (trigger mode).' },
+    traffic_mode: { default: 'trigger', type: 'enum', values: ['trigger'], doc: 'Only "trigger" is implemented (MetaDrive\'s default).' },
+    random_traffic: { default: false, type: 'boolean', doc: 'Traffic drawn from a fresh stream each reset instead of the scenario seed.' },
+    random_spawn_lane_index: { default: true, type: 'boolean', doc: 'Spawn lane ~ randint(lane_num) (seeded by the scenario) instead of lane 0.' },
+    horizon: { default: 1000, type: 'integer', min: 1, doc: 'Env steps before truncation.' },
+    decision_repeat: { default: 5, type: 'integer', min: 1, doc: 'Physics sub-steps per env step.' },
+    physics_world_step_size: { default: 0.02, type: 'number', gt: 0, max: 1, doc: 'Physics step (s).' },
+    truncate_as_terminate: { default: false, type: 'boolean', doc: 'Treat truncation at the horizon as termination (MetaDrive default false).' },
+    driving_reward: { default: 1.0, type: 'number', doc: 'Reward per metre of progress along the route (spec §4.1).' },
+    speed_reward: { default: 0.1, type: 'number', doc: 'Reward per unit of speed / max speed while on the lane (spec §4.1).' },
+    use_lateral_reward: { default: false, type: 'boolean', doc: 'Scale the driving reward by the lateral position factor (spec §4.1).' },
+    success_reward: { default: 10.0, type: 'number', doc: 'Terminal reward on arrival (spec §4.1).' },
+    out_of_road_penalty: { default: 5.0, type: 'number', doc: 'Terminal penalty (subtracted) for leaving the road (spec §4.1).' },
+    crash_vehicle_penalty: { default: 5.0, type: 'number', doc: 'Penalty (subtracted) for a crash with a vehicle (spec §4.1).' },
+    crash_object_penalty: { default: 5.0, type: 'number', doc: 'Penalty (subtracted) for a crash with an object (spec §4.1).' },
+    crash_sidewalk_penalty: { default: 0.0, type: 'number', doc: 'Penalty (subtracted) for hitting the sidewalk (spec §4.1).' },
+    out_of_road_cost: { default: 1.0, type: 'number', doc: 'Safety cost of leaving the road (spec §4.2).' },
+    crash_vehicle_cost: { default: 1.0, type: 'number', doc: 'Safety cost of a crash with a vehicle (spec §4.2).' },
+    crash_object_cost: { default: 1.0, type: 'number', doc: 'Safety cost of a crash with an object (spec §4.2).' },
+    out_of_road_done: { default: true, type: 'boolean', doc: 'Leaving the road ends the episode (spec §4.3).' },
+    on_continuous_line_done: { default: true, type: 'boolean', doc: 'Touching a continuous line ends the episode (spec §4.3).' },
+    on_broken_line_done: { default: false, type: 'boolean', doc: 'Touching a broken line ends the episode (spec §4.3).' },
+    crash_vehicle_done: { default: true, type: 'boolean', doc: 'A crash with a vehicle ends the episode (spec §4.3).' },
+    crash_object_done: { default: true, type: 'boolean', doc: 'A crash with an object ends the episode (spec §4.3).' },
+    vehicle_model: { default: 'default', type: 'enum', values: VEHICLE_MODELS, doc: 'Ego vehicle type (MetaDrive\'s ego is "default").' },
+    max_speed_km_h: { default: 80, type: 'number', gt: 0, max: 400, doc: 'Ego engine stops pushing above this speed (km/h).' },
+    lidar: { default: LIDAR_CONFIG.defaults, type: 'object', nested: LIDAR_CONFIG, doc: 'Lidar observation.' },
+  },
+  { label: 'env config' },
+);
+
+export const DEFAULT_MAP_CONFIG: Readonly<MapConfig> = MAP_CONFIG.defaults;
+
+export const DEFAULT_LIDAR_CONFIG: Readonly<LidarConfig> = LIDAR_CONFIG.defaults;
+
+export const DEFAULT_ENV_CONFIG: Readonly<EnvConfig> = ENV_CONFIG.defaults;
 
 /** A partial config: nested groups may be partial too. */
 export type EnvConfigInput = Partial<Omit<EnvConfig, 'map_config' | 'lidar'>> & {
@@ -136,83 +173,32 @@ export type EnvConfigInput = Partial<Omit<EnvConfig, 'map_config' | 'lidar'>> & 
   lidar?: Partial<LidarConfig>;
 };
 
-/** A bad env config: a `ConfigError` (`field` is the dotted key path, e.g. `map_config.lane_width`). */
+/**
+ * A bad env config: a `ConfigError` (`field` is the dotted key path, e.g. `map_config.lane_width`);
+ * for an unknown key, `suggestion` is the nearest valid key.
+ */
 export class EnvConfigError extends ConfigError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  readonly suggestion: string | undefined;
+
+  constructor(message: string, details: ErrorDetails & { suggestion?: string } = {}) {
     super(message, details);
     this.name = 'EnvConfigError';
+    this.suggestion = details.suggestion;
   }
-}
-
-const VEHICLE_MODELS = ['default', 's', 'm', 'l', 'xl'] as const;
-
-function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!valid.includes(k)) {
-      throw new EnvConfigError(`${where}: unknown key '${k}'. Valid keys: ${valid.join(', ')}.`);
-    }
-  }
-}
-
-function expectType(where: string, key: string, value: unknown, type: 'number' | 'boolean' | 'string'): void {
-  if (typeof value !== type) throw new EnvConfigError(`${where}.${key}: expected a ${type}, found ${JSON.stringify(value)}.`);
 }
 
 /**
- * Merges `input` over the defaults and validates every field. Throws `EnvConfigError` naming
- * the key, the expected and the found value.
+ * Merges `input` over the defaults and validates every field (`ENV_CONFIG`); returns a frozen
+ * config. Throws `EnvConfigError` naming the key, the expected and the found value.
  */
-export function resolveEnvConfig(input: EnvConfigInput = {}): EnvConfig {
-  if (input === null || typeof input !== 'object') throw new EnvConfigError(`env config: expected an object, found ${JSON.stringify(input)}.`);
-  checkKeys(input as Record<string, unknown>, Object.keys(DEFAULT_ENV_CONFIG), 'env config');
-  if (input.map_config !== undefined) checkKeys(input.map_config as Record<string, unknown>, Object.keys(DEFAULT_MAP_CONFIG), 'env config.map_config');
-  if (input.lidar !== undefined) checkKeys(input.lidar as Record<string, unknown>, Object.keys(DEFAULT_LIDAR_CONFIG), 'env config.lidar');
-  const cfg: EnvConfig = {
-    ...DEFAULT_ENV_CONFIG,
-    ...(input as Partial<EnvConfig>),
-    map_config: { ...DEFAULT_MAP_CONFIG, ...(input.map_config ?? {}) },
-    lidar: { ...DEFAULT_LIDAR_CONFIG, ...(input.lidar ?? {}) },
-  };
-  const w = 'env config';
-  for (const [k, v] of Object.entries(cfg)) {
-    if (k === 'map' || k === 'map_config' || k === 'lidar' || k === 'traffic_mode' || k === 'vehicle_model') continue;
-    const def = (DEFAULT_ENV_CONFIG as unknown as Record<string, unknown>)[k];
-    expectType(w, k, v, typeof def as 'number' | 'boolean');
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new EnvConfigError(`${w}.${k}: expected a finite number, found ${v}.`);
+export function resolveEnvConfig(input: EnvConfigInput = {}, where: { file?: string } = {}): Readonly<EnvConfig> {
+  try {
+    return ENV_CONFIG.resolve(input, where);
+  } catch (e) {
+    if (!(e instanceof ConfigError) || e instanceof EnvConfigError) throw e;
+    const suggestion = e instanceof UnknownKeyError ? e.suggestion : undefined;
+    throw new EnvConfigError(e.message, { file: e.file, field: e.field, expected: e.expected, found: e.found, cause: e, suggestion });
   }
-  for (const [k, v] of Object.entries(cfg.map_config)) expectType(`${w}.map_config`, k, v, 'number');
-  for (const [k, v] of Object.entries(cfg.lidar)) expectType(`${w}.lidar`, k, v, 'number');
-  const intAtLeast = (where: string, key: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new EnvConfigError(`${where}.${key}: expected an integer >= ${min}, found ${v}.`);
-  };
-  intAtLeast(w, 'start_seed', cfg.start_seed, 0);
-  intAtLeast(w, 'num_scenarios', cfg.num_scenarios, 1);
-  intAtLeast(w, 'horizon', cfg.horizon, 1);
-  intAtLeast(w, 'decision_repeat', cfg.decision_repeat, 1);
-  if (!(cfg.physics_world_step_size > 0)) throw new EnvConfigError(`${w}.physics_world_step_size: expected > 0, found ${cfg.physics_world_step_size}.`);
-  if (!(cfg.traffic_density >= 0 && cfg.traffic_density <= 1)) {
-    throw new EnvConfigError(`${w}.traffic_density: expected a number in [0, 1], found ${cfg.traffic_density}.`);
-  }
-  if (typeof cfg.map === 'number') intAtLeast(w, 'map', cfg.map, 0);
-  else if (typeof cfg.map === 'string') {
-    if (!/^[CSrRXTO]*$/.test(cfg.map)) throw new EnvConfigError(`${w}.map: expected a block string of C S r R X T O, found ${JSON.stringify(cfg.map)}.`);
-  } else throw new EnvConfigError(`${w}.map: expected a number of blocks or a block string, found ${JSON.stringify(cfg.map)}.`);
-  if (cfg.traffic_mode !== 'trigger') throw new EnvConfigError(`${w}.traffic_mode: only "trigger" is implemented, found ${JSON.stringify(cfg.traffic_mode)}.`);
-  if (!VEHICLE_MODELS.includes(cfg.vehicle_model)) {
-    throw new EnvConfigError(`${w}.vehicle_model: expected one of ${VEHICLE_MODELS.join(', ')}, found ${JSON.stringify(cfg.vehicle_model)}.`);
-  }
-  intAtLeast(`${w}.map_config`, 'lane_num', cfg.map_config.lane_num, 1);
-  if (cfg.map_config.lane_num > 5) throw new EnvConfigError(`${w}.map_config.lane_num: expected 1..5, found ${cfg.map_config.lane_num}.`);
-  if (!(cfg.map_config.lane_width > 0)) throw new EnvConfigError(`${w}.map_config.lane_width: expected > 0, found ${cfg.map_config.lane_width}.`);
-  if (!(cfg.map_config.exit_length > 10)) throw new EnvConfigError(`${w}.map_config.exit_length: expected > 10, found ${cfg.map_config.exit_length}.`);
-  intAtLeast(`${w}.lidar`, 'num_lasers', cfg.lidar.num_lasers, 0);
-  intAtLeast(`${w}.lidar`, 'num_others', cfg.lidar.num_others, 0);
-  if (!(cfg.lidar.distance > 0)) throw new EnvConfigError(`${w}.lidar.distance: expected > 0, found ${cfg.lidar.distance}.`);
-  if (!(cfg.lidar.gaussian_noise >= 0)) throw new EnvConfigError(`${w}.lidar.gaussian_noise: expected >= 0, found ${cfg.lidar.gaussian_noise}.`);
-  if (!(cfg.lidar.dropout_prob >= 0 && cfg.lidar.dropout_prob <= 1)) {
-    throw new EnvConfigError(`${w}.lidar.dropout_prob: expected a number in [0, 1], found ${cfg.lidar.dropout_prob}.`);
-  }
-  return cfg;
 }
 
 /** Observation length: 9 ego + 10 navigation + 4 per other vehicle + lasers (259 by default). */

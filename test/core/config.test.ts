@@ -106,14 +106,14 @@ describe('defineConfig / resolve', () => {
     ['epochs', 2.5, 'an integer >= 1'],
     ['epochs', 0, 'an integer >= 1'],
     ['epochs', '5', 'an integer >= 1'],
-    ['lr', NaN, 'a finite number in [0, 1]'],
-    ['lr', Infinity, 'a finite number in [0, 1]'],
-    ['lr', 1.5, 'a finite number in [0, 1]'],
-    ['lr', -0.1, 'a finite number in [0, 1]'],
+    ['lr', NaN, 'a number in [0, 1]'],
+    ['lr', Infinity, 'a number in [0, 1]'],
+    ['lr', 1.5, 'a number in [0, 1]'],
+    ['lr', -0.1, 'a number in [0, 1]'],
     ['mode', 'steps', 'one of "epoch", "step"'],
     ['name', 3, 'a string'],
     ['shuffle', 'yes', 'a boolean'],
-    ['clip', 0, 'a finite number > 0 or null'],
+    ['clip', 0, 'a number > 0 or null'],
     ['optimizer', 3, 'an object (OptimConfig)'],
     ['optimizer', [1], 'an object (OptimConfig)'],
     ['tags', 'a', 'an array of strings'],
@@ -127,9 +127,9 @@ describe('defineConfig / resolve', () => {
 
   it('checks nested ranges, array items and field checks with dotted paths', () => {
     let e = catchErr(() => DEMO.resolve({ optimizer: { lr: 0 } }));
-    expect([e.field, e.expected, e.found]).toEqual(['optimizer.lr', 'a finite number in (0, 1]', 0]);
+    expect([e.field, e.expected, e.found]).toEqual(['optimizer.lr', 'a number in (0, 1]', 0]);
     e = catchErr(() => DEMO.resolve({ optimizer: { betas: [0.9, 1] } }));
-    expect([e.field, e.expected, e.found]).toEqual(['optimizer.betas[1]', 'a finite number in [0, 1)', 1]);
+    expect([e.field, e.expected, e.found]).toEqual(['optimizer.betas[1]', 'a number in [0, 1)', 1]);
     e = catchErr(() => DEMO.resolve({ optimizer: { betas: [0.9] } }));
     expect([e.field, e.expected]).toEqual(['optimizer.betas', 'two betas']);
     e = catchErr(() => DEMO.resolve({ tags: ['a', 2] }));
@@ -207,11 +207,11 @@ describe('docTable', () => {
     expect(lines[0]).toBe('| key | type | default | doc |');
     expect(lines[1]).toBe('|---|---|---|---|');
     expect(lines).toContain('| `epochs` | an integer >= 1 | `200` | Number of epochs. |');
-    expect(lines).toContain('| `lr` | a finite number in [0, 1] | `0.5` | A rate \\| with a pipe. |');
+    expect(lines).toContain('| `lr` | a number in [0, 1] | `0.5` | A rate \\| with a pipe. |');
     expect(lines).toContain('| `mode` | one of "epoch", "step" | `"epoch"` | Schedule interval. |');
     expect(lines).toContain('| `optimizer` | object (OptimConfig) | | AdamW settings. |');
-    expect(lines).toContain('| `optimizer.lr` | a finite number in (0, 1] | `0.0001` | Peak learning rate. |');
-    expect(lines).toContain('| `clip` | a finite number > 0 or null | `null` | Clip, null = none. |');
+    expect(lines).toContain('| `optimizer.lr` | a number in (0, 1] | `0.0001` | Peak learning rate. |');
+    expect(lines).toContain('| `clip` | a number > 0 or null | `null` | Clip, null = none. |');
     // header + separator + 9 fields + 2 nested
     expect(lines).toHaveLength(2 + 9 + 2);
   });
@@ -236,7 +236,7 @@ describe('CLI helpers', () => {
   });
 
   it('describes specs in words', () => {
-    expect(describeSpec({ type: 'number', gt: 0, max: 20 })).toBe('a finite number in (0, 20]');
+    expect(describeSpec({ type: 'number', gt: 0, max: 20 })).toBe('a number in (0, 20]');
     expect(describeSpec({ type: 'integer', max: 5 })).toBe('an integer <= 5');
   });
 });

@@ -35,6 +35,11 @@ describe('env config', () => {
     expect(() => resolveEnvConfig({ horizon: 0 })).toThrow('env config.horizon: expected an integer >= 1, found 0.');
     expect(() => resolveEnvConfig({ map: 'SQ' })).toThrow(/env config.map: expected a block string/);
     expect(() => resolveEnvConfig({ use_lateral_reward: 1 as never })).toThrow('env config.use_lateral_reward: expected a boolean, found 1.');
-    expect(() => resolveEnvConfig({ map_config: { lane_num: 7 } })).toThrow('env config.map_config.lane_num: expected 1..5, found 7.');
+    expect(() => resolveEnvConfig({ map_config: { lane_num: 7 } })).toThrow(EnvConfigError);
+    try {
+      resolveEnvConfig({ map_config: { lane_num: 7 } });
+    } catch (e) {
+      expect([(e as EnvConfigError).field, (e as EnvConfigError).expected, (e as EnvConfigError).found]).toEqual(['map_config.lane_num', 'an integer in [1, 5]', 7]);
+    }
   });
 });
