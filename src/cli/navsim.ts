@@ -3,6 +3,7 @@
  *
  *   drivekit navsim score <scene.json | scenes.arrow>... [--version v1.1|v2.2] [--json] [--workers N]
  *   drivekit navsim pack <scene.json>... --out <scenes.arrow>
+ *   drivekit navsim render <scene.json> --out <scene.svg|scene.png>   (navsim-render.ts)
  *
  * `score` prints one JSON line per scene, `{"name", "metrics": {...}}`, with the golden files'
  * metric keys (NaN as null); a golden file (`{input, expected}`) is scored from its `input`. A file
@@ -20,13 +21,15 @@ import type { CliIO } from './main.js';
 
 const USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [--version v1.1|v2.2] [--json] [--workers N]
        drivekit navsim pack <scene.json>... --out <scenes.arrow>
+       drivekit navsim render <scene.json> --out <scene.svg|scene.png> [--proposals plans.json] [--version v1.1|v2.2]
 
   score    score every scene (PDM-Closed runs unless the scene pins pdm_closed_trajectory);
            one JSON line per scene: {"name", "metrics"}; a bad file gives {"name", "file", "error"}
            --version   v1.1 (PDMS) or v2.2 (EPDMS); default: from the scene schema (v1 -> v1.1, v2 -> v2.2)
            --json      only the JSON lines (no summary table)
            --workers   score with N threads: this one and N-1 workers (needs the built package)
-  pack     validate scenes and write them to one Arrow IPC file (--out)`;
+  pack     validate scenes and write them to one Arrow IPC file (--out)
+  render   draw one scene with its trajectories coloured by score (see navsim render --help)`;
 
 interface SceneJob {
   file: string;
@@ -199,6 +202,7 @@ export async function navsimCommand(args: string[], io: CliIO): Promise<number> 
   const [sub, ...rest] = args;
   if (sub === 'score') return scoreCommand(rest, io);
   if (sub === 'pack') return packCommand(rest, io);
+  if (sub === 'render') return (await import('./navsim-render.js')).navsimRenderCommand(rest, io);
   if (sub === undefined || sub === '--help' || sub === '-h') throw new UsageError(`Usage: ${USAGE}`);
-  throw new UsageError(`drivekit navsim: unknown subcommand '${sub}'. Valid: score, pack.\nUsage: ${USAGE}`);
+  throw new UsageError(`drivekit navsim: unknown subcommand '${sub}'. Valid: score, pack, render.\nUsage: ${USAGE}`);
 }

@@ -5,3 +5,5 @@ export * from './png.js';
 export * from './env-svg.js';
 export * from './plot.js';
 export * from './notebook.js';
+export * from './svg-overlays.js';
+export * from './navsim-svg.js';
