@@ -31,7 +31,8 @@ export interface BoxSpace {
   readonly dtype: 'float32';
 }
 
-export interface StepInfo {
+/** A type alias (not an interface) so that it is assignable to `Env`'s `Record<string, unknown>` info. */
+export type StepInfo = {
   arrive_dest: boolean;
   out_of_road: boolean;
   crash_vehicle: boolean;
@@ -68,16 +69,16 @@ export interface StepInfo {
   navigation_forward: boolean;
   navigation_left: boolean;
   navigation_right: boolean;
-}
+};
 
-export interface ResetInfo {
+export type ResetInfo = {
   env_seed: number;
   /** Σ lane-0 length of the route roads (m). */
   route_length: number;
   /** Traffic vehicles spawned this episode. */
   traffic_vehicles: number;
   spawn_lane: string;
-}
+};
 
 export interface StepResult {
   obs: Float32Array;

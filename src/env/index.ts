@@ -1,4 +1,5 @@
-// Public surface of drivekit/env: the MetaDrive-style environment, traffic, expert and policies.
+// Public surface of drivekit/env: the MetaDrive-style environment, traffic, expert and policies;
+// the gymnasium-shaped `Env` API, `SyncVectorEnv` and the classic control examples.
 export * from './config.js';
 export * from './vehicle.js';
 export * from './lidar.js';
@@ -13,5 +14,8 @@ export * from './expert.js';
 export * from './expert-planner.js';
 export * from './policies.js';
 export * from './vector-env.js';
+export * from './spaces.js';
+export * from './sync-vector-env.js';
+export * from './classic/index.js';
 export * from './rollout.js';
 export * from './world-adapter.js';
