@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
 import { recoverDir, writeDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { Rng } from '../core/rng.js';
+import { defineConfig, type ConfigDef } from '../core/config.js';
 import type { SafeTensor } from '../core/safetensors.js';
 import { Ema } from './ema.js';
 import { type IlDataSource, type IlRows, HISTORY_SIZE, STATUS_SIZE } from './il-data.js';
@@ -205,44 +206,46 @@ export interface IlTrainConfig {
   shuffle: boolean;
 }
 
-export const IL_TRAIN_DEFAULTS: Readonly<IlTrainConfig> = Object.freeze({
-  epochs: 200,
-  batchSize: 512,
-  microBatchSize: 0,
-  optimizer: { ...ADAMW_DEFAULTS },
-  warmup: 3,
-  minLr: 1e-6,
-  scheduleInterval: 'epoch' as ScheduleInterval,
-  maxGradNorm: 1.0,
-  emaDecay: 0,
-  seed: 0,
-  valSeed: 12345,
-  valEvery: 1,
-  valBatchSize: 16,
-  valMaxRows: 0,
-  keepBest: 5,
-  checkpointEverySteps: 0,
-  shuffle: true,
+/** AdamW's settings as a config section (same checks as `optim.ts`'s constructor). */
+const IL_ADAMW_CONFIG: ConfigDef<AdamWConfig> = defineConfig<AdamWConfig>('AdamWConfig', {
+  lr: { default: ADAMW_DEFAULTS.lr, type: 'number', min: 0, doc: 'Peak learning rate γ (the schedule scales it).' },
+  beta1: { default: ADAMW_DEFAULTS.beta1, type: 'number', min: 0, lt: 1, doc: 'β₁, decay of the first moment.' },
+  beta2: { default: ADAMW_DEFAULTS.beta2, type: 'number', min: 0, lt: 1, doc: 'β₂, decay of the second moment.' },
+  eps: { default: ADAMW_DEFAULTS.eps, type: 'number', min: 0, doc: 'ε added to the bias-corrected √v.' },
+  weightDecay: { default: ADAMW_DEFAULTS.weightDecay, type: 'number', min: 0, doc: 'Decoupled weight decay λ.' },
 });
+
+/** The IL trainer's config, declared once (defaults, docs, checks); `resolveIlConfig` resolves it. */
+export const IL_TRAIN_CONFIG: ConfigDef<IlTrainConfig> = defineConfig<IlTrainConfig>('IlTrainConfig', {
+  epochs: { default: 200, type: 'integer', min: 1, doc: 'Number of epochs (ReCogDrive: 200).' },
+  batchSize: { default: 512, type: 'integer', min: 1, doc: 'Minibatch size (ReCogDrive: 512 global).' },
+  microBatchSize: { default: 0, type: 'integer', min: 0, doc: 'Rows per forward/backward pass, gradients accumulated over the batch (0 = the whole batch).' },
+  optimizer: { default: IL_ADAMW_CONFIG.defaults, type: 'object', nested: IL_ADAMW_CONFIG, doc: 'AdamW settings; `lr` is the schedule\'s peak.' },
+  warmup: { default: 3, type: 'integer', min: 0, doc: 'Warmup length in `scheduleInterval` units.' },
+  minLr: { default: 1e-6, type: 'number', min: 0, doc: 'Floor of the cosine schedule.' },
+  scheduleInterval: { default: 'epoch', type: 'enum', values: ['epoch', 'step'], doc: 'The schedule advances per epoch or per optimiser step.' },
+  maxGradNorm: { default: 1.0, type: 'number', min: 0, doc: 'Global gradient-norm clip (ReCogDrive: 1.0); 0 disables.' },
+  emaDecay: { default: 0, type: 'number', min: 0, lt: 1, doc: 'EMA decay (ReCogDrive\'s EMA script: 0.999); 0 = no EMA.' },
+  seed: { default: 0, type: 'integer', doc: 'Seed of the training stream (shuffle + loss noise).' },
+  valSeed: { default: 12345, type: 'integer', doc: 'Seed of the validation sampler (the same every validation).' },
+  valEvery: { default: 1, type: 'integer', min: 0, doc: 'Validate every this many epochs (and after the last); 0 disables validation.' },
+  valBatchSize: { default: 16, type: 'integer', min: 1, doc: 'Batch size for validation sampling.' },
+  valMaxRows: { default: 0, type: 'integer', min: 0, doc: 'Validate on at most this many rows (0 = all).' },
+  keepBest: { default: 5, type: 'integer', min: 0, doc: 'How many best checkpoints (by validation L1) to keep (ReCogDrive: 5).' },
+  checkpointEverySteps: { default: 0, type: 'integer', min: 0, doc: 'Also write `last/` every this many steps inside an epoch (0 = only at epoch ends).' },
+  shuffle: { default: true, type: 'boolean', doc: 'Shuffle training rows each epoch.' },
+});
+
+export const IL_TRAIN_DEFAULTS: Readonly<IlTrainConfig> = IL_TRAIN_CONFIG.defaults;
 
 export type IlTrainOptions = Partial<Omit<IlTrainConfig, 'optimizer'>> & { optimizer?: Partial<AdamWConfig> };
 
+/**
+ * Fills defaults and checks every field (`IL_TRAIN_CONFIG`); an unknown key or a bad value is a
+ * `ConfigError` naming the key (and the nearest valid key). Returns a frozen config.
+ */
 export function resolveIlConfig(options: IlTrainOptions = {}): IlTrainConfig {
-  const c: IlTrainConfig = { ...IL_TRAIN_DEFAULTS, ...options, optimizer: { ...IL_TRAIN_DEFAULTS.optimizer, ...options.optimizer } };
-  const fail = (field: string, v: unknown, want: string): never => {
-    throw new Error(`Invalid IL config ${field}: ${JSON.stringify(v)}. Should be ${want}.`);
-  };
-  const posInt = ['epochs', 'batchSize', 'valBatchSize'] as const;
-  for (const k of posInt) if (!Number.isInteger(c[k]) || c[k] < 1) fail(k, c[k], 'an integer >= 1');
-  const nonNegInt = ['microBatchSize', 'warmup', 'valEvery', 'valMaxRows', 'keepBest', 'checkpointEverySteps'] as const;
-  for (const k of nonNegInt) if (!Number.isInteger(c[k]) || c[k] < 0) fail(k, c[k], 'an integer >= 0');
-  if (!(c.maxGradNorm >= 0)) fail('maxGradNorm', c.maxGradNorm, '>= 0 (0 disables clipping)');
-  if (!(c.emaDecay >= 0 && c.emaDecay < 1)) fail('emaDecay', c.emaDecay, 'in [0, 1) (0 disables EMA)');
-  if (!(c.minLr >= 0)) fail('minLr', c.minLr, '>= 0');
-  if (!Number.isInteger(c.seed)) fail('seed', c.seed, 'an integer');
-  if (!Number.isInteger(c.valSeed)) fail('valSeed', c.valSeed, 'an integer');
-  if (c.scheduleInterval !== 'epoch' && c.scheduleInterval !== 'step') fail('scheduleInterval', c.scheduleInterval, "'epoch' or 'step'");
-  return c;
+  return IL_TRAIN_CONFIG.resolve(options) as IlTrainConfig;
 }
 
 // ---------------------------------------------------------------------------------------------
