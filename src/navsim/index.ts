@@ -23,3 +23,5 @@ export * from './scenegen.js';
 export { LanePath } from './scenegen-path.js';
 export { DEFAULT_IDM, type IdmParams } from './scenegen-traffic.js';
 export * from './scene-tokens.js';
+export * from './metric-cache.js';
+export * from './score-pool.js';

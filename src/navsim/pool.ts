@@ -56,24 +56,37 @@ function thisFile(): string | null {
 
 /** The module the workers load (see the resolution order in the file comment). */
 export function resolveScorerModule(explicit?: string): string {
+  return resolveNavsimModule('score-scene', explicit, 'DRIVEKIT_NAVSIM_MODULE', ['index']);
+}
+
+/**
+ * A navsim module for workers: `explicit`, then env `envVar`, then `name` (or a `fallbacks` name)
+ * next to this file, then `dist/cjs/navsim/<name>.js`.
+ */
+export function resolveNavsimModule(name: string, explicit: string | undefined, envVar: string, fallbacks: string[] = []): string {
   const candidates: string[] = [];
   if (explicit) candidates.push(path.resolve(explicit));
-  const env = process.env.DRIVEKIT_NAVSIM_MODULE;
+  const env = process.env[envVar];
   if (env) candidates.push(path.resolve(env));
   const me = thisFile();
   if (me) {
     const dir = path.dirname(me);
     const ext = path.extname(me);
-    candidates.push(path.join(dir, `score-scene${ext}`), path.join(dir, `index${ext}`));
+    for (const n of [name, ...fallbacks]) candidates.push(path.join(dir, `${n}${ext}`));
   }
-  candidates.push(path.resolve('dist/cjs/navsim/score-scene.js'));
+  candidates.push(path.resolve(`dist/cjs/navsim/${name}.js`));
   for (const c of candidates) if (fs.existsSync(c)) return c;
   throw new Error(
-    `ScenePool: no scorer module found (tried ${candidates.join(', ')}). Build drivekit (npm run build) or pass modulePath / set DRIVEKIT_NAVSIM_MODULE.`,
+    `ScenePool: no ${name} module found (tried ${candidates.join(', ')}). Build drivekit (npm run build) or pass modulePath / set ${envVar}.`,
   );
 }
 
-function workerSource(modulePath: string): string {
+/**
+ * A JavaScript expression, evaluated in a worker (`require` in scope), giving a Promise of the
+ * module at `modulePath`: `require` (CommonJS build), the esbuild bundle (TypeScript source), the
+ * tsx loader (source without esbuild), or `import` (ESM build).
+ */
+export function workerModuleLoader(modulePath: string): string {
   const isTs = modulePath.endsWith('.ts');
   const isCjs = !isTs && (modulePath.endsWith('.cjs') || (modulePath.endsWith('.js') && isCommonJsDir(modulePath)));
   let load: string;
@@ -90,6 +103,11 @@ function workerSource(modulePath: string): string {
   } else {
     load = `import(${JSON.stringify(pathToFileURL(modulePath).href)})`;
   }
+  return load;
+}
+
+function workerSource(modulePath: string): string {
+  const load = workerModuleLoader(modulePath);
   return `
 const { parentPort } = require('node:worker_threads');
 const ready = ${load};

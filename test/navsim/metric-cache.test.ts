@@ -20,32 +20,14 @@ import { parseScene } from '../../src/navsim/scene-json.js';
 import { generateScene } from '../../src/navsim/scenegen.js';
 import { readSceneFile, scoreScene, defaultVersion } from '../../src/navsim/score-scene.js';
 import type { PdmScene, PdmVersion } from '../../src/navsim/types.js';
-import { Rng } from '../../src/core/rng.js';
 import { PDM_V1_DIR, PDM_V2_DIR } from '../golden-dirs.js';
+import { proposals } from './proposals.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-metric-cache-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const loadGolden = (dir: string, n: number): PdmScene[] =>
   fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().slice(0, n).map((f) => parseScene(readSceneFile(path.join(dir, f)), { source: f }));
-
-/** G ego-frame proposals around a straight drive at speed v (deterministic). */
-export function proposals(G: number, v: number, seed: number): Float64Array {
-  const rng = new Rng(seed);
-  const out = new Float64Array(G * 24);
-  for (let g = 0; g < G; g++) {
-    const speed = v * rng.uniform(0.3, 1.3);
-    const curv = rng.uniform(-0.02, 0.02);
-    for (let k = 0; k < 8; k++) {
-      const s = speed * 0.5 * (k + 1);
-      const h = curv * s;
-      out[g * 24 + 3 * k] = Math.abs(curv) < 1e-9 ? s : Math.sin(h) / curv;
-      out[g * 24 + 3 * k + 1] = Math.abs(curv) < 1e-9 ? 0 : (1 - Math.cos(h)) / curv;
-      out[g * 24 + 3 * k + 2] = h;
-    }
-  }
-  return out;
-}
 
 /** The bits of a Float64Array (NaN-safe exact comparison). */
 const bits = (a: Float64Array | number[]) => Array.from(new BigUint64Array(Float64Array.from(a).buffer), String);
