@@ -1,19 +1,25 @@
 /**
  * Env scenes on top of the map renderer: ego and traffic boxes (parked traffic drawn grey),
- * lidar rays (hits in red), the ego trail and the route. Works on procedural maps (via
- * `renderMap`) and on hand-built env maps (lane surfaces only).
+ * lidar rays (hits in red), the ego trail and the route, with a title panel, a legend and a
+ * scale bar. Works on procedural maps (via `renderMap`) and on hand-built env maps (lane
+ * surfaces only).
+ *
+ *   const { obs } = env.reset({ seed: 7 });
+ *   writePng('scene.png', envToSvg(env, { title: 'seed 7' }));            // 120 m around the ego
+ *   writePng('map.png', envToSvg(env, { window: 'map' }));                 // the whole map
  */
 import type { DrivingEnv } from '../env/env.js';
 import { pgMapOf } from '../env/world-adapter.js';
 import { lanePolygon } from '../world/lane.js';
 import { MAP_COLORS, drawRays, drawTrajectories, drawVehicles, renderMap, type VehicleBox } from './map-svg.js';
 import { SvgCanvas } from './svg.js';
+import { drawLegend, drawScaleBar, drawTitle, type LegendEntry } from './svg-overlays.js';
 
 export interface EnvSvgOptions {
   /** Image width in pixels (default 900). */
   width?: number;
-  /** Show only a window of this half-size (m) around the ego; default: the whole map. */
-  window?: number;
+  /** Half-size (m) of the view around the ego (default 60: a 120 m square), or 'map' for the whole map. */
+  window?: number | 'map';
   /** Draw the lidar rays (default true). */
   rays?: boolean;
   /** Ego trail as flat [x0, y0, x1, y1, ...]. */
@@ -21,7 +27,12 @@ export interface EnvSvgOptions {
   title?: string;
   /** Label traffic vehicles with their id (default false). */
   labels?: boolean;
+  /** Draw the legend and the scale bar (default true). */
+  legend?: boolean;
 }
+
+/** Default half-size of the view around the ego (m). */
+export const ENV_VIEW_HALF_SIZE = 60;
 
 export const PARKED_COLOR = '#8a8f99';
 
@@ -60,9 +71,9 @@ export function lidarRayFan(env: DrivingEnv): { x: number; y: number; ends: Floa
 /** SVG of the env's current state (call after reset()/step()). */
 export function envToSvg(env: DrivingEnv, opts: EnvSvgOptions = {}): string {
   const e = env.ego;
-  const w = opts.window;
+  const w = opts.window ?? ENV_VIEW_HALF_SIZE;
   const [bx0, by0, bx1, by1] = env.map.bounds;
-  const bounds: [number, number, number, number] = w !== undefined ? [e.x - w, e.y - w, e.x + w, e.y + w] : [bx0 - 6, by0 - 6, bx1 + 6, by1 + 6];
+  const bounds: [number, number, number, number] = w !== 'map' ? [e.x - w, e.y - w, e.x + w, e.y + w] : [bx0 - 6, by0 - 6, bx1 + 6, by1 + 6];
   const pg = pgMapOf(env.map);
   let c: SvgCanvas;
   if (pg) {
@@ -75,7 +86,20 @@ export function envToSvg(env: DrivingEnv, opts: EnvSvgOptions = {}): string {
   }
   if (opts.trail && opts.trail.length >= 4) drawTrajectories(c, [{ points: opts.trail, color: MAP_COLORS.ego, width: 0.5 }]);
   if (opts.rays ?? true) drawRays(c, [lidarRayFan(env)]);
-  drawVehicles(c, sceneVehicles(env, opts.labels ?? false));
-  if (opts.title) c.screenText(10, 20, opts.title, { fill: '#111', 'font-size': 15 });
+  const vehicles = sceneVehicles(env, opts.labels ?? false);
+  drawVehicles(c, vehicles);
+  if (opts.title) drawTitle(c, opts.title);
+  if (opts.legend ?? true) {
+    const entries: LegendEntry[] = [
+      { label: 'ego', color: MAP_COLORS.ego, kind: 'box' },
+      { label: 'traffic', color: MAP_COLORS.traffic, kind: 'box' },
+    ];
+    if (vehicles.some((v) => v.color === PARKED_COLOR)) entries.push({ label: 'parked', color: PARKED_COLOR, kind: 'box' });
+    if (pg) entries.push({ label: 'route', color: MAP_COLORS.route, kind: 'area' });
+    if (opts.trail && opts.trail.length >= 4) entries.push({ label: 'ego trail', color: MAP_COLORS.ego, kind: 'line' });
+    if (opts.rays ?? true) entries.push({ label: 'lidar hit', color: MAP_COLORS.rayHit, kind: 'line' });
+    drawLegend(c, entries);
+    drawScaleBar(c);
+  }
   return c.toString();
 }

@@ -7,6 +7,7 @@ import type { PGMap } from '../world/generator.js';
 import { intersectionPolygons, laneSurface, mapLines, sidewalkPolygons } from '../world/polygons.js';
 import { roadKey } from '../world/network.js';
 import { SvgCanvas, type SvgAttrs } from './svg.js';
+import { drawTitle } from './svg-overlays.js';
 
 export interface VehicleBox {
   x: number;
@@ -67,10 +68,14 @@ export const MAP_COLORS = {
   white: '#f4f4f4',
   yellow: '#f2c230',
   ego: '#e0452b',
-  traffic: '#2b6fe0',
+  // amber: stands out from the blue route shading, the grey road and the red ego
+  traffic: '#ffae1a',
   ray: '#7fc97f',
-  rayHit: '#e0452b',
+  rayHit: '#d6338a',
 } as const;
+
+/** A white outline under text, so labels stay readable over roads and vehicles. */
+const HALO = { stroke: '#fff', 'stroke-width': 3, 'stroke-linejoin': 'round', 'paint-order': 'stroke' } as const;
 
 /** Bounds of the map's lane surfaces plus `margin` metres. */
 export function mapBounds(map: PGMap, margin = 6): [number, number, number, number] {
@@ -123,7 +128,7 @@ export function renderMap(map: PGMap, opts: MapSvgOptions = {}): SvgCanvas {
       if (!r) continue;
       const lane = map.network.lanes(r.from, r.to)[0]!;
       const p = lane.position(lane.length / 2, -lane.width * 1.5);
-      c.text(p[0]!, p[1]!, b.name, { fill: '#222', 'font-size': 13, 'font-weight': 'bold' });
+      c.text(p[0]!, p[1]!, b.name, { fill: '#222', 'font-size': 13, 'font-weight': 'bold', ...HALO });
     }
   }
   // Destination marker.
@@ -133,7 +138,7 @@ export function renderMap(map: PGMap, opts: MapSvgOptions = {}): SvgCanvas {
   if (opts.trajectories) drawTrajectories(c, opts.trajectories);
   if (opts.rays) drawRays(c, opts.rays);
   if (opts.vehicles) drawVehicles(c, opts.vehicles);
-  if (opts.title) c.screenText(10, 20, opts.title, { fill: '#111', 'font-size': 15 });
+  if (opts.title) drawTitle(c, opts.title);
   return c;
 }
 
@@ -149,7 +154,7 @@ export function drawVehicles(c: SvgCanvas, vehicles: readonly VehicleBox[]): voi
     // Windscreen tick shows the heading.
     const f = v.length * 0.3;
     c.line(v.x, v.y, v.x + Math.cos(v.heading) * f, v.y + Math.sin(v.heading) * f, { stroke: '#fff', 'stroke-width': 1.2 });
-    if (v.label) c.text(v.x, v.y + v.width, v.label, { fill: '#111', 'font-size': 10 });
+    if (v.label) c.text(v.x, v.y + v.width, v.label, { fill: '#111', 'font-size': 11, ...HALO });
   }
 }
 
@@ -172,7 +177,8 @@ export function drawRays(c: SvgCanvas, fans: readonly RayFan[]): void {
       c.line(f.x, f.y, f.ends[2 * i]!, f.ends[2 * i + 1]!, {
         stroke: hit ? (f.hitColor ?? MAP_COLORS.rayHit) : (f.color ?? MAP_COLORS.ray),
         'stroke-width': 0.6,
-        'stroke-opacity': hit ? 0.9 : 0.35,
+        // free rays faint: 240 of them at full strength hide the road under a disc
+        'stroke-opacity': hit ? 0.9 : 0.15,
       });
     }
   }
