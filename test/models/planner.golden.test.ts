@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/core/backend.js';
 import { readSafetensorsSync } from '../../src/core/safetensors.js';
 import { DDIMScheduler } from '../../src/models/ddim.js';
-import { denoisingDiscount, groupAdvantages, weightedAdvantages } from '../../src/models/grpo.js';
+import { denoisingDiscount, groupAdvantages, weightedAdvantages } from '../../src/rl/grpo/loss.js';
 import { clampedMeanPerRow } from '../../src/models/logprob.js';
 import { denormalizeTrajectory, normalizeTrajectory, normalizeTrajectoryArray } from '../../src/models/normalize.js';
 import { countParameters, type DiffusionPlanner, type PlannerInputs } from '../../src/models/planner.js';
