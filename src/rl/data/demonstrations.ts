@@ -1,0 +1,543 @@
+/**
+ * Expert demonstrations for BC and GAIL: the scripted expert driven over many scenario seeds,
+ * cleaned, and stored as an episode-structured Arrow IPC file (one row per transition).
+ *
+ *   const report = await recordExpertDemonstrations({ out: 'demos.arrow', seeds: range(0, 100), frames: 50_000 });
+ *   const demos = await readDemonstrations('demos.arrow', { expectObsDim: 259, expectActDim: 2 });
+ *   demos.obs      // Float32Array [numFrames * 259]     demos.actions  // [numFrames * 2]
+ *
+ * Columns: `obs` and `next_obs` (FixedSizeList<Float32>[obs_dim]), `action` ([2], the expert's
+ * action clipped to the Box, as sent to the env), `reward` (Float32), `terminated`, `truncated`
+ * (Bool), `episode_id`, `seed`, `step` (Int32: the frame's index in its original episode). Schema
+ * metadata: `drivekit.format`, `obs_dim`, `action_dim`, `env_config`, `cleaning`, `counts`,
+ * `policy` (JSON strings).
+ *
+ * Cleaning (per episode, in this order; a frame is counted under the first rule that drops it):
+ *  1. near-standstill: the ego is below `standstillKmh` both before and after the step (waiting,
+ *     not launching: the first step from rest reaches about 0.9 km/h);
+ *  2. steering spike: the steering jumps by more than `maxSteeringDelta` from both the previous
+ *     and the next frame, in the same direction (a one-frame peak);
+ *  3. recovery window: in an episode that ends in a failure (crash or out of road), the last
+ *     `recoveryWindow` frames are exempt from rules 1-2 (they hold the corrections made just
+ *     before the failure; counted as `recovery_exempt` when a rule would have dropped them);
+ *  4. short trajectory: an episode left with fewer than `minEpisodeLength` frames is dropped.
+ * Dropped frames leave the other transitions intact: `next_obs` is always the env's next
+ * observation, not the next kept row.
+ */
+import * as fs from 'node:fs';
+import { ArrowFileReader, ArrowFileWriter, col, type TableSchema } from '../../core/arrow.js';
+import { tempPathFor } from '../../core/atomic.js';
+import { ConfigError, InputError } from '../../core/errors.js';
+import type { EnvConfig, EnvConfigInput } from '../../env/config.js';
+import { DrivingEnv, type DrivingEnvOptions } from '../../env/env.js';
+import { makePolicy, type EgoPolicy } from '../../env/policies.js';
+
+export const DEMONSTRATIONS_FORMAT = 'drivekit.demonstrations/1';
+
+export interface DemoCleaning {
+  /** Near-standstill speed (km/h): frames below it before and after the step are dropped; 0 disables. */
+  standstillKmh: number;
+  /** Steering spike threshold (steering units in [-1, 1]); null disables. */
+  maxSteeringDelta: number | null;
+  /** Frames before a failure kept whatever rules 1-2 say; 0 disables. */
+  recoveryWindow: number;
+  /** Episodes left with fewer frames are dropped; 0 disables. */
+  minEpisodeLength: number;
+}
+
+export const DEFAULT_DEMO_CLEANING: Readonly<DemoCleaning> = Object.freeze({
+  standstillKmh: 0.5,
+  maxSteeringDelta: 0.3,
+  recoveryWindow: 10,
+  minEpisodeLength: 20,
+});
+
+/** Cleaning that keeps every frame. */
+export const NO_DEMO_CLEANING: Readonly<DemoCleaning> = Object.freeze({ standstillKmh: 0, maxSteeringDelta: null, recoveryWindow: 0, minEpisodeLength: 0 });
+
+/** Frames each rule dropped (and how many the recovery window saved). */
+export interface CleaningCounts {
+  standstill: number;
+  steering_spike: number;
+  short_trajectory: number;
+  recovery_exempt: number;
+}
+
+/** The per-frame signals the cleaning rules look at (one entry per transition). */
+export interface EpisodeSignals {
+  /** Steering action of each frame. */
+  steering: ArrayLike<number>;
+  /** Ego speed (km/h) before each step. */
+  speedBefore: ArrayLike<number>;
+  /** Ego speed (km/h) after each step. */
+  speedAfter: ArrayLike<number>;
+  /** The episode ended in a crash or out of road. */
+  failed: boolean;
+}
+
+/** Validates cleaning options (merged over the defaults); ConfigError names the field. */
+export function resolveDemoCleaning(input: Partial<DemoCleaning> = {}): DemoCleaning {
+  const known = Object.keys(DEFAULT_DEMO_CLEANING);
+  for (const k of Object.keys(input)) {
+    if (!known.includes(k)) throw new ConfigError(ConfigError.format({ field: `cleaning.${k}`, expected: `one of ${known.join(', ')}`, found: k }), { field: `cleaning.${k}`, expected: known, found: k });
+  }
+  const c: DemoCleaning = { ...DEFAULT_DEMO_CLEANING, ...input };
+  const bad = (field: string, expected: string, found: unknown): never => {
+    throw new ConfigError(ConfigError.format({ field: `cleaning.${field}`, expected, found }), { field: `cleaning.${field}`, expected, found });
+  };
+  if (!(c.standstillKmh >= 0) || !Number.isFinite(c.standstillKmh)) bad('standstillKmh', 'a number >= 0', c.standstillKmh);
+  if (c.maxSteeringDelta !== null && !(c.maxSteeringDelta > 0 && Number.isFinite(c.maxSteeringDelta))) bad('maxSteeringDelta', 'a number > 0 or null', c.maxSteeringDelta);
+  if (!Number.isInteger(c.recoveryWindow) || c.recoveryWindow < 0) bad('recoveryWindow', 'an integer >= 0', c.recoveryWindow);
+  if (!Number.isInteger(c.minEpisodeLength) || c.minEpisodeLength < 0) bad('minEpisodeLength', 'an integer >= 0', c.minEpisodeLength);
+  return c;
+}
+
+/** Applies the cleaning rules to one episode: `keep[t]` is 1 for kept frames. */
+export function cleanEpisode(ep: EpisodeSignals, cleaning: DemoCleaning): { keep: Uint8Array; counts: CleaningCounts } {
+  const n = ep.steering.length;
+  if (ep.speedBefore.length !== n || ep.speedAfter.length !== n) {
+    throw new InputError(`cleanEpisode: steering, speedBefore and speedAfter must have one value per frame (found ${n}, ${ep.speedBefore.length}, ${ep.speedAfter.length}).`, {
+      field: 'speedBefore',
+      expected: n,
+      found: ep.speedBefore.length,
+    });
+  }
+  const keep = new Uint8Array(n).fill(1);
+  const counts: CleaningCounts = { standstill: 0, steering_spike: 0, short_trajectory: 0, recovery_exempt: 0 };
+  const windowStart = ep.failed ? n - cleaning.recoveryWindow : n;
+  const d = cleaning.maxSteeringDelta;
+  for (let t = 0; t < n; t++) {
+    let rule: 'standstill' | 'steering_spike' | null = null;
+    if (cleaning.standstillKmh > 0 && ep.speedBefore[t]! < cleaning.standstillKmh && ep.speedAfter[t]! < cleaning.standstillKmh) rule = 'standstill';
+    else if (d !== null && t > 0 && t < n - 1) {
+      const up = ep.steering[t]! - ep.steering[t - 1]!;
+      const down = ep.steering[t]! - ep.steering[t + 1]!;
+      if (Math.abs(up) > d && Math.abs(down) > d && Math.sign(up) === Math.sign(down)) rule = 'steering_spike';
+    }
+    if (rule === null) continue;
+    if (t >= windowStart) counts.recovery_exempt++;
+    else {
+      keep[t] = 0;
+      counts[rule]++;
+    }
+  }
+  let kept = 0;
+  for (let t = 0; t < n; t++) kept += keep[t]!;
+  if (kept > 0 && kept < cleaning.minEpisodeLength) {
+    counts.short_trajectory = kept;
+    keep.fill(0);
+  }
+  return { keep, counts };
+}
+
+/** The Arrow columns of a demonstrations file with observations of `obsDim` values. */
+export function demonstrationsSchema(obsDim: number, actDim = 2) {
+  return {
+    obs: col.vector([obsDim]),
+    action: col.vector([actDim]),
+    reward: col.float32(),
+    next_obs: col.vector([obsDim]),
+    terminated: col.bool(),
+    truncated: col.bool(),
+    episode_id: col.int32(),
+    seed: col.int32(),
+    step: col.int32(),
+  } satisfies TableSchema;
+}
+
+type DemoSchema = ReturnType<typeof demonstrationsSchema>;
+
+export interface RecordCounts {
+  episodes_recorded: number;
+  episodes_kept: number;
+  /** Episodes that ended in a crash or out of road. */
+  episodes_failed: number;
+  frames_recorded: number;
+  frames_kept: number;
+  dropped: CleaningCounts;
+}
+
+export interface RecordExpertOptions {
+  /** Output Arrow file (written atomically; an existing file is replaced only on success). */
+  out: string;
+  /** Scenario seeds, one episode each, in order. */
+  seeds: readonly number[];
+  /** Stop after the episode in which the kept frames reach this many (default: all seeds). */
+  frames?: number;
+  /** Env config (start_seed/num_scenarios are set to cover `seeds` when absent). */
+  env?: EnvConfigInput;
+  /** Map source etc. for the DrivingEnv. */
+  envOptions?: DrivingEnvOptions;
+  cleaning?: Partial<DemoCleaning>;
+  /** The expert (default `makePolicy('expert')`). */
+  policy?: EgoPolicy;
+  /** Rows per record batch (default 4096). */
+  batchRows?: number;
+  /** Called after every episode. */
+  onEpisode?: (e: { seed: number; length: number; kept: number; outcome: string; counts: RecordCounts }) => void;
+}
+
+export interface RecordReport {
+  out: string;
+  counts: RecordCounts;
+  /** Seeds actually played (the frames budget may stop before the last one). */
+  seedsPlayed: number[];
+  obsDim: number;
+  actDim: number;
+  cleaning: DemoCleaning;
+  envConfig: EnvConfig;
+  /** Wall time of recording (env + expert + cleaning) and of writing, in seconds. */
+  recordSeconds: number;
+  writeSeconds: number;
+}
+
+/** Growing Float32/Int32/Uint8 column buffer for one record batch. */
+class Rows {
+  len = 0;
+  constructor(
+    readonly obsDim: number,
+    readonly cap: number,
+    readonly cols = {
+      obs: new Float32Array(cap * obsDim),
+      action: new Float32Array(cap * 2),
+      reward: new Float32Array(cap),
+      next_obs: new Float32Array(cap * obsDim),
+      terminated: new Uint8Array(cap),
+      truncated: new Uint8Array(cap),
+      episode_id: new Int32Array(cap),
+      seed: new Int32Array(cap),
+      step: new Int32Array(cap),
+    },
+  ) {}
+  view() {
+    const n = this.len, d = this.obsDim, c = this.cols;
+    return {
+      obs: c.obs.subarray(0, n * d),
+      action: c.action.subarray(0, n * 2),
+      reward: c.reward.subarray(0, n),
+      next_obs: c.next_obs.subarray(0, n * d),
+      terminated: c.terminated.subarray(0, n),
+      truncated: c.truncated.subarray(0, n),
+      episode_id: c.episode_id.subarray(0, n),
+      seed: c.seed.subarray(0, n),
+      step: c.step.subarray(0, n),
+    };
+  }
+}
+
+/**
+ * Plays the expert over `seeds` on a `DrivingEnv`, cleans each episode and writes the kept
+ * transitions with their metadata. Memory is one episode plus one record batch.
+ */
+export async function recordExpertDemonstrations(opts: RecordExpertOptions): Promise<RecordReport> {
+  if (opts.seeds.length === 0) throw new ConfigError(ConfigError.format({ field: 'seeds', expected: 'at least one seed', found: [] }), { field: 'seeds', expected: 'at least one seed', found: [] });
+  if (opts.frames !== undefined && !(Number.isInteger(opts.frames) && opts.frames > 0)) {
+    throw new ConfigError(ConfigError.format({ field: 'frames', expected: 'an integer > 0', found: opts.frames }), { field: 'frames', expected: 'an integer > 0', found: opts.frames });
+  }
+  const cleaning = resolveDemoCleaning(opts.cleaning);
+  const lo = Math.min(...opts.seeds), hi = Math.max(...opts.seeds);
+  const envCfg: EnvConfigInput = { start_seed: lo, num_scenarios: hi - lo + 1, ...opts.env };
+  const env = new DrivingEnv(envCfg, opts.envOptions);
+  const policy = opts.policy ?? makePolicy('expert');
+  const obsDim = env.obsSize;
+  const actDim = 2;
+  const schema = demonstrationsSchema(obsDim, actDim);
+  const batchRows = opts.batchRows ?? 4096;
+  const counts: RecordCounts = { episodes_recorded: 0, episodes_kept: 0, episodes_failed: 0, frames_recorded: 0, frames_kept: 0, dropped: { standstill: 0, steering_spike: 0, short_trajectory: 0, recovery_exempt: 0 } };
+  const seedsPlayed: number[] = [];
+
+  // Pass 1: record into a temporary Arrow file (the counts for the metadata are known only at the end).
+  const rawPath = tempPathFor(opts.out);
+  const t0 = performance.now();
+  let raw: ArrowFileWriter<DemoSchema> | null = await ArrowFileWriter.open(rawPath, schema);
+  let recordSeconds = 0;
+  try {
+    const rows = new Rows(obsDim, batchRows);
+    const flush = async () => {
+      if (rows.len > 0) await raw!.writeBatch(rows.view());
+      rows.len = 0;
+    };
+    // One episode's transitions before cleaning.
+    let epObs = new Float32Array(1024 * obsDim);
+    let epNext = new Float32Array(1024 * obsDim);
+    let epAct = new Float32Array(1024 * 2);
+    let epRew = new Float32Array(1024);
+    let epTerm = new Uint8Array(1024);
+    let epTrunc = new Uint8Array(1024);
+    let epSteer = new Float64Array(1024);
+    let epV0 = new Float64Array(1024);
+    let epV1 = new Float64Array(1024);
+    const grow = (need: number) => {
+      if (need <= epRew.length) return;
+      const cap = Math.max(need, 2 * epRew.length);
+      const g = <T extends Float32Array | Float64Array | Uint8Array>(a: T, k: number): T => {
+        const b = new (a.constructor as new (n: number) => T)(cap * k);
+        b.set(a);
+        return b;
+      };
+      epObs = g(epObs, obsDim);
+      epNext = g(epNext, obsDim);
+      epAct = g(epAct, 2);
+      epRew = g(epRew, 1);
+      epTerm = g(epTerm, 1);
+      epTrunc = g(epTrunc, 1);
+      epSteer = g(epSteer, 1);
+      epV0 = g(epV0, 1);
+      epV1 = g(epV1, 1);
+    };
+    const action = [0, 0];
+    for (const seed of opts.seeds) {
+      if (opts.frames !== undefined && counts.frames_kept >= opts.frames) break;
+      seedsPlayed.push(seed);
+      let { obs } = env.reset({ seed });
+      policy.reset(env);
+      let speed = env.ego.speedKmh;
+      let n = 0;
+      let outcome = 'max_step';
+      for (;;) {
+        const a = policy.act(env, obs);
+        // Clipped to the Box and rounded to float32, so the stored action is exactly what the env got.
+        action[0] = Math.fround(Math.max(-1, Math.min(1, a[0])));
+        action[1] = Math.fround(Math.max(-1, Math.min(1, a[1])));
+        if (!Number.isFinite(action[0]) || !Number.isFinite(action[1])) {
+          throw new InputError(InputError.format({ file: policy.name, field: 'action', expected: 'finite values', found: a }, `(seed ${seed}, step ${n})`), { file: policy.name, field: 'action', expected: 'finite values', found: a });
+        }
+        const r = env.step(action);
+        grow(n + 1);
+        epObs.set(obs, n * obsDim);
+        epNext.set(r.obs, n * obsDim);
+        epAct[2 * n] = action[0]!;
+        epAct[2 * n + 1] = action[1]!;
+        epRew[n] = r.reward;
+        epTerm[n] = r.terminated ? 1 : 0;
+        epTrunc[n] = r.truncated ? 1 : 0;
+        epSteer[n] = action[0]!;
+        epV0[n] = speed;
+        epV1[n] = r.info.velocity;
+        speed = r.info.velocity;
+        obs = r.obs;
+        n++;
+        if (r.terminated || r.truncated) {
+          const i = r.info;
+          outcome = i.arrive_dest ? 'arrive_dest' : i.crash ? 'crash' : i.out_of_road ? 'out_of_road' : 'max_step';
+          break;
+        }
+      }
+      const failed = outcome === 'crash' || outcome === 'out_of_road';
+      const { keep, counts: c } = cleanEpisode({ steering: epSteer.subarray(0, n), speedBefore: epV0.subarray(0, n), speedAfter: epV1.subarray(0, n), failed }, cleaning);
+      counts.episodes_recorded++;
+      if (failed) counts.episodes_failed++;
+      counts.frames_recorded += n;
+      counts.dropped.standstill += c.standstill;
+      counts.dropped.steering_spike += c.steering_spike;
+      counts.dropped.short_trajectory += c.short_trajectory;
+      counts.dropped.recovery_exempt += c.recovery_exempt;
+      let kept = 0;
+      const episodeId = counts.episodes_kept;
+      for (let t = 0; t < n; t++) {
+        if (!keep[t]) continue;
+        const k = rows.len;
+        const cols = rows.cols;
+        cols.obs.set(epObs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+        cols.next_obs.set(epNext.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+        cols.action[2 * k] = epAct[2 * t]!;
+        cols.action[2 * k + 1] = epAct[2 * t + 1]!;
+        cols.reward[k] = epRew[t]!;
+        cols.terminated[k] = epTerm[t]!;
+        cols.truncated[k] = epTrunc[t]!;
+        cols.episode_id[k] = episodeId;
+        cols.seed[k] = seed;
+        cols.step[k] = t;
+        rows.len++;
+        kept++;
+        if (rows.len === batchRows) await flush();
+      }
+      if (kept > 0) counts.episodes_kept++;
+      counts.frames_kept += kept;
+      opts.onEpisode?.({ seed, length: n, kept, outcome, counts });
+    }
+    await flush();
+    await raw.close();
+    raw = null;
+    recordSeconds = (performance.now() - t0) / 1000;
+
+    // Pass 2: copy the batches into the output with the final metadata.
+    const t1 = performance.now();
+    const metadata: Record<string, string> = {
+      'drivekit.format': DEMONSTRATIONS_FORMAT,
+      obs_dim: String(obsDim),
+      action_dim: String(actDim),
+      env_config: JSON.stringify(env.config),
+      cleaning: JSON.stringify(cleaning),
+      counts: JSON.stringify(counts),
+      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null }),
+    };
+    const reader = await ArrowFileReader.open(rawPath, schema);
+    const w = await ArrowFileWriter.open(opts.out, schema, { metadata });
+    try {
+      for (let b = 0; b < reader.numBatches; b++) {
+        const { numRows: _rows, ...columns } = await reader.readBatch(b);
+        await w.writeBatch(columns);
+      }
+      await w.close();
+    } catch (e) {
+      await w.abort();
+      throw e;
+    } finally {
+      await reader.close();
+    }
+    return { out: opts.out, counts, seedsPlayed, obsDim, actDim, cleaning, envConfig: env.config, recordSeconds, writeSeconds: (performance.now() - t1) / 1000 };
+  } finally {
+    if (raw) await raw.abort();
+    await fs.promises.rm(rawPath, { force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading
+
+export interface ReadDemonstrationsOptions {
+  /** The policy's observation width; a file with another width is an InputError. */
+  expectObsDim?: number;
+  /** The policy's action width; a file with another width is an InputError. */
+  expectActDim?: number;
+  /** Read `next_obs` too (default true; GAIL and BC do not need it, and it doubles the memory). */
+  nextObs?: boolean;
+}
+
+export interface DemonstrationsMetadata {
+  envConfig: Record<string, unknown> | null;
+  cleaning: DemoCleaning | null;
+  counts: RecordCounts | null;
+  policy: Record<string, unknown> | null;
+  /** Every schema metadata entry as stored. */
+  raw: Record<string, string>;
+}
+
+export interface Demonstrations {
+  file: string;
+  numFrames: number;
+  obsDim: number;
+  actDim: number;
+  /** [numFrames * obsDim] */
+  obs: Float32Array;
+  /** [numFrames * actDim] */
+  actions: Float32Array;
+  rewards: Float32Array;
+  /** [numFrames * obsDim], or null when not read. */
+  nextObs: Float32Array | null;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  episodeId: Int32Array;
+  seed: Int32Array;
+  step: Int32Array;
+  metadata: DemonstrationsMetadata;
+}
+
+function widthError(file: string, field: string, expected: number, found: number, what: string): InputError {
+  return new InputError(
+    InputError.format({ file, field, expected: `${expected} values per row (${what})`, found: `${found} values per row` }, `Record demonstrations with the same environment configuration as the policy, or check --obs/--action widths.`),
+    { file, field, expected, found },
+  );
+}
+
+function parseJson(file: string, key: string, raw: Record<string, string>): unknown {
+  const s = raw[key];
+  if (s === undefined) return null;
+  try {
+    return JSON.parse(s);
+  } catch (e) {
+    throw new InputError(InputError.format({ file, field: `metadata.${key}`, expected: 'JSON', found: s.slice(0, 60) }), { file, field: `metadata.${key}`, expected: 'JSON', found: s, cause: e });
+  }
+}
+
+/**
+ * Reads a demonstrations file. A missing column, a column of another type, or an observation /
+ * action width other than `expectObsDim` / `expectActDim` is an InputError naming the file, the
+ * column, the expected and the found width.
+ */
+export async function readDemonstrations(file: string, opts: ReadDemonstrationsOptions = {}): Promise<Demonstrations> {
+  let probe: ArrowFileReader;
+  try {
+    probe = await ArrowFileReader.open(file);
+  } catch (e) {
+    const found = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new InputError(InputError.format({ file, expected: 'an Arrow IPC file of demonstrations', found }), { file, expected: 'an Arrow IPC file of demonstrations', found, cause: e });
+  }
+  let obsDim: number, actDim: number;
+  const raw = probe.metadata;
+  try {
+    const fileSchema = probe.schema;
+    const vectorWidth = (name: string): number => {
+      const c = fileSchema[name];
+      if (!c) throw new InputError(InputError.format({ file, field: name, expected: 'a FixedSizeList<Float32> column', found: `no such column (columns: ${Object.keys(fileSchema).join(', ')})` }), { file, field: name, expected: 'column', found: 'missing' });
+      if (c.kind !== 'vector') throw new InputError(InputError.format({ file, field: name, expected: 'a FixedSizeList<Float32> column', found: c.kind }), { file, field: name, expected: 'vector', found: c.kind });
+      return c.shape.reduce((a, b) => a * b, 1);
+    };
+    obsDim = vectorWidth('obs');
+    actDim = vectorWidth('action');
+    if (opts.expectObsDim !== undefined && obsDim !== opts.expectObsDim) throw widthError(file, 'obs', opts.expectObsDim, obsDim, 'the observation width');
+    if (opts.expectActDim !== undefined && actDim !== opts.expectActDim) throw widthError(file, 'action', opts.expectActDim, actDim, 'the action width');
+    if (opts.nextObs ?? true) {
+      const nextDim = vectorWidth('next_obs');
+      if (nextDim !== obsDim) throw widthError(file, 'next_obs', obsDim, nextDim, "the width of column 'obs'");
+    }
+    const metaObs = raw.obs_dim;
+    if (metaObs !== undefined && Number(metaObs) !== obsDim) throw widthError(file, 'metadata.obs_dim', obsDim, Number(metaObs), "the width of column 'obs'");
+  } finally {
+    await probe.close();
+  }
+  const full = demonstrationsSchema(obsDim, actDim);
+  const { next_obs: _skip, ...withoutNext } = full;
+  const schema: TableSchema = (opts.nextObs ?? true) ? full : withoutNext;
+  let r: ArrowFileReader;
+  try {
+    r = await ArrowFileReader.open(file, schema);
+  } catch (e) {
+    // A column of the wrong type (e.g. reward as Float64, or missing episode_id).
+    const msg = (e as Error).message;
+    const m = /column '([^']+)'/.exec(msg);
+    throw new InputError(msg, { file, field: m?.[1], expected: 'the demonstrations schema', found: msg, cause: e });
+  }
+  try {
+    const all = (await r.readAll()) as unknown as Record<string, unknown> & { numRows: number };
+    return {
+      file,
+      numFrames: all.numRows,
+      obsDim,
+      actDim,
+      obs: all.obs as Float32Array,
+      actions: all.action as Float32Array,
+      rewards: all.reward as Float32Array,
+      nextObs: (all.next_obs as Float32Array | undefined) ?? null,
+      terminated: all.terminated as Uint8Array,
+      truncated: all.truncated as Uint8Array,
+      episodeId: all.episode_id as Int32Array,
+      seed: all.seed as Int32Array,
+      step: all.step as Int32Array,
+      metadata: {
+        envConfig: parseJson(file, 'env_config', raw) as Record<string, unknown> | null,
+        cleaning: parseJson(file, 'cleaning', raw) as DemoCleaning | null,
+        counts: parseJson(file, 'counts', raw) as RecordCounts | null,
+        policy: parseJson(file, 'policy', raw) as Record<string, unknown> | null,
+        raw,
+      },
+    };
+  } finally {
+    await r.close();
+  }
+}
+
+/** Row ranges [start, end) of each episode (rows of one episode are contiguous). */
+export function episodeRanges(d: Pick<Demonstrations, 'episodeId' | 'seed'>): { episodeId: number; seed: number; start: number; end: number }[] {
+  const out: { episodeId: number; seed: number; start: number; end: number }[] = [];
+  const n = d.episodeId.length;
+  let start = 0;
+  for (let i = 1; i <= n; i++) {
+    if (i === n || d.episodeId[i] !== d.episodeId[start]) {
+      out.push({ episodeId: d.episodeId[start]!, seed: d.seed[start]!, start, end: i });
+      start = i;
+    }
+  }
+  return out;
+}
