@@ -12,6 +12,7 @@
  * order of the PyTorch float32 expressions, so they are bit-identical to the reference buffers.
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineConfig, type ConfigDef } from '../core/config.js';
 import type { Rng } from '../core/rng.js';
 import { type BetaScheduleKind, makeNoiseSchedule, type NoiseSchedule } from './schedule.js';
 
@@ -49,24 +50,27 @@ export interface DDIMSchedulerConfig {
   logVarianceEps: number;
 }
 
-/** ReCogDrive's DDIM sampler. */
-export const RECOGDRIVE_DDIM_CONFIG: Readonly<DDIMSchedulerConfig> = Object.freeze({
-  numTrainTimesteps: 100,
-  betaSchedule: 'cosine',
-  betaStart: 1e-4,
-  betaEnd: 0.02,
-  cosineS: 0.008,
-  maxBeta: 0.999,
-  clipSample: true,
-  clipSampleRange: 1,
-  recomputeEpsilon: true,
-  epsilonClip: null,
-  setAlphaToOne: true,
-  stepsOffset: 0,
-  timestepSpacing: 'leading',
-  sigmaMin: 1e-10,
-  logVarianceEps: 1e-20,
+/** The DDIM scheduler's config, declared once; its defaults are ReCogDrive's sampler. */
+export const DDIM_CONFIG: ConfigDef<DDIMSchedulerConfig> = defineConfig<DDIMSchedulerConfig>('DDIMSchedulerConfig', {
+  numTrainTimesteps: { default: 100, type: 'integer', min: 1, doc: 'T, the number of training timesteps (ReCogDrive: 100).' },
+  betaSchedule: { default: 'cosine', type: 'enum', values: ['cosine', 'linear', 'scaled_linear'], doc: 'β schedule (ReCogDrive: cosine).' },
+  betaStart: { default: 1e-4, type: 'number', min: 0, doc: 'Linear schedules: β₁.' },
+  betaEnd: { default: 0.02, type: 'number', min: 0, doc: 'Linear schedules: β_T.' },
+  cosineS: { default: 0.008, type: 'number', min: 0, doc: 'Cosine schedule offset s.' },
+  maxBeta: { default: 0.999, type: 'number', gt: 0, max: 1, doc: 'Cosine schedule: clip of β.' },
+  clipSample: { default: true, type: 'boolean', doc: 'Clip the predicted x̂₀ to ±clipSampleRange (ReCogDrive denoised_clip_value).' },
+  clipSampleRange: { default: 1, type: 'number', gt: 0, doc: 'Clip range of x̂₀ (ReCogDrive: 1).' },
+  recomputeEpsilon: { default: true, type: 'boolean', doc: 'After clipping x̂₀, re-derive ε from it (ReCogDrive and diffusers >= 0.20 do).' },
+  epsilonClip: { default: null, type: 'number', gt: 0, nullable: true, doc: 'Clamp of the re-derived ε (ReCogDrive eps_clip_value); null = off.' },
+  setAlphaToOne: { default: true, type: 'boolean', doc: 'ᾱ_prev of the last step: 1 when true, else ᾱ₀ (diffusers set_alpha_to_one).' },
+  stepsOffset: { default: 0, type: 'integer', min: 0, doc: 'Added to every inference timestep (diffusers steps_offset).' },
+  timestepSpacing: { default: 'leading', type: 'enum', values: ['leading', 'trailing'], doc: 'leading: t = k·⌊T/n⌋ (ReCogDrive: 80, 60, 40, 20, 0); trailing: round(T − k·T/n) − 1.' },
+  sigmaMin: { default: 1e-10, type: 'number', min: 0, doc: 'Lower clamp of σ (DPPO/ReCogDrive: 1e-10).' },
+  logVarianceEps: { default: 1e-20, type: 'number', min: 0, doc: 'ε inside log(σ² + ε) (ReCogDrive: 1e-20).' },
 });
+
+/** ReCogDrive's DDIM sampler. */
+export const RECOGDRIVE_DDIM_CONFIG: Readonly<DDIMSchedulerConfig> = DDIM_CONFIG.defaults;
 
 /** How one step draws its noise. `eta = 0` is plain DDIM: std is exactly 0 (ReCogDrive zeroes it). */
 export interface DDIMNoiseOptions {
@@ -77,6 +81,13 @@ export interface DDIMNoiseOptions {
   /** Clip of the standard-normal draw to ±noiseClip (eval 1, rollouts 5); null = none. */
   noiseClip: number | null;
 }
+
+/** How a DDIM step draws its noise, as a config section (the planner's `sampler` uses it). */
+export const DDIM_NOISE_CONFIG: ConfigDef<DDIMNoiseOptions> = defineConfig<DDIMNoiseOptions>('DDIMNoiseOptions', {
+  eta: { default: 1, type: 'number', min: 0, doc: 'η: 0 deterministic, 1 = DDPM-like variance.' },
+  minStd: { default: 1e-4, type: 'number', min: 0, doc: 'Floor of the sampling std (eval 1e-4, RL rollouts 0.04, log-probs 0.1).' },
+  noiseClip: { default: 1, type: 'number', gt: 0, nullable: true, doc: 'Clip of the standard-normal draw to ±noiseClip (eval 1, rollouts 5); null = none.' },
+});
 
 /** `get_action(deterministic=False)`: the released evaluation. */
 export const RECOGDRIVE_EVAL: Readonly<DDIMNoiseOptions> = Object.freeze({ eta: 1, minStd: 1e-4, noiseClip: 1 });
@@ -126,19 +137,6 @@ export interface DDIMStepOutput {
   constants: DDIMStepConstants;
 }
 
-function validateConfig(c: DDIMSchedulerConfig): void {
-  if (!Number.isInteger(c.numTrainTimesteps) || c.numTrainTimesteps < 1) {
-    throw new Error(`DDIMScheduler: invalid numTrainTimesteps ${c.numTrainTimesteps}. Should be an integer >= 1.`);
-  }
-  if (c.timestepSpacing !== 'leading' && c.timestepSpacing !== 'trailing') {
-    throw new Error(`DDIMScheduler: invalid timestepSpacing ${JSON.stringify(c.timestepSpacing)}. Should be 'leading' or 'trailing'.`);
-  }
-  if (!(c.clipSampleRange > 0)) throw new Error(`DDIMScheduler: invalid clipSampleRange ${c.clipSampleRange}. Should be > 0.`);
-  if (c.epsilonClip !== null && !(c.epsilonClip > 0)) throw new Error(`DDIMScheduler: invalid epsilonClip ${c.epsilonClip}. Should be > 0 or null.`);
-  if (!Number.isInteger(c.stepsOffset) || c.stepsOffset < 0) throw new Error(`DDIMScheduler: invalid stepsOffset ${c.stepsOffset}. Should be an integer >= 0.`);
-  if (!(c.sigmaMin >= 0) || !(c.logVarianceEps >= 0)) throw new Error('DDIMScheduler: sigmaMin and logVarianceEps should be >= 0.');
-}
-
 function validateNoise(o: DDIMNoiseOptions): void {
   if (!(o.eta >= 0)) throw new Error(`DDIM step: invalid eta ${o.eta}. Should be >= 0.`);
   if (!(o.minStd >= 0)) throw new Error(`DDIM step: invalid minStd ${o.minStd}. Should be >= 0.`);
@@ -152,9 +150,9 @@ export class DDIMScheduler {
   private _stepRatio = 0;
 
   constructor(config: Partial<DDIMSchedulerConfig> = {}) {
-    const c: DDIMSchedulerConfig = { ...RECOGDRIVE_DDIM_CONFIG, ...config };
-    validateConfig(c);
-    this.config = Object.freeze(c);
+    // Unknown keys, types and ranges: ConfigError naming the key (and the nearest valid one).
+    const c = DDIM_CONFIG.resolve(config);
+    this.config = c;
     this.schedule = makeNoiseSchedule({
       kind: c.betaSchedule,
       numTrainTimesteps: c.numTrainTimesteps,

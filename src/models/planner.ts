@@ -29,14 +29,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { warnIfNotInitialised } from '../core/backend.js';
+import { defineConfig, type ConfigDef } from '../core/config.js';
+import { ConfigError, DrivekitError, nearest } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_DETERMINISTIC, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
+import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_CONFIG, DDIM_DETERMINISTIC, DDIM_NOISE_CONFIG, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
 import { addDiTParams, blockPrefix, columnBlocks, crossAttentionKV, isCrossBlock, type SelfQkv, selfQkvWeights, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors, rowBlocks } from './dit.js';
 import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
 import { diffGrpoLoss, type GrpoLossOutput, type GrpoOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
 import { addLinear, addTimmMlp, linear, linearP, mm, normalValues, ParamStore, ropeTables, rotateHalfMatrix, silu, timmMlp } from './layers.js';
 import { gaussianLogProb } from './logprob.js';
-import { denormalizeTrajectory, normalizeTrajectory, RECOGDRIVE_NORMALIZATION, type TrajectoryNormalization, validateNormalization } from './normalize.js';
+import { type ChannelRange, denormalizeTrajectory, normalizeTrajectory, RECOGDRIVE_NORMALIZATION, type TrajectoryNormalization, validateNormalization } from './normalize.js';
 
 // ---------------------------------------------------------------------------------------------
 // configuration
@@ -106,12 +108,77 @@ export const PLANNER_PRESETS: Readonly<Record<PlannerPreset, Readonly<PlannerCon
 
 export type PlannerConfigInput = Partial<PlannerConfig> & { preset?: PlannerPreset };
 
-/** Builds a full config: a preset (default `small`) overridden by the given fields. */
+const CHANNEL_RANGE_CONFIG: ConfigDef<ChannelRange> = defineConfig<ChannelRange>('ChannelRange', {
+  min: { default: 0, type: 'number', doc: 'Channel minimum (maps to −1).' },
+  range: { default: 1, type: 'number', gt: 0, doc: 'Channel max − min (maps to 2).' },
+});
+
+/** Trajectory min-max normalisation as a config section (ReCogDrive's constants by default). */
+export const TRAJECTORY_NORMALIZATION_CONFIG: ConfigDef<TrajectoryNormalization> = defineConfig<TrajectoryNormalization>('TrajectoryNormalization', {
+  x: { default: RECOGDRIVE_NORMALIZATION.x, type: 'object', nested: CHANNEL_RANGE_CONFIG, doc: 'x (m).' },
+  y: { default: RECOGDRIVE_NORMALIZATION.y, type: 'object', nested: CHANNEL_RANGE_CONFIG, doc: 'y (m).' },
+  heading: { default: RECOGDRIVE_NORMALIZATION.heading, type: 'object', nested: CHANNEL_RANGE_CONFIG, doc: 'Heading (rad).' },
+});
+
+export const PLANNER_SAMPLER_CONFIG: ConfigDef<SamplerSettings> = defineConfig<SamplerSettings>('SamplerSettings', {
+  eval: { default: RECOGDRIVE_EVAL, type: 'object', nested: DDIM_NOISE_CONFIG, doc: '`get_action` (evaluation): η = 1, std >= 1e-4, noise clip ±1.' },
+  rollout: { default: RECOGDRIVE_ROLLOUT, type: 'object', nested: DDIM_NOISE_CONFIG, doc: '`sample_chain` (RL rollouts, BC teacher chains): η = 1, std >= 0.04, noise clip ±5.' },
+  logProb: { default: RECOGDRIVE_LOGPROB, type: 'object', nested: DDIM_NOISE_CONFIG, doc: '`get_logprobs`: η = 1, std >= 0.1.' },
+  finalClip: { default: 1, type: 'number', gt: 0, nullable: true, doc: 'Clamp of the final state (±1); null = none.' },
+});
+
+const evenCheck = (v: number) => (v % 2 === 0 ? undefined : 'an even integer (RoPE rotates halves)');
+
+/**
+ * The planner's config, declared once; defaults are the `small` preset. `plannerConfig` resolves
+ * input over a preset with it.
+ */
+export const PLANNER_CONFIG: ConfigDef<PlannerConfig> = defineConfig<PlannerConfig>(
+  'PlannerConfig',
+  {
+    condDim: { default: PLANNER_PRESETS.small.condDim, type: 'integer', min: 1, doc: 'Width of the VLM hidden states H_vlm (1536 InternVL3-2B, 3584 8B, anything else).' },
+    numHeads: { default: PLANNER_PRESETS.small.numHeads, type: 'integer', min: 1, doc: 'DiT heads; inner width W = numHeads·headDim.' },
+    headDim: { default: PLANNER_PRESETS.small.headDim, type: 'integer', min: 1, check: evenCheck, doc: 'Width of one head (even).' },
+    numLayers: { default: PLANNER_PRESETS.small.numLayers, type: 'integer', min: 1, doc: 'DiT blocks (ReCogDrive: 16).' },
+    ditOutputDim: { default: PLANNER_PRESETS.small.ditOutputDim, type: 'integer', min: 1, doc: 'DiT output_dim (small 512, large 1536).' },
+    mlpHidden: { default: PLANNER_PRESETS.small.mlpHidden, type: 'integer', min: 1, doc: 'Hidden width of the timm Mlp heads (hidden_size, 1024).' },
+    horizon: { default: PLANNER_PRESETS.small.horizon, type: 'integer', min: 1, doc: 'Trajectory poses (8).' },
+    actionDim: { default: PLANNER_PRESETS.small.actionDim, type: 'integer', min: 1, doc: 'Channels per pose (3: x, y, heading).' },
+    historyDim: { default: PLANNER_PRESETS.small.historyDim, type: 'integer', min: 1, doc: 'Flattened history width (4 poses × 3 = 12).' },
+    statusDim: { default: PLANNER_PRESETS.small.statusDim, type: 'integer', min: 1, doc: 'Status width (command one-hot 4 + v 2 + a 2 = 8).' },
+    interleaveAttention: { default: PLANNER_PRESETS.small.interleaveAttention, type: 'boolean', doc: 'Alternate cross- and self-attention blocks (ReCogDrive: true).' },
+    ropeTheta: { default: PLANNER_PRESETS.small.ropeTheta, type: 'number', gt: 0, doc: 'RoPE base θ.' },
+    timestepChannels: { default: PLANNER_PRESETS.small.timestepChannels, type: 'integer', min: 4, check: (v) => (v % 2 === 0 ? undefined : 'an even integer >= 4'), doc: 'Sinusoidal timestep embedding width (even).' },
+    numInferenceSteps: { default: PLANNER_PRESETS.small.numInferenceSteps, type: 'integer', min: 1, doc: 'DDIM steps used by sample/sampleChain/logProb (5).' },
+    scheduler: { default: PLANNER_PRESETS.small.scheduler, type: 'object', nested: DDIM_CONFIG, doc: 'DDIM scheduler.' },
+    sampler: { default: PLANNER_PRESETS.small.sampler, type: 'object', nested: PLANNER_SAMPLER_CONFIG, doc: 'Noise settings per use.' },
+    normalization: { default: PLANNER_PRESETS.small.normalization, type: 'object', nested: TRAJECTORY_NORMALIZATION_CONFIG, doc: 'Trajectory normalisation constants.' },
+  },
+  {
+    check: (c) => {
+      if ((c.numHeads * c.headDim) % 2 !== 0) return { field: 'numHeads', expected: 'numHeads·headDim even (action sinusoid)', found: c.numHeads };
+      if (c.numInferenceSteps > c.scheduler.numTrainTimesteps) {
+        return { field: 'numInferenceSteps', expected: `an integer <= scheduler.numTrainTimesteps (${c.scheduler.numTrainTimesteps})`, found: c.numInferenceSteps };
+      }
+      return undefined;
+    },
+  },
+);
+
+/**
+ * Builds a full config: a preset (default `small`) overridden by the given fields. An unknown key
+ * (`numLayer`) or a bad value is a `ConfigError` naming the key and the nearest valid one.
+ * Returns a frozen config.
+ */
 export function plannerConfig(input: PlannerConfigInput = {}): PlannerConfig {
-  const { preset = 'small', ...rest } = input;
-  const base = PLANNER_PRESETS[preset];
-  if (!base) throw new Error(`Invalid planner preset ${JSON.stringify(preset)}. Should be one of ${Object.keys(PLANNER_PRESETS).join(', ')}.`);
-  const c: PlannerConfig = JSON.parse(JSON.stringify({ ...base, ...rest }));
+  const { preset = 'small', ...rest } = (input ?? {}) as PlannerConfigInput;
+  const presets = Object.keys(PLANNER_PRESETS);
+  if (!presets.includes(preset)) {
+    const near = typeof preset === 'string' ? nearest(preset, presets) : undefined;
+    const details = { field: 'preset', expected: `one of ${presets.join(', ')}`, found: preset };
+    throw new ConfigError(DrivekitError.format({ ...details, field: 'PlannerConfig.preset' }, near ? `Did you mean '${near}'?` : undefined), details);
+  }
+  const c = PLANNER_CONFIG.resolve(typeof input === 'object' && input !== null ? rest : input, { base: PLANNER_PRESETS[preset] }) as PlannerConfig;
   validatePlannerConfig(c);
   return c;
 }
