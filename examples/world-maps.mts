@@ -1,12 +1,14 @@
 /**
  * Renders procedural maps to PNG: one map per block type and a few default (3-block) maps.
  *
- *   npx tsx examples/world-maps.ts [outDir]      (default docs/images)
+ *   npm run build && npx tsx examples/world-maps.mts [outDir]      (default docs/images)
+ *
+ * Imports `drivekit` as an installed package would be; inside this repository the name resolves
+ * to the built package (dist/) through the package's own `exports`.
  */
 import * as fs from 'node:fs';
-import { generateMap } from '../src/world/generator.js';
-import { mapToSvg } from '../src/viz/map-svg.js';
-import { writePng } from '../src/viz/png.js';
+import { generateMap } from 'drivekit/world';
+import { mapToSvg, writePng } from 'drivekit/viz';
 
 const outDir = process.argv[2] ?? 'docs/images';
 fs.mkdirSync(outDir, { recursive: true });

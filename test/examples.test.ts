@@ -1,7 +1,10 @@
 /**
  * Smoke tests of the examples as a new user runs them: every tslab notebook's code cells run in
  * order (through tsx, against the built package, `display()` being a no-op outside a kernel), and
- * the example scripts run with their output sent to a temporary folder.
+ * the example scripts (`examples/*.mts`, which import `drivekit` like a user's code) type-check
+ * in strict mode and run against the built package, with their output sent to a temporary folder.
+ * Inside the repository `drivekit` resolves to this package through its own `exports` map, so
+ * these tests need `npm run build` first (npm test does it).
  * `scripts/run-notebooks.sh` runs the notebooks in a real tslab kernel as well.
  */
 import { execFile } from 'node:child_process';
@@ -13,12 +16,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 const ROOT = path.resolve(__dirname, '..');
 const EXAMPLES = path.join(ROOT, 'examples');
 const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const SCRIPTS = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.mts') || f.endsWith('.ts'));
+
+function requireBuild(): void {
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'esm', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
+}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-examples-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function run(file: string, args: string[] = []): Promise<string> {
+function run(file: string, args: string[] = [], runner = TSX): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(process.execPath, [TSX, file, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, DRIVEKIT_BACKEND: '' } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [runner, file, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, DRIVEKIT_BACKEND: '' } }, (err, stdout, stderr) =>
       err ? reject(new Error(`${path.basename(file)} failed: ${(stderr || err.message).slice(-3000)}`)) : resolve(stdout),
     ),
   );
@@ -29,7 +38,7 @@ describe('notebooks', () => {
   it('there is at least one', () => expect(notebooks.length).toBeGreaterThan(0));
   for (const name of notebooks) {
     it(`${name}: code cells run in order without error`, async () => {
-      if (!fs.existsSync(path.join(ROOT, 'dist', 'esm', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
+      requireBuild();
       const nb = JSON.parse(fs.readFileSync(path.join(EXAMPLES, name), 'utf8')) as { cells: { cell_type: string; source: string | string[] }[]; metadata: { kernelspec?: { name?: string } } };
       expect(nb.metadata.kernelspec?.name).toBe('tslab');
       const code = nb.cells
@@ -47,18 +56,32 @@ describe('notebooks', () => {
 });
 
 describe('example scripts', () => {
-  it('world-maps.ts renders every block type to PNG', async () => {
+  it('import drivekit by its package name (no relative imports into src/) and type-check in strict mode', async () => {
+    requireBuild();
+    expect(SCRIPTS.sort()).toEqual(['navsim-scenes.mts', 'world-maps.mts']);
+    for (const f of SCRIPTS) {
+      const text = fs.readFileSync(path.join(EXAMPLES, f), 'utf8');
+      expect(text, f).not.toMatch(/from '\.\.?\//);
+      expect(text, f).toMatch(/from 'drivekit(\/\w+)?'/);
+    }
+    // compiled on their own (not through tsconfig.json), so 'drivekit' resolves to dist/ types
+    const files = SCRIPTS.map((f) => path.join(EXAMPLES, f));
+    const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node'];
+    await run(flags[0]!, [...flags.slice(1), ...files], TSC);
+  });
+
+  it('world-maps.mts renders every block type to PNG', async () => {
     const out = path.join(tmp, 'world');
-    await run(path.join(EXAMPLES, 'world-maps.ts'), [out]);
+    await run(path.join(EXAMPLES, 'world-maps.mts'), [out]);
     const pngs = fs.readdirSync(out).filter((f) => f.endsWith('.png'));
     expect(pngs.length).toBeGreaterThanOrEqual(8);
     for (const f of pngs) expect(fs.readFileSync(path.join(out, f)).subarray(1, 4).toString()).toBe('PNG');
   });
 
-  it('navsim-scenes.ts generates, scores and renders scenes', async () => {
+  it('navsim-scenes.mts generates, scores and renders scenes', async () => {
     const out = path.join(tmp, 'scenes');
     fs.mkdirSync(out, { recursive: true });
-    const stdout = await run(path.join(EXAMPLES, 'navsim-scenes.ts'), ['0,1', out]);
+    const stdout = await run(path.join(EXAMPLES, 'navsim-scenes.mts'), ['0,1', out]);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     for (const l of lines) {
