@@ -21,12 +21,14 @@
 import { Rng } from '../core/rng.js';
 import { wrapAngle } from '../geometry/angle.js';
 import { SIDEWALK_WIDTH } from '../world/construct.js';
-import { generateMap, mixSeed, type MapConfig, type PGMap } from '../world/generator.js';
+import { DEFAULT_MAP_CONFIG as DEFAULT_WORLD_MAP_CONFIG, generateMap, mixSeed, type MapConfig, type PGMap } from '../world/generator.js';
 import { laneKey } from '../world/lane.js';
 import { roadKey, type Road } from '../world/network.js';
 import { SIDEWALK_GAP } from '../world/polygons.js';
 import { sceneMapJson, type SceneMapJson } from './scenegen-map.js';
 import { LanePath, profileAt, randomLaneChain, routeLaneChain, routeReachability, speedProfile } from './scenegen-path.js';
+import { defineConfig, type ConfigDef } from '../core/config.js';
+import { nearest } from '../core/errors.js';
 import { DEFAULT_IDM, type IdmParams, type SimActor, type SimResult, TRACK_STRIDE, actorBox, boxesHit, simulateTraffic } from './scenegen-traffic.js';
 import { boxCorners } from '../geometry/box.js';
 import { parseScene } from './scene-json.js';
@@ -64,23 +66,58 @@ export interface SceneGenOptions {
   trafficIdm: IdmParams;
 }
 
-export const DEFAULT_SCENEGEN: Readonly<SceneGenOptions> = Object.freeze({
-  map: {},
-  timestampUs: 20_000_000,
-  mapRadius: 100,
-  mapStep: 2,
-  speedLimits: [11.11, 13.89, 16.67],
-  egoSpeedFraction: [0.7, 1.0] as [number, number],
-  lateralAccel: 2.0,
-  numVehicles: [2, 6] as [number, number],
-  leadProbability: 0.75,
-  leadBrakeProbability: 0.35,
-  parkedProbability: 0.3,
-  pedestrianProbability: 0.4,
-  slowStartProbability: 0.1,
-  egoIdm: DEFAULT_IDM,
-  trafficIdm: { ...DEFAULT_IDM, a: 1.5, b: 2.5, T: 1.2, s0: 2.5, maxJerk: 6, minAccel: -6 },
+/** IDM parameters as a config section (a partial `egoIdm`/`trafficIdm` is merged over the default). */
+export const SCENEGEN_IDM_CONFIG: ConfigDef<IdmParams> = defineConfig<IdmParams>('IdmParams', {
+  a: { default: DEFAULT_IDM.a, type: 'number', gt: 0, doc: 'Maximum acceleration a (m/s^2).' },
+  b: { default: DEFAULT_IDM.b, type: 'number', gt: 0, doc: 'Comfortable deceleration b (m/s^2).' },
+  T: { default: DEFAULT_IDM.T, type: 'number', min: 0, doc: 'Desired time headway T (s).' },
+  s0: { default: DEFAULT_IDM.s0, type: 'number', min: 0, doc: 'Minimum gap s0 (m).' },
+  delta: { default: DEFAULT_IDM.delta, type: 'number', gt: 0, doc: 'Acceleration exponent δ.' },
+  minAccel: { default: DEFAULT_IDM.minAccel, type: 'number', max: 0, doc: 'Hard lower limit of the commanded acceleration (m/s^2).' },
+  maxAccel: { default: DEFAULT_IDM.maxAccel, type: 'number', min: 0, doc: 'Hard upper limit of the commanded acceleration (m/s^2).' },
+  maxJerk: { default: DEFAULT_IDM.maxJerk, type: 'number', gt: 0, doc: 'Jerk limit (m/s^3) on the acceleration change per step.' },
 });
+
+const WORLD_MAP_KEYS = Object.keys(DEFAULT_WORLD_MAP_CONFIG);
+
+const pairCheck = (v: readonly number[]) => (v.length === 2 && v[0]! <= v[1]! ? undefined : '[lo, hi] with lo <= hi');
+
+/** `generateScene`'s options, declared once (defaults, docs, checks). */
+export const SCENEGEN_CONFIG: ConfigDef<SceneGenOptions> = defineConfig<SceneGenOptions>('SceneGenOptions', {
+  map: {
+    default: {},
+    type: 'object',
+    check: (v) => {
+      const bad = Object.keys(v).find((k) => !WORLD_MAP_KEYS.includes(k));
+      if (bad === undefined) return undefined;
+      const near = nearest(bad, WORLD_MAP_KEYS);
+      return `keys of the world MapConfig (${WORLD_MAP_KEYS.join(', ')}); '${bad}' is unknown${near ? ` (did you mean '${near}'?)` : ''}`;
+    },
+    doc: 'World map config (default: MetaDrive\'s 3 blocks with 3 lanes of 3.5 m).',
+  },
+  timestampUs: { default: 20_000_000, type: 'integer', min: 1_500_000, check: (v) => (Number.isSafeInteger(v) ? undefined : 'a safe integer (< 2^53)'), doc: 'Timestamp of the current frame (µs); the history starts 1.5 s earlier, so >= 1500000.' },
+  mapRadius: { default: 100, type: 'number', min: 30, doc: 'Map objects are kept within this distance of the ego (NAVSIM: 100 m).' },
+  mapStep: { default: 2, type: 'number', gt: 0, max: 5, doc: 'Sampling step of map polygons and lane centre lines (m).' },
+  speedLimits: {
+    default: [11.11, 13.89, 16.67],
+    type: 'array',
+    items: { type: 'number', min: 3, max: 40 },
+    check: (v) => (v.length > 0 ? undefined : 'a non-empty list of speeds in [3, 40] m/s'),
+    doc: 'Scene speed limits to draw from (m/s); ramp lanes are capped at 12 m/s as in MetaDrive.',
+  },
+  egoSpeedFraction: { default: [0.7, 1.0], type: 'array', items: { type: 'number', min: 0.1, max: 1.2 }, check: pairCheck, doc: 'Fraction of the speed limit the ego wants to drive at: U[lo, hi].' },
+  lateralAccel: { default: 2.0, type: 'number', min: 0.5, max: 6, doc: 'Lateral acceleration (m/s^2) that sets curve speeds of the ego and traffic.' },
+  numVehicles: { default: [2, 6], type: 'array', items: { type: 'integer', min: 0, max: 30 }, check: pairCheck, doc: 'Other moving vehicles (besides the lead car): an integer in [lo, hi].' },
+  leadProbability: { default: 0.75, type: 'number', min: 0, max: 1, doc: 'Probability of a lead car.' },
+  leadBrakeProbability: { default: 0.35, type: 'number', min: 0, max: 1, doc: 'Probability that the lead car brakes (to 0..50 % of its speed).' },
+  parkedProbability: { default: 0.3, type: 'number', min: 0, max: 1, doc: 'Probability of parked cars.' },
+  pedestrianProbability: { default: 0.4, type: 'number', min: 0, max: 1, doc: 'Probability of a pedestrian.' },
+  slowStartProbability: { default: 0.1, type: 'number', min: 0, max: 1, doc: 'Probability that the ego starts (at -4.5 s, before the warm-up) slowly, 0..3 m/s.' },
+  egoIdm: { default: DEFAULT_IDM, type: 'object', nested: SCENEGEN_IDM_CONFIG, doc: 'IDM of the ego (the "human").' },
+  trafficIdm: { default: { ...DEFAULT_IDM, a: 1.5, b: 2.5, T: 1.2, s0: 2.5, maxJerk: 6, minAccel: -6 }, type: 'object', nested: SCENEGEN_IDM_CONFIG, doc: 'IDM of the traffic.' },
+});
+
+export const DEFAULT_SCENEGEN: Readonly<SceneGenOptions> = SCENEGEN_CONFIG.defaults;
 
 export type DrivingCommand = 'left' | 'straight' | 'right' | 'unknown';
 /** Order of the command one-hot in `status` (NAVSIM: left, straight, right, unknown). */
@@ -131,34 +168,12 @@ const RAMP_SPEED = 12;
 const COMMAND_LOOKAHEAD = 50;
 const COMMAND_TURN = Math.PI / 6;
 
-function fail(field: string, expected: string, found: unknown): never {
-  throw new NavsimInputError(`generateScene: option '${field}': expected ${expected}, found ${JSON.stringify(found)}`, undefined, field);
-}
-
-/** Completes and checks options; unknown keys and bad values name the field. */
+/**
+ * Completes and checks options (`SCENEGEN_CONFIG`); an unknown key or a bad value is a
+ * `ConfigError` naming the key (and the nearest valid one). Returns frozen options.
+ */
 export function resolveSceneGenOptions(opts: Partial<SceneGenOptions> = {}): SceneGenOptions {
-  const valid = Object.keys(DEFAULT_SCENEGEN);
-  for (const k of Object.keys(opts)) if (!valid.includes(k)) fail(k, `one of ${valid.join(', ')}`, k);
-  const o: SceneGenOptions = { ...DEFAULT_SCENEGEN, ...opts } as SceneGenOptions;
-  const prob = (k: keyof SceneGenOptions) => {
-    const v = o[k] as number;
-    if (!(v >= 0 && v <= 1)) fail(k, 'a probability in [0, 1]', v);
-  };
-  (['leadProbability', 'leadBrakeProbability', 'parkedProbability', 'pedestrianProbability', 'slowStartProbability'] as const).forEach(prob);
-  if (!Number.isSafeInteger(o.timestampUs) || o.timestampUs < 1_500_000) fail('timestampUs', 'an integer >= 1500000 (room for the 1.5 s history)', o.timestampUs);
-  if (!(o.mapRadius >= 30)) fail('mapRadius', 'a number >= 30', o.mapRadius);
-  if (!(o.mapStep > 0 && o.mapStep <= 5)) fail('mapStep', 'a number in (0, 5]', o.mapStep);
-  if (!Array.isArray(o.speedLimits) || o.speedLimits.length === 0 || !o.speedLimits.every((v) => v >= 3 && v <= 40)) fail('speedLimits', 'a non-empty list of speeds in [3, 40] m/s', o.speedLimits);
-  const pair = (k: 'egoSpeedFraction' | 'numVehicles', lo: number, hi: number, int: boolean) => {
-    const v = o[k];
-    if (!Array.isArray(v) || v.length !== 2 || !(v[0] >= lo && v[1] >= v[0] && v[1] <= hi) || (int && !(Number.isInteger(v[0]) && Number.isInteger(v[1])))) {
-      fail(k, `[lo, hi] with ${lo} <= lo <= hi <= ${hi}${int ? ', integers' : ''}`, v);
-    }
-  };
-  pair('egoSpeedFraction', 0.1, 1.2, false);
-  pair('numVehicles', 0, 30, true);
-  if (!(o.lateralAccel >= 0.5 && o.lateralAccel <= 6)) fail('lateralAccel', 'a number in [0.5, 6] m/s^2', o.lateralAccel);
-  return o;
+  return SCENEGEN_CONFIG.resolve(opts) as SceneGenOptions;
 }
 
 /** A 2-D rigid transform into the frame of the pose (x0, y0, h0). */

@@ -11,6 +11,7 @@ import {
   type PdmScene,
 } from '../../src/navsim/index.js';
 import { generateMap } from '../../src/world/index.js';
+import { ConfigError } from '../../src/core/errors.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i);
 const generated = new Map<number, GeneratedScene>();
@@ -194,10 +195,20 @@ describe('generateScene', () => {
     const two = generateScene(2, { map: { laneNum: 2 }, speedLimits: [8] });
     expect(two.info.speedLimit).toBe(8);
     expect(parseScene(two.scene).map.lanes.every((l) => l.speedLimitMps === 8)).toBe(true);
-    expect(() => resolveSceneGenOptions({ leadProbability: 1.5 })).toThrow(/'leadProbability': expected a probability in \[0, 1\], found 1.5/);
-    expect(() => resolveSceneGenOptions({ bogus: 1 } as never)).toThrow(/option 'bogus'/);
-    expect(() => resolveSceneGenOptions({ numVehicles: [3, 1] })).toThrow(/'numVehicles'/);
-    expect(() => resolveSceneGenOptions({ timestampUs: 1000 })).toThrow(/'timestampUs': expected an integer >= 1500000/);
+    const err = (o: unknown) => {
+      try {
+        resolveSceneGenOptions(o as never);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        const c = e as ConfigError;
+        return [c.field, c.expected, c.found];
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(err({ leadProbability: 1.5 })).toEqual(['leadProbability', 'a number in [0, 1]', 1.5]);
+    expect(err({ bogus: 1 })).toEqual(['bogus', 'a key of SceneGenOptions', 1]);
+    expect(err({ numVehicles: [3, 1] })).toEqual(['numVehicles', '[lo, hi] with lo <= hi', [3, 1]]);
+    expect(err({ timestampUs: 1000 })).toEqual(['timestampUs', 'an integer >= 1500000', 1000]);
     expect(() => generateScene(1.5)).toThrow(NavsimInputError);
     expect(() => generateScene(1.5)).toThrow(/seed must be an integer, found 1.5/);
   });
