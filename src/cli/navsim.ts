@@ -29,7 +29,10 @@ const USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [--version v1.
            --json      only the JSON lines (no summary table)
            --workers   score with N threads: this one and N-1 workers (needs the built package)
   pack     validate scenes and write them to one Arrow IPC file (--out)
-  render   draw one scene with its trajectories coloured by score (see navsim render --help)`;
+  render   draw one scene with its trajectories coloured by score (see navsim render --help)
+  cache    NAVSIM metric cache: build from scenes or seeds, verify (see docs/navsim-cache.md)
+  eval     mean PDMS / EPDMS of a checkpoint or a baseline (cv, pdm-closed, human) on seeds
+  stats    scene statistics of a split (commands, lead braking, junctions, human PDMS)`;
 
 interface SceneJob {
   file: string;
@@ -203,6 +206,8 @@ export async function navsimCommand(args: string[], io: CliIO): Promise<number> 
   if (sub === 'score') return scoreCommand(rest, io);
   if (sub === 'pack') return packCommand(rest, io);
   if (sub === 'render') return (await import('./navsim-render.js')).navsimRenderCommand(rest, io);
+  if (sub === 'cache') return (await import('./navsim-cache.js')).navsimCacheCommand(rest, io);
+  if (sub === 'eval' || sub === 'stats') return (await import('./navsim-eval.js')).navsimEvalCommand(sub, rest, io);
   if (sub === undefined || sub === '--help' || sub === '-h') throw new UsageError(`Usage: ${USAGE}`);
   throw new UsageError(`drivekit navsim: unknown subcommand '${sub}'. Valid: score, pack, render.\nUsage: ${USAGE}`);
 }

@@ -1,0 +1,415 @@
+/**
+ * `drivekit navsim eval` and `drivekit navsim stats`: the synthetic NAVSIM benchmark.
+ *
+ *   drivekit navsim eval (--checkpoint DIR | --baseline cv|pdm-closed|human) --seeds A:B [--version v1.1|v2.2]
+ *                        [--json] [--cache DIR] [--workers N] [--seed S] [--steps K]
+ *   drivekit navsim stats (--split train|val|test | --seeds A:B) [--n N] [--cache DIR] [--json]
+ *
+ * `eval --json` prints one object: `n`, `pdms` (mean v1.1 PDMS in [0, 1]), `epdms` (mean v2.2
+ * EPDMS), `metrics` (`{"v1.1": {nc, dac, ddc, ep, ttc, c}, "v2.2": {nc, dac, ddc, tlc, ep, ttc, lk,
+ * hc, ec}}`, means over the scenes where a metric is defined, null where it never is),
+ * `reversing_fraction` (share of plans whose last waypoint goes backwards along the plan's direction,
+ * `lastWaypointReverses`), `ec_defined` (scenes with a previous frame, where EC exists), the agent
+ * and the seeds. Without `--json` one row in NAVSIM's table layout is printed.
+ *
+ * Agents: `cv` drives on at the ego's current speed along its current heading (ego +x); `human`
+ * is the logged future; `pdm-closed` is PDM-Closed's cached trajectory (privileged: it sees the
+ * map and the agents) at 0.5 .. 4 s, the one of each version; `--checkpoint` a DiffusionPlanner
+ * checkpoint folder (`model.safetensors` + `model.json`, or the `last/` inside a run folder)
+ * conditioned on scene tokens, sampled by plain DDIM (eta = 0) from seeded noise (`--seed`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../core/errors.js';
+import { progress } from '../core/progress.js';
+import { Rng } from '../core/rng.js';
+import { mixSeed } from '../world/generator.js';
+import { type CachedScene, MetricCache, PDM_VERSIONS, cacheEntry, openMetricCache, seedScenes } from '../navsim/metric-cache.js';
+import { ProposalScorePool, lastWaypointReverses } from '../navsim/score-pool.js';
+import { generateScene } from '../navsim/scenegen.js';
+import { NAVSIM_SPLITS, parseSeedRange, sceneStats, splitRange, type SeedRange } from '../navsim/splits.js';
+import { STATE_SIZE, StateIndex, type PdmScene, type PdmVersion } from '../navsim/types.js';
+import { UsageError, flagError, intOption, parseArgs } from './args.js';
+import type { CliIO } from './main.js';
+
+const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|pdm-closed|human) --seeds A:B [options]
+
+  mean PDMS (v1.1) and EPDMS (v2.2) of an agent on generated scenes
+  --checkpoint DIR  DiffusionPlanner checkpoint (model.safetensors + model.json, or a run folder's last/)
+  --baseline B      cv (constant velocity), pdm-closed (privileged), human (logged future)
+  --seeds A:B       seeds A .. B-1, or train | val | test[:N] (splits: ${Object.entries(NAVSIM_SPLITS).map(([k, r]) => `${k} ${r.start}..${r.end - 1}`).join(', ')})
+  --version V       only v1.1 or v2.2 (default: both)
+  --cache DIR       a metric cache holding these seeds (default: PDM-Closed runs here, once per scene)
+  --workers N       scoring worker threads (default 0; needs --cache)
+  --seed S          seed of the planner's initial noise (0)
+  --steps K         DDIM steps (default: the checkpoint's)
+  --tokens L        scene tokens per sample when the checkpoint does not record it (data.json condLength)
+  --json            one JSON object
+  --quiet           no progress`;
+
+const STATS_USAGE = `drivekit navsim stats (--split train|val|test | --seeds A:B) [--n N] [--cache DIR] [--json]
+
+  scene statistics: driving commands, lead vehicle and lead braking, junction share, ego speed,
+  mean PDMS / EPDMS of the human future
+  --n N   the first N seeds of the range (default 200)`;
+
+/** Golden metric names -> NAVSIM table columns. */
+const SHORT: Record<string, string> = {
+  no_at_fault_collisions: 'nc',
+  drivable_area_compliance: 'dac',
+  driving_direction_compliance: 'ddc',
+  traffic_light_compliance: 'tlc',
+  ego_progress: 'ep',
+  time_to_collision_within_bound: 'ttc',
+  comfort: 'c',
+  lane_keeping: 'lk',
+  history_comfort: 'hc',
+  two_frame_extended_comfort: 'ec',
+};
+
+type Agent = { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string };
+
+/** Plans of every scene for a version: n x 8 x 3, ego frame. */
+type Planner = (scenes: readonly CachedScene[], version: PdmVersion) => Promise<Float64Array>;
+
+/** Constant velocity: the ego's current speed along its heading (+x of the ego frame). */
+export function constantVelocityPlan(scene: PdmScene, out = new Float64Array(24), offset = 0): Float64Array {
+  const v = Math.hypot(scene.ego.vx, scene.ego.vy);
+  for (let k = 0; k < 8; k++) {
+    out[offset + 3 * k] = v * 0.5 * (k + 1);
+    out[offset + 3 * k + 1] = 0;
+    out[offset + 3 * k + 2] = 0;
+  }
+  return out;
+}
+
+/** The logged human future (8 poses at 0.5 s) in the ego frame. */
+export function humanPlan(scene: PdmScene, out = new Float64Array(24), offset = 0): Float64Array {
+  const t = scene.humanTrajectory ?? scene.trajectory;
+  if (!t || t.poses.length < 24) {
+    throw new InputError(InputError.format({ file: scene.name, field: 'human_trajectory', expected: '8 poses', found: t ? t.poses.length / 3 : null }), {
+      file: scene.name, field: 'human_trajectory', expected: '8 poses', found: t ? t.poses.length / 3 : null,
+    });
+  }
+  const e = scene.ego;
+  const c = Math.cos(e.heading), s = Math.sin(e.heading);
+  for (let k = 0; k < 8; k++) {
+    const [x, y, h] = [t.poses[3 * k]!, t.poses[3 * k + 1]!, t.poses[3 * k + 2]!];
+    if (t.frame === 'global') {
+      const dx = x - e.x, dy = y - e.y;
+      out[offset + 3 * k] = c * dx + s * dy;
+      out[offset + 3 * k + 1] = -s * dx + c * dy;
+      out[offset + 3 * k + 2] = Math.atan2(Math.sin(h - e.heading), Math.cos(h - e.heading));
+    } else {
+      out[offset + 3 * k] = x;
+      out[offset + 3 * k + 1] = y;
+      out[offset + 3 * k + 2] = h;
+    }
+  }
+  return out;
+}
+
+/** PDM-Closed's cached states at 0.5 .. 4 s (every 5th 0.1 s state) in the ego frame. */
+export function pdmClosedPlan(c: CachedScene, version: PdmVersion, out = new Float64Array(24), offset = 0): Float64Array {
+  const st = c.pdmClosed[version]!;
+  const e = c.scene.ego;
+  const co = Math.cos(e.heading), si = Math.sin(e.heading);
+  for (let k = 0; k < 8; k++) {
+    const o = 5 * (k + 1) * STATE_SIZE;
+    const dx = st[o + StateIndex.X]! - e.x, dy = st[o + StateIndex.Y]! - e.y;
+    const h = st[o + StateIndex.HEADING]! - e.heading;
+    out[offset + 3 * k] = co * dx + si * dy;
+    out[offset + 3 * k + 1] = -si * dx + co * dy;
+    out[offset + 3 * k + 2] = Math.atan2(Math.sin(h), Math.cos(h));
+  }
+  return out;
+}
+
+function baselinePlanner(name: 'cv' | 'pdm-closed' | 'human'): Planner {
+  return async (scenes, version) => {
+    const out = new Float64Array(scenes.length * 24);
+    scenes.forEach((c, i) => {
+      if (name === 'cv') constantVelocityPlan(c.scene, out, i * 24);
+      else if (name === 'human') humanPlan(c.scene, out, i * 24);
+      else pdmClosedPlan(c, version, out, i * 24);
+    });
+    return out;
+  };
+}
+
+/** The checkpoint folder holding model.safetensors: DIR itself or DIR/last. */
+function checkpointDir(dir: string): string {
+  if (fs.existsSync(path.join(dir, 'model.safetensors'))) return dir;
+  if (fs.existsSync(path.join(dir, 'last', 'model.safetensors'))) return path.join(dir, 'last');
+  throw new InputError(InputError.format({ file: dir, expected: 'a checkpoint folder with model.safetensors (or last/model.safetensors)', found: 'none' }), {
+    file: dir, field: 'checkpoint', expected: 'model.safetensors', found: 'none',
+  });
+}
+
+/**
+ * Loads a DiffusionPlanner checkpoint (`DiffusionPlanner.fromCheckpoint` when the models module
+ * has it, else as `planner sample` does: config from model.json, weights from model.safetensors).
+ */
+async function loadPlanner(dir: string) {
+  const { DiffusionPlanner, plannerConfig } = await import('../models/planner.js');
+  const from = (DiffusionPlanner as unknown as { fromCheckpoint?: (d: string) => Promise<InstanceType<typeof DiffusionPlanner>> }).fromCheckpoint;
+  if (typeof from === 'function') return from.call(DiffusionPlanner, dir);
+  const { loadPlannerStateDict } = await import('../models/weights.js');
+  const { readSafetensors } = await import('../core/safetensors.js');
+  const configPath = path.join(dir, 'model.json');
+  let config;
+  try {
+    config = plannerConfig(JSON.parse(fs.readFileSync(configPath, 'utf8')));
+  } catch (e) {
+    throw new InputError(InputError.format({ file: configPath, expected: 'a planner config (JSON)', found: (e as Error).message }), { file: configPath, expected: 'a planner config', found: (e as Error).message, cause: e });
+  }
+  const planner = new DiffusionPlanner(config);
+  const weights = path.join(dir, 'model.safetensors');
+  loadPlannerStateDict(planner, (await readSafetensors(weights)).tensors, weights);
+  return planner;
+}
+
+async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; dispose: () => void }> {
+  const dir = checkpointDir(dirArg);
+  const { init } = await import('../core/backend.js');
+  const backend = await init({ backend: 'auto' });
+  if (!opts.quiet) io.err(`tfjs backend: ${backend}`);
+  const planner = await loadPlanner(dir);
+  const dataJson = path.join(dir, 'data.json');
+  const recorded = fs.existsSync(dataJson) ? (JSON.parse(fs.readFileSync(dataJson, 'utf8')) as { condLength?: number }).condLength : undefined;
+  const L = recorded ?? opts.tokens;
+  if (L === undefined) throw new UsageError(`${dir} records no conditioning length (data.json condLength); give --tokens L.`, { field: '--tokens', expected: 'an integer >= 1', found: undefined });
+  const tf = await import('@tensorflow/tfjs');
+  const { sceneRows } = await import('../rl/scene-dataset.js');
+  const byScene = new Map<string, Float64Array>();
+  const plan: Planner = async (scenes) => {
+    const out = new Float64Array(scenes.length * 24);
+    const todo = scenes.filter((c) => !byScene.has(c.name));
+    const B = 16;
+    for (let start = 0; start < todo.length; start += B) {
+      const chunk = todo.slice(start, start + B);
+      const seeds = chunk.map((c) => {
+        if (c.seed === null) throw new InputError(InputError.format({ file: c.name, field: 'seed', expected: 'a generated scene (scene tokens come from its seed)', found: null }), { file: c.name, field: 'seed', expected: 'a generated scene', found: null });
+        return c.seed;
+      });
+      const { rows } = sceneRows(seeds, { numTokens: L, width: planner.config.condDim });
+      // one noise stream per scene (seeded by --seed and the scene's seed): results do not depend on batching
+      const traj = new Float32Array(chunk.length * 24);
+      for (let j = 0; j < chunk.length; j++) {
+        const r = tf.tidy(() => {
+          const s = planner.sample(
+            {
+              hiddenStates: tf.tensor3d(rows.cond.subarray(j * L * rows.condDim, (j + 1) * L * rows.condDim), [1, L, rows.condDim]),
+              history: tf.tensor2d(rows.history.subarray(j * 12, (j + 1) * 12), [1, 12]),
+              status: tf.tensor2d(rows.status.subarray(j * 8, (j + 1) * 8), [1, 8]),
+            },
+            { rng: new Rng(mixSeed(opts.seed, seeds[j]!)), deterministic: true, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
+          );
+          s.normalized.dispose();
+          return s.trajectory;
+        });
+        traj.set(r.dataSync() as Float32Array, j * 24);
+        r.dispose();
+      }
+      chunk.forEach((c, j) => byScene.set(c.name, Float64Array.from(traj.subarray(j * 24, (j + 1) * 24))));
+    }
+    scenes.forEach((c, i) => out.set(byScene.get(c.name)!, i * 24));
+    return out;
+  };
+  return { plan, dispose: () => planner.dispose() };
+}
+
+/** Cached scenes of a seed range: from a cache folder (every seed must be in it) or computed here. */
+function scenesForSeeds(range: SeedRange, versions: readonly PdmVersion[], cacheDir: string | undefined, quiet: boolean): { cache: MetricCache; indices: number[] } {
+  if (cacheDir !== undefined) {
+    const cache = openMetricCache(cacheDir);
+    for (const v of versions) {
+      if (!cache.versions.includes(v)) {
+        throw new InputError(InputError.format({ file: cacheDir, field: 'versions', expected: `a cache holding ${v}`, found: cache.versions }), { file: cacheDir, field: 'versions', expected: v, found: cache.versions });
+      }
+    }
+    const bySeed = new Map<number, number>();
+    cache.manifest.seeds.forEach((s, i) => {
+      if (s !== null) bySeed.set(s, i);
+    });
+    const indices: number[] = [];
+    for (let seed = range.start; seed < range.end; seed++) {
+      const i = bySeed.get(seed);
+      if (i === undefined) {
+        throw new InputError(InputError.format({ file: cacheDir, field: 'seeds', expected: `seed ${seed} in the cache`, found: 'no such scene' }, 'Build the cache for these seeds (drivekit navsim cache --seeds A:B).'), {
+          file: cacheDir, field: 'seeds', expected: seed, found: 'no such scene',
+        });
+      }
+      indices.push(i);
+    }
+    return { cache, indices };
+  }
+  const bar = progress({ total: range.end - range.start, label: 'scenes + PDM-Closed', mode: quiet ? 'silent' : 'auto' });
+  const entries: CachedScene[] = [];
+  try {
+    for (const s of seedScenes(range.start, range.end)) {
+      entries.push(cacheEntry(s, versions, entries.length));
+      bar.update(entries.length);
+    }
+  } finally {
+    bar.stop();
+  }
+  return { cache: MetricCache.fromEntries(entries, versions), indices: entries.map((_, i) => i) };
+}
+
+const mean = (xs: ArrayLike<number>): number | null => {
+  let s = 0, n = 0;
+  for (let i = 0; i < xs.length; i++) {
+    if (!Number.isNaN(xs[i]!)) {
+      s += xs[i]!;
+      n++;
+    }
+  }
+  return n > 0 ? s / n : null;
+};
+
+export interface EvalResult {
+  agent: string;
+  seeds: [number, number];
+  n: number;
+  pdms: number | null;
+  epdms: number | null;
+  metrics: Partial<Record<PdmVersion, Record<string, number | null>>>;
+  reversing_fraction: number;
+  /** Scenes where v2.2 EC is defined (a previous frame exists). */
+  ec_defined: number;
+  seconds: number;
+}
+
+/** Scores an agent's plans on the scenes and averages (the JSON object of `eval --json`). */
+export async function evaluateAgent(
+  agent: string,
+  plan: Planner,
+  cache: MetricCache,
+  indices: readonly number[],
+  versions: readonly PdmVersion[],
+  range: SeedRange,
+  workers: number,
+): Promise<EvalResult> {
+  const t0 = performance.now();
+  const scenes = indices.map((i) => cache.scene(i));
+  const pool = new ProposalScorePool(cache, { workers });
+  const result: EvalResult = { agent, seeds: [range.start, range.end], n: scenes.length, pdms: null, epdms: null, metrics: {}, reversing_fraction: 0, ec_defined: 0, seconds: 0 };
+  let reversing = 0, plansSeen = 0;
+  try {
+    for (const version of versions) {
+      const plans = await plan(scenes, version);
+      for (let i = 0; i < scenes.length; i++) {
+        if (lastWaypointReverses(plans, i)) reversing++;
+        plansSeen++;
+      }
+      const rs = await pool.scoreBatch(indices.map((s, i) => ({ scene: s, poses: plans.subarray(i * 24, (i + 1) * 24), count: 1 })), { version });
+      const score = Float64Array.from(rs, (r) => r.score[0]!);
+      const metrics: Record<string, number | null> = {};
+      for (const name of Object.keys(rs[0]?.metrics ?? {})) {
+        const vals = Float64Array.from(rs, (r) => r.metrics[name]![0]!);
+        metrics[SHORT[name] ?? name] = mean(vals);
+        if (name === 'two_frame_extended_comfort') result.ec_defined = vals.filter((x) => !Number.isNaN(x)).length;
+      }
+      result.metrics[version] = metrics;
+      if (version === 'v1.1') result.pdms = mean(score);
+      else result.epdms = mean(score);
+    }
+  } finally {
+    await pool.close();
+  }
+  result.reversing_fraction = plansSeen > 0 ? reversing / plansSeen : 0;
+  result.seconds = Number(((performance.now() - t0) / 1000).toFixed(3));
+  return result;
+}
+
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : (100 * v).toFixed(1));
+
+/** One row in NAVSIM's table layout (v1.1 columns, then the EPDMS columns). */
+export function formatEvalTable(rows: readonly EvalResult[]): string {
+  const head = ['agent', 'NC', 'DAC', 'TTC', 'C', 'EP', 'PDMS', '|', 'NC', 'DAC', 'DDC', 'TLC', 'EP', 'TTC', 'LK', 'HC', 'EC', 'EPDMS', '|', 'rev'];
+  const lines = rows.map((r) => {
+    const a = r.metrics['v1.1'] ?? {};
+    const b = r.metrics['v2.2'] ?? {};
+    return [r.agent, pct(a.nc), pct(a.dac), pct(a.ttc), pct(a.c), pct(a.ep), pct(r.pdms), '|', pct(b.nc), pct(b.dac), pct(b.ddc), pct(b.tlc), pct(b.ep), pct(b.ttc), pct(b.lk), pct(b.hc), pct(b.ec), pct(r.epdms), '|', pct(r.reversing_fraction)];
+  });
+  const widths = head.map((h, k) => Math.max(h.length, ...lines.map((l) => l[k]!.length)));
+  const fmt = (cells: string[]) => cells.map((c, k) => (k === 0 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join(' ');
+  return [fmt(head), ...lines.map(fmt)].join('\n');
+}
+
+async function evalCommand(args: string[], io: CliIO): Promise<number> {
+  const opts = parseArgs(
+    args,
+    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', quiet: 'boolean' },
+    EVAL_USAGE,
+  );
+  const checkpoint = opts.checkpoint as string | undefined;
+  const baseline = opts.baseline as string | undefined;
+  if ((checkpoint === undefined) === (baseline === undefined)) {
+    throw new UsageError(`give --checkpoint DIR or --baseline cv|pdm-closed|human (one of them).\n${EVAL_USAGE}`, { field: '--baseline', expected: 'one of --checkpoint, --baseline', found: checkpoint ?? baseline });
+  }
+  if (baseline !== undefined && baseline !== 'cv' && baseline !== 'pdm-closed' && baseline !== 'human') {
+    throw flagError('baseline', baseline === 'mlp' ? 'cv, pdm-closed or human (the ego-status MLP is a trained checkpoint: use --checkpoint)' : 'cv, pdm-closed or human', baseline);
+  }
+  const seedsText = opts.seeds as string | undefined;
+  if (seedsText === undefined) throw new UsageError(`--seeds A:B is required.\n${EVAL_USAGE}`, { field: '--seeds', expected: 'A:B', found: undefined });
+  const range = parseSeedRange(seedsText, '--seeds');
+  const v = opts.version as string | undefined;
+  if (v !== undefined && v !== 'v1.1' && v !== 'v2.2') throw flagError('version', 'v1.1 or v2.2', v);
+  const versions: PdmVersion[] = v ? [v] : [...PDM_VERSIONS];
+  const workers = intOption(opts, 'workers', 0, { min: 0 });
+  const cacheDir = opts.cache as string | undefined;
+  if (workers > 0 && cacheDir === undefined) throw new UsageError('--workers needs --cache DIR (workers read the cache files).', { field: '--workers', expected: '0 without --cache', found: workers });
+  const quiet = Boolean(opts.quiet);
+  const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as 'cv' | 'pdm-closed' | 'human' };
+  const { cache, indices } = scenesForSeeds(range, versions, cacheDir, quiet);
+  let plan: Planner;
+  let dispose = () => {};
+  if (agent.kind === 'baseline') plan = baselinePlanner(agent.name);
+  else {
+    const steps = intOption(opts, 'steps', undefined, { min: 1 });
+    const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
+    ({ plan, dispose } = await checkpointPlanner(agent.dir, { seed: intOption(opts, 'seed', 0), steps, tokens, quiet }, io));
+  }
+  let r: EvalResult;
+  try {
+    r = await evaluateAgent(agent.kind === 'baseline' ? agent.name : agent.dir, plan, cache, indices, versions, range, workers);
+  } finally {
+    dispose();
+  }
+  io.out(opts.json ? JSON.stringify(r) : formatEvalTable([r]));
+  return 0;
+}
+
+async function statsCommand(args: string[], io: CliIO): Promise<number> {
+  const opts = parseArgs(args, { split: 'string', seeds: 'string', n: 'number', cache: 'string', json: 'boolean', quiet: 'boolean' }, STATS_USAGE);
+  if ((opts.split === undefined) === (opts.seeds === undefined)) throw new UsageError(`give --split or --seeds (one of them).\n${STATS_USAGE}`, { field: '--split', expected: 'one of --split, --seeds', found: opts.split ?? opts.seeds });
+  const full = opts.split !== undefined ? splitRange(String(opts.split), '--split') : parseSeedRange(String(opts.seeds), '--seeds');
+  const n = intOption(opts, 'n', 200, { min: 1 });
+  const range = { start: full.start, end: Math.min(full.end, full.start + n) };
+  const { cache, indices } = scenesForSeeds(range, PDM_VERSIONS, opts.cache as string | undefined, Boolean(opts.quiet));
+  const scenes = indices.map((i) => cache.scene(i));
+  // the generator's own lead vehicle and command (regenerated: the cache keeps the scene, not its info)
+  const info = scenes.map((c) => {
+    const g = generateScene(c.seed!);
+    return { leadId: g.info.leadId, command: g.info.command };
+  });
+  const stats = { split: opts.split ?? null, ...sceneStats(scenes, range, info) };
+  if (opts.json) io.out(JSON.stringify(stats));
+  else {
+    const p = (x: number) => `${(100 * x).toFixed(1)} %`;
+    io.out(`${stats.split ?? 'seeds'} ${range.start}..${range.end - 1} (${stats.n} scenes)`);
+    io.out(`  commands     ${Object.entries(stats.commands).map(([k, x]) => `${k} ${p(x)}`).join(', ')}`);
+    io.out(`  lead vehicle ${p(stats.lead)}, braking ${p(stats.leadBraking)}`);
+    io.out(`  junction     ${p(stats.junction)}`);
+    io.out(`  ego speed    ${stats.egoSpeed.toFixed(2)} m/s`);
+    io.out(`  human        PDMS ${pct(stats.humanPdms)}, EPDMS ${pct(stats.humanEpdms)}`);
+  }
+  return 0;
+}
+
+/** Entry point of `drivekit navsim eval` / `drivekit navsim stats`. */
+export async function navsimEvalCommand(sub: 'eval' | 'stats', args: string[], io: CliIO): Promise<number> {
+  return sub === 'eval' ? evalCommand(args, io) : statsCommand(args, io);
+}
