@@ -6,7 +6,7 @@ import type { LogRecord } from '../../core/logger.js';
 
 export type TrainEvent =
   | { type: 'start'; algorithm: string; totalTimesteps: number; startTimesteps: number }
-  | { type: 'episode'; timesteps: number; return: number; length: number; env: number }
+  | { type: 'episode'; timesteps: number; return: number; length: number; env: number; info?: unknown }
   | { type: 'iteration'; iteration: number; timesteps: number; log: LogRecord }
   | { type: 'checkpoint'; iteration: number; timesteps: number; dir: string }
   | { type: 'end'; iteration: number; timesteps: number; stopped: boolean };

@@ -44,6 +44,8 @@ export interface PPOOptions {
   /** Logger for SB3-style keys (default: none). */
   logger?: Logger;
   callbacks?: Callback[];
+  /** Extra values merged into every iteration's log record (e.g. a curriculum's stage). */
+  extraLog?: () => LogRecord;
 }
 
 /** A finished episode (raw, unnormalised return). */
@@ -77,6 +79,13 @@ export class PPO {
   readonly normalizer: VecNormalize | null;
   logger: Logger | null;
   callbacks: Callback[];
+  extraLog: (() => LogRecord) | null;
+  /**
+   * While true, updates change only the critic (value trunk and head): a value warm-up after
+   * initialising the actor from behaviour cloning, so the first policy steps use sensible
+   * advantages. Only meaningful with separate trunks.
+   */
+  freezeActor = false;
   /** Environment steps taken so far (summed over environments). */
   numTimesteps = 0;
   iteration = 0;
@@ -121,6 +130,7 @@ export class PPO {
     this.epLengths = new Float64Array(n);
     this.logger = options.logger ?? null;
     this.callbacks = options.callbacks ?? [];
+    this.extraLog = options.extraLog ?? null;
   }
 
   /** Mean return of the recent episodes (NaN before the first one ends). */
@@ -185,7 +195,7 @@ export class PPO {
           const ep = { timesteps: this.numTimesteps, return: this.epReturns[i]!, length: this.epLengths[i]! };
           this.recentEpisodes.push(ep);
           if (this.recentEpisodes.length > RECENT) this.recentEpisodes.shift();
-          emit(this.callbacks, { type: 'episode', timesteps: ep.timesteps, return: ep.return, length: ep.length, env: i });
+          emit(this.callbacks, { type: 'episode', timesteps: ep.timesteps, return: ep.return, length: ep.length, env: i, info: r.infos?.[i] });
           this.epReturns[i] = 0;
           this.epLengths[i] = 0;
         }
@@ -244,6 +254,14 @@ export class PPO {
         entropyLosses.push(out.aux.ent);
         clipFractions.push(stats.clipFraction);
         loss = out.loss;
+        if (this.freezeActor) {
+          for (const [name, g] of out.grads) {
+            if (!name.startsWith('mlp_extractor.value_net') && !name.startsWith('value_net')) {
+              g.dispose();
+              out.grads.delete(name);
+            }
+          }
+        }
         gradNorm = applyGradients(this.optimizer, out.grads, c.maxGradNorm, `PPO update ${this.iteration}`);
         updates += 1;
       }
@@ -295,6 +313,8 @@ export class PPO {
     rec['time/policy_s'] = timing.policySeconds;
     rec['time/train_s'] = (tEnd - tTrain) / 1000;
     rec['time/update_samples_per_s'] = (this.buffer.size * this.config.nEpochs) / Math.max((tEnd - tTrain) / 1000, 1e-9);
+    if (this.extraLog) Object.assign(rec, this.extraLog());
+    rec['train/actor_frozen'] = this.freezeActor ? 1 : 0;
     if (this.logger) {
       for (const [k, v] of Object.entries(rec)) if (typeof v === 'string' || Number.isFinite(v)) this.logger.record(k, v);
       this.logger.dump(this.numTimesteps);

@@ -1,0 +1,95 @@
+/**
+ * `drivekit env train-ppo`: PPO on the driving env, fresh or from a BC checkpoint, with a
+ * traffic-density curriculum; resumable from `OUT/last/`.
+ */
+import * as path from 'node:path';
+import { init } from '../core/backend.js';
+import { ConfigError } from '../core/errors.js';
+import { cliFlags, parseFlagValue } from '../core/config.js';
+import { createLogger } from '../core/logger.js';
+import { progress } from '../core/progress.js';
+import { PPO_CONFIG, type PPOConfig } from '../rl/ppo/config.js';
+import { DRIVING_PPO_DEFAULTS, trainDrivingPPO } from '../rl/ppo/driving.js';
+import { ensureParentDir, flagError, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
+import type { CliIO } from './main.js';
+
+const PPO_FLAGS = cliFlags(PPO_CONFIG).filter((f) => f.key !== 'seed');
+
+export function trainPpoUsage(): string {
+  const lines = [
+    'drivekit env train-ppo --out DIR [options]',
+    '',
+    '  PPO on the driving env (policy 256-256 tanh); the policy is written to DIR, the resumable run to DIR/last/',
+    '  --out DIR             output folder (required)',
+    '  --timesteps N         environment steps over all envs (default 1000000)',
+    '  --init DIR            start from a policy checkpoint (e.g. env train-bc\'s); its log-std is reset to --init-log-std',
+    '  --init-log-std X      log-std after --init (default -1.6, i.e. sigma 0.2)',
+    '  --value-warmup N      critic-only iterations after --init (default 3)',
+    '  --resume              continue the run in DIR/last/',
+    '  --num-envs N          environments stepped in lock-step (default 8)',
+    '  --seed S              seed (default 0)',
+    '  --start-seed A        first training map (default 0)',
+    '  --num-scenarios N     number of training maps (default 100)',
+    '  --density D           traffic density without a curriculum (default 0.1)',
+    '  --curriculum SPEC     densities on the same maps: "0.05,0.1,0.2" (equal shares of the run) or "0.05@0.8,0.1@0.8,0.2" (advance at 80 % success)',
+    '  --checkpoint-every N  iterations between checkpoints (default 10)',
+    '  --json                one JSON summary line instead of progress',
+    '',
+    '  PPO settings (driving defaults shown where they differ from SB3):',
+  ];
+  for (const f of PPO_FLAGS) {
+    const d = (DRIVING_PPO_DEFAULTS as Record<string, unknown>)[f.key] ?? f.spec.default;
+    lines.push(`  --${f.flag.padEnd(22)} ${f.spec.doc} (default ${JSON.stringify(d)})`);
+  }
+  return lines.join('\n');
+}
+
+export async function trainPpoCommand(args: string[], io: CliIO): Promise<number> {
+  const spec: OptionSpec = {
+    out: 'string', timesteps: 'number', init: 'string', 'init-log-std': 'number', 'value-warmup': 'number', resume: 'boolean', 'num-envs': 'number', seed: 'number',
+    'start-seed': 'number', 'num-scenarios': 'number', density: 'number', curriculum: 'string', 'checkpoint-every': 'number', json: 'boolean', backend: 'string',
+  };
+  for (const f of PPO_FLAGS) spec[f.flag] = 'string';
+  const opts = parseArgs(args, spec, trainPpoUsage());
+  const out = opts.out as string | undefined;
+  if (!out) throw flagError('out', 'an output folder', undefined);
+  const timesteps = intOption(opts, 'timesteps', 1_000_000, { min: 1 });
+  const overrides: Record<string, unknown> = {};
+  for (const f of PPO_FLAGS) if (opts[f.flag] !== undefined) overrides[f.key] = parseFlagValue(f.spec, opts[f.flag] as string);
+  const ppo = { ...DRIVING_PPO_DEFAULTS, ...overrides } as Partial<PPOConfig>;
+  try {
+    PPO_CONFIG.resolve(ppo);
+  } catch (e) {
+    if (e instanceof ConfigError && e.field) throw flagError(PPO_FLAGS.find((f) => f.key === e.field)?.flag ?? e.field, String(e.expected ?? 'a valid value'), e.found);
+    throw e;
+  }
+  const curriculum = opts.curriculum as string | undefined;
+  if (curriculum !== undefined && !/^\s*[0-9.]+(@[0-9.]+)?(\s*,\s*[0-9.]+(@[0-9.]+)?)*\s*$/.test(curriculum)) throw flagError('curriculum', 'densities such as 0.05,0.1,0.2 or 0.05@0.8,0.1@0.8,0.2', curriculum);
+  const backend = await init({ backend: (opts.backend as 'wasm' | 'cpu' | undefined) ?? 'wasm' });
+  ensureParentDir(path.join(out, 'x'), 'out');
+  const logger = createLogger({ dir: out, formats: ['jsonl'], append: !!opts.resume });
+  const bar = opts.json ? null : progress({ total: timesteps, label: 'train-ppo' });
+  const result = await trainDrivingPPO({
+    out,
+    timesteps,
+    ...(opts.init ? { init: opts.init as string } : {}),
+    resume: !!opts.resume,
+    numEnvs: intOption(opts, 'num-envs', 8, { min: 1 }),
+    seed: intOption(opts, 'seed', 0, { min: 0 }),
+    startSeed: intOption(opts, 'start-seed', 0, { min: 0 }),
+    numScenarios: intOption(opts, 'num-scenarios', 100, { min: 1 }),
+    density: numberOption(opts, 'density', 0.1, { min: 0, max: 1 }),
+    ...(curriculum ? { curriculum } : {}),
+    initLogStd: numberOption(opts, 'init-log-std', -1.6),
+    valueWarmupIterations: intOption(opts, 'value-warmup', 3, { min: 0 }),
+    checkpointEvery: intOption(opts, 'checkpoint-every', 10, { min: 1 }),
+    ppo,
+    logger,
+    callbacks: [(e) => { if (e.type === 'iteration') bar?.update(e.timesteps, { success: e.log['rollout/success_rate'] ?? 'n/a' }); }],
+  });
+  bar?.stop();
+  logger.close();
+  const summary = { backend, ...result };
+  io.out(opts.json ? JSON.stringify(summary) : `train-ppo: ${result.timesteps} steps in ${result.seconds.toFixed(0)} s, curriculum stage ${result.finalStage}, training success (last 100 episodes) ${(100 * result.trainSuccess).toFixed(0)} %; policy in ${out}`);
+  return 0;
+}

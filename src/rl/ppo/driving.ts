@@ -1,0 +1,166 @@
+/**
+ * PPO on the MetaDrive-style driving env, the RL half of the MetaDrive IL+RL recipe:
+ *
+ * 1. The policy is a 256-256 tanh actor-critic on the 259-D observation, either fresh or
+ *    initialised from a behaviour-cloning checkpoint (`init`, the same `ActorCriticPolicy`
+ *    class, so it loads unchanged); with `init`, the Gaussian's log-std is reset to
+ *    `initLogStd` (BC trains only the mean) and the critic is warmed up for
+ *    `valueWarmupIterations` iterations with the actor frozen.
+ * 2. `numEnvs` environments on the training maps (`start_seed`, `num_scenarios`) are stepped in
+ *    lock-step; a traffic-density curriculum (e.g. 0.05 → 0.1 → 0.2) raises the density on the
+ *    same maps by steps or by success rate.
+ * 3. PPO updates with reward normalisation (VecNormalize; the driving observation is already in
+ *    [0, 1], so observation normalisation is off by default), checkpoints in `out/last/` with the
+ *    curriculum's state, and the policy in `out/` for `env evaluate`.
+ *
+ * Resume continues from `out/last/` with the optimizer, random streams, normaliser and
+ * curriculum restored; the driving env does not snapshot its episodes, so the resumed run
+ * starts fresh episodes (it is not bit-identical to an uninterrupted run; the classic envs are).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../../core/atomic.js';
+import { InputError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { EnvConfigInput } from '../../env/config.js';
+import { VectorEnv } from '../../env/vector-env.js';
+import { ActorCriticPolicy, type PolicyConfig } from '../../models/mlp-policy.js';
+import type { Callback } from '../common/callbacks.js';
+import { TrafficCurriculum, type CurriculumState } from '../common/curriculum.js';
+import type { PPOConfig } from './config.js';
+import { PPO } from './ppo.js';
+
+/** PPO settings for the driving env (SB3 defaults where not listed). */
+export const DRIVING_PPO_DEFAULTS: Readonly<Partial<PPOConfig>> = Object.freeze({
+  learningRate: 1e-4,
+  lrSchedule: 'linear',
+  nSteps: 256,
+  batchSize: 256,
+  nEpochs: 5,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  clipRange: 0.2,
+  entCoef: 0,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  targetKl: 0.05,
+  normObs: false,
+  normReward: true,
+});
+
+export const DRIVING_POLICY_DEFAULTS: Readonly<Partial<PolicyConfig>> = Object.freeze({ hidden: [256, 256], activation: 'tanh', sharedTrunk: false, logStdInit: -0.5 });
+
+export interface DrivingPPOOptions {
+  out: string;
+  timesteps: number;
+  /** A policy checkpoint to start from (e.g. BC's). */
+  init?: string;
+  /** Continue the run in `out/last/`. */
+  resume?: boolean;
+  numEnvs?: number;
+  seed?: number;
+  /** Training maps: seeds [startSeed, startSeed + numScenarios). */
+  startSeed?: number;
+  numScenarios?: number;
+  /** Curriculum spec for `TrafficCurriculum.parse` (default: constant `density`). */
+  curriculum?: string;
+  density?: number;
+  envConfig?: EnvConfigInput;
+  ppo?: Partial<PPOConfig>;
+  policy?: Partial<PolicyConfig>;
+  /** Log-std the Gaussian starts from when `init` is given (default −1.6, σ ≈ 0.2). */
+  initLogStd?: number;
+  /** Critic-only iterations after `init` (default 3). */
+  valueWarmupIterations?: number;
+  checkpointEvery?: number;
+  logger?: Logger;
+  callbacks?: Callback[];
+}
+
+export interface DrivingPPOResult {
+  timesteps: number;
+  iterations: number;
+  seconds: number;
+  finalStage: number;
+  /** Success rate of the last 100 training episodes. */
+  trainSuccess: number;
+  policyDir: string;
+}
+
+/** Trains PPO on the driving env; writes the policy to `out/` and the resumable run to `out/last/`. */
+export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOResult> {
+  const seed = o.seed ?? 0;
+  const numEnvs = o.numEnvs ?? 8;
+  const lastDir = path.join(o.out, 'last');
+  const curriculum = o.curriculum ? TrafficCurriculum.parse(o.curriculum, o.timesteps) : new TrafficCurriculum([{ density: o.density ?? 0.1 }]);
+  const envConfig: EnvConfigInput = { start_seed: o.startSeed ?? 0, num_scenarios: o.numScenarios ?? 100, ...o.envConfig, traffic_density: curriculum.density };
+  const env = new VectorEnv(numEnvs, envConfig, { seed });
+  const recentSuccess: number[] = [];
+  const onEpisode: Callback = (e) => {
+    if (e.type !== 'episode') return;
+    const ok = !!(e.info as { arrive_dest?: boolean } | undefined)?.arrive_dest;
+    curriculum.recordEpisode(ok);
+    recentSuccess.push(ok ? 1 : 0);
+    if (recentSuccess.length > 100) recentSuccess.shift();
+  };
+  let ppo: PPO;
+  const extraLog = () => ({ 'curriculum/stage': curriculum.stage, 'curriculum/density': curriculum.density, 'rollout/success_rate': recentSuccess.length ? recentSuccess.reduce((a, b) => a + b, 0) / recentSuccess.length : NaN });
+  const callbacks = [onEpisode, ...(o.callbacks ?? [])];
+  let warmup = o.init ? (o.valueWarmupIterations ?? 3) : 0;
+  if (o.resume) {
+    if (!fs.existsSync(path.join(lastDir, 'run.json'))) throw new InputError(`${lastDir}: no PPO run to resume (run.json missing).`, { file: lastDir, field: 'run.json', expected: 'present', found: 'missing' });
+    ppo = await PPO.load(lastDir, env, { ...(o.logger ? { logger: o.logger } : {}), callbacks, extraLog });
+    const cur = path.join(lastDir, 'curriculum.json');
+    if (fs.existsSync(cur)) {
+      const saved = JSON.parse(fs.readFileSync(cur, 'utf8')) as { curriculum: CurriculumState; warmupLeft: number };
+      curriculum.setState(saved.curriculum);
+      warmup = saved.warmupLeft;
+    }
+  } else {
+    let policy: ActorCriticPolicy;
+    if (o.init) {
+      ({ policy } = await ActorCriticPolicy.load(o.init));
+      if (policy.config.obsDim !== env.obsSize || policy.config.actionType !== 'box' || policy.config.actionDim !== 2) {
+        policy.dispose();
+        throw new InputError(`${o.init}: the policy takes observations of width ${policy.config.obsDim} and ${policy.config.actionType}:${policy.config.actionDim} actions; the driving env gives ${env.obsSize} and box:2.`, { file: o.init, field: 'obsDim', expected: env.obsSize, found: policy.config.obsDim });
+      }
+      const ls = o.initLogStd ?? -1.6;
+      tf.tidy(() => policy.params.get('log_std').assign(tf.fill([2], ls)));
+    } else {
+      policy = new ActorCriticPolicy({ ...DRIVING_POLICY_DEFAULTS, ...o.policy, obsDim: env.obsSize, actionType: 'box', actionDim: 2, seed });
+    }
+    ppo = new PPO(policy, env, { ...DRIVING_PPO_DEFAULTS, ...o.ppo, seed }, { ...(o.logger ? { logger: o.logger } : {}), callbacks, extraLog });
+  }
+  curriculum.apply(env);
+  const t0 = performance.now();
+  const every = o.checkpointEvery ?? 10;
+  const save = async () => {
+    await ppo.save(lastDir);
+    await writeFileAtomic(path.join(lastDir, 'curriculum.json'), JSON.stringify({ curriculum: curriculum.state(), warmupLeft: warmup }) + '\n');
+  };
+  try {
+    let stopped = false;
+    while (!stopped && ppo.numTimesteps < o.timesteps) {
+      ppo.freezeActor = warmup > 0;
+      const log = ppo.iterate(o.timesteps);
+      if (warmup > 0) warmup -= 1;
+      if (curriculum.update(ppo.numTimesteps)) curriculum.apply(env);
+      for (const cb of callbacks) if (cb({ type: 'iteration', iteration: ppo.iteration, timesteps: ppo.numTimesteps, log }) === 'stop') stopped = true;
+      if (ppo.iteration % every === 0) await save();
+    }
+    await save();
+    await ppo.policy.save(o.out, { algorithm: 'PPO', env: 'DrivingEnv', envConfig, normalizer: ppo.normalizer ? { ...ppo.normalizer.state(), options: { ...ppo.normalizer.options, normReward: false } } : null, timesteps: ppo.numTimesteps, curriculum: curriculum.state() });
+    return {
+      timesteps: ppo.numTimesteps,
+      iterations: ppo.iteration,
+      seconds: (performance.now() - t0) / 1000,
+      finalStage: curriculum.stage,
+      trainSuccess: recentSuccess.length ? recentSuccess.reduce((a, b) => a + b, 0) / recentSuccess.length : NaN,
+      policyDir: o.out,
+    };
+  } finally {
+    ppo.dispose();
+    ppo.policy.dispose();
+  }
+}
