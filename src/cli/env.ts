@@ -18,7 +18,8 @@ const USAGE = `drivekit env <subcommand> [options]
   info    [--json]                                   observation/action spaces and config defaults
   rollout --policy expert|idm|constant|random --seeds A:B [--density D] [--map M] [--horizon H] [--json]
   bench   [--steps N] [--density D] [--json]         env steps/s on one thread (constant action [0, 1])
-  render  --seed S --out FILE.svg|.png [--policy P] [--steps N] [--frames DIR] [--window M] [--density D]`;
+  render  --seed S --out FILE.svg|.png [--policy P] [--steps N] [--frames DIR] [--window M] [--density D]
+  record-expert --seeds A:B --out FILE.arrow [--frames N] [--density D] [--clean RULES]   expert demonstrations (Arrow)`;
 
 /** "A:B" -> [A, B) ; "A" -> [A, A + 1). */
 export function parseSeedRange(s: string): number[] {
@@ -53,6 +54,8 @@ export async function envCommand(args: string[], io: CliIO): Promise<number> {
       return bench(rest, io);
     case 'render':
       return render(rest, io);
+    case 'record-expert':
+      return (await import('./env-record.js')).recordExpertCommand(rest, io);
     default:
       throw new UsageError(`drivekit env: unknown subcommand '${sub}'. Valid: info, rollout, bench, render.\nUsage: ${USAGE}`);
   }
