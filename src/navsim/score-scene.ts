@@ -13,7 +13,8 @@ import { parseScene } from './scene-json.js';
 export { parseSceneJsonBytes, readSceneFile } from './scene-file.js';
 import { DEFAULT_PDM_CLOSED, type PdmClosedConfig, type PdmClosedResult, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
 import { scoreProposalsDetailed, toGoldenMetrics, type PdmMetricsOf, type Trajectory } from './scorer.js';
-import { InputError } from '../core/errors.js';
+import { ConfigError, InputError } from '../core/errors.js';
+import { resolvePdmWeights } from './weights.js';
 import { NavsimInputError, type PdmScene, type PdmVersion, type PdmWeights, type ProposalScores } from './types.js';
 
 export interface ScoreSceneOptions {
@@ -87,6 +88,8 @@ export function scoreScene<V extends PdmVersion = PdmVersion>(
   if (version !== 'v1.1' && version !== 'v2.2') {
     throw new NavsimInputError(`version: expected "v1.1" or "v2.2", found ${JSON.stringify(version)}`, scene.name, 'version');
   }
+  // A weight typo is a ConfigError naming the nearest weight, before any scoring work.
+  const weights = resolvePdmWeights(version, opts.weights);
   let props: readonly Trajectory[] | Float64Array;
   if (trajectories === undefined || trajectories === null) {
     if (!scene.trajectory) {
@@ -107,7 +110,7 @@ export function scoreScene<V extends PdmVersion = PdmVersion>(
   }
   const scored = scoreProposalsDetailed(scene, props, {
     version,
-    weights: opts.weights,
+    weights,
     returnStates: opts.returnStates,
     pdmClosedStates: states,
     humanFilter: opts.humanFilter,
@@ -142,7 +145,8 @@ export function scoreSceneJson(
     const m = r.metrics[0]!;
     return { name: scene.name, metrics: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonNumber(v)])) };
   } catch (e) {
-    if (e instanceof InputError) return { name, error: e.message };
+    // Bad scene data or bad options (a weight typo): the message says what to fix.
+    if (e instanceof InputError || e instanceof ConfigError) return { name, error: e.message };
     return { name, error: `internal error: ${(e as Error)?.message ?? String(e)}` };
   }
 }
