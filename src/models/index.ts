@@ -9,3 +9,6 @@ export * from './logprob.js';
 export * from './grpo.js';
 export * from './planner.js';
 export * from './weights.js';
+export { ActorCriticPolicy, POLICY_CONFIG, orthogonalValues } from './mlp-policy.js';
+export type { ActResult, EvaluatedActions, PolicyConfig } from './mlp-policy.js';
+export { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogProb, sampleCategorical, sampleGaussian } from './distributions.js';

@@ -17,3 +17,39 @@ export type { PlannerIlOptions } from './il-planner.js';
 export * from './scene-dataset.js';
 export { DEFAULT_DEMO_CLEANING, DEMONSTRATIONS_FORMAT, NO_DEMO_CLEANING, cleanEpisode, demonstrationsSchema, episodeRanges, readDemonstrations, recordExpertDemonstrations, resolveDemoCleaning } from './data/demonstrations.js';
 export type { CleaningCounts, DemoCleaning, Demonstrations, DemonstrationsMetadata, EpisodeSignals, ReadDemonstrationsOptions, RecordCounts, RecordExpertOptions, RecordReport } from './data/demonstrations.js';
+
+// On-policy learning (PPO) and its shared parts.
+export { PPO } from './ppo/ppo.js';
+export type { EpisodeRecord, PPOOptions } from './ppo/ppo.js';
+export { PPO_CONFIG } from './ppo/config.js';
+export type { PPOConfig } from './ppo/config.js';
+export { normalizeAdvantages, ppoLoss, ppoStats } from './ppo/loss.js';
+export type { PPOLossInputs, PPOLossSettings, PPOLossTerms } from './ppo/loss.js';
+export { PPO_PRESETS } from './ppo/presets.js';
+export type { PPOPreset } from './ppo/presets.js';
+export { classicVecEnv, trainClassicPPO } from './ppo/classic.js';
+export type { ClassicRunOptions, ClassicRunResult } from './ppo/classic.js';
+export { DRIVING_POLICY_DEFAULTS, DRIVING_PPO_DEFAULTS, trainDrivingPPO } from './ppo/driving.js';
+export type { DrivingPPOOptions, DrivingPPOResult } from './ppo/driving.js';
+export { RolloutBuffer, explainedVariance } from './buffers/rollout-buffer.js';
+export type { RolloutBufferOptions, RolloutMinibatch } from './buffers/rollout-buffer.js';
+export { RunningMeanStd, VEC_NORMALIZE_DEFAULTS, VecNormalize } from './common/running-norm.js';
+export type { VecNormalizeOptions, VecNormalizeState } from './common/running-norm.js';
+export { CURRICULUM_STAGE, TrafficCurriculum } from './common/curriculum.js';
+export type { CurriculumStage, CurriculumState, DensityTarget } from './common/curriculum.js';
+export { emit, stopOnReward } from './common/callbacks.js';
+export type { Callback, TrainEvent } from './common/callbacks.js';
+export { applyGradients, lossAndGrads } from './common/grads.js';
+export type { LossAndGrads } from './common/grads.js';
+export { boxBounds, spaceWidth } from './common/vec-env.js';
+export type { SpaceLike, VecEnvLike, VecStepLike } from './common/vec-env.js';
+
+// Behaviour cloning and policy evaluation.
+export { BCTrainer, actorVariables, bcLearningRate, splitByEpisode } from './bc/trainer.js';
+export type { BCData, BCEpochLog, BCSplit, BCTrainResult, BCTrainerOptions, BCValidation } from './bc/trainer.js';
+export { BC_CONFIG } from './bc/config.js';
+export type { BCConfig } from './bc/config.js';
+export { bcLoss, bceWithLogits, smoothL1 } from './bc/loss.js';
+export type { BCLossSettings, BCLossTerms } from './bc/loss.js';
+export { EVAL_METRICS, evaluatePolicy } from './common/evaluate.js';
+export type { EvalMetric, EvalStepEvent, EvaluateOptions, EvaluationResult, Spread } from './common/evaluate.js';
