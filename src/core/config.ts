@@ -60,6 +60,11 @@ export interface FieldSpec<V> {
 
 export type FieldSpecs<T> = { [K in keyof T]-?: FieldSpec<T[K]> };
 
+/** What `resolve` accepts for a config T: any subset of keys, nested sections partial too (arrays whole). */
+export type ConfigInput<T> = {
+  [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? ConfigInput<T[K]> : T[K];
+};
+
 /** A failed relation between fields, returned by a config-level check. */
 export interface ConfigIssue {
   /** Dotted key path of the field to change. */

@@ -29,7 +29,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { warnIfNotInitialised } from '../core/backend.js';
-import { defineConfig, type ConfigDef } from '../core/config.js';
+import { defineConfig, type ConfigDef, type ConfigInput } from '../core/config.js';
 import { ConfigError, DrivekitError, nearest } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_CONFIG, DDIM_DETERMINISTIC, DDIM_NOISE_CONFIG, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
@@ -106,7 +106,8 @@ export const PLANNER_PRESETS: Readonly<Record<PlannerPreset, Readonly<PlannerCon
   large: Object.freeze({ ...COMMON, condDim: 1536, numHeads: 32, ditOutputDim: 1536 }),
 });
 
-export type PlannerConfigInput = Partial<PlannerConfig> & { preset?: PlannerPreset };
+/** A preset name plus any fields to override; nested sections (`scheduler`, `sampler`, ...) may be partial. */
+export type PlannerConfigInput = ConfigInput<PlannerConfig> & { preset?: PlannerPreset };
 
 const CHANNEL_RANGE_CONFIG: ConfigDef<ChannelRange> = defineConfig<ChannelRange>('ChannelRange', {
   min: { default: 0, type: 'number', doc: 'Channel minimum (maps to −1).' },

@@ -27,7 +27,7 @@ import { roadKey, type Road } from '../world/network.js';
 import { SIDEWALK_GAP } from '../world/polygons.js';
 import { sceneMapJson, type SceneMapJson } from './scenegen-map.js';
 import { LanePath, profileAt, randomLaneChain, routeLaneChain, routeReachability, speedProfile } from './scenegen-path.js';
-import { defineConfig, type ConfigDef } from '../core/config.js';
+import { defineConfig, type ConfigDef, type ConfigInput } from '../core/config.js';
 import { nearest } from '../core/errors.js';
 import { DEFAULT_IDM, type IdmParams, type SimActor, type SimResult, TRACK_STRIDE, actorBox, boxesHit, simulateTraffic } from './scenegen-traffic.js';
 import { boxCorners } from '../geometry/box.js';
@@ -172,7 +172,7 @@ const COMMAND_TURN = Math.PI / 6;
  * Completes and checks options (`SCENEGEN_CONFIG`); an unknown key or a bad value is a
  * `ConfigError` naming the key (and the nearest valid one). Returns frozen options.
  */
-export function resolveSceneGenOptions(opts: Partial<SceneGenOptions> = {}): SceneGenOptions {
+export function resolveSceneGenOptions(opts: ConfigInput<SceneGenOptions> = {}): SceneGenOptions {
   return SCENEGEN_CONFIG.resolve(opts) as SceneGenOptions;
 }
 
