@@ -10,31 +10,78 @@ import { POLICY_NAMES, makePolicy } from '../env/policies.js';
 import { rollout } from '../env/rollout.js';
 import { envToSvg } from '../viz/env-svg.js';
 import { writePng, writeSvg } from '../viz/png.js';
-import { UsageError, parseArgs } from './args.js';
+import { ConfigError } from '../core/errors.js';
+import { HelpRequest, UsageError, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, type ParsedArgs } from './args.js';
 import type { CliIO } from './main.js';
+
+const INFO_USAGE = `drivekit env info [--json]
+
+  observation/action spaces, the observation layout and every config default
+  --json    one JSON object instead of text`;
+
+const ROLLOUT_USAGE = `drivekit env rollout --policy P [options]
+
+  run a scripted policy for one episode per seed and print the MetaDrive summary
+  --policy P      expert | idm | constant | random (required)
+  --seeds A:B     seeds A, A+1, ..., B-1 (B exclusive), or one seed A (default 0:10)
+  --density D     traffic density in [0, 1] (default ${DEFAULT_ENV_CONFIG.traffic_density})
+  --map M         number of blocks or a block string of C S r R X T O (default ${JSON.stringify(DEFAULT_ENV_CONFIG.map)})
+  --horizon H     steps before truncation, integer >= 1 (default ${DEFAULT_ENV_CONFIG.horizon})
+  --json          one JSON object with the summary and every episode`;
+
+const BENCH_USAGE = `drivekit env bench [options]
+
+  env steps/s on one thread with the constant action [0, 1] (reset time excluded)
+  --steps N       steps to time, integer >= 1 (default 10000)
+  --density D     traffic density in [0, 1] (default ${DEFAULT_ENV_CONFIG.traffic_density})
+  --json          one JSON object`;
+
+const RENDER_USAGE = `drivekit env render --seed S --out FILE.svg|FILE.png [options]
+
+  draw the scenario of one seed after some steps of a policy (the out folder is created)
+  --seed S        scenario seed, integer >= 0 (required)
+  --out FILE      .svg or .png (required)
+  --policy P      expert | idm | constant | random (default expert)
+  --steps N       steps to drive before drawing, integer >= 0 (default 0; with --frames: the whole episode)
+  --frames DIR    also write one PNG per step into DIR
+  --window M      half-size in metres of the view around the ego (default 60, a 120 m square;
+                  frames: 40); a large M such as 2000 shows the whole map
+  --density D     traffic density in [0, 1] (default ${DEFAULT_ENV_CONFIG.traffic_density})
+  --map M         number of blocks or a block string (default ${JSON.stringify(DEFAULT_ENV_CONFIG.map)})
+  --width PX      picture width in pixels (default 900)`;
 
 const USAGE = `drivekit env <subcommand> [options]
 
-  info    [--json]                                   observation/action spaces and config defaults
-  rollout --policy expert|idm|constant|random --seeds A:B [--density D] [--map M] [--horizon H] [--json]
-  bench   [--steps N] [--density D] [--json]         env steps/s on one thread (constant action [0, 1])
-  render  --seed S --out FILE.svg|.png [--policy P] [--steps N] [--frames DIR] [--window M] [--density D]
-  record-expert --seeds A:B --out FILE.arrow [--frames N] [--density D] [--clean RULES]   expert demonstrations (Arrow)`;
+  info      observation/action spaces and config defaults
+  rollout   scripted policy over seeds (--policy, --seeds A:B, default 0:10)
+  bench     env steps/s on one thread
+  render    draw one scenario (SVG or PNG, optional frames)
+  record-expert  expert demonstrations as Arrow (--seeds A:B, --frames N, --out FILE, cleaning)
+  train-ppo PPO on the driving env (fresh or from BC, traffic curriculum, --resume)
+  train-bc  behaviour cloning from expert demonstrations (--demos, --out, --resume)
+  evaluate  a saved policy over seeds and runs (--policy, --seeds A:B, --runs K, --record)
+
+Run \`drivekit env <subcommand> --help\` for its options and defaults.`;
 
 /** "A:B" -> [A, B) ; "A" -> [A, A + 1). */
 export function parseSeedRange(s: string): number[] {
   const m = /^(\d+)(?::(\d+))?$/.exec(s.trim());
-  if (!m) throw new UsageError(`--seeds: expected A:B (B exclusive) or A, found ${JSON.stringify(s)}.`);
+  if (!m) throw flagError('seeds', 'A:B (integers >= 0, B exclusive) or A', s);
   const a = Number(m[1]);
   const b = m[2] === undefined ? a + 1 : Number(m[2]);
-  if (!(b > a)) throw new UsageError(`--seeds: expected B > A, found ${s}.`);
+  if (!(b > a)) throw flagError('seeds', 'B > A', s);
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
 
-function envConfigFrom(opts: Record<string, unknown>, seeds: number[]): EnvConfigInput {
+/** The command-line flag of each env config field the CLI sets, to name it in errors. */
+const FLAG_OF_FIELD: Record<string, string> = { traffic_density: 'density', horizon: 'horizon', map: 'map', start_seed: 'seed', num_scenarios: 'seeds' };
+
+function envConfigFrom(opts: ParsedArgs, seeds: number[]): EnvConfigInput {
   const cfg: EnvConfigInput = { start_seed: Math.min(...seeds), num_scenarios: Math.max(...seeds) - Math.min(...seeds) + 1 };
-  if (opts.density !== undefined) cfg.traffic_density = opts.density as number;
-  if (opts.horizon !== undefined) cfg.horizon = opts.horizon as number;
+  const density = numberOption(opts, 'density', undefined, { min: 0, max: 1 });
+  if (density !== undefined) cfg.traffic_density = density;
+  const horizon = intOption(opts, 'horizon', undefined, { min: 1 });
+  if (horizon !== undefined) cfg.horizon = horizon;
   if (opts.map !== undefined) {
     const m = String(opts.map);
     cfg.map = /^\d+$/.test(m) ? Number(m) : m;
@@ -42,9 +89,23 @@ function envConfigFrom(opts: Record<string, unknown>, seeds: number[]): EnvConfi
   return cfg;
 }
 
+/** A `DrivingEnv` from the flags; a config error names the flag it came from (exit 2). */
+function makeEnv(opts: ParsedArgs, seeds: number[]): DrivingEnv {
+  try {
+    return new DrivingEnv(envConfigFrom(opts, seeds));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const field = e.field ?? Object.keys(FLAG_OF_FIELD).find((k) => e.message.includes(`.${k}:`));
+    const flag = field !== undefined ? FLAG_OF_FIELD[field.replace(/^.*\./, '')] : undefined;
+    if (flag === undefined) throw e;
+    throw new UsageError(`Option --${flag}: ${e.message.replace(/^[^:]*:\s*/, '')}`, { field: `--${flag}`, expected: e.expected, found: e.found, cause: e });
+  }
+}
+
 export async function envCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
-  if (!sub || sub === '--help' || sub === '-h') throw new UsageError(`Usage: ${USAGE}`);
+  if (sub === '--help' || sub === '-h') throw new HelpRequest(usageText(USAGE));
+  if (!sub) throw new UsageError(usageText(USAGE));
   switch (sub) {
     case 'info':
       return info(rest, io);
@@ -56,13 +117,20 @@ export async function envCommand(args: string[], io: CliIO): Promise<number> {
       return render(rest, io);
     case 'record-expert':
       return (await import('./env-record.js')).recordExpertCommand(rest, io);
+    case 'train-ppo':
+      return (await import('./env-ppo.js')).trainPpoCommand(rest, io);
+    case 'train-bc':
+      return (await import('./env-train.js')).trainBcCommand(rest, io);
+    case 'evaluate':
+      return (await import('./env-train.js')).evaluateCommand(rest, io);
     default:
-      throw new UsageError(`drivekit env: unknown subcommand '${sub}'. Valid: info, rollout, bench, render.\nUsage: ${USAGE}`);
+      throw new UsageError(`drivekit env: unknown subcommand '${sub}'. Valid: info, rollout, bench, render.\n${usageText(USAGE)}`, { field: 'subcommand', expected: 'info, rollout, bench or render', found: sub });
   }
 }
 
 function info(args: string[], io: CliIO): number {
-  const opts = parseArgs(args, { json: 'boolean' }, USAGE);
+  const opts = parseArgs(args, { json: 'boolean' }, INFO_USAGE);
+  if (opts._.length > 0) throw new UsageError(`drivekit env info: unexpected argument '${opts._[0]}'.`);
   const n = observationSize(DEFAULT_ENV_CONFIG);
   const out = {
     observation_space: { type: 'Box', shape: [n], low: 0, high: 1, dtype: 'float32' },
@@ -88,11 +156,12 @@ function info(args: string[], io: CliIO): number {
 }
 
 function rolloutCmd(args: string[], io: CliIO): number {
-  const opts = parseArgs(args, { policy: 'string', seeds: 'string', density: 'number', map: 'string', horizon: 'number', json: 'boolean' }, USAGE);
-  if (!opts.policy) throw new UsageError(`drivekit env rollout: --policy is required (${POLICY_NAMES.join('|')}).\nUsage: ${USAGE}`);
-  if (!POLICY_NAMES.includes(opts.policy as never)) throw new UsageError(`--policy: expected one of ${POLICY_NAMES.join(', ')}, found ${JSON.stringify(opts.policy)}.`);
+  const opts = parseArgs(args, { policy: 'string', seeds: 'string', density: 'number', map: 'string', horizon: 'number', json: 'boolean' }, ROLLOUT_USAGE);
+  if (opts._.length > 0) throw new UsageError(`drivekit env rollout: unexpected argument '${opts._[0]}'.\n${usageText(ROLLOUT_USAGE)}`);
+  if (!opts.policy) throw new UsageError(`drivekit env rollout: --policy is required (${POLICY_NAMES.join('|')}).\n${usageText(ROLLOUT_USAGE)}`, { field: '--policy', expected: POLICY_NAMES.join(', '), found: undefined });
+  if (!POLICY_NAMES.includes(opts.policy as never)) throw flagError('policy', `one of ${POLICY_NAMES.join(', ')}`, opts.policy);
   const seeds = parseSeedRange((opts.seeds as string | undefined) ?? '0:10');
-  const env = new DrivingEnv(envConfigFrom(opts, seeds));
+  const env = makeEnv(opts, seeds);
   const t0 = performance.now();
   const res = rollout(env, makePolicy(opts.policy as string), seeds);
   const seconds = (performance.now() - t0) / 1000;
@@ -143,10 +212,10 @@ export function measureThroughput(steps: number, density = DEFAULT_ENV_CONFIG.tr
 }
 
 function bench(args: string[], io: CliIO): number {
-  const opts = parseArgs(args, { steps: 'number', density: 'number', json: 'boolean' }, USAGE);
-  const steps = (opts.steps as number | undefined) ?? 10000;
-  if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps: expected an integer >= 1, found ${steps}.`);
-  const density = (opts.density as number | undefined) ?? DEFAULT_ENV_CONFIG.traffic_density;
+  const opts = parseArgs(args, { steps: 'number', density: 'number', json: 'boolean' }, BENCH_USAGE);
+  if (opts._.length > 0) throw new UsageError(`drivekit env bench: unexpected argument '${opts._[0]}'.`);
+  const steps = intOption(opts, 'steps', 10000, { min: 1 });
+  const density = numberOption(opts, 'density', DEFAULT_ENV_CONFIG.traffic_density, { min: 0, max: 1 });
   const r = measureThroughput(steps, density);
   const out = { ...r, traffic_density: density, lidar_rays: DEFAULT_ENV_CONFIG.lidar.num_lasers, action: [0, 1], threads: 1 };
   if (opts.json) io.out(JSON.stringify(out));
@@ -155,12 +224,18 @@ function bench(args: string[], io: CliIO): number {
 }
 
 function render(args: string[], io: CliIO): number {
-  const opts = parseArgs(args, { seed: 'number', out: 'string', policy: 'string', steps: 'number', frames: 'string', window: 'number', density: 'number', map: 'string', width: 'number' }, USAGE);
-  if (opts.seed === undefined || !opts.out) throw new UsageError(`drivekit env render: --seed and --out are required.\nUsage: ${USAGE}`);
+  const opts = parseArgs(args, { seed: 'number', out: 'string', policy: 'string', steps: 'number', frames: 'string', window: 'number', density: 'number', map: 'string', width: 'number' }, RENDER_USAGE);
+  if (opts._.length > 0) throw new UsageError(`drivekit env render: unexpected argument '${opts._[0]}'.`);
+  if (opts.seed === undefined || !opts.out) throw new UsageError(`drivekit env render: --seed and --out are required.\n${usageText(RENDER_USAGE)}`, { field: opts.seed === undefined ? '--seed' : '--out', expected: 'a value', found: undefined });
   const out = opts.out as string;
-  if (!/\.(svg|png)$/i.test(out)) throw new UsageError(`--out: expected a .svg or .png file, found ${JSON.stringify(out)}.`);
-  const seed = opts.seed as number;
-  const env = new DrivingEnv(envConfigFrom(opts, [seed]));
+  if (!/\.(svg|png)$/i.test(out)) throw flagError('out', 'a .svg or .png file', out);
+  const seed = intOption(opts, 'seed', 0, { min: 0 });
+  if (opts.policy !== undefined && !POLICY_NAMES.includes(opts.policy as never)) throw flagError('policy', `one of ${POLICY_NAMES.join(', ')}`, opts.policy);
+  intOption(opts, 'steps', 0, { min: 0 });
+  numberOption(opts, 'window', undefined, { min: Number.MIN_VALUE });
+  intOption(opts, 'width', 900, { min: 16 });
+  ensureParentDir(out);
+  const env = makeEnv(opts, [seed]);
   const policy = makePolicy((opts.policy as string | undefined) ?? 'expert');
   let { obs } = env.reset({ seed });
   policy.reset(env);

@@ -16,23 +16,34 @@ import { sharedScenePool, type PoolSceneResult } from '../navsim/pool.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { readSceneFile, scoreSceneJson } from '../navsim/score-scene.js';
 import type { PdmScene, PdmVersion } from '../navsim/types.js';
-import { UsageError, parseArgs } from './args.js';
+import { HelpRequest, UsageError, ensureParentDir, intOption, parseArgs, usageText } from './args.js';
+import { checkSceneFile } from './files.js';
 import type { CliIO } from './main.js';
 
-const USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [--version v1.1|v2.2] [--json] [--workers N]
-       drivekit navsim pack <scene.json>... --out <scenes.arrow>
-       drivekit navsim render <scene.json> --out <scene.svg|scene.png> [--proposals plans.json] [--version v1.1|v2.2]
+const SCORE_USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [options]
 
-  score    score every scene (PDM-Closed runs unless the scene pins pdm_closed_trajectory);
-           one JSON line per scene: {"name", "metrics"}; a bad file gives {"name", "file", "error"}
-           --version   v1.1 (PDMS) or v2.2 (EPDMS); default: from the scene schema (v1 -> v1.1, v2 -> v2.2)
-           --json      only the JSON lines (no summary table)
-           --workers   score with N threads: this one and N-1 workers (needs the built package)
-  pack     validate scenes and write them to one Arrow IPC file (--out)
+  score every scene (PDM-Closed runs unless the scene pins pdm_closed_trajectory); one JSON line
+  per scene: {"name", "metrics"}; a file or scene that cannot be scored gives {"name", "file", "error"},
+  the others are still scored, and the exit code is 1
+  --version V     v1.1 (PDMS) or v2.2 (EPDMS) (default: from the scene schema, v1 -> v1.1, v2 -> v2.2)
+  --json          only the JSON lines (no summary table)
+  --workers N     score with N threads: this one and N-1 workers (default 1; needs the built package)`;
+
+const PACK_USAGE = `drivekit navsim pack <scene.json>... --out <scenes.arrow>
+
+  validate scenes and write them to one Arrow IPC file (the folder of --out is created)
+  --out FILE      the Arrow file to write (required)`;
+
+const USAGE = `drivekit navsim <subcommand> [options]
+
+  score    PDMS / EPDMS of scene files (.json or .arrow)
+  pack     validate scene JSON files and write one Arrow file
   render   draw one scene with its trajectories coloured by score (see navsim render --help)
   cache    NAVSIM metric cache: build from scenes or seeds, verify (see docs/navsim-cache.md)
   eval     mean PDMS / EPDMS of a checkpoint or a baseline (cv, pdm-closed, human) on seeds
-  stats    scene statistics of a split (commands, lead braking, junctions, human PDMS)`;
+  stats    scene statistics of a split (commands, lead braking, junctions, human PDMS)
+
+Run \`drivekit navsim <subcommand> --help\` for its options and defaults.`;
 
 interface SceneJob {
   file: string;
@@ -50,17 +61,29 @@ function arrowScenes(): Promise<typeof import('../navsim/arrow-scenes.js')> {
   return import('../navsim/arrow-scenes.js');
 }
 
-/** Expands the arguments into jobs; JSON files stay unread (streamed), Arrow files are read here. */
+/**
+ * Expands the arguments into jobs; JSON files stay unread (streamed), Arrow files are read here.
+ * A missing, empty or foreign file becomes a job holding its error.
+ */
 async function planJobs(files: string[]): Promise<SceneJob[]> {
   const jobs: SceneJob[] = [];
   for (const file of files) {
-    if (!file.endsWith('.arrow')) {
+    let kind: 'json' | 'arrow';
+    try {
+      kind = await checkSceneFile(file);
+    } catch (e) {
+      jobs.push({ file, name: file, error: (e as Error).message });
+      continue;
+    }
+    if (kind === 'json') {
       jobs.push({ file, name: file });
       continue;
     }
     try {
       const { readScenesArrow, sceneToJson } = await arrowScenes();
-      for (const s of readScenesArrow(file)) jobs.push({ file, name: s.name, json: sceneToJson(s) });
+      const scenes = readScenesArrow(file);
+      if (scenes.length === 0) jobs.push({ file, name: file, error: `${file}: expected at least one scene, found an Arrow file with 0 rows.` });
+      for (const s of scenes) jobs.push({ file, name: s.name, json: sceneToJson(s) });
     } catch (e) {
       jobs.push({ file, name: file, error: (e as Error).message });
     }
@@ -71,7 +94,14 @@ async function planJobs(files: string[]): Promise<SceneJob[]> {
 /** Scene JSON objects of one job (a JSON file may hold one scene, a golden file, or an array). */
 function readJob(job: SceneJob): { name: string; json: unknown }[] {
   if (job.json !== undefined) return [{ name: job.name, json: job.json }];
-  const parsed: unknown = readSceneFile(job.file);
+  let parsed: unknown;
+  try {
+    parsed = readSceneFile(job.file);
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(msg.includes(job.file) ? msg : `${job.file}: expected a NAVSIM scene JSON, found invalid JSON (${msg}).`);
+  }
+  if (Array.isArray(parsed) && parsed.length === 0) throw new Error(`${job.file}: expected a scene object or a non-empty array of scenes, found an empty array [].`);
   const list = Array.isArray(parsed) ? parsed : [parsed];
   return list.map((j, i) => {
     const root = (j as any)?.input && !(j as any)?.schema ? (j as any).input : j;
@@ -81,7 +111,7 @@ function readJob(job: SceneJob): { name: string; json: unknown }[] {
 }
 
 function line(r: PoolSceneResult, file: string): string {
-  if (r.error !== undefined) return JSON.stringify({ name: r.name, file, error: r.error });
+  if (r.error !== undefined) return JSON.stringify({ name: r.name, file, error: r.error.includes(file) ? r.error : `${file}: ${r.error}` });
   return JSON.stringify({ name: r.name, metrics: r.metrics });
 }
 
@@ -91,15 +121,14 @@ function versionOf(json: unknown): PdmVersion {
 }
 
 async function scoreCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, { version: 'string', json: 'boolean', workers: 'number' }, USAGE);
+  const opts = parseArgs(args, { version: 'string', json: 'boolean', workers: 'number' }, SCORE_USAGE);
   const files = opts._;
-  if (files.length === 0) throw new UsageError(`drivekit navsim score: no scene files given.\nUsage: ${USAGE}`);
+  if (files.length === 0) throw new UsageError(`drivekit navsim score: no scene files given.\n${usageText(SCORE_USAGE)}`, { field: 'files', expected: 'one or more scene files', found: [] });
   const version = opts.version as string | undefined;
   if (version !== undefined && version !== 'v1.1' && version !== 'v2.2') {
-    throw new UsageError(`Option --version: expected v1.1 or v2.2, found ${JSON.stringify(version)}.`);
+    throw new UsageError(`Option --version: expected v1.1 or v2.2, found ${JSON.stringify(version)}.`, { field: '--version', expected: 'v1.1 or v2.2', found: version });
   }
-  const workers = (opts.workers as number | undefined) ?? 1;
-  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`Option --workers: expected an integer >= 1, found ${workers}.`);
+  const workers = intOption(opts, 'workers', 1, { min: 1 });
   const scoreOptions = version ? { version: version as PdmVersion } : {};
   const tables = new Map<PdmVersion, PdmSceneResult[]>();
   let failed = 0;
@@ -123,7 +152,7 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     } catch (e) {
       return [{ r: { name: job.file, error: (e as Error).message }, v: fixed ?? 'v1.1' }];
     }
-    return items.map((it) => ({ r: scoreSceneJson(it.json, scoreOptions), v: fixed ?? versionOf(it.json) }));
+    return items.map((it) => ({ r: scoreSceneJson(it.json, { ...scoreOptions, source: job.file }), v: fixed ?? versionOf(it.json) }));
   };
   const helpers = workers > 1 ? Math.min(workers - 1, jobs.length - 1) : 0;
   if (helpers === 0) {
@@ -149,6 +178,7 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
         const j = jobs[i]!;
         const rs: PoolSceneResult[] =
           j.error !== undefined ? [{ name: j.name, error: j.error }] : j.json !== undefined ? [await pool.score(j.json, scoreOptions)] : await pool.scoreFileAll(j.file, scoreOptions);
+        if (rs.length === 0) rs.push({ name: j.file, error: `${j.file}: expected a scene object or a non-empty array of scenes, found an empty array [].` });
         done[i] = rs.map((r) => ({ r, v: guess(r) }));
         flush();
       }
@@ -168,10 +198,10 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
 }
 
 async function packCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, { out: 'string' }, USAGE);
+  const opts = parseArgs(args, { out: 'string' }, PACK_USAGE);
   const out = opts.out as string | undefined;
-  if (!out) throw new UsageError(`drivekit navsim pack: --out <scenes.arrow> is required.\nUsage: ${USAGE}`);
-  if (opts._.length === 0) throw new UsageError(`drivekit navsim pack: no scene files given.\nUsage: ${USAGE}`);
+  if (!out) throw new UsageError(`drivekit navsim pack: --out <scenes.arrow> is required.\n${usageText(PACK_USAGE)}`, { field: '--out', expected: 'a file name', found: undefined });
+  if (opts._.length === 0) throw new UsageError(`drivekit navsim pack: no scene files given.\n${usageText(PACK_USAGE)}`, { field: 'files', expected: 'one or more scene files', found: [] });
   const scenes: PdmScene[] = [];
   let failed = 0;
   for (const job of await planJobs(opts._)) {
@@ -195,6 +225,7 @@ async function packCommand(args: string[], io: CliIO): Promise<number> {
     return 1;
   }
   const { writeScenesArrow } = await arrowScenes();
+  ensureParentDir(out);
   writeScenesArrow(out, scenes);
   io.out(JSON.stringify({ out, scenes: scenes.length }));
   return 0;
@@ -208,6 +239,7 @@ export async function navsimCommand(args: string[], io: CliIO): Promise<number> 
   if (sub === 'render') return (await import('./navsim-render.js')).navsimRenderCommand(rest, io);
   if (sub === 'cache') return (await import('./navsim-cache.js')).navsimCacheCommand(rest, io);
   if (sub === 'eval' || sub === 'stats') return (await import('./navsim-eval.js')).navsimEvalCommand(sub, rest, io);
-  if (sub === undefined || sub === '--help' || sub === '-h') throw new UsageError(`Usage: ${USAGE}`);
-  throw new UsageError(`drivekit navsim: unknown subcommand '${sub}'. Valid: score, pack, render.\nUsage: ${USAGE}`);
+  if (sub === '--help' || sub === '-h') throw new HelpRequest(usageText(USAGE));
+  if (sub === undefined) throw new UsageError(usageText(USAGE));
+  throw new UsageError(`drivekit navsim: unknown subcommand '${sub}'. Valid: score, pack, render.\n${usageText(USAGE)}`, { field: 'subcommand', expected: 'score, pack or render', found: sub });
 }

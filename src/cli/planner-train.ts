@@ -9,24 +9,22 @@ import { col, ArrowFileWriter } from '../core/arrow.js';
 import { recoverDir } from '../core/atomic.js';
 import { type BackendRequest, init } from '../core/backend.js';
 import { checkpointPaths } from '../core/checkpoint.js';
+import { InputError } from '../core/errors.js';
 import { createLogger, JsonlSink, Logger } from '../core/logger.js';
 import { progress, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { readSafetensors } from '../core/safetensors.js';
 import { DiffusionPlanner, type PlannerConfig, type PlannerConfigInput, plannerConfig } from '../models/planner.js';
+import { plannerCheckpointConfig, resolvePlannerCheckpoint } from '../models/planner-checkpoint.js';
 import { loadPlannerStateDict } from '../models/weights.js';
 import { HiddenStateCache, writeSyntheticCache } from '../rl/hidden-state-cache.js';
 import { IlDataRange, type IlDataSource } from '../rl/il-data.js';
 import { plannerForIl } from '../rl/il-planner.js';
-import { type IlEvent, type IlTrainerState, IlTrainer, type IlTrainOptions, disposeBatch, rowsToBatch } from '../rl/il-trainer.js';
-import { type OptionSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
+import { type IlEvent, type IlTrainerState, IlTrainer, type IlTrainOptions, disposeBatch, resolveIlConfig, rowsToBatch } from '../rl/il-trainer.js';
+import { ensureParentDir, intOption, type OptionSpec, type ParsedArgs, parseArgs, UsageError, usageText } from './args.js';
+import { checkCacheFile } from './files.js';
 import type { CliIO } from './main.js';
-
-/**
- * A CLI-only size for trying the pipeline on a laptop (~56 k parameters with H = 16); not a
- * ReCogDrive configuration. `small` (34.3 M with H = 1536) and `large` are ReCogDrive's.
- */
-export const TINY_PLANNER: Readonly<PlannerConfigInput> = Object.freeze({ numHeads: 2, headDim: 16, numLayers: 2, ditOutputDim: 32, mlpHidden: 64 });
+import { presetOption, PRESET_NAMES } from './planner.js';
 
 const PLANNER_OPTIONS: OptionSpec = {
   preset: 'string',
@@ -51,7 +49,7 @@ function str(opts: ParsedArgs, name: string): string | undefined {
 
 function required(opts: ParsedArgs, name: string, usage: string): string {
   const v = str(opts, name);
-  if (!v) throw new UsageError(`Missing required option --${name}.\nUsage: ${usage}`);
+  if (!v) throw new UsageError(`Missing required option --${name}.\n${usageText(usage)}`, { field: `--${name}`, expected: 'a value', found: undefined });
   return v;
 }
 
@@ -60,12 +58,14 @@ function readJson<T>(file: string, what: string): T {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`Cannot read ${what} ${file}: ${(e as Error).message}`);
+    const found = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'a folder' : (e as Error).message;
+    throw new InputError(InputError.format({ file, expected: `the ${what} (JSON)`, found }), { file, expected: `the ${what} (JSON)`, found, cause: e });
   }
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`${what} ${file} is not valid JSON: ${(e as Error).message}`);
+    const found = text.trim() === '' ? 'an empty file' : `invalid JSON (${(e as Error).message})`;
+    throw new InputError(InputError.format({ file, expected: `the ${what} (JSON)`, found }), { file, expected: `the ${what} (JSON)`, found, cause: e });
   }
 }
 
@@ -73,12 +73,8 @@ function readJson<T>(file: string, what: string): T {
 function plannerConfigFromArgs(opts: ParsedArgs, cacheCondDim: number | undefined): PlannerConfig {
   const file = str(opts, 'config');
   let input: PlannerConfigInput = file ? readJson<PlannerConfigInput>(file, 'planner config') : {};
-  const preset = str(opts, 'preset');
-  if (preset === 'tiny') input = { ...TINY_PLANNER, ...input };
-  else if (preset !== undefined) {
-    if (preset !== 'small' && preset !== 'large') throw new UsageError(`Invalid --preset ${JSON.stringify(preset)}. Should be small, large or tiny.`);
-    input = { ...input, preset };
-  }
+  const preset = presetOption(str(opts, 'preset'));
+  if (preset !== undefined) input = { ...input, preset };
   const over: [string, keyof PlannerConfig][] = [
     ['cond-dim', 'condDim'],
     ['num-layers', 'numLayers'],
@@ -115,11 +111,12 @@ const TRAIN_USAGE = `drivekit planner train-il --cache FILE --out DIR [options]
   --val-cache FILE        validation cache (default: the last --val-fraction of --cache)
   --val-fraction F        rows held out for validation when no --val-cache (default 0.1; 0 = none)
   --out DIR               checkpoints (last/, best-epoch-XXXX/), progress.jsonl, run.json
-  --preset small|large|tiny, --config FILE (JSON planner config), --cond-dim H (default: the cache's),
+  --preset ${PRESET_NAMES.join('|')} (small), --config FILE (JSON planner config), --cond-dim H (default: the cache's),
   --num-layers N --num-heads N --head-dim N --dit-output-dim N --mlp-hidden N
-  --init FILE             start from planner weights (ReCogDrive or drivekit safetensors)
+  --init CKPT             start from planner weights: a .safetensors file (ReCogDrive or drivekit),
+                          a checkpoint folder or a run folder (its last/)
   --resume DIR            continue a run from its last/ checkpoint (settings come from it)
-  --epochs N (200) --batch-size B (512) --micro-batch-size M (0 = B; gradients of B/M passes are accumulated)
+  --epochs N (200) --batch-size B (512; at most the training rows) --micro-batch-size M (0 = B; gradients of B/M passes are accumulated)
   --lr X (1e-4) --min-lr X (1e-6) --warmup N (3)
   --schedule-interval epoch|step (epoch) --weight-decay X (1e-4) --beta2 X (0.95)
   --max-grad-norm X (1.0; 0 = off) --ema-decay X (0 = off; ReCogDrive's EMA script: 0.999)
@@ -194,6 +191,40 @@ function trainOptionsFromArgs(opts: ParsedArgs): IlTrainOptions {
   return o;
 }
 
+/** Optimiser steps below which `train-il` warns that the run is too short to learn anything. */
+export const MIN_USEFUL_STEPS = 50;
+
+/**
+ * Fits the batch to small data and warns about runs too short to learn: the batch is at most the
+ * training rows (said in the log), and fewer than `MIN_USEFUL_STEPS` optimiser steps, or a warmup
+ * as long as the run, is a warning naming the flags to change (printed even with --quiet).
+ */
+function fitBatchToData(options: IlTrainOptions, trainRows: number, io: CliIO, quiet: boolean): IlTrainOptions {
+  const c = resolveIlConfig(options);
+  let o = options;
+  let batch = c.batchSize;
+  if (trainRows > 0 && batch > trainRows) {
+    if (!quiet) io.err(`batch size ${batch} is larger than the ${trainRows} training rows: using batch size ${trainRows}`);
+    batch = trainRows;
+    o = { ...o, batchSize: batch, ...(c.microBatchSize > batch ? { microBatchSize: 0 } : {}) };
+  }
+  const perEpoch = Math.max(1, Math.ceil(trainRows / batch));
+  const steps = c.epochs * perEpoch;
+  if (steps < MIN_USEFUL_STEPS) {
+    const suggestBatch = Math.max(1, Math.min(batch, 2 ** Math.floor(Math.log2(Math.max(1, trainRows / 4)))));
+    const suggestEpochs = Math.ceil(MIN_USEFUL_STEPS / Math.max(1, Math.ceil(trainRows / suggestBatch)));
+    io.err(
+      `warning: this run makes ${steps} optimiser step${steps === 1 ? '' : 's'} (${c.epochs} epoch${c.epochs === 1 ? '' : 's'} x ${perEpoch} of batch ${batch}), ` +
+        `too few to learn (at least ${MIN_USEFUL_STEPS}, better hundreds): raise --epochs or lower --batch-size, e.g. --batch-size ${suggestBatch} --epochs ${Math.max(suggestEpochs, c.epochs)}.`,
+    );
+  }
+  const warmupSteps = c.scheduleInterval === 'epoch' ? c.warmup * perEpoch : c.warmup;
+  if (warmupSteps >= steps && steps > 0) {
+    io.err(`warning: the warmup (--warmup ${c.warmup} ${c.scheduleInterval === 'epoch' ? 'epochs' : 'steps'}) lasts the whole run of ${steps} steps, so the learning rate never reaches --lr ${c.optimizer.lr}: lower --warmup.`);
+  }
+  return o;
+}
+
 export async function trainIlCommand(args: string[], io: CliIO): Promise<number> {
   const opts = parseArgs(args, TRAIN_SPEC, TRAIN_USAGE);
   const cachePath = required(opts, 'cache', TRAIN_USAGE);
@@ -219,6 +250,9 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     trainOptions = { ...resumeState.config, ...trainOptions, optimizer: { ...resumeState.config.optimizer, ...trainOptions.optimizer } };
   }
 
+  await checkCacheFile(cachePath, '--cache');
+  const valPath = str(opts, 'val-cache');
+  if (valPath) await checkCacheFile(valPath, '--val-cache');
   const cacheProbe = await HiddenStateCache.open(cachePath);
   const cacheH = cacheProbe.condDim;
   await cacheProbe.close();
@@ -229,13 +263,12 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
   let valCache: HiddenStateCache | null = null;
   let train: IlDataSource = cache;
   let val: IlDataSource | null = null;
-  const valPath = str(opts, 'val-cache');
   if (valPath) {
     valCache = await HiddenStateCache.open(valPath, { condLength: cache.condLength, condDim: config.condDim, source: `the training cache ${cachePath}` });
     val = valCache;
   } else {
     const frac = num(opts, 'val-fraction') ?? 0.1;
-    if (!(frac >= 0 && frac < 1)) throw new UsageError(`Invalid --val-fraction ${frac}. Should be in [0, 1).`);
+    if (!(frac >= 0 && frac < 1)) throw new UsageError(`Option --val-fraction: expected a number in [0, 1), found ${frac}.`, { field: '--val-fraction', expected: 'a number in [0, 1)', found: frac });
     const nVal = Math.floor(cache.numRows * frac);
     if (nVal > 0) {
       train = new IlDataRange(cache, 0, cache.numRows - nVal);
@@ -243,12 +276,15 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     }
   }
 
+  if (!resumeDir) trainOptions = fitBatchToData(trainOptions, train.numRows, io, quiet);
+
   const planner = new DiffusionPlanner(config, { seed: trainOptions.seed ?? 0 });
   const initPath = str(opts, 'init');
   if (initPath && !resumeDir) {
-    const file = await readSafetensors(initPath);
-    const report = loadPlannerStateDict(planner, file.tensors, initPath);
-    if (!quiet) io.err(`initialised ${report.loaded} tensors from ${initPath}${report.dropped.length ? ` (dropped ${report.dropped.length})` : ''}`);
+    const weights = resolvePlannerCheckpoint(initPath).weightsPath;
+    const file = await readSafetensors(weights);
+    const report = loadPlannerStateDict(planner, file.tensors, weights);
+    if (!quiet) io.err(`initialised ${report.loaded} tensors from ${weights}${report.dropped.length ? ` (dropped ${report.dropped.length})` : ''}`);
   }
   const valSteps = num(opts, 'val-steps');
   const model = plannerForIl(planner, valSteps !== undefined ? { steps: valSteps } : {});
@@ -322,8 +358,10 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
 
 const SAMPLE_USAGE = `drivekit planner sample --cache FILE --checkpoint CKPT --out traj.arrow [options]
 
-  --checkpoint CKPT   a checkpoint directory (model.safetensors + model.json) or a .safetensors
-                      file (its config: FILE.json beside it, or --preset/--config/--cond-dim)
+  --checkpoint CKPT   a checkpoint folder (model.safetensors + model.json), a train-il run folder
+                      (its last/ is used) or a .safetensors file (its config: FILE.json beside it,
+                      the file's config metadata, or --preset/--config/--cond-dim)
+  --out FILE          the trajectories (Arrow; its folder is created)
   --steps K (5) --seed S (0) --batch-size B (16) --group-size G (1: samples per scene)
   --deterministic     plain DDIM (eta = 0) instead of ReCogDrive's stochastic evaluation sampler
   --rows N            only the first N rows
@@ -356,26 +394,26 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
   const ckpt = required(opts, 'checkpoint', SAMPLE_USAGE);
   const outPath = required(opts, 'out', SAMPLE_USAGE);
   const quiet = Boolean(opts.quiet);
-  const steps = num(opts, 'steps');
-  const seed = num(opts, 'seed') ?? 0;
-  const bs = num(opts, 'batch-size') ?? 16;
-  const G = num(opts, 'group-size') ?? 1;
-  for (const [flag, v] of [['batch-size', bs], ['group-size', G]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`Invalid --${flag} ${v}. Should be an integer >= 1.`);
-  }
+  const steps = intOption(opts, 'steps', undefined, { min: 1 });
+  const seed = intOption(opts, 'seed', 0);
+  const bs = intOption(opts, 'batch-size', 16, { min: 1 });
+  const G = intOption(opts, 'group-size', 1, { min: 1 });
+  const rowsLimit = intOption(opts, 'rows', undefined, { min: 1 });
+  // A missing path or a folder without weights is reported before the backend starts.
+  const paths = resolvePlannerCheckpoint(ckpt);
+  const dir = paths.dir;
+  await checkCacheFile(cachePath, '--cache');
   await initBackend(opts, io, quiet);
 
-  const paths = checkpointPaths(ckpt, 'model');
-  const dir = ckpt.endsWith('.safetensors') ? path.dirname(ckpt) : ckpt;
   let config: PlannerConfig;
+  const sizeFlags = Object.keys(PLANNER_OPTIONS).filter((k) => opts[k] !== undefined);
   if (fs.existsSync(paths.configPath)) {
-    if (Object.keys(PLANNER_OPTIONS).some((k) => opts[k] !== undefined)) throw new UsageError(`${paths.configPath} gives the planner config; drop the size options.`);
+    if (sizeFlags.length > 0) throw new UsageError(`${paths.configPath} gives the planner config; drop ${sizeFlags.map((f) => '--' + f).join(', ')}.`, { field: `--${sizeFlags[0]}`, expected: 'no size options with a checkpoint that has a config', found: sizeFlags.map((f) => '--' + f) });
     config = plannerConfig(readJson<PlannerConfigInput>(paths.configPath, 'planner config'));
-  } else {
-    if (opts.preset === undefined && opts.config === undefined) {
-      throw new UsageError(`No planner config beside ${paths.weightsPath} (looked for ${paths.configPath}); give --preset small|large (with --cond-dim) or --config FILE.`);
-    }
+  } else if (sizeFlags.length > 0) {
     config = plannerConfigFromArgs(opts, undefined);
+  } else {
+    config = (await plannerCheckpointConfig(paths)).config; // the weights' config metadata, or an error naming --preset/--config
   }
   // The conditioning length the checkpoint was trained with, when known (issue #12: changing L breaks the planner).
   const dataJson = path.join(dir, 'data.json');
@@ -387,13 +425,15 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
   });
   const planner = new DiffusionPlanner(config);
   const logPath = str(opts, 'log') ?? outPath.replace(/\.arrow$/, '') + '.log.jsonl';
+  ensureParentDir(outPath);
+  ensureParentDir(logPath, 'log');
   const logger = new Logger([new JsonlSink(logPath, { append: false })]);
   let writer: ArrowFileWriter<typeof TRAJECTORY_SCHEMA> | null = null;
   let bar: Progress | null = null;
   try {
     const file = await readSafetensors(paths.weightsPath);
     loadPlannerStateDict(planner, file.tensors, paths.weightsPath);
-    const n = Math.min(num(opts, 'rows') ?? cache.numRows, cache.numRows);
+    const n = Math.min(rowsLimit ?? cache.numRows, cache.numRows);
     writer = await ArrowFileWriter.open(outPath, TRAJECTORY_SCHEMA, {
       metadata: { 'drivekit.source': path.resolve(cachePath), 'drivekit.checkpoint': path.resolve(ckpt), 'drivekit.sampler': JSON.stringify({ steps: steps ?? config.numInferenceSteps, seed, groupSize: G, deterministic: Boolean(opts.deterministic) }) },
     });
@@ -494,9 +534,11 @@ export async function makeSyntheticCacheCommand(args: string[], io: CliIO): Prom
   const opts = parseArgs(args, SYNTH_SPEC, SYNTH_USAGE);
   const out = required(opts, 'out', SYNTH_USAGE);
   const rows = num(opts, 'rows');
-  if (rows === undefined) throw new UsageError(`Missing required option --rows.\nUsage: ${SYNTH_USAGE}`);
-  const L = num(opts, 'cond-length') ?? 32;
-  const H = num(opts, 'cond-dim') ?? 64;
+  if (rows === undefined) throw new UsageError(`Missing required option --rows.\n${usageText(SYNTH_USAGE)}`, { field: '--rows', expected: 'an integer >= 1', found: undefined });
+  if (!Number.isInteger(rows) || rows < 1) throw new UsageError(`Option --rows: expected an integer >= 1, found ${rows}.`, { field: '--rows', expected: 'an integer >= 1', found: rows });
+  const L = intOption(opts, 'cond-length', 32, { min: 1 });
+  const H = intOption(opts, 'cond-dim', 64, { min: 1 });
+  ensureParentDir(out);
   const bar = progress({ total: rows, label: 'synthetic cache', mode: progressMode(opts) });
   try {
     await writeSyntheticCache(out, {

@@ -10,8 +10,16 @@
  *   batch `i` on demand: memory and I/O are per batch, never the whole file.
  * - Opening with a schema validates it: a missing column or a wrong type / list size is an error
  *   naming the file, the column, the expected and the found type.
+ * - Integrity: the writer records each batch's row count and a CRC-32 per column and batch in the
+ *   schema metadata (`drivekit.integrity`, hidden from `metadata`). The reader checks the batch
+ *   count at open, a batch's row count whenever its header is read, and its checksums when it is
+ *   decoded (`readBatch`): corruption is an `InputError` naming the file, the batch and the column.
+ *   Files written before (or by other tools) have no record and open unchecked. Damaged files
+ *   (empty, truncated, garbled footer or batch) are `InputError`s naming the file, never raw
+ *   apache-arrow errors.
  */
 import * as fs from 'node:fs';
+import * as zlib from 'node:zlib';
 import {
   Bool,
   CompressionType,
@@ -34,6 +42,7 @@ import {
   type Data,
 } from 'apache-arrow';
 import { tempPathFor } from './atomic.js';
+import { DrivekitError, InputError } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // schema description
@@ -89,6 +98,101 @@ export type BatchValues<S extends TableSchema> = { [K in keyof S]: ColumnValues<
 export type BatchInput<S extends TableSchema> = { [K in keyof S]: ColumnInput<S[K]> };
 
 export const SHAPE_KEY = 'drivekit.shape';
+/** Schema metadata key of the integrity record (row count and checksums per batch). */
+export const INTEGRITY_KEY = 'drivekit.integrity';
+
+/** `drivekit.integrity`: version, total rows, and per batch `[rows, crc32 of each column...]` (schema order). */
+interface IntegrityRecord {
+  v: 1;
+  rows: number;
+  columns: string[];
+  batches: number[][];
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (zlib's) of `bytes`, continuing from `crc`; uses node:zlib's when present (Node >= 20.15). */
+function crc32(bytes: Uint8Array, crc = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (native) return native(bytes, crc);
+  let c = ~crc >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * CRC-32 of a column's logical content in one batch (its Data chunks): the values of numeric
+ * columns, the 0/1 bytes of bools, the lengths and bytes of strings. Independent of offsets and
+ * padding, so the writer and the reader compute it from the same Data the same way.
+ */
+function columnChecksum(chunks: readonly Data[], c: ColumnType): number {
+  let crc = 0;
+  for (const d of chunks) {
+    switch (c.kind) {
+      case 'float32':
+      case 'int32':
+        crc = crc32(bytesOf((d.values as Float32Array | Int32Array).subarray(d.offset, d.offset + d.length)), crc);
+        break;
+      case 'vector': {
+        const size = prod(c.shape);
+        const child = d.children[0]!;
+        const start = child.offset + d.offset * size;
+        crc = crc32(bytesOf((child.values as Float32Array).subarray(start, start + d.length * size)), crc);
+        break;
+      }
+      case 'bool': {
+        const bits = d.values as Uint8Array;
+        const out = new Uint8Array(d.length);
+        for (let k = 0; k < d.length; k++) {
+          const j = d.offset + k;
+          out[k] = (bits[j >> 3]! >> (j & 7)) & 1;
+        }
+        crc = crc32(out, crc);
+        break;
+      }
+      case 'utf8': {
+        const offs = d.valueOffsets as Int32Array;
+        const lengths = new Int32Array(d.length);
+        for (let k = 0; k < d.length; k++) lengths[k] = offs[d.offset + k + 1]! - offs[d.offset + k]!;
+        crc = crc32(bytesOf(lengths), crc);
+        crc = crc32((d.values as Uint8Array).subarray(offs[d.offset]!, offs[d.offset + d.length]!), crc);
+        break;
+      }
+    }
+  }
+  return crc >>> 0;
+}
+
+function parseIntegrity(file: string, raw: string | undefined): IntegrityRecord | null {
+  if (raw === undefined) return null;
+  let r: IntegrityRecord;
+  try {
+    r = JSON.parse(raw) as IntegrityRecord;
+  } catch {
+    throw new InputError(DrivekitError.format({ file, field: INTEGRITY_KEY, expected: 'a JSON integrity record', found: raw.slice(0, 60) }, 'The footer is corrupted.'), { file, field: INTEGRITY_KEY, expected: 'a JSON integrity record', found: raw.slice(0, 60) });
+  }
+  const ok = r && r.v === 1 && Number.isInteger(r.rows) && Array.isArray(r.columns) && Array.isArray(r.batches) && r.batches.every((b) => Array.isArray(b) && b.length === r.columns.length + 1 && b.every((x) => Number.isInteger(x) && x >= 0));
+  if (!ok) throw new InputError(DrivekitError.format({ file, field: INTEGRITY_KEY, expected: 'version 1 integrity record', found: raw.slice(0, 60) }, 'The footer is corrupted.'), { file, field: INTEGRITY_KEY, expected: 'version 1 integrity record', found: raw.slice(0, 60) });
+  return r;
+}
+
+/** An `InputError` for a damaged file; `field` names the batch (and column) when known. */
+function damaged(file: string, field: string | undefined, problem: string, cause?: unknown): InputError {
+  return new InputError(`${file}: ${field ? `${field}: ` : ''}${problem}`, { file, field, expected: 'an intact Arrow IPC file', found: problem, cause });
+}
+
+/** The message of an unknown thrown value. */
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -181,9 +285,16 @@ export function tableSchemaOf(schema: Schema, source = '<schema>'): TableSchema 
     else if (DataType.isBool(t)) out[f.name] = col.bool();
     else if (DataType.isFixedSizeList(t) && DataType.isFloat(t.valueType) && (t.valueType as Float32).precision === Precision.SINGLE) {
       const meta = f.metadata.get(SHAPE_KEY);
-      out[f.name] = col.vector(meta ? (JSON.parse(meta) as number[]) : [t.listSize]);
+      let shape: number[] = [t.listSize];
+      try {
+        if (meta) shape = JSON.parse(meta) as number[];
+        out[f.name] = col.vector(shape);
+      } catch (e) {
+        throw new InputError(`${source}: column '${f.name}': invalid ${SHAPE_KEY} metadata ${JSON.stringify(meta)} (${messageOf(e)}).`, { file: source, field: f.name, expected: 'a JSON shape', found: meta, cause: e });
+      }
     } else {
-      throw new Error(`${source}: column '${f.name}' has unsupported type ${String(t)} (supported: Float32, Int32, Utf8, Bool, FixedSizeList<Float32>; no Int64).`);
+      const found = String(t);
+      throw new InputError(`${source}: column '${f.name}' has unsupported type ${found} (supported: Float32, Int32, Utf8, Bool, FixedSizeList<Float32>; no Int64).`, { file: source, field: f.name, expected: 'Float32, Int32, Utf8, Bool or FixedSizeList<Float32>', found });
     }
   }
   return out;
@@ -275,6 +386,8 @@ export interface ArrowWriterOptions {
 export class ArrowFileWriter<S extends TableSchema> {
   private rowsWritten = 0;
   private batchesWritten = 0;
+  /** Per batch: rows, then the CRC-32 of each column (the integrity record). */
+  private readonly batchRecords: number[][] = [];
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
 
@@ -349,8 +462,10 @@ export class ArrowFileWriter<S extends TableSchema> {
       if (this.closed) throw new Error(`${this.path}: writer is closed.`);
       const batch = makeRecordBatch(this.schema, this.arrowSchema, columns, this.path);
       if (batch.numRows === 0) return;
+      const record = [batch.numRows, ...Object.entries(this.schema).map(([name, c]) => columnChecksum(batch.getChild(name)!.data, c))];
       this.writer.write(batch);
       await this.flush();
+      this.batchRecords.push(record);
       this.rowsWritten += batch.numRows;
       this.batchesWritten += 1;
     });
@@ -362,6 +477,9 @@ export class ArrowFileWriter<S extends TableSchema> {
       if (this.closed) return;
       this.closed = true;
       try {
+        // The file format keeps the schema only in the footer, written now: the record can go there.
+        const record: IntegrityRecord = { v: 1, rows: this.rowsWritten, columns: Object.keys(this.schema), batches: this.batchRecords };
+        this.arrowSchema.metadata.set(INTEGRITY_KEY, JSON.stringify(record));
         this.writer.close();
         await this.flush();
         await this.fh.sync();
@@ -449,6 +567,135 @@ interface FileReaderLike {
   cancel(): Promise<void>;
 }
 
+const ARROW_MAGIC = 'ARROW1';
+
+/**
+ * Bounds checks of the flatbuffer vectors apache-arrow loops over when it decodes a record batch
+ * message or the footer. A corrupted vector length would otherwise make it loop billions of times
+ * (measured: 28 s on one flipped byte) before failing. Throws a plain Error (callers wrap it).
+ */
+class FlatbufferBounds {
+  private readonly dv: DataView;
+  constructor(private readonly buf: Uint8Array) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private u32(at: number): number {
+    if (at < 0 || at + 4 > this.buf.length) throw new Error(`flatbuffer offset ${at} out of bounds`);
+    return this.dv.getUint32(at, true);
+  }
+
+  /** The root table position. */
+  root(): number {
+    return this.table(this.u32(0));
+  }
+
+  private table(pos: number): number {
+    if (pos < 0 || pos + 4 > this.buf.length) throw new Error(`flatbuffer table at ${pos} out of bounds`);
+    return pos;
+  }
+
+  /** Absolute position of field `index` of the table at `pos`, or null when absent. */
+  private field(pos: number, index: number): number | null {
+    const vtable = pos - this.dv.getInt32(pos, true);
+    if (vtable < 0 || vtable + 4 > this.buf.length) throw new Error(`flatbuffer vtable at ${vtable} out of bounds`);
+    const vsize = this.dv.getUint16(vtable, true);
+    const at = 4 + 2 * index;
+    if (at + 2 > vsize || vtable + at + 2 > this.buf.length) return null;
+    const off = this.dv.getUint16(vtable + at, true);
+    return off === 0 ? null : pos + off;
+  }
+
+  /** The table a field points to, or null. */
+  child(pos: number, index: number): number | null {
+    const f = this.field(pos, index);
+    return f === null ? null : this.table(f + this.u32(f));
+  }
+
+  /** Checks that vector field `index` (elements of `elementSize` bytes) fits; returns its element positions' start and length. */
+  vector(pos: number, index: number, elementSize: number): { start: number; length: number } | null {
+    const f = this.field(pos, index);
+    if (f === null) return null;
+    const v = f + this.u32(f);
+    const length = this.u32(v);
+    if (v + 4 + length * elementSize > this.buf.length) throw new Error(`a vector of ${length} elements does not fit in ${this.buf.length} bytes`);
+    return { start: v + 4, length };
+  }
+
+  /** Checks a vector of tables (and each table with `each`). */
+  tables(pos: number, index: number, each?: (table: number) => void): void {
+    const v = this.vector(pos, index, 4);
+    if (!v) return;
+    for (let k = 0; k < v.length; k++) {
+      const t = this.table(v.start + 4 * k + this.u32(v.start + 4 * k));
+      each?.(t);
+    }
+  }
+
+  /** Message → RecordBatch header: nodes (16 B), buffers (16 B), variadic counts (8 B). */
+  checkRecordBatchMessage(): void {
+    const header = this.child(this.root(), 2);
+    if (header === null) return;
+    this.vector(header, 1, 16);
+    this.vector(header, 2, 16);
+    this.vector(header, 4, 8);
+  }
+
+  /** Footer: schema (fields recursively, metadata), dictionary and record batch blocks (24 B). */
+  checkFooter(): void {
+    const footer = this.root();
+    const schema = this.child(footer, 1);
+    const field = (t: number, depth: number): void => {
+      if (depth > 64) throw new Error('fields nested deeper than 64');
+      this.tables(t, 5, (c) => field(c, depth + 1));
+      this.tables(t, 6);
+    };
+    if (schema !== null) {
+      this.tables(schema, 1, (t) => field(t, 0));
+      this.tables(schema, 2);
+      this.vector(schema, 3, 8);
+    }
+    this.vector(footer, 2, 24);
+    this.vector(footer, 3, 24);
+    this.tables(footer, 4);
+  }
+}
+
+/**
+ * Names the usual ways a file is not an Arrow IPC file before apache-arrow sees it: empty,
+ * truncated (the leading magic but not the trailing one), too short, or something else.
+ */
+async function checkFileEnvelope(path: string, fh: fs.promises.FileHandle, size: number): Promise<void> {
+  if (size === 0) throw new InputError(`${path}: empty file, not an Arrow IPC file.`, { file: path, expected: 'an Arrow IPC file', found: 'an empty file' });
+  const head = Buffer.alloc(Math.min(8, size));
+  await fh.read(head, 0, head.length, 0);
+  const tail = Buffer.alloc(Math.min(6, size));
+  await fh.read(tail, 0, tail.length, size - tail.length);
+  const startsArrow = head.subarray(0, 6).toString('latin1') === ARROW_MAGIC;
+  const endsArrow = tail.toString('latin1') === ARROW_MAGIC;
+  if (startsArrow && (!endsArrow || size < 12)) {
+    throw new InputError(`${path}: truncated Arrow IPC file: it starts like one but has no footer (${size} bytes; was the writer killed?).`, { file: path, expected: 'an Arrow IPC file ending in its footer', found: `${size} bytes, truncated` });
+  }
+  if (!startsArrow && endsArrow) {
+    throw new InputError(`${path}: not a readable Arrow IPC file (the leading magic is damaged).`, { file: path, expected: 'an Arrow IPC file', found: 'a damaged header' });
+  }
+  if (startsArrow && endsArrow) {
+    const lenBuf = Buffer.alloc(4);
+    await fh.read(lenBuf, 0, 4, size - 10);
+    const footerLength = lenBuf.readInt32LE(0);
+    if (footerLength <= 0 || footerLength > size - 18) {
+      throw new InputError(`${path}: not a readable Arrow IPC file (the footer length ${footerLength} is corrupted).`, { file: path, field: 'footer', expected: 'a footer inside the file', found: footerLength });
+    }
+    const footer = new Uint8Array(footerLength);
+    await fh.read(footer, 0, footerLength, size - 10 - footerLength);
+    try {
+      new FlatbufferBounds(footer).checkFooter();
+    } catch (e) {
+      throw new InputError(`${path}: not a readable Arrow IPC file (the footer is corrupted: ${messageOf(e)}).`, { file: path, field: 'footer', expected: 'an intact footer', found: messageOf(e), cause: e });
+    }
+  }
+}
+
 /**
  * Lazy reader of an Arrow IPC file: the footer is read at open, each record batch on request.
  * Calls are serialised (one file position), so it is safe to call `readBatch` concurrently.
@@ -463,6 +710,8 @@ export class ArrowFileReader<S extends TableSchema = TableSchema> {
     readonly arrowSchema: Schema,
     private readonly reader: FileReaderLike,
     private readonly handle: CountingHandle,
+    private readonly integrity: IntegrityRecord | null,
+    private readonly fileSize: number,
   ) {}
 
   /**
@@ -473,26 +722,45 @@ export class ArrowFileReader<S extends TableSchema = TableSchema> {
     const fh = await fs.promises.open(path, 'r');
     const handle = new CountingHandle(fh);
     try {
+      const size = (await fh.stat()).size;
+      await checkFileEnvelope(path, fh, size);
       let reader: FileReaderLike;
       try {
         reader = (await RecordBatchReader.from(handle as unknown as fs.promises.FileHandle)) as unknown as FileReaderLike;
         await reader.open();
       } catch (e) {
-        throw new Error(`${path}: not a readable Arrow IPC file (${(e as Error).message}).`);
+        throw new InputError(`${path}: not a readable Arrow IPC file (the footer is corrupted: ${messageOf(e)}).`, { file: path, expected: 'an Arrow IPC file', found: 'a corrupted footer', cause: e });
       }
       if (!reader.isFile()) {
-        throw new Error(`${path}: is an Arrow IPC stream, not an IPC file; lazy batch access needs the file format (pyarrow: ipc.new_file / feather v2).`);
+        throw new InputError(`${path}: is an Arrow IPC stream, not an IPC file; lazy batch access needs the file format (pyarrow: ipc.new_file / feather v2).`, { file: path, expected: 'an Arrow IPC file', found: 'an Arrow IPC stream' });
       }
-      const arrowSchema = reader.schema;
+      let arrowSchema: Schema;
+      let numBatches: number;
+      try {
+        arrowSchema = reader.schema;
+        numBatches = reader.numRecordBatches;
+        if (!arrowSchema || !Number.isInteger(numBatches) || numBatches < 0) throw new Error('no schema or batch list');
+      } catch (e) {
+        throw damaged(path, undefined, `the footer is corrupted (${messageOf(e)})`, e);
+      }
+      const integrity = parseIntegrity(path, arrowSchema.metadata.get(INTEGRITY_KEY));
+      if (integrity && integrity.batches.length !== numBatches) {
+        throw new InputError(`${path}: the footer lists ${numBatches} record batch(es) but ${integrity.batches.length} were written (${integrity.rows} rows); the file is corrupted.`, { file: path, field: 'record batches', expected: integrity.batches.length, found: numBatches });
+      }
       let resolved: S;
+      try {
+        for (const f of arrowSchema.fields) if (!f || typeof f.name !== 'string' || !f.type || !f.metadata) throw new Error('a field without name or type');
+      } catch (e) {
+        throw damaged(path, 'schema', `the footer's schema is corrupted (${messageOf(e)})`, e);
+      }
       if (schema) {
         const problems = schemaProblems(arrowSchema, schema);
-        if (problems.length > 0) throw new Error(`${path}: schema mismatch:\n  ${problems.join('\n  ')}`);
+        if (problems.length > 0) throw new InputError(`${path}: schema mismatch:\n  ${problems.join('\n  ')}`, { file: path, field: 'schema', expected: Object.keys(schema).join(', '), found: problems.join('; ') });
         resolved = schema;
       } else {
         resolved = tableSchemaOf(arrowSchema, path) as S;
       }
-      return new ArrowFileReader(path, resolved, arrowSchema, reader, handle);
+      return new ArrowFileReader(path, resolved, arrowSchema, reader, handle, integrity, size);
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -503,9 +771,19 @@ export class ArrowFileReader<S extends TableSchema = TableSchema> {
     return this.reader.numRecordBatches;
   }
 
-  /** Schema metadata of the file. */
+  /** Schema metadata of the file (without the integrity record). */
   get metadata(): Record<string, string> {
-    return Object.fromEntries(this.arrowSchema.metadata);
+    return Object.fromEntries([...this.arrowSchema.metadata].filter(([k]) => k !== INTEGRITY_KEY));
+  }
+
+  /** Whether the file carries an integrity record (row counts and checksums); older files do not. */
+  get checked(): boolean {
+    return this.integrity !== null;
+  }
+
+  /** The row count the writer recorded (null for files without an integrity record). */
+  get recordedRows(): number | null {
+    return this.integrity?.rows ?? null;
   }
 
   /** Total bytes read from the file so far (footer + batches); useful to check laziness. */
@@ -538,20 +816,51 @@ export class ArrowFileReader<S extends TableSchema = TableSchema> {
 
   /** Decodes the metadata message of batch `i` only (a few hundred bytes): row count and compression. */
   private async batchHeader(i: number): Promise<{ rows: number; compression: CompressionType | null }> {
-    const block = this.reader.footer.getRecordBatch(i);
-    if (!block) throw new Error(`${this.path}: the footer has no block for batch ${i}.`);
-    const buf = new Uint8Array(block.metaDataLength);
-    const { bytesRead } = await this.handle.read(buf, 0, buf.length, Number(block.offset));
-    if (bytesRead !== buf.length) throw new Error(`${this.path}: batch ${i} metadata at byte ${block.offset} is truncated.`);
-    // Encapsulated message: [0xFFFFFFFF continuation] int32 length, flatbuffer, padding.
-    const dv = new DataView(buf.buffer);
-    let at = 0;
-    if (dv.getInt32(0, true) === -1) at = 4;
-    const len = dv.getInt32(at, true);
-    const message = Message.decode(buf.subarray(at + 4, at + 4 + len));
-    if (!message.isRecordBatch()) throw new Error(`${this.path}: block ${i} at byte ${block.offset} is not a record batch message.`);
-    const header = message.header();
-    return { rows: Number(header.length), compression: header.compression ? header.compression.type : null };
+    const where = `batch ${i}`;
+    let offset: number, metaLength: number, bodyLength: number;
+    try {
+      const block = this.reader.footer.getRecordBatch(i);
+      if (!block) throw new Error('no block in the footer');
+      offset = Number(block.offset);
+      metaLength = Number(block.metaDataLength);
+      bodyLength = Number(block.bodyLength);
+    } catch (e) {
+      throw damaged(this.path, where, `the footer's block is corrupted (${messageOf(e)})`, e);
+    }
+    const safe = (x: number) => Number.isSafeInteger(x) && x >= 0;
+    if (!safe(offset) || !safe(metaLength) || !safe(bodyLength) || metaLength < 8) {
+      throw damaged(this.path, where, `the footer's block is corrupted (offset ${offset}, metadata ${metaLength} bytes, body ${bodyLength} bytes)`);
+    }
+    if (offset + metaLength + bodyLength > this.fileSize) {
+      throw damaged(this.path, where, `truncated: the batch ends at byte ${offset + metaLength + bodyLength} but the file has ${this.fileSize} bytes`);
+    }
+    const buf = new Uint8Array(metaLength);
+    const { bytesRead } = await this.handle.read(buf, 0, buf.length, offset);
+    if (bytesRead !== buf.length) throw damaged(this.path, where, `truncated: its metadata at byte ${offset} is cut short`);
+    let rows: number, compression: CompressionType | null;
+    try {
+      // Encapsulated message: [0xFFFFFFFF continuation] int32 length, flatbuffer, padding.
+      const dv = new DataView(buf.buffer);
+      let at = 0;
+      if (dv.getInt32(0, true) === -1) at = 4;
+      const len = dv.getInt32(at, true);
+      if (len <= 0 || at + 4 + len > buf.length) throw new Error(`message length ${len} does not fit its ${buf.length}-byte block`);
+      const body = buf.subarray(at + 4, at + 4 + len);
+      new FlatbufferBounds(body).checkRecordBatchMessage();
+      const message = Message.decode(body);
+      if (!message.isRecordBatch()) throw new Error('not a record batch message');
+      const header = message.header();
+      rows = Number(header.length);
+      compression = header.compression ? header.compression.type : null;
+    } catch (e) {
+      throw damaged(this.path, where, `its metadata at byte ${offset} is corrupted (${messageOf(e)})`, e);
+    }
+    const recorded = this.integrity?.batches[i]?.[0];
+    if (recorded !== undefined && rows !== recorded) {
+      throw new InputError(`${this.path}: ${where}: has ${rows} rows, but ${recorded} were written; the file is corrupted.`, { file: this.path, field: where, expected: recorded, found: rows });
+    }
+    if (!Number.isSafeInteger(rows) || rows < 0) throw damaged(this.path, where, `invalid row count ${rows}`);
+    return { rows, compression };
   }
 
   /** Number of rows in batch `i` (reads only that batch's metadata). */
@@ -575,27 +884,60 @@ export class ArrowFileReader<S extends TableSchema = TableSchema> {
       this.checkIndex(i);
       const { compression } = await this.batchHeader(i);
       if (compression !== null && !compressionRegistry.get(compression)?.decode) {
-        throw new Error(
+        throw new InputError(
           `${this.path}: batch ${i} is ${CompressionType[compression]}-compressed and no codec is available; register one with apache-arrow's compressionRegistry.set(CompressionType.${CompressionType[compression]}, {decode}) or rewrite the file uncompressed (pyarrow: feather.write_feather(table, path, compression='uncompressed')).`,
+          { file: this.path, field: `batch ${i}`, expected: 'an uncompressed batch or a registered codec', found: CompressionType[compression] },
         );
       }
-      const batch = await this.reader.readRecordBatch(i);
-      if (!batch) throw new Error(`${this.path}: could not read batch ${i} (truncated file?).`);
+      let batch: RecordBatch | null;
+      try {
+        batch = await this.reader.readRecordBatch(i);
+      } catch (e) {
+        throw damaged(this.path, `batch ${i}`, `corrupted or truncated (${messageOf(e)})`, e);
+      }
+      if (!batch) throw damaged(this.path, `batch ${i}`, 'truncated: could not read the batch');
       return batch;
     });
   }
 
-  /** Reads batch `i` into typed arrays (copies; vectors flat row-major). */
+  /**
+   * Reads batch `i` into typed arrays (copies; vectors flat row-major). With an integrity record,
+   * each column's checksum is verified first.
+   */
   async readBatch(i: number): Promise<BatchValues<S> & { numRows: number }> {
     const batch = await this.readRecordBatch(i);
     const out: Record<string, unknown> = { numRows: batch.numRows };
     for (const [name, c] of Object.entries(this.schema)) {
-      const vec = batch.getChild(name);
-      if (!vec) throw new Error(`${this.path}: batch ${i} has no column '${name}'.`);
-      if (vec.nullCount > 0) throw new Error(`${this.path}: column '${name}' in batch ${i} has ${vec.nullCount} null(s); drivekit tables have no nulls.`);
-      out[name] = extractColumn(vec.data, c, batch.numRows);
+      const field = `batch ${i}, column '${name}'`;
+      try {
+        const vec = batch.getChild(name);
+        if (!vec) throw new InputError(`${this.path}: batch ${i} has no column '${name}'.`, { file: this.path, field, expected: 'the column', found: 'none' });
+        if (vec.nullCount > 0) throw new InputError(`${this.path}: column '${name}' in batch ${i} has ${vec.nullCount} null(s); drivekit tables have no nulls.`, { file: this.path, field, expected: 'no nulls', found: vec.nullCount });
+        this.verifyColumn(i, name, vec.data, c);
+        out[name] = extractColumn(vec.data, c, batch.numRows);
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw damaged(this.path, field, `corrupted (${messageOf(e)})`, e);
+      }
     }
     return out as BatchValues<S> & { numRows: number };
+  }
+
+  private verifyColumn(i: number, name: string, chunks: readonly Data[], c: ColumnType): void {
+    if (!this.integrity) return;
+    const k = this.integrity.columns.indexOf(name);
+    if (k < 0) return;
+    const want = this.integrity.batches[i]![k + 1]!;
+    const found = columnChecksum(chunks, c);
+    if (found !== want) {
+      const field = `batch ${i}, column '${name}'`;
+      throw new InputError(`${this.path}: ${field}: checksum mismatch (CRC-32 ${found.toString(16).padStart(8, '0')}, written ${want.toString(16).padStart(8, '0')}); the file is corrupted.`, {
+        file: this.path,
+        field,
+        expected: want,
+        found,
+      });
+    }
   }
 
   /** Iterates over all batches in order, one in memory at a time. */

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from './atomic.js';
+import { InputError } from './errors.js';
 import {
   parseSafetensors,
   readSafetensors,
@@ -103,7 +104,10 @@ export interface LoadedCheckpoint<C = unknown> extends SafetensorsFile, Checkpoi
   config: C;
 }
 
-/** Loads a checkpoint written by `saveCheckpoint`. A missing or malformed config is an error naming it. */
+/**
+ * Loads a checkpoint written by `saveCheckpoint`. A missing or malformed config is an
+ * `InputError` naming it; so is a NaN or ±Inf weight (naming the tensor; `readSafetensors`).
+ */
 export async function loadCheckpoint<C = unknown>(target: string, options: { name?: string } = {}): Promise<LoadedCheckpoint<C>> {
   const paths = checkpointPaths(target, options.name);
   const file = await readSafetensors(paths.weightsPath);
@@ -111,13 +115,13 @@ export async function loadCheckpoint<C = unknown>(target: string, options: { nam
   try {
     text = await fs.promises.readFile(paths.configPath, 'utf8');
   } catch (e) {
-    throw new Error(`loadCheckpoint: cannot read config ${paths.configPath} beside ${paths.weightsPath}: ${(e as Error).message}`);
+    throw new InputError(`loadCheckpoint: cannot read config ${paths.configPath} beside ${paths.weightsPath}: ${(e as Error).message}`, { file: paths.configPath, expected: 'a JSON config', found: 'no readable file', cause: e });
   }
   let config: C;
   try {
     config = JSON.parse(text) as C;
   } catch (e) {
-    throw new Error(`loadCheckpoint: config ${paths.configPath} is not valid JSON: ${(e as Error).message}`);
+    throw new InputError(`loadCheckpoint: config ${paths.configPath} is not valid JSON: ${(e as Error).message}`, { file: paths.configPath, expected: 'valid JSON', found: text.slice(0, 40), cause: e });
   }
   return { ...file, ...paths, config };
 }

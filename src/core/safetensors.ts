@@ -289,26 +289,57 @@ function parseHeader(
   return { entries, metadata, dataStart };
 }
 
+export interface FiniteCheckOptions {
+  /**
+   * Reject NaN and ±Inf in float tensors (a `SafetensorsError` naming the tensor and element).
+   * Default: on when reading files (`readSafetensors`, `SafetensorsReader.read`), off for
+   * `parseSafetensors` (a pure format parser).
+   */
+  finite?: boolean;
+  /**
+   * Tensors that may hold ±Inf (never NaN). Default: names ending in `eta_logit` (ReCogDrive's
+   * frozen η logit is atanh(1) = +∞).
+   */
+  allowInfinite?: (name: string) => boolean;
+}
+
+const defaultAllowInfinite = (name: string): boolean => /(^|\.)eta_logit$/.test(name);
+
+/** Throws a `SafetensorsError` if a float tensor holds NaN (or ±Inf where not allowed). */
+function checkFinite(source: string, name: string, dtype: SafeDType, data: SafeData, byteOffset: number, options: FiniteCheckOptions): void {
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) return;
+  const infOk = (options.allowInfinite ?? defaultAllowInfinite)(name);
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i]!;
+    if (Number.isFinite(x) || (infOk && !Number.isNaN(x))) continue;
+    const err = new SafetensorsError(source, name, byteOffset + i * DTYPE_BYTES[dtype], `element ${i} is ${x} (weights and states must be finite: the file is corrupted or was saved from a diverged run)`);
+    Object.assign(err, { expected: 'finite values', found: x });
+    throw err;
+  }
+}
+
 /** Parses a whole safetensors file held in memory. `source` names it in errors. */
-export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): SafetensorsFile {
+export function parseSafetensors(bytes: Uint8Array, source = '<buffer>', options: FiniteCheckOptions = {}): SafetensorsFile {
   if (!LITTLE_ENDIAN) throw new Error('drivekit safetensors: big-endian hosts are not supported.');
   const { entries, metadata, dataStart } = parseHeader(bytes, source);
   const tensors = new Map<string, SafeTensor>();
   for (const e of entries) {
     const abs = dataStart + e.begin;
-    tensors.set(e.name, { dtype: e.dtype, shape: [...e.shape], data: decode(bytes.subarray(abs, abs + (e.end - e.begin)), e, abs, source) });
+    const data = decode(bytes.subarray(abs, abs + (e.end - e.begin)), e, abs, source);
+    if (options.finite) checkFinite(source, e.name, e.dtype, data, abs, options);
+    tensors.set(e.name, { dtype: e.dtype, shape: [...e.shape], data });
   }
   return { tensors, metadata };
 }
 
-/** Reads and parses a safetensors file. */
-export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  return parseSafetensors(await fs.promises.readFile(path), path);
+/** Reads and parses a safetensors file; non-finite floats are an error unless `finite: false`. */
+export async function readSafetensors(path: string, options: FiniteCheckOptions = {}): Promise<SafetensorsFile> {
+  return parseSafetensors(await fs.promises.readFile(path), path, { finite: true, ...options });
 }
 
 /** Synchronous `readSafetensors`. */
-export function readSafetensorsSync(path: string): SafetensorsFile {
-  return parseSafetensors(fs.readFileSync(path), path);
+export function readSafetensorsSync(path: string, options: FiniteCheckOptions = {}): SafetensorsFile {
+  return parseSafetensors(fs.readFileSync(path), path, { finite: true, ...options });
 }
 
 /** Where a tensor lives in a safetensors file. */
@@ -378,8 +409,8 @@ export class SafetensorsReader {
     return { dtype: e.dtype, shape: [...e.shape], byteOffset: this.dataStart + e.begin, byteLength: e.end - e.begin };
   }
 
-  /** Reads and decodes one tensor. */
-  async read(name: string): Promise<SafeTensor> {
+  /** Reads and decodes one tensor (non-finite floats are an error unless `finite: false`). */
+  async read(name: string, options: FiniteCheckOptions = {}): Promise<SafeTensor> {
     if (this.closed) throw new Error(`${this.path}: reader is closed.`);
     const e = this.entries.get(name);
     if (!e) throw new Error(`${this.path}: no tensor ${JSON.stringify(name)}.`);
@@ -387,7 +418,9 @@ export class SafetensorsReader {
     const raw = Buffer.alloc(e.end - e.begin);
     const { bytesRead } = await this.fh.read(raw, 0, raw.length, abs);
     if (bytesRead !== raw.length) throw new SafetensorsError(this.path, name, abs + bytesRead, `file shrank while reading: got ${bytesRead} of ${raw.length} bytes`);
-    return { dtype: e.dtype, shape: [...e.shape], data: decode(raw, e, abs, this.path) };
+    const data = decode(raw, e, abs, this.path);
+    if (options.finite ?? true) checkFinite(this.path, name, e.dtype, data, abs, options);
+    return { dtype: e.dtype, shape: [...e.shape], data };
   }
 
   async close(): Promise<void> {

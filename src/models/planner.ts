@@ -29,6 +29,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { warnIfNotInitialised } from '../core/backend.js';
+import { describeValue, InputError } from '../core/errors.js';
 import { defineConfig, type ConfigDef, type ConfigInput } from '../core/config.js';
 import { ConfigError, DrivekitError, nearest } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -43,7 +44,8 @@ import { type ChannelRange, denormalizeTrajectory, normalizeTrajectory, RECOGDRI
 // ---------------------------------------------------------------------------------------------
 // configuration
 
-export type PlannerPreset = 'small' | 'large';
+/** `small` and `large` are ReCogDrive's; `tiny` (2 blocks, width 32) is for trying pipelines on a laptop. */
+export type PlannerPreset = 'small' | 'large' | 'tiny';
 
 export interface SamplerSettings {
   /** `get_action` (evaluation): η = 1, std ≥ 1e-4, noise clip ±1. */
@@ -100,10 +102,11 @@ const COMMON: Omit<PlannerConfig, 'condDim' | 'numHeads' | 'ditOutputDim'> = {
   normalization: RECOGDRIVE_NORMALIZATION,
 };
 
-/** ReCogDrive presets (`AG` L323–335). Both released checkpoints use `small`. */
+/** ReCogDrive presets (`AG` L323–335; both released checkpoints use `small`) and `tiny`. */
 export const PLANNER_PRESETS: Readonly<Record<PlannerPreset, Readonly<PlannerConfig>>> = Object.freeze({
   small: Object.freeze({ ...COMMON, condDim: 1536, numHeads: 8, ditOutputDim: 512 }),
   large: Object.freeze({ ...COMMON, condDim: 1536, numHeads: 32, ditOutputDim: 1536 }),
+  tiny: Object.freeze({ ...COMMON, condDim: 1536, numHeads: 2, headDim: 16, numLayers: 2, ditOutputDim: 32, mlpHidden: 64 }),
 });
 
 /** A preset name plus any fields to override; nested sections (`scheduler`, `sampler`, ...) may be partial. */
@@ -390,6 +393,21 @@ export class DiffusionPlanner {
     };
   }
 
+  /**
+   * Loads a planner from a checkpoint folder (`model.safetensors` + `model.json`), a training run
+   * folder (its `last/`), or a `.safetensors` file (`options.config` when no config is beside it).
+   * Node only. See `planner-checkpoint.ts`.
+   */
+  static async fromCheckpoint(target: string, options: PlannerInit & { config?: PlannerConfigInput } = {}): Promise<DiffusionPlanner> {
+    return (await import('./planner-checkpoint.js')).loadPlannerCheckpoint(target, options);
+  }
+
+  /** Writes this planner as a checkpoint folder (`model.safetensors` + `model.json`), replacing `dir` atomically. Node only. */
+  async save(dir: string): Promise<void> {
+    this.checkAlive();
+    await (await import('./planner-checkpoint.js')).savePlannerCheckpoint(this, dir);
+  }
+
   /** Builds a planner from a preset plus overrides, e.g. `{ preset: 'small', condDim: 3584 }`. */
   static create(config: PlannerConfigInput = {}, init: PlannerInit = {}): DiffusionPlanner {
     return new DiffusionPlanner(plannerConfig(config), init);
@@ -429,18 +447,37 @@ export class DiffusionPlanner {
     return this.ropeTensors;
   }
 
+  /** Validates `inputs` (an `InputError` naming the missing or mis-shaped field); returns B. */
   private checkInputs(inputs: PlannerInputs): number {
     const c = this.config;
-    const hs = inputs.hiddenStates;
-    if (hs.rank !== 3 || hs.shape[2] !== c.condDim) {
-      throw new Error(`DiffusionPlanner: hiddenStates should be [B, L, ${c.condDim}], found [${hs.shape}].`);
+    const fail = (field: string, expected: string, found: unknown, hint?: string): never => {
+      throw new InputError(`DiffusionPlanner: ${InputError.format({ field, expected, found }, hint)}`, { field, expected, found });
+    };
+    if (inputs === null || typeof inputs !== 'object') fail('inputs', '{ hiddenStates, history, status } (tf.Tensors)', inputs);
+    const o = inputs as unknown as Record<string, unknown>;
+    if (o.hiddenStates === undefined && o.inputs !== undefined && o.target !== undefined) {
+      fail('inputs', '{ hiddenStates, history, status }', `a training batch { inputs, target }`, 'Pass batch.inputs.');
     }
+    const shapes: [keyof PlannerInputs, string][] = [
+      ['hiddenStates', `[B, L, ${c.condDim}]`],
+      ['history', `[B, ${c.historyDim}] or [B, ${c.historyDim / 3}, 3]`],
+      ['status', `[B, ${c.statusDim}]`],
+    ];
+    for (const [name, shape] of shapes) {
+      const v = o[name];
+      const isTensor = typeof v === 'object' && v !== null && Array.isArray((v as tf.Tensor).shape) && typeof (v as tf.Tensor).dataSync === 'function';
+      if (isTensor) continue;
+      const found = v === undefined ? `nothing (inputs has ${Object.keys(o).join(', ') || 'no fields'})` : Array.isArray(v) || ArrayBuffer.isView(v) ? `a plain ${Array.isArray(v) ? 'array' : 'typed array'}` : describeValue(v);
+      fail(`inputs.${name}`, `a tf.Tensor ${shape}`, found, Array.isArray(v) || ArrayBuffer.isView(v) ? `Wrap it: tf.tensor(values, shape).` : undefined);
+    }
+    const hs = inputs.hiddenStates;
+    if (hs.rank !== 3 || hs.shape[2] !== c.condDim) fail('inputs.hiddenStates', `shape [B, L, ${c.condDim}]`, hs.shape);
     const B = hs.shape[0]!;
     if (inputs.history.shape[0] !== B || inputs.history.size !== B * c.historyDim) {
-      throw new Error(`DiffusionPlanner: history should be [${B}, ${c.historyDim}] (or [${B}, ${c.historyDim / 3}, 3]), found [${inputs.history.shape}].`);
+      fail('inputs.history', `shape [${B}, ${c.historyDim}] (or [${B}, ${c.historyDim / 3}, 3])`, inputs.history.shape);
     }
     if (inputs.status.rank !== 2 || inputs.status.shape[0] !== B || inputs.status.shape[1] !== c.statusDim) {
-      throw new Error(`DiffusionPlanner: status should be [${B}, ${c.statusDim}], found [${inputs.status.shape}].`);
+      fail('inputs.status', `shape [${B}, ${c.statusDim}]`, inputs.status.shape);
     }
     return B;
   }

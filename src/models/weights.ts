@@ -10,9 +10,10 @@
  * (parameters, `eta.eta_logit`, all buffers), so the file loads into PyTorch with `strict=True`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../core/errors.js';
 import { readSafetensors, type SafeTensor, writeSafetensors } from '../core/safetensors.js';
 import { ddpmBuffers } from './schedule.js';
-import type { DiffusionPlanner } from './planner.js';
+import { type DiffusionPlanner, PLANNER_PRESETS, type PlannerConfig } from './planner.js';
 
 export const LIGHTNING_PREFIX = 'agent.action_head.';
 export const OLD_POLICY_PREFIX = 'old_policy.';
@@ -117,6 +118,8 @@ export function loadPlannerStateDict(planner: DiffusionPlanner, tensors: Map<str
     }
     problems.push(`unexpected tensor ${JSON.stringify(name)} with shape ${shapeStr(t.shape)} (not a parameter or buffer of this planner config)`);
   }
+  const sizeMismatch = sizeMismatchError(planner, named, problems, source);
+  if (sizeMismatch) throw sizeMismatch;
   if (problems.length > 0) {
     throw new Error(`${source}: cannot load into DiffusionPlanner (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`);
   }
@@ -124,6 +127,54 @@ export function loadPlannerStateDict(planner: DiffusionPlanner, tensors: Map<str
   const eta = named.get('eta.eta_logit');
   if (eta) planner.etaLogit = eta.data[0]!;
   return { loaded: planner.variables.size, dropped, prefixed };
+}
+
+type PlannerSize = Pick<PlannerConfig, 'condDim' | 'numHeads' | 'headDim' | 'numLayers' | 'ditOutputDim' | 'mlpHidden'>;
+const SIZE_KEYS: readonly (keyof PlannerSize)[] = ['condDim', 'numHeads', 'headDim', 'numLayers', 'ditOutputDim', 'mlpHidden'];
+
+/** The size fields of the planner a state dict was saved from, read off its tensor shapes (null if not a planner's). */
+export function plannerSizeOfStateDict(tensors: ReadonlyMap<string, SafeTensor>): PlannerSize | null {
+  const shape = (n: string) => tensors.get(n)?.shape;
+  const feat = shape('feature_encoder.weight'); // [W, condDim]
+  const qNorm = shape('model.transformer_blocks.0.attn.q_norm.weight'); // [headDim]
+  const dec = shape('action_decoder.fc1.weight'); // [mlpHidden, ditOutputDim]
+  if (!feat || feat.length !== 2 || !qNorm || qNorm.length !== 1 || !dec || dec.length !== 2) return null;
+  let numLayers = 0;
+  while ([...tensors.keys()].some((k) => k.startsWith(`model.transformer_blocks.${numLayers}.`))) numLayers++;
+  return { condDim: feat[1]!, numHeads: feat[0]! / qNorm[0]!, headDim: qNorm[0]!, numLayers, ditOutputDim: dec[1]!, mlpHidden: dec[0]! };
+}
+
+/** `preset 'tiny' with condDim 8`, or the fields when no preset has that size. */
+export function describePlannerSize(size: PlannerSize): string {
+  for (const [name, p] of Object.entries(PLANNER_PRESETS)) {
+    if (SIZE_KEYS.every((k) => k === 'condDim' || p[k] === size[k])) return `preset '${name}' with condDim ${size.condDim}`;
+  }
+  return `{ ${SIZE_KEYS.map((k) => `${k}: ${size[k]}`).join(', ')} } (no preset)`;
+}
+
+/**
+ * When a file holds a planner of another size than `planner`, one error saying which preset or
+ * config the file matches (instead of one line per mis-shaped tensor).
+ */
+function sizeMismatchError(planner: DiffusionPlanner, named: ReadonlyMap<string, SafeTensor>, problems: readonly string[], source: string): InputError | null {
+  if (problems.length === 0) return null;
+  const found = plannerSizeOfStateDict(named);
+  if (!found) return null;
+  const want = planner.config;
+  const differ = SIZE_KEYS.filter((k) => found[k] !== want[k]);
+  if (differ.length === 0) return null;
+  const fileDesc = describePlannerSize(found);
+  const hereDesc = describePlannerSize(want);
+  const cfg = fileDesc.startsWith('preset')
+    ? `{ preset: '${/'(\w+)'/.exec(fileDesc)![1]}', condDim: ${found.condDim} }`
+    : `{ ${SIZE_KEYS.map((k) => `${k}: ${found[k]}`).join(', ')} }`;
+  return new InputError(
+    `${source}: the weights are of another planner size: they match ${fileDesc}, this planner is ${hereDesc} ` +
+      `(${differ.map((k) => `${k} ${want[k]} here, ${found[k]} in the file`).join('; ')}). ` +
+      `Build the planner with DiffusionPlanner.create(${cfg}), or load a checkpoint folder with DiffusionPlanner.fromCheckpoint(dir), which reads its config. ` +
+      `${problems.length} tensor${problems.length > 1 ? 's differ' : ' differs'}; the first:\n  ${problems.slice(0, 3).join('\n  ')}${problems.length > 3 ? `\n  ... and ${problems.length - 3} more` : ''}`,
+    { file: source, field: 'config', expected: hereDesc, found: fileDesc },
+  );
 }
 
 /** Reads a safetensors file (bare or Lightning names) into the planner. */

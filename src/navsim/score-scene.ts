@@ -30,6 +30,8 @@ export interface ScoreSceneOptions {
   pdmClosedConfig?: PdmClosedConfig;
   /** v2.2 human-penalty filter for original frames (default true). */
   humanFilter?: boolean;
+  /** `scoreSceneJson`: the file the scene came from, named in its errors. */
+  source?: string;
 }
 
 export interface SceneScore<V extends PdmVersion = PdmVersion> {
@@ -99,6 +101,16 @@ export function scoreScene<V extends PdmVersion = PdmVersion>(
   } else {
     props = trajectories;
   }
+  if (!(props instanceof Float64Array)) {
+    props.forEach((t, p) => {
+      // One pose gives no motion to interpolate the 4 s reference from: NAVSIM's are 8 poses.
+      const n = t.poses.length > 0 && Array.isArray(t.poses[0]) ? t.poses.length : Math.floor(t.poses.length / 3);
+      if (n < 2) {
+        const field = trajectories === undefined || trajectories === null ? 'trajectory.poses' : `trajectories[${p}].poses`;
+        throw new NavsimInputError(`scene ${JSON.stringify(scene.name)}: ${field}: expected at least 2 poses (NAVSIM: 8 at 0.5 s), found ${n}`, scene.name, field, { expected: 'at least 2 poses', found: n });
+      }
+    });
+  }
   const usePinned = (opts.pdmClosed ?? 'auto') === 'auto' && scene.pdmClosedTrajectory !== null;
   let planner: PdmClosedResult | null = null;
   let states: Float64Array;
@@ -138,9 +150,9 @@ export function scoreSceneJson(
   opts: ScoreSceneOptions = {},
 ): { name: string; metrics: Record<string, number | null>; error?: undefined } | { name: string; error: string; metrics?: undefined } {
   const root = (json as any)?.input && (json as any)?.schema === undefined ? (json as any).input : json;
-  const name = typeof root?.name === 'string' ? root.name : '<scene>';
+  const name = typeof root?.name === 'string' ? root.name : (opts.source ?? '<scene>');
   try {
-    const scene = parseScene(json, { source: name });
+    const scene = parseScene(json, { source: opts.source ?? name });
     const r = scoreScene(scene, null, opts);
     const m = r.metrics[0]!;
     return { name: scene.name, metrics: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonNumber(v)])) };

@@ -18,6 +18,7 @@
  * keeps random access for shuffled training cheap.
  */
 import { ArrowFileReader, ArrowFileWriter, col, type TableSchema } from '../core/arrow.js';
+import { InputError } from '../core/errors.js';
 import {
   HISTORY_SHAPE,
   HISTORY_SIZE,
@@ -235,10 +236,10 @@ export class HiddenStateCache implements IlDataSource {
     const problems: string[] = [];
     const missing = ['token', 'cond', 'history', 'status', 'target'].filter((c) => !(c in found));
     if (missing.length > 0) {
-      throw new Error(`${path}: not a hidden-state cache: missing column(s) ${missing.map((m) => `'${m}'`).join(', ')} (found ${Object.keys(found).join(', ') || 'none'}; expected token, cond, history, status, target).`);
+      throw new InputError(`${path}: not a hidden-state cache: missing column(s) ${missing.map((m) => `'${m}'`).join(', ')} (found ${Object.keys(found).join(', ') || 'none'}; expected token, cond, history, status, target).`);
     }
     const cond = found.cond!;
-    if (cond.kind !== 'vector') throw new Error(`${path}: column 'cond' should be FixedSizeList<Float32> with shape [L, H], found ${cond.kind}.`);
+    if (cond.kind !== 'vector') throw new InputError(`${path}: column 'cond' should be FixedSizeList<Float32> with shape [L, H], found ${cond.kind}.`);
     let L: number, H: number;
     if (cond.shape.length === 2) {
       [L, H] = cond.shape as [number, number];
@@ -246,7 +247,7 @@ export class HiddenStateCache implements IlDataSource {
       [L, H] = [expect.condLength, expect.condDim]; // a flat list without shape metadata, of the right size
     } else {
       const want = expect.condLength && expect.condDim ? ` (expected [${expect.condLength}, ${expect.condDim}] = ${expect.condLength * expect.condDim} values)` : '';
-      throw new Error(`${path}: column 'cond' has shape [${cond.shape.join(', ')}] and no [L, H] shape in its field metadata 'drivekit.shape'${want}; write the file with that metadata (see docs/il-training.md).`);
+      throw new InputError(`${path}: column 'cond' has shape [${cond.shape.join(', ')}] and no [L, H] shape in its field metadata 'drivekit.shape'${want}; write the file with that metadata (see docs/il-training.md).`);
     }
     const src = expect.source ?? 'the planner config';
     if (expect.condLength !== undefined && expect.condLength !== L) problems.push(`conditioning length L (column 'cond' dim 0): expected ${expect.condLength} from ${src}, found ${L}`);
@@ -259,7 +260,7 @@ export class HiddenStateCache implements IlDataSource {
       if (!ok) problems.push(`column '${name}': expected FixedSizeList<Float32> of shape [${shape.join(', ')}], found ${c.kind === 'vector' ? `shape [${c.shape.join(', ')}]` : c.kind}`);
     }
     if (found.token!.kind !== 'utf8') problems.push(`column 'token': expected Utf8, found ${found.token!.kind}`);
-    if (problems.length > 0) throw new Error(`${path}: hidden-state cache does not match: ${problems.join('; ')}.`);
+    if (problems.length > 0) throw new InputError(`${path}: hidden-state cache does not match: ${problems.join('; ')}.`);
     // Re-open reading only the five columns, as they are declared in the file (a flat [12]
     // history reads the same as [4, 3]: values are row-major either way).
     const schema = { token: col.utf8(), cond: found.cond!, history: found.history!, status: found.status!, target: found.target! } as CacheSchema;
@@ -362,15 +363,26 @@ export class HiddenStateCache implements IlDataSource {
   }
 }
 
+/** NaN or ±Inf in any column is an `InputError` naming the file, column, row and token. */
 function checkFinite(rows: IlRows, path: string, firstRow: number): void {
   const fields: [string, Float32Array, number][] = [
+    ['cond', rows.cond, rows.condLength * rows.condDim],
     ['history', rows.history, HISTORY_SIZE],
     ['status', rows.status, STATUS_SIZE],
     ['target', rows.target, TARGET_SIZE],
   ];
   for (const [name, a, per] of fields) {
     for (let i = 0; i < a.length; i++) {
-      if (!Number.isFinite(a[i]!)) throw new Error(`${path}: field '${name}' of row ${firstRow + Math.floor(i / per)} (token ${rows.tokens[Math.floor(i / per)]}) holds ${a[i]}; expected finite values.`);
+      const x = a[i]!;
+      if (Number.isFinite(x)) continue;
+      const k = Math.floor(i / per);
+      const row = firstRow + k;
+      throw new InputError(`${path}: field '${name}' of row ${row} (token ${rows.tokens[k]}) holds ${x} at element ${i - k * per} (column '${name}'); expected finite values.`, {
+        file: path,
+        field: `${name}[row ${row}]`,
+        expected: 'finite values',
+        found: x,
+      });
     }
   }
 }

@@ -67,13 +67,15 @@ describe('drivekit planner train-il / sample / make-synthetic-cache', () => {
   it('reports a cache whose conditioning differs from the checkpoint, and usage errors', async () => {
     const other = path.join(tmp, 'other.arrow');
     await makeSyntheticCacheCommand(['--out', other, '--rows', '2', '--cond-length', '5', '--cond-dim', '8', '--quiet'], capture().io);
-    await expect(main(['planner', 'sample', '--cache', other, '--checkpoint', path.join(tmp, 'run', 'last'), '--out', path.join(tmp, 'x.arrow'), '--quiet'], capture().io)).rejects.toThrow(
-      /conditioning length L \(column 'cond' dim 0\): expected 4 from the checkpoint .*data\.json\), found 5/,
-    );
+    const mismatch = capture();
+    expect(await main(['planner', 'sample', '--cache', other, '--checkpoint', path.join(tmp, 'run', 'last'), '--out', path.join(tmp, 'x.arrow'), '--quiet'], mismatch.io)).toBe(1);
+    expect(mismatch.err.join('\n')).toMatch(/conditioning length L \(column 'cond' dim 0\): expected 4 from the checkpoint .*data\.json\), found 5/);
     expect(fs.existsSync(path.join(tmp, 'x.arrow'))).toBe(false);
     const c = capture();
     expect(await main(['planner', 'train-il', '--out', path.join(tmp, 'y')], c.io)).toBe(2);
     expect(c.err.join('\n')).toMatch(/Missing required option --cache/);
-    await expect(main(['planner', 'sample', '--cache', other, '--checkpoint', path.join(tmp, 'nope.safetensors'), '--out', path.join(tmp, 'z.arrow'), '--quiet'], capture().io)).resolves.toBe(2);
+    const nope = capture();
+    expect(await main(['planner', 'sample', '--cache', other, '--checkpoint', path.join(tmp, 'nope.safetensors'), '--out', path.join(tmp, 'z.arrow'), '--quiet'], nope.io)).toBe(1);
+    expect(nope.err.join('\n')).toContain(`${path.join(tmp, 'nope.safetensors')}: expected a planner checkpoint folder`);
   });
 });

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/core/backend.js';
+import { InputError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { writeSafetensors } from '../../src/core/safetensors.js';
 import { expectNoTensorLeak } from '../../src/core/testing.js';
@@ -212,7 +213,8 @@ describe('DiffusionPlanner', () => {
   it('rejects inputs of the wrong width, naming expected and found shapes', () => {
     const p = new DiffusionPlanner(TINY, { seed: 1 });
     const inputs = syntheticInputs(new Rng(1), 1, 4, 13);
-    expect(() => p.encodeCondition(inputs)).toThrow(/hiddenStates should be \[B, L, 12\], found \[1,4,13\]/);
+    expect(() => p.encodeCondition(inputs)).toThrow(InputError);
+    expect(() => p.encodeCondition(inputs)).toThrow(expect.objectContaining({ field: 'inputs.hiddenStates', expected: 'shape [B, L, 12]', found: [1, 4, 13] }));
     disposeInputs(inputs);
     p.dispose();
   });
@@ -297,6 +299,6 @@ describe('drivekit planner info', () => {
     expect(JSON.parse(out[0]!).parameters).toBe(35_115_652);
     out.length = 0;
     expect(await main(['planner', 'info', '--preset', 'medium'], io)).toBe(2);
-    expect(out.join('\n')).toMatch(/Invalid --preset/);
+    expect(out.join('\n')).toMatch(/--preset: expected one of small, large, tiny, found "medium"/);
   });
 });
