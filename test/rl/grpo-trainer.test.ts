@@ -1,0 +1,202 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../../src/core/backend.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { expectNoTensorLeak } from '../../src/core/testing.js';
+import { DiffusionPlanner, type PlannerConfigInput } from '../../src/models/planner.js';
+import { lastWaypointReverses } from '../../src/navsim/score-pool.js';
+import { parseScene } from '../../src/navsim/scene-json.js';
+import type { PdmScene } from '../../src/navsim/types.js';
+import { disposeBatch, DiffGrpoTrainer, type GrpoTrainerOptions } from '../../src/rl/grpo/trainer.js';
+import { loadPlanner } from '../../src/rl/grpo/reference.js';
+import { inProcessPdmReward, type RewardFn, trainingWeights } from '../../src/rl/grpo/reward.js';
+import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
+import { sceneRows } from '../../src/rl/scene-dataset.js';
+
+const L = 4, H = 8;
+/** The CLI's tiny size (2 blocks, width 32) with scene-token-sized conditioning. */
+const TINY: PlannerConfigInput = { numHeads: 2, headDim: 16, numLayers: 2, ditOutputDim: 32, mlpHidden: 64, condDim: H };
+
+let tmp: string;
+beforeAll(async () => {
+  await init({ backend: 'wasm' });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-grpo-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const data = new InMemoryIlData(makeSyntheticRows({ rows: 7, condLength: L, condDim: H, seed: 3, conditioningOnly: false }));
+
+/** A cheap deterministic reward: closeness of the final x to 10 m, so groups have spread. */
+const fakeReward: RewardFn = async (ids, traj, G) => {
+  const n = ids.length * G;
+  const reward = new Float64Array(n);
+  const progress = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    progress[i] = traj[i * 24 + 21]!;
+    reward[i] = Math.exp(-Math.abs(progress[i]! - 10) / 5);
+  }
+  return { reward, metrics: { ego_progress: progress } };
+};
+const constantReward: RewardFn = async (ids, _traj, G) => ({ reward: new Float64Array(ids.length * G).fill(0.7), metrics: {} });
+
+function trainer(options: GrpoTrainerOptions & { planner?: DiffusionPlanner; reward?: RewardFn } = {}): DiffGrpoTrainer {
+  const planner = options.planner ?? DiffusionPlanner.create(TINY, { seed: 0 });
+  return new DiffGrpoTrainer(planner, data, options.reward ?? fakeReward, { ...options, config: { groupSize: 4, scenesPerIteration: 3, iterations: 6, scheduleInterval: 'iteration', ...options.config } });
+}
+
+function weights(p: DiffusionPlanner): Float32Array[] {
+  return [...p.variables.values()].map((v) => v.dataSync() as Float32Array);
+}
+
+describe('DiffGrpoTrainer', () => {
+  it('a GRPO step lowers the loss on a fixed batch', async () => {
+    const t = trainer({ config: { optimizer: { lr: 1e-4 } } });
+    const batch = await t.collect();
+    try {
+      const before = t.evaluateLoss(batch);
+      const step = t.train(batch);
+      const after = t.evaluateLoss(batch);
+      expect(step.loss).toBeCloseTo(before.loss, 5);
+      expect(step.gradNorm).toBeGreaterThan(0);
+      expect(Number.isFinite(before.bcLoss)).toBe(true);
+      expect(after.loss).toBeLessThan(before.loss);
+      expect(after.policyLoss).toBeLessThan(before.policyLoss);
+    } finally {
+      disposeBatch(batch);
+      t.dispose();
+      t.planner.dispose();
+    }
+  });
+
+  it('equal rewards in a group give zero policy gradient', async () => {
+    // reversePenalty 0: a reversing plan would otherwise lose 0.5 and break the tie
+    const t = trainer({ reward: constantReward, config: { bcCoeff: 0, reversePenalty: 0 } });
+    const batch = await t.collect();
+    try {
+      expect(batch.teacherChain).toBeNull();
+      const r = t.train(batch);
+      expect(r.policyLoss).toBe(-0);
+      expect(r.gradNorm).toBe(0);
+    } finally {
+      disposeBatch(batch);
+      t.dispose();
+      t.planner.dispose();
+    }
+  });
+
+  it('detects plans that reverse at the last waypoint and subtracts reversePenalty from their reward', async () => {
+    const t = trainer({ config: { reversePenalty: 0.25 } });
+    const batch = await t.collect();
+    try {
+      let reversing = 0;
+      for (let i = 0; i < batch.rewards.length; i++) {
+        const rev = lastWaypointReverses(batch.trajectories, i);
+        expect(batch.reversing[i]).toBe(rev ? 1 : 0);
+        expect(batch.rewards[i]).toBe(batch.scored.reward[i]! - (rev ? 0.25 : 0));
+        reversing += rev ? 1 : 0;
+      }
+      // an untrained planner's plans are noise: some reverse, so the check is not vacuous
+      expect(reversing).toBeGreaterThan(0);
+    } finally {
+      disposeBatch(batch);
+      t.dispose();
+      t.planner.dispose();
+    }
+  });
+
+  it('resumes bit-identically (mid-epoch save, epoch boundary after the resume)', async () => {
+    const logs = (recs: Record<string, unknown>[]) => recs.map((r) => [r['rollout/reward_mean'], r['train/loss'], r['train/grad_norm']]);
+    const straight = trainer({ config: { iterations: 4 } });
+    const a: Record<string, unknown>[] = [];
+    straight.callbacks.push((e) => void (e.type === 'iteration' && a.push(e.log)));
+    await straight.fit();
+    const wa = weights(straight.planner);
+
+    const dir = path.join(tmp, 'resume');
+    const first = trainer({ config: { iterations: 4 }, outDir: dir });
+    await first.fit(2);
+    first.dispose();
+    first.planner.dispose();
+    const second = trainer({ config: { iterations: 4, checkpointEvery: 3 }, outDir: dir });
+    await second.resume(path.join(dir, 'last'));
+    expect(second.iteration).toBe(2);
+    const b: Record<string, unknown>[] = [];
+    second.callbacks.push((e) => void (e.type === 'iteration' && b.push(e.log)));
+    await second.fit();
+    expect(logs(b)).toEqual(logs(a.slice(2)));
+    const wb = weights(second.planner);
+    wa.forEach((w, i) => expect(Buffer.from(wb[i]!.buffer).equals(Buffer.from(w.buffer))).toBe(true));
+    // last/ is a loadable planner checkpoint
+    const { planner } = await loadPlanner(dir);
+    expect(Buffer.from(weights(planner)[0]!.buffer).equals(Buffer.from(wb[0]!.buffer))).toBe(true);
+    for (const t of [straight, second]) {
+      t.dispose();
+      t.planner.dispose();
+    }
+    planner.dispose();
+  });
+
+  it('a checkpoint whose config differs from the planner is a ConfigError naming the field', async () => {
+    const dir = path.join(tmp, 'mismatch');
+    const t = trainer({ config: { iterations: 1 }, outDir: dir });
+    await t.fit();
+    t.dispose();
+    t.planner.dispose();
+    const other = trainer({ config: { iterations: 1 }, planner: DiffusionPlanner.create({ ...TINY, numLayers: 3 }) });
+    const e = await other.resume(path.join(dir, 'last')).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).field).toBe('numLayers');
+    expect((e as ConfigError).expected).toBe(3);
+    expect((e as ConfigError).found).toBe(2);
+    const e2 = await loadPlanner(dir, { ...TINY, numHeads: 4 }).catch((x: unknown) => x);
+    expect((e2 as ConfigError).field).toBe('numHeads');
+    // and a run setting that differs from the checkpoint's
+    const g = trainer({ config: { iterations: 1, groupSize: 2 } });
+    const e3 = await g.resume(path.join(dir, 'last')).catch((x: unknown) => x);
+    expect((e3 as ConfigError).field).toBe('groupSize');
+    for (const x of [other, g]) {
+      x.dispose();
+      x.planner.dispose();
+    }
+  });
+
+  // 50 iterations, not 200: one tiny iteration costs ~0.1 s alone but ~0.4 s on the shared 2-core
+  // machine, and 200 would take the whole test budget. The count is checked after every iteration,
+  // so a leak of even one tensor per iteration fails at iteration 2.
+  it('leaks no tensors over 50 iterations (count checked after every iteration)', async () => {
+    const planner = DiffusionPlanner.create({ ...TINY, numInferenceSteps: 2 }, { seed: 0 });
+    const t = trainer({ planner, config: { groupSize: 2, scenesPerIteration: 1, iterations: 50 } });
+    await t.fit(1); // first-use tables (kernels, RoPE) are created once
+    const counts: number[] = [];
+    t.callbacks.push((e) => void (e.type === 'iteration' && counts.push(tf.memory().numTensors)));
+    await expectNoTensorLeak(() => t.fit(), 'DiffGrpoTrainer.fit(49 iterations)');
+    expect(t.iteration).toBe(50);
+    expect(counts).toHaveLength(49);
+    expect(new Set(counts).size).toBe(1);
+    t.dispose();
+    t.planner.dispose();
+  });
+
+  it('trains on generated scenes with the in-process PDM reward and logs every sub-metric', async () => {
+    const seeds = [0, 1];
+    const { rows, scenes } = sceneRows(seeds, { numTokens: L, width: H });
+    const byName = new Map<string, PdmScene>(scenes.map((s) => parseScene(s)).map((s) => [s.name, s]));
+    const planner = DiffusionPlanner.create(TINY, { seed: 1 });
+    const records: Record<string, unknown>[] = [];
+    const t = new DiffGrpoTrainer(planner, new InMemoryIlData(rows), inProcessPdmReward(byName, { version: 'v1.1' }), { config: { groupSize: 2, scenesPerIteration: 2, iterations: 1 } });
+    t.callbacks.push((e) => void (e.type === 'iteration' && records.push(e.log)));
+    await t.fit();
+    const r = records[0]!;
+    for (const k of ['no_at_fault_collisions', 'drivable_area_compliance', 'ego_progress', 'time_to_collision_within_bound', 'comfort']) expect(Number.isFinite(r[`rollout/${k}`])).toBe(true);
+    const score = r['rollout/score_mean'] as number;
+    expect(score).toBeGreaterThanOrEqual(0);
+    expect(score).toBeLessThanOrEqual(1);
+    for (const k of ['time/sampling_s', 'time/scoring_s', 'time/scoring_wait_s', 'time/backward_s']) expect(r[k]).toBeGreaterThanOrEqual(0);
+    expect(trainingWeights('v1.1')).toMatchObject({ progress: 10, ttc: 5, comfort: 2 });
+    t.dispose();
+    planner.dispose();
+  });
+});
