@@ -3,6 +3,7 @@ import { InputError } from '../../src/core/errors.js';
 import { CARTPOLE, CartPoleEnv, PENDULUM, PendulumEnv, SyncVectorEnv, angleNormalize, makeEnv, type Env } from '../../src/env/index.js';
 import { DrivingEnv } from '../../src/env/env.js';
 import { ConfigError } from '../../src/core/errors.js';
+import type { VecEnvLike } from '../../src/rl/common/vec-env.js';
 
 /**
  * Reference values below were produced with gymnasium 1.3.0 (`gymnasium.make(id)`, setting
@@ -397,6 +398,13 @@ describe('SyncVectorEnv', () => {
     expect(run(220, c)).toEqual(cont);
     // DrivingEnv has no snapshot: getState says so with null.
     expect(new SyncVectorEnv(() => new DrivingEnv({ traffic_density: 0 }), 1).getState()).toBeNull();
+  });
+
+  it("satisfies the learners' VecEnvLike structurally", () => {
+    const v: VecEnvLike = new SyncVectorEnv(() => makeEnv('Pendulum-v1'), 2, { seed: 4 });
+    const { obs } = v.reset();
+    expect(Array.from(obs.subarray(3, 6))).toEqual(Array.from(makeEnv('Pendulum-v1').reset({ seed: 5 }).obs));
+    expect(v.step(new Float32Array([0.1, 0.2])).finalObs).toEqual([null, null]);
   });
 
   it('works over DrivingEnv (Box actions [n * 2])', () => {
