@@ -53,3 +53,14 @@ export { bcLoss, bceWithLogits, smoothL1 } from './bc/loss.js';
 export type { BCLossSettings, BCLossTerms } from './bc/loss.js';
 export { EVAL_METRICS, evaluatePolicy } from './common/evaluate.js';
 export type { EvalMetric, EvalStepEvent, EvaluateOptions, EvaluationResult, Spread } from './common/evaluate.js';
+
+// DiffGRPO (ReCogDrive's RL stage) on the diffusion planner.
+export { DiffGrpoTrainer, GRPO_RUN_FORMAT, disposeGroupBatch } from './grpo/trainer.js';
+export type { GroupBatch, GrpoStepResult, GrpoTrainerOptions } from './grpo/trainer.js';
+export { GRPO_TRAIN_CONFIG, GRPO_TRAIN_DEFAULTS } from './grpo/config.js';
+export type { GrpoTrainConfig } from './grpo/config.js';
+export { TRAINING_PROGRESS_WEIGHT, inProcessPdmReward, poolPdmReward, trainingWeights } from './grpo/reward.js';
+export type { PdmRewardOptions, RewardFn, RewardResult } from './grpo/reward.js';
+export { checkPlannerConfig, configDifference, frozenCopy, loadPlanner, weightsSha256 } from './grpo/reference.js';
+export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGrpoLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo/loss.js';
+export type { GroupAdvantages, GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo/loss.js';

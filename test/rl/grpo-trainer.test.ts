@@ -10,7 +10,7 @@ import { DiffusionPlanner, type PlannerConfigInput } from '../../src/models/plan
 import { lastWaypointReverses } from '../../src/navsim/score-pool.js';
 import { parseScene } from '../../src/navsim/scene-json.js';
 import type { PdmScene } from '../../src/navsim/types.js';
-import { disposeBatch, DiffGrpoTrainer, type GrpoTrainerOptions } from '../../src/rl/grpo/trainer.js';
+import { disposeGroupBatch, DiffGrpoTrainer, type GrpoTrainerOptions } from '../../src/rl/grpo/trainer.js';
 import { loadPlanner } from '../../src/rl/grpo/reference.js';
 import { inProcessPdmReward, type RewardFn, trainingWeights } from '../../src/rl/grpo/reward.js';
 import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
@@ -65,7 +65,7 @@ describe('DiffGrpoTrainer', () => {
       expect(after.loss).toBeLessThan(before.loss);
       expect(after.policyLoss).toBeLessThan(before.policyLoss);
     } finally {
-      disposeBatch(batch);
+      disposeGroupBatch(batch);
       t.dispose();
       t.planner.dispose();
     }
@@ -81,7 +81,7 @@ describe('DiffGrpoTrainer', () => {
       expect(r.policyLoss).toBe(-0);
       expect(r.gradNorm).toBe(0);
     } finally {
-      disposeBatch(batch);
+      disposeGroupBatch(batch);
       t.dispose();
       t.planner.dispose();
     }
@@ -101,7 +101,7 @@ describe('DiffGrpoTrainer', () => {
       // an untrained planner's plans are noise: some reverse, so the check is not vacuous
       expect(reversing).toBeGreaterThan(0);
     } finally {
-      disposeBatch(batch);
+      disposeGroupBatch(batch);
       t.dispose();
       t.planner.dispose();
     }

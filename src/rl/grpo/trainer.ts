@@ -293,7 +293,7 @@ export class DiffGrpoTrainer {
     try {
       step = this.train(batch);
     } finally {
-      disposeBatch(batch);
+      disposeGroupBatch(batch);
     }
     const backwardS = (performance.now() - tb) / 1000;
     this.pos += 1;
@@ -437,7 +437,7 @@ function disposeInputs(x: PlannerInputs): void {
 }
 
 /** Frees a batch's tensors. */
-export function disposeBatch(b: GroupBatch): void {
+export function disposeGroupBatch(b: GroupBatch): void {
   disposeInputs(b.inputs);
   tf.dispose([b.chain, ...(b.teacherChain ? [b.teacherChain] : [])]);
 }
