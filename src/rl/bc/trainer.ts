@@ -199,8 +199,10 @@ export class BCTrainer {
   bestValLoss = Infinity;
   bestEpoch = 0;
   epochsSinceBest = 0;
-  /** Early stopping has triggered. */
+  /** Early stopping has triggered (saved: a resumed run stays stopped). */
   stopped = false;
+  /** A callback asked to stop (not saved: a resumed run continues). */
+  private interrupted = false;
   readonly history: BCEpochLog[] = [];
   private root: Rng;
   private readonly data: BCData;
@@ -375,22 +377,25 @@ export class BCTrainer {
       for (const [k, v] of Object.entries(rec)) if (typeof v === 'string' || Number.isFinite(v)) this.logger.record(k, v);
       this.logger.dump(this.epoch);
     }
-    if (emit(this.callbacks, { type: 'iteration', iteration: this.epoch, timesteps: this.globalStep, log: rec })) this.stopped = true;
+    if (emit(this.callbacks, { type: 'iteration', iteration: this.epoch, timesteps: this.globalStep, log: rec })) this.interrupted = true;
     return log;
   }
 
   /**
-   * Trains until `epochs` epochs (counting those of a resumed run), early stopping, or a callback's
-   * 'stop'. With `outDir`, the best epoch's policy goes to `outDir` and the resumable state to
-   * `outDir/last` after every epoch.
+   * Trains until `epochs` epochs (counting those of a resumed run), early stopping, a callback's
+   * 'stop', or `stopAfter` epochs in all (an interruption: the run can be resumed, with the
+   * schedule of `epochs`). With `outDir`, the best epoch's policy goes to `outDir` and the
+   * resumable state to `outDir/last` after every epoch.
    */
-  async train(options: { outDir?: string } = {}): Promise<BCTrainResult> {
+  async train(options: { outDir?: string; stopAfter?: number } = {}): Promise<BCTrainResult> {
     const t0 = performance.now();
     let samples = 0;
     let trainSeconds = 0;
     const startEpoch = this.epoch;
+    const until = Math.min(this.config.epochs, options.stopAfter ?? Infinity);
+    this.interrupted = false;
     emit(this.callbacks, { type: 'start', algorithm: 'BC', totalTimesteps: this.config.epochs * this.stepsPerEpoch, startTimesteps: this.globalStep });
-    while (!this.stopped && this.epoch < this.config.epochs) {
+    while (!this.stopped && !this.interrupted && this.epoch < until) {
       const log = this.iterate();
       samples += this.split.trainRows.length;
       trainSeconds += this.split.trainRows.length / log.samplesPerSecond;
@@ -400,7 +405,7 @@ export class BCTrainer {
         emit(this.callbacks, { type: 'checkpoint', iteration: this.epoch, timesteps: this.globalStep, dir: options.outDir });
       }
     }
-    emit(this.callbacks, { type: 'end', iteration: this.epoch, timesteps: this.globalStep, stopped: this.stopped });
+    emit(this.callbacks, { type: 'end', iteration: this.epoch, timesteps: this.globalStep, stopped: this.stopped || this.interrupted });
     return {
       epochs: this.epoch - startEpoch,
       bestEpoch: this.bestEpoch,
