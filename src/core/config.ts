@@ -185,7 +185,7 @@ export function describeSpec(spec: AnySpec): string {
       s = spec.nested ? `an object (${spec.nested.name})` : 'an object';
       break;
     case 'array':
-      s = spec.items ? `an array of ${describeSpec(spec.items).replace(/^an? /, '')}s` : 'an array';
+      s = spec.items ? `an array, each item ${describeSpec(spec.items)}` : 'an array';
       break;
     default:
       s = 'any JSON value';
@@ -301,15 +301,17 @@ function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function docRows(fields: Record<string, FieldSpec<unknown>>, prefix: string, rows: string[]): void {
+/** Rows of a table; `values` are the defaults in effect (a nested section's come from its parent field). */
+function docRows(fields: Record<string, FieldSpec<unknown>>, values: Record<string, unknown>, prefix: string, rows: string[]): void {
   for (const [k, spec] of Object.entries(fields)) {
     const key = prefix + k;
-    if (spec.type === 'object' && spec.nested) {
+    const value = Object.prototype.hasOwnProperty.call(values, k) ? values[k] : spec.default;
+    if (spec.type === 'object' && spec.nested && isPlainObject(value)) {
       rows.push(`| \`${key}\` | ${escapeCell(`object (${spec.nested.name})`)} | | ${escapeCell(spec.doc)} |`);
-      docRows(spec.nested.fields as Record<string, FieldSpec<unknown>>, `${key}.`, rows);
+      docRows(spec.nested.fields as Record<string, FieldSpec<unknown>>, value, `${key}.`, rows);
       continue;
     }
-    const def = spec.default === undefined ? '' : `\`${escapeCell(describeValue(spec.default))}\``;
+    const def = value === undefined ? '' : `\`${escapeCell(describeValue(value))}\``;
     rows.push(`| \`${key}\` | ${escapeCell(describeSpec(spec))} | ${def} | ${escapeCell(spec.doc)} |`);
   }
 }
@@ -340,7 +342,7 @@ export function defineConfig<T>(name: string, fields: FieldSpecs<T>, options: De
     },
     docTable(): string {
       const rows = ['| key | type | default | doc |', '|---|---|---|---|'];
-      docRows(specs, '', rows);
+      docRows(specs, def.defaults as Record<string, unknown>, '', rows);
       return rows.join('\n');
     },
   };

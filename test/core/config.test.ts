@@ -116,7 +116,7 @@ describe('defineConfig / resolve', () => {
     ['clip', 0, 'a number > 0 or null'],
     ['optimizer', 3, 'an object (OptimConfig)'],
     ['optimizer', [1], 'an object (OptimConfig)'],
-    ['tags', 'a', 'an array of strings'],
+    ['tags', 'a', 'an array, each item a string'],
   ] as const)('rejects %s = %s (expected %s)', (field, found, expected) => {
     const e = catchErr(() => DEMO.resolve({ [field]: found }));
     expect(e).toBeInstanceOf(ConfigError);
@@ -214,6 +214,11 @@ describe('docTable', () => {
     expect(lines).toContain('| `clip` | a number > 0 or null | `null` | Clip, null = none. |');
     // header + separator + 9 fields + 2 nested
     expect(lines).toHaveLength(2 + 9 + 2);
+  });
+
+  it("shows a nested section's defaults from its parent field, not the nested def's", () => {
+    const D = defineConfig<{ opt: Optim }>('WithOpt', { opt: { default: { lr: 0.5, betas: [0.1, 0.2] }, type: 'object', nested: OPTIM, doc: 'o' } });
+    expect(D.docTable().split('\n')).toContain('| `opt.lr` | a number in (0, 1] | `0.5` | Peak learning rate. |');
   });
 });
 
