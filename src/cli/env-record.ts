@@ -30,7 +30,7 @@ export const RECORD_EXPERT_USAGE = `drivekit env record-expert --seeds A:B --out
   --max-steering-delta X     steering spike threshold (default ${DEFAULT_DEMO_CLEANING.maxSteeringDelta})
   --recovery-window N        frames before a crash/out-of-road kept whatever the rules say (default ${DEFAULT_DEMO_CLEANING.recoveryWindow})
   --min-length N             drop episodes left with fewer frames (default ${DEFAULT_DEMO_CLEANING.minEpisodeLength})
-  --json                     one JSON object (counts per rule, frames/s)
+  --json                     one JSON object (counts per rule, frames/s, CPU seconds)
   --quiet                    no progress bar`;
 
 /** The cleaning options from the flags. */
@@ -93,6 +93,7 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
   const cleaning = cleaningFrom(opts);
   ensureParentDir(out);
 
+  const cpu0 = process.cpuUsage();
   const bar = progress({ total: frames ?? seeds.length, label: 'record-expert', mode: opts.quiet ? 'silent' : 'auto' });
   let report;
   try {
@@ -108,6 +109,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
   } finally {
     bar.stop();
   }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const c = report.counts;
   const played = report.seedsPlayed;
   const result = {
@@ -124,6 +127,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
     record_seconds: report.recordSeconds,
     write_seconds: report.writeSeconds,
     frames_per_second: c.frames_recorded / Math.max(report.recordSeconds, 1e-9),
+    /** CPU time of this process (record + write): frames per CPU second is steadier on a busy machine. */
+    cpu_seconds: cpuSeconds,
   };
   if (opts.json) io.out(JSON.stringify(result));
   else {
@@ -131,7 +136,7 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
     io.out(`wrote ${report.out}: ${c.frames_kept} frames in ${c.episodes_kept} episodes (obs ${report.obsDim}, action ${report.actDim})`);
     io.out(`recorded ${c.frames_recorded} frames over ${c.episodes_recorded} episodes (seeds ${result.seeds_played.join(':')}; ${c.episodes_failed} failed)`);
     io.out(`dropped: standstill ${d.standstill}, steering spikes ${d.steering_spike}, short trajectories ${d.short_trajectory}; kept in recovery windows ${d.recovery_exempt}`);
-    io.out(`${result.frames_per_second.toFixed(0)} frames/s recording, ${report.writeSeconds.toFixed(2)} s writing`);
+    io.out(`${result.frames_per_second.toFixed(0)} frames/s recording, ${report.writeSeconds.toFixed(2)} s writing, ${cpuSeconds.toFixed(1)} CPU s`);
   }
   return 0;
 }

@@ -27,6 +27,7 @@ describe('drivekit env record-expert', () => {
     expect(j.obs_dim).toBe(259);
     expect(j.action_dim).toBe(2);
     expect(j.frames_per_second).toBeGreaterThan(0);
+    expect(j.cpu_seconds).toBeGreaterThan(0);
     const c = j.counts;
     expect(c.frames_recorded - c.frames_kept).toBe(c.dropped.standstill + c.dropped.steering_spike + c.dropped.short_trajectory);
     expect(j.cleaning).toEqual({ standstillKmh: 0.5, maxSteeringDelta: 0.3, recoveryWindow: 10, minEpisodeLength: 20 });
