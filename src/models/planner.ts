@@ -731,10 +731,14 @@ export class DiffusionPlanner {
         const egoSteps = K === 1 ? cond.egoEmbedding : (tf.tile(cond.egoEmbedding, [K, 1]) as tf.Tensor2D);
         const mods = this.modulations(tScene, egoSteps, K);
         const split = this.splitWeights(true, cond);
+        let rowsFinite: tf.Tensor | null = null;
         for (let k = 0; k < K; k++) {
           const t = sched.timesteps[k]!;
           const tRows = new Array<number>(N).fill(t);
           const eps = this.denoise(cond, x, tRows, mods[k]!, undefined, split);
+          // Per row: every ε so far finite (the x̂₀ clip would turn NaN into ±1; checked once at the end).
+          const epsOk = tf.all(tf.isFinite(eps), [1, 2]);
+          rowsFinite = rowsFinite ? tf.logicalAnd(rowsFinite, epsOk) : epsOk;
           let raw: tf.Tensor | undefined;
           if (stochastic) {
             raw = o.noise ? tf.reshape(tf.slice(o.noise, [k, 0, 0, 0], [1, ...shape]), shape) : tf.tensor(o.rng!.fillNormal(new Float32Array(per)), shape);
@@ -742,7 +746,15 @@ export class DiffusionPlanner {
           }
           const out = sched.step(eps, tRows, x, { ...noiseOpts, noise: raw });
           x = out.prevSample;
-          if (k === K - 1 && c.sampler.finalClip !== null) x = tf.clipByValue(x, -c.sampler.finalClip, c.sampler.finalClip);
+          if (k === K - 1) {
+            // A NaN/Inf (corrupted weights or inputs) must not be hidden by the clips and the clamp.
+            const bad = (tf.logicalAnd(rowsFinite, tf.all(tf.isFinite(x), [1, 2])).dataSync() as Uint8Array).indexOf(0);
+            if (bad >= 0) {
+              const row = bad;
+              throw new InputError(`DiffusionPlanner: the sampled trajectory of row ${row} (scene ${Math.floor(row / G)}) is not finite; check the weights and the inputs (hiddenStates, history, status) for NaN or Inf.`, { field: `trajectory[${row}]`, expected: 'finite values', found: 'NaN or Inf' });
+            }
+            if (c.sampler.finalClip !== null) x = tf.clipByValue(x, -c.sampler.finalClip, c.sampler.finalClip);
+          }
           if (keepChain) states.push(x);
         }
         const trajectory = denormalizeTrajectory(x, c.normalization) as tf.Tensor3D;

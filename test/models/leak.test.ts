@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/core/backend.js';
+import { InputError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { ParamStore } from '../../src/models/layers.js';
 import { DiffusionPlanner, plannerConfig } from '../../src/models/planner.js';
@@ -68,5 +69,26 @@ describe('planner memory', () => {
       p.dispose();
     }
     expect(memory()).toEqual(before);
+  });
+
+  it('a NaN weight makes sample() an InputError (not a clamped, finite trajectory), and leaks nothing', () => {
+    const cfg = plannerConfig({ condDim: 12, numHeads: 2, headDim: 8, numLayers: 2, ditOutputDim: 10, mlpHidden: 16 });
+    const p = new DiffusionPlanner(cfg, { seed: 0 });
+    const w = p.paramStore.torchValues('action_decoder.fc2.weight');
+    w[3] = Number.NaN;
+    p.paramStore.assignTorch('action_decoder.fc2.weight', w);
+    const inputs = { hiddenStates: tf.ones([2, 3, 12]), history: tf.zeros([2, 12]), status: tf.zeros([2, 8]) };
+    const before = memory();
+    let err: unknown;
+    try {
+      p.sample(inputs, { rng: new Rng(0) });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).field).toBe('trajectory[0]');
+    expect(memory()).toEqual(before);
+    tf.dispose([inputs.hiddenStates, inputs.history, inputs.status]);
+    p.dispose();
   });
 });
