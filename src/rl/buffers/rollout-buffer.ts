@@ -48,7 +48,12 @@ export class RolloutBuffer {
   readonly gaeLambda: number;
   readonly obs: Float32Array;
   readonly actions: Float32Array;
+  /** The reward GAE uses: `envRewards + shaping + bootstrap` unless a reward function relabels it. */
   readonly rewards: Float32Array;
+  /** The parts of the reward: the (normalised) env reward, shaping terms, and γ·V(final obs) of time-limit truncations. */
+  readonly envRewards: Float32Array;
+  readonly shaping: Float32Array;
+  readonly bootstrap: Float32Array;
   readonly episodeStarts: Float32Array;
   readonly values: Float32Array;
   readonly logProbs: Float32Array;
@@ -67,6 +72,9 @@ export class RolloutBuffer {
     this.obs = new Float32Array(tn * o.obsDim);
     this.actions = new Float32Array(tn * o.actionWidth);
     this.rewards = new Float32Array(tn);
+    this.envRewards = new Float32Array(tn);
+    this.shaping = new Float32Array(tn);
+    this.bootstrap = new Float32Array(tn);
     this.episodeStarts = new Float32Array(tn);
     this.values = new Float32Array(tn);
     this.logProbs = new Float32Array(tn);
@@ -86,8 +94,12 @@ export class RolloutBuffer {
     this.pos = 0;
   }
 
-  /** Appends one lock-step of all environments. `episodeStarts[i]` = 1 if env i's obs starts an episode. */
-  add(obs: Float32Array, actions: Float32Array, rewards: ArrayLike<number>, episodeStarts: ArrayLike<number>, values: Float32Array, logProbs: Float32Array): void {
+  /**
+   * Appends one lock-step of all environments. `episodeStarts[i]` = 1 if env i's obs starts an
+   * episode. `parts` (optional) records the reward's parts for a later relabelling; without it the
+   * whole reward counts as the env reward.
+   */
+  add(obs: Float32Array, actions: Float32Array, rewards: ArrayLike<number>, episodeStarts: ArrayLike<number>, values: Float32Array, logProbs: Float32Array, parts?: { env: ArrayLike<number>; shaping: ArrayLike<number>; bootstrap: ArrayLike<number> }): void {
     if (this.pos >= this.nSteps) throw new Error(`RolloutBuffer.add: the buffer is full (${this.nSteps} steps); call reset() after training on it.`);
     const n = this.numEnvs;
     this.obs.set(obs.subarray(0, n * this.obsDim), this.pos * n * this.obsDim);
@@ -95,6 +107,9 @@ export class RolloutBuffer {
     const o = this.pos * n;
     for (let i = 0; i < n; i++) {
       this.rewards[o + i] = rewards[i]!;
+      this.envRewards[o + i] = parts ? parts.env[i]! : rewards[i]!;
+      this.shaping[o + i] = parts ? parts.shaping[i]! : 0;
+      this.bootstrap[o + i] = parts ? parts.bootstrap[i]! : 0;
       this.episodeStarts[o + i] = episodeStarts[i]!;
       this.values[o + i] = values[i]!;
       this.logProbs[o + i] = logProbs[i]!;

@@ -46,7 +46,21 @@ export interface PPOOptions {
   callbacks?: Callback[];
   /** Extra values merged into every iteration's log record (e.g. a curriculum's stage). */
   extraLog?: () => LogRecord;
+  /** Shaping terms added to the env reward at every step (logged as `shaping/<name>`). */
+  shaping?: ShapingFn;
+  /**
+   * Relabels `buffer.rewards` after collection and before GAE (GAIL's discriminator reward);
+   * may return values to log. The buffer keeps the reward's parts (`envRewards`, `shaping`,
+   * `bootstrap`) to build the new reward from.
+   */
+  rewardFn?: (buffer: RolloutBuffer) => LogRecord | void;
 }
+
+/**
+ * Per-step reward shaping from the envs' step infos and the applied actions: the total to add per
+ * env and its named parts (for the log).
+ */
+export type ShapingFn = (infos: readonly unknown[], actions: Float32Array, n: number) => { total: Float32Array; parts: Record<string, Float32Array> };
 
 /** A finished episode (raw, unnormalised return). */
 export interface EpisodeRecord {
@@ -80,6 +94,8 @@ export class PPO {
   logger: Logger | null;
   callbacks: Callback[];
   extraLog: (() => LogRecord) | null;
+  shaping: ShapingFn | null;
+  rewardFn: ((buffer: RolloutBuffer) => LogRecord | void) | null;
   /**
    * While true, updates change only the critic (value trunk and head): a value warm-up after
    * initialising the actor from behaviour cloning, so the first policy steps use sensible
@@ -131,6 +147,8 @@ export class PPO {
     this.logger = options.logger ?? null;
     this.callbacks = options.callbacks ?? [];
     this.extraLog = options.extraLog ?? null;
+    this.shaping = options.shaping ?? null;
+    this.rewardFn = options.rewardFn ?? null;
   }
 
   /** Mean return of the recent episodes (NaN before the first one ends). */
@@ -143,8 +161,12 @@ export class PPO {
     return this.normalizer ? this.normalizer.normalizeObs(raw, n) : raw;
   }
 
-  /** Step 1: fills the buffer with `nSteps` lock-steps. Returns per-step host timings. */
-  collectRollouts(rng: Rng): { envSeconds: number; policySeconds: number } {
+  /**
+   * Step 1: fills the buffer with `nSteps` lock-steps. Returns host timings, the values of the
+   * observations after the last step and whether each env's last step ended its episode (for GAE),
+   * and the mean shaping terms.
+   */
+  collectRollouts(rng: Rng): { envSeconds: number; policySeconds: number; lastValues: Float32Array; dones: Float32Array; shaping: LogRecord } {
     const n = this.env.numEnvs;
     const d = this.obsDim;
     const w = this.policy.actionWidth;
@@ -158,6 +180,8 @@ export class PPO {
     let policySeconds = 0;
     const clipped = new Float32Array(n * w);
     const dones = new Float32Array(n);
+    const shapingSums: Record<string, number> = {};
+    const zeros = new Float32Array(n);
     while (!this.buffer.full) {
       const t0 = performance.now();
       const { actions, values, logProbs } = this.policy.act(this.lastObs, n, { rng });
@@ -179,16 +203,25 @@ export class PPO {
       for (let k = 0; k < r.obs.length; k++) {
         if (!Number.isFinite(r.obs[k]!)) throw new InputError(`PPO: environment ${Math.floor(k / d)} returned a non-finite observation (index ${k % d}: ${r.obs[k]}) at timestep ${this.numTimesteps}.`, { field: `obs[${k % d}]`, expected: 'finite values', found: r.obs[k] });
       }
-      let rewards: Float32Array = Float32Array.from(r.rewards);
-      if (this.normalizer) rewards = this.normalizer.normalizeReward(rewards, dones);
+      let envRewards: Float32Array = Float32Array.from(r.rewards);
+      if (this.normalizer) envRewards = this.normalizer.normalizeReward(envRewards, dones);
+      let shaping: Float32Array = zeros;
+      if (this.shaping) {
+        const sh = this.shaping(r.infos ?? [], clipped, n);
+        shaping = sh.total;
+        for (const [k, v] of Object.entries(sh.parts)) shapingSums[k] = (shapingSums[k] ?? 0) + v.reduce((a, b) => a + b, 0);
+      }
       // SB3 timeout bootstrap: r += γ·V(s_final) for truncated (not terminated) episodes.
+      const bootstrap = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         if (r.truncated[i] && !r.terminated[i] && r.finalObs[i]) {
           const fo = this.normalizer ? this.normalizer.normalizeObsRow(r.finalObs[i]!) : r.finalObs[i]!;
-          rewards[i] = rewards[i]! + gamma * this.policy.predictValues(fo, 1)[0]!;
+          bootstrap[i] = gamma * this.policy.predictValues(fo, 1)[0]!;
         }
       }
-      this.buffer.add(this.lastObs, actions, rewards, this.lastEpisodeStarts, values, logProbs);
+      const rewards = new Float32Array(n);
+      for (let i = 0; i < n; i++) rewards[i] = envRewards[i]! + shaping[i]! + bootstrap[i]!;
+      this.buffer.add(this.lastObs, actions, rewards, this.lastEpisodeStarts, values, logProbs, { env: envRewards, shaping, bootstrap });
       this.numTimesteps += n;
       for (let i = 0; i < n; i++) {
         if (dones[i]) {
@@ -206,8 +239,9 @@ export class PPO {
       policySeconds += (t1 - t0) / 1000;
     }
     const lastValues = this.policy.predictValues(this.lastObs, n);
-    this.buffer.computeReturnsAndAdvantage(lastValues, this.lastEpisodeStarts);
-    return { envSeconds, policySeconds };
+    const shapingLog: LogRecord = {};
+    for (const [k, v] of Object.entries(shapingSums)) shapingLog[`shaping/${k}`] = v / this.buffer.size;
+    return { envSeconds, policySeconds, lastValues, dones: this.lastEpisodeStarts.slice(), shaping: shapingLog };
   }
 
   /** Step 3: `nEpochs` passes of minibatch updates. Returns the logged statistics. */
@@ -293,9 +327,13 @@ export class PPO {
     const [actionRng, shuffleRng] = this.root.split(2);
     const tCollect = performance.now();
     const timing = this.collectRollouts(actionRng);
+    // Step 2: relabel the rewards (GAIL), then GAE(λ).
+    const relabel = this.rewardFn ? this.rewardFn(this.buffer) : undefined;
+    this.buffer.computeReturnsAndAdvantage(timing.lastValues, timing.dones);
     const tTrain = performance.now();
     const progressRemaining = Math.max(0, 1 - this.numTimesteps / totalTimesteps);
     const rec = this.train(shuffleRng, progressRemaining);
+    Object.assign(rec, timing.shaping, relabel ?? {});
     const tEnd = performance.now();
     this.iteration += 1;
     const elapsed = (tEnd - this.startTime) / 1000;
