@@ -88,7 +88,7 @@ export function envToSvg(env: DrivingEnv, opts: EnvSvgOptions = {}): string {
   if (opts.rays ?? true) drawRays(c, [lidarRayFan(env)]);
   const vehicles = sceneVehicles(env, opts.labels ?? false);
   drawVehicles(c, vehicles);
-  if (opts.title) drawTitle(c, opts.title);
+  const titleBox = opts.title ? drawTitle(c, opts.title) : undefined;
   if (opts.legend ?? true) {
     const entries: LegendEntry[] = [
       { label: 'ego', color: MAP_COLORS.ego, kind: 'box' },
@@ -98,7 +98,7 @@ export function envToSvg(env: DrivingEnv, opts: EnvSvgOptions = {}): string {
     if (pg) entries.push({ label: 'route', color: MAP_COLORS.route, kind: 'area' });
     if (opts.trail && opts.trail.length >= 4) entries.push({ label: 'ego trail', color: MAP_COLORS.ego, kind: 'line' });
     if (opts.rays ?? true) entries.push({ label: 'lidar hit', color: MAP_COLORS.rayHit, kind: 'line' });
-    drawLegend(c, entries);
+    drawLegend(c, entries, undefined, titleBox);
     drawScaleBar(c);
   }
   return c.toString();

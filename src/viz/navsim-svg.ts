@@ -214,9 +214,10 @@ export function renderNavsimScene(scene: PdmScene, opts: NavsimSvgOptions = {}):
   });
 
   // 5. Overlays in screen space: title, legend with the colour bar, scale bar.
-  drawTitle(c, opts.title ?? `${scene.name}  (${scene.schema}, ${scene.agents.length} agents, v = ${Math.hypot(e.vx, e.vy).toFixed(1)} m/s)`);
+  const titleBox = drawTitle(c, opts.title ?? `${scene.name}  (${scene.schema}, ${scene.agents.length} agents, v = ${Math.hypot(e.vx, e.vy).toFixed(1)} m/s)`);
   if (opts.legend ?? true) {
-    const types = new Set(shown.map((x) => (x.a.type === 'ego' ? 'vehicle' : ['vehicle', 'pedestrian', 'bicycle'].includes(x.a.type) ? x.a.type : 'static')));
+    const inView = shown.filter(({ s }) => s!.x >= bounds[0] && s!.x <= bounds[2] && s!.y >= bounds[1] && s!.y <= bounds[3]);
+    const types = new Set(inView.map((x) => (x.a.type === 'ego' ? 'vehicle' : ['vehicle', 'pedestrian', 'bicycle'].includes(x.a.type) ? x.a.type : 'static')));
     const entries: LegendEntry[] = [{ label: 'ego', color: NAVSIM_COLORS.ego, kind: 'box' }];
     if (types.has('vehicle')) entries.push({ label: 'vehicle', color: NAVSIM_COLORS.vehicle, kind: 'box' });
     if (types.has('pedestrian')) entries.push({ label: 'pedestrian', color: NAVSIM_COLORS.pedestrian, kind: 'box' });
@@ -228,7 +229,7 @@ export function renderNavsimScene(scene: PdmScene, opts: NavsimSvgOptions = {}):
     if (human) entries.push({ label: 'human trajectory', color: NAVSIM_COLORS.human, kind: 'dashed' });
     if (own) entries.push({ label: 'scene trajectory', color: NAVSIM_COLORS.sceneTrajectory, kind: 'line' });
     if (proposals.length > 0 && !scores) entries.push({ label: 'proposal', color: NAVSIM_COLORS.proposal, kind: 'line' });
-    drawLegend(c, entries, proposals.length > 0 && scores ? { label: 'proposal score', color: scoreColor } : undefined);
+    drawLegend(c, entries, proposals.length > 0 && scores ? { label: 'proposal score', color: scoreColor } : undefined, titleBox);
     drawScaleBar(c);
   }
   return c.toString();

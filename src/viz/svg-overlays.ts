@@ -31,22 +31,34 @@ function rect(x: number, y: number, w: number, h: number, a: Record<string, stri
   return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}"${attrs}/>`;
 }
 
-/** A title on a panel in the top-left corner. */
-export function drawTitle(c: SvgCanvas, title: string): void {
-  const size = 14;
-  c.raw(`<g class="title">${rect(6, 6, textWidth(title, size) + 16, size + 12, PANEL)}`);
-  c.screenText(14, 6 + size + 3, title, { fill: '#111', 'font-size': size });
-  c.raw('</g>');
+/** Screen box of a drawn overlay, in pixels. */
+export interface OverlayBox {
+  right: number;
+  bottom: number;
 }
 
-/** A legend panel in the top-right corner; with `bar`, a 0..1 colour bar under the entries. */
-export function drawLegend(c: SvgCanvas, entries: readonly LegendEntry[], bar?: ColorBar): void {
+/** A title on a panel in the top-left corner; returns the panel's box. */
+export function drawTitle(c: SvgCanvas, title: string): OverlayBox {
+  const size = 14;
+  const w = textWidth(title, size) + 16, h = size + 12;
+  c.raw(`<g class="title">${rect(6, 6, w, h, PANEL)}`);
+  c.screenText(14, 6 + size + 3, title, { fill: '#111', 'font-size': size });
+  c.raw('</g>');
+  return { right: 6 + w, bottom: 6 + h };
+}
+
+/**
+ * A legend panel in the top-right corner; with `bar`, a 0..1 colour bar under the entries. Given
+ * the title's box, the legend moves below the title where the two would overlap.
+ */
+export function drawLegend(c: SvgCanvas, entries: readonly LegendEntry[], bar?: ColorBar, title?: OverlayBox): void {
   const row = FONT + 7;
   const sw = 22;
   const labelW = Math.max(...entries.map((e) => textWidth(e.label, FONT)), bar ? textWidth(bar.label, FONT) : 0, 120);
   const w = sw + 18 + labelW;
   const h = entries.length * row + (bar ? 2 * row + 14 : 0) + 10;
-  const x0 = c.width - w - 8, y0 = 8;
+  const x0 = c.width - w - 8;
+  const y0 = title && title.right > x0 - 4 ? title.bottom + 6 : 8;
   c.raw(`<g class="legend">${rect(x0, y0, w, h, PANEL)}`);
   entries.forEach((e, i) => {
     const y = y0 + 6 + i * row, cy = y + row / 2;
