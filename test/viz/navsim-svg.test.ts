@@ -84,6 +84,12 @@ describe('renderNavsimScene', () => {
     expect(group(svg, 'legend')).not.toContain('proposal score');
   });
 
+  it('puts the legend below a title that would run under it', () => {
+    const legendTop = (svg: string) => Number(/<g class="legend"><rect x="[\d.]+" y="([\d.]+)"/.exec(svg)![1]);
+    expect(legendTop(renderNavsimScene(golden, { title: 'short' }))).toBe(8);
+    expect(legendTop(renderNavsimScene(golden, { title: 'a long title '.repeat(8) }))).toBeGreaterThan(30);
+  });
+
   it('leaves out agents absent at t0 and rejects a score list of the wrong length', () => {
     const late = { ...golden, agents: golden.agents.map((a) => ({ ...a, startFrame: 3 })) };
     expect(count(group(renderNavsimScene(late), 'agents'), /<polygon /g)).toBe(0);
