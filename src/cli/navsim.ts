@@ -42,6 +42,8 @@ const USAGE = `drivekit navsim <subcommand> [options]
   cache    NAVSIM metric cache: build from scenes or seeds, verify (see docs/navsim-cache.md)
   eval     mean PDMS / EPDMS of a checkpoint or a baseline (cv, pdm-closed, human) on seeds
   stats    scene statistics of a split (commands, lead braking, junctions, human PDMS)
+  train-il    imitation learning of the diffusion planner on generated scenes or a cache
+  train-grpo  DiffGRPO with a BC anchor from an IL checkpoint (see docs/grpo.md)
 
 Run \`drivekit navsim <subcommand> --help\` for its options and defaults.`;
 
@@ -239,6 +241,7 @@ export async function navsimCommand(args: string[], io: CliIO): Promise<number> 
   if (sub === 'render') return (await import('./navsim-render.js')).navsimRenderCommand(rest, io);
   if (sub === 'cache') return (await import('./navsim-cache.js')).navsimCacheCommand(rest, io);
   if (sub === 'eval' || sub === 'stats') return (await import('./navsim-eval.js')).navsimEvalCommand(sub, rest, io);
+  if (sub === 'train-il' || sub === 'train-grpo') return (await import('./navsim-train.js')).navsimTrainCommand(sub, rest, io);
   if (sub === '--help' || sub === '-h') throw new HelpRequest(usageText(USAGE));
   if (sub === undefined) throw new UsageError(usageText(USAGE));
   throw new UsageError(`drivekit navsim: unknown subcommand '${sub}'. Valid: score, pack, render.\n${usageText(USAGE)}`, { field: 'subcommand', expected: 'score, pack or render', found: sub });

@@ -24,6 +24,7 @@ import { InputError } from '../../core/errors.js';
 import { type CachedScene, cacheEntry, METRIC_NAMES, scoreCachedScene } from '../../navsim/metric-cache.js';
 import type { ProposalScorePool } from '../../navsim/score-pool.js';
 import { defaultWeights } from '../../navsim/scorer.js';
+import { resolvePdmWeights } from '../../navsim/weights.js';
 import type { PdmScene, PdmVersion, PdmWeights } from '../../navsim/types.js';
 
 export interface RewardResult {
@@ -53,7 +54,7 @@ export function trainingWeights(version: PdmVersion, progress = TRAINING_PROGRES
 export interface PdmRewardOptions {
   /** 'v1.1' (PDMS) or 'v2.2' (EPDMS). */
   version: PdmVersion;
-  /** Metric weights (default `trainingWeights(version)`); given fields override it. */
+  /** Metric weights (default `trainingWeights(version)`); given fields override it (an unknown key is a `ConfigError`). */
   weights?: Partial<PdmWeights>;
 }
 
@@ -87,7 +88,7 @@ function place(out: RewardResult, b: number, G: number, score: Float64Array, met
  */
 export function inProcessPdmReward(scenes: ReadonlyMap<string, PdmScene> | ((id: string) => PdmScene | undefined), options: PdmRewardOptions): RewardFn {
   const version = options.version;
-  const weights = { ...trainingWeights(version), ...options.weights };
+  const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
   const lookup = typeof scenes === 'function' ? scenes : (id: string) => scenes.get(id);
   const entries = new Map<string, CachedScene>();
   const entry = (id: string): CachedScene => {
@@ -114,7 +115,7 @@ export function inProcessPdmReward(scenes: ReadonlyMap<string, PdmScene> | ((id:
 /** Scores through a `ProposalScorePool` (worker threads keep the cached scenes warm). */
 export function poolPdmReward(pool: ProposalScorePool, options: PdmRewardOptions): RewardFn {
   const version = options.version;
-  const weights = { ...trainingWeights(version), ...options.weights };
+  const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
   return async (sceneIds, trajectories, G) => {
     checkShape(sceneIds, trajectories, G);
     // slice(): a message clones a view's whole buffer, so each scene gets its own.

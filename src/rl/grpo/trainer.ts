@@ -70,6 +70,8 @@ export interface GrpoTrainerOptions {
   /** Namespaced metric sink (`core/logger`'s `Logger`, with a JSONL sink for the run log). */
   logger?: MetricSink;
   callbacks?: Callback[];
+  /** Facts about the conditioning written as `data.json` into every checkpoint (e.g. `condLength`, which `navsim eval` reads). */
+  dataInfo?: Record<string, unknown>;
 }
 
 /** One collected batch: chains, teacher chains and rewards of B scenes × G rollouts. */
@@ -153,6 +155,7 @@ export class DiffGrpoTrainer {
   private pos = 0;
   private readonly outDir: string | undefined;
   private readonly referenceSource: { path: string; sha256: string } | null;
+  private readonly dataInfo: Record<string, unknown> | undefined;
 
   constructor(planner: DiffusionPlanner, data: IlDataSource, reward: RewardFn, options: GrpoTrainerOptions = {}) {
     this.config = GRPO_TRAIN_CONFIG.resolve(options.config ?? {});
@@ -171,6 +174,7 @@ export class DiffGrpoTrainer {
     this.schedule = new WarmupCosineSchedule({ lr: c.optimizer.lr, minLr: c.minLr, warmup: 0, total, interval: 'epoch' });
     this.root = new Rng(c.seed);
     this.outDir = options.outDir;
+    this.dataInfo = options.dataInfo;
     this.logger = options.logger ?? null;
     this.callbacks = options.callbacks ?? [];
   }
@@ -372,6 +376,7 @@ export class DiffGrpoTrainer {
       await saveCheckpoint(tmp, { tensors: plannerStateDict(this.planner), config: this.planner.config, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
       await saveCheckpoint(tmp, { tensors: moments, config: { step: opt.step, config: opt.config } }, { name: 'optimizer' });
       await writeFileAtomic(path.join(tmp, 'trainer.json'), JSON.stringify(state, null, 2) + '\n');
+      if (this.dataInfo) await writeFileAtomic(path.join(tmp, 'data.json'), JSON.stringify(this.dataInfo, null, 2) + '\n');
     });
   }
 
