@@ -270,7 +270,7 @@ interface SplitWeights {
 }
 
 function isCached(x: PlannerInputs | CachedCondition): x is CachedCondition {
-  return (x as CachedCondition).kind === 'CachedCondition';
+  return x !== null && typeof x === 'object' && (x as CachedCondition).kind === 'CachedCondition';
 }
 
 export interface ILBatch {
