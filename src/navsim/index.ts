@@ -25,3 +25,4 @@ export { DEFAULT_IDM, type IdmParams } from './scenegen-traffic.js';
 export * from './scene-tokens.js';
 export * from './metric-cache.js';
 export * from './score-pool.js';
+export * from './splits.js';

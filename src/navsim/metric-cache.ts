@@ -37,7 +37,7 @@ import { sceneToJson, scenesFromArrowTable, scenesToArrowTable } from './arrow-s
 import { DEFAULT_PDM_CLOSED, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
 import { parseScene } from './scene-json.js';
 import { generateScene } from './scenegen.js';
-import { prepareScene, scoreProposalsDetailed, toGoldenMetrics, type Trajectory } from './scorer.js';
+import { prepareScene, scoreProposalsDetailed, toGoldenMetrics } from './scorer.js';
 import type { PdmScene, PdmVersion, PdmWeights } from './types.js';
 
 /** Format of the files; another value in a manifest is an error naming both. */
@@ -496,21 +496,6 @@ export function scoreCachedScene(c: CachedScene, poses: Float64Array, count: num
   });
   r.proposals.forEach((p, g) => {
     const m = toGoldenMetrics(p, version) as Record<string, number | null>;
-    out.score[g] = p.score;
-    for (const n of names) out.metrics[n]![g] = m[n] ?? NaN;
-  });
-  return out;
-}
-
-/** Scores trajectories given as objects (any frame / interval) against a cached scene; the long form of `scoreCachedScene`. */
-export function scoreCachedTrajectories(c: CachedScene, trajectories: readonly Trajectory[], opts: CachedScoreOptions): ProposalScoreResult {
-  const pdm = c.pdmClosed[opts.version];
-  if (!pdm) return scoreCachedScene(c, new Float64Array(0), 0, opts);
-  const names = METRIC_NAMES[opts.version];
-  const r = scoreProposalsDetailed(prepareScene(c.scene, opts.version), trajectories, { version: opts.version, weights: opts.weights, pdmClosedStates: pdm });
-  const out: ProposalScoreResult = { score: new Float64Array(r.proposals.length), metrics: Object.fromEntries(names.map((n) => [n, new Float64Array(r.proposals.length)])) };
-  r.proposals.forEach((p, g) => {
-    const m = toGoldenMetrics(p, opts.version) as Record<string, number | null>;
     out.score[g] = p.score;
     for (const n of names) out.metrics[n]![g] = m[n] ?? NaN;
   });

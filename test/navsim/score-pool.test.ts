@@ -87,6 +87,23 @@ describe('ProposalScorePool', () => {
     await pool.close();
   }, 60_000);
 
+  it('a shard corrupted after opening is caught by the worker that loads it (InputError naming the shard)', async () => {
+    const copy = path.join(tmp, 'corrupt');
+    fs.cpSync(dir, copy, { recursive: true });
+    const pool = ProposalScorePool.open(copy, { workers: 1 });
+    const f = path.join(copy, 'shard-00001.arrow');
+    const b = fs.readFileSync(f);
+    b[b.length >> 1] ^= 0x10;
+    fs.writeFileSync(f, b);
+    const poses = proposals(2, 6, 1);
+    expect((await pool.score(0, poses, 2, { version: 'v1.1' })).score.length).toBe(2); // shard 0 is intact
+    const err = await pool.score(3, poses, 2, { version: 'v1.1' }).then(() => null, (e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.field).toBe('sha256');
+    expect(err.file).toBe(f);
+    await pool.close();
+  }, 60_000);
+
   it('detects reversing last waypoints', () => {
     const forward = proposals(2, 5, 1);
     expect(reversingFraction(forward, 2)).toBe(0);
