@@ -5,6 +5,12 @@
  * `parseScene(json)` accepts either a scene object or a golden file (`{input, expected}`, scored
  * from `input`) and returns a `PdmScene`. Every validation error is a `NavsimInputError` naming the
  * scene, the field path, what was expected and what was found.
+ *
+ * Two limits keep finite but absurd scenes from scoring NaN or overflowing the stack:
+ * - every coordinate and state value (positions, velocities, accelerations, sizes; not
+ *   timestamps) must satisfy |v| <= `MAX_ABS_SCENE_VALUE` = 1e7 (10,000 km: far beyond any map;
+ *   NAVSIM's UTM coordinates are below 1e7 m);
+ * - a `previous_frame` chain may be at most `MAX_PREVIOUS_FRAME_DEPTH` = 64 frames deep.
  */
 import {
   NavsimInputError,
@@ -21,6 +27,11 @@ import {
   type PreviousFrame,
   type SceneSchema,
 } from './types.js';
+
+/** Largest |value| accepted for a coordinate or state value of a scene (metres, m/s, m/s²). */
+export const MAX_ABS_SCENE_VALUE = 1e7;
+/** Deepest `previous_frame` chain accepted (EPDMS uses one previous frame). */
+export const MAX_PREVIOUS_FRAME_DEPTH = 64;
 
 const AGENT_TYPES: ReadonlySet<string> = new Set([
   'vehicle', 'pedestrian', 'bicycle', 'static_object', 'generic_object', 'traffic_cone', 'barrier', 'czone_sign', 'ego',
@@ -263,6 +274,54 @@ class Reader {
 
 /** Parses a scene object (or a golden file with `input`) into a `PdmScene`. */
 export function parseScene(json: unknown, opts: { source?: string; inherit?: PdmScene } = {}): PdmScene {
+  return parseSceneAt(json, opts, 0);
+}
+
+/** A NavsimInputError if a value is beyond `MAX_ABS_SCENE_VALUE` (`field` built only on failure). */
+function checkBound(r: Reader, v: number, field: () => string): void {
+  if (!(Math.abs(v) <= MAX_ABS_SCENE_VALUE)) r.fail(field(), `|value| <= ${MAX_ABS_SCENE_VALUE} (a coordinate or state value far outside any map)`, v);
+}
+
+function checkTuples(r: Reader, a: Float64Array, width: number, field: string): void {
+  for (let i = 0; i < a.length; i++) {
+    if (!(Math.abs(a[i]!) <= MAX_ABS_SCENE_VALUE)) checkBound(r, a[i]!, () => `${field}[${Math.floor(i / width)}][${i % width}]`);
+  }
+}
+
+function checkEgo(r: Reader, e: EgoState, field: string): void {
+  for (const k of ['x', 'y', 'vx', 'vy', 'ax', 'ay'] as const) checkBound(r, e[k], () => `${field}.${k}`);
+}
+
+/** Bounds of every coordinate and state value of a parsed scene (its previous frame is checked when parsed). */
+function checkSceneBounds(r: Reader, s: PdmScene): void {
+  checkEgo(r, s.ego, 'ego');
+  if (s.trajectory) checkTuples(r, s.trajectory.poses, 3, 'trajectory.poses');
+  if (s.humanTrajectory) checkTuples(r, s.humanTrajectory.poses, 3, 'human_trajectory.poses');
+  s.agents.forEach((a, i) => {
+    checkBound(r, a.length, () => `agents[${i}].length`);
+    checkBound(r, a.width, () => `agents[${i}].width`);
+    checkBound(r, a.height, () => `agents[${i}].height`);
+    a.states.forEach((st, k) => {
+      if (st) for (const key of ['x', 'y', 'vx', 'vy'] as const) checkBound(r, st[key], () => `agents[${i}].states[${k}].${key}`);
+    });
+  });
+  s.map.areas.forEach((a, i) => {
+    checkTuples(r, a.polygon, 2, `map.areas[${i}].polygon`);
+    a.holes.forEach((h, k) => checkTuples(r, h, 2, `map.areas[${i}].holes[${k}]`));
+  });
+  s.map.lanes.forEach((l, i) => {
+    checkTuples(r, l.polygon, 2, `map.lanes[${i}].polygon`);
+    l.holes.forEach((h, k) => checkTuples(r, h, 2, `map.lanes[${i}].holes[${k}]`));
+    checkTuples(r, l.centerline, 3, `map.lanes[${i}].centerline`);
+  });
+  checkTuples(r, s.pdmClosedCenterline, 3, 'pdm_closed.centerline');
+  if (s.pdmClosedTrajectory) checkTuples(r, s.pdmClosedTrajectory, 11, 'pdm_closed_trajectory.states');
+  s.history?.forEach((h, i) => {
+    for (const k of ['x', 'y', 'vx', 'vy', 'ax', 'ay'] as const) checkBound(r, h[k], () => `history[${i}].${k}`);
+  });
+}
+
+function parseSceneAt(json: unknown, opts: { source?: string; inherit?: PdmScene }, depth: number): PdmScene {
   const label = opts.source ?? '<scene>';
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new NavsimInputError(`${label}: expected a scene object, found ${describe(json)}`, label, '');
@@ -341,17 +400,21 @@ export function parseScene(json: unknown, opts: { source?: string; inherit?: Pdm
     trafficLightFrames2hz,
     previousFrame: null,
   };
+  // The map (possibly inherited) was checked with the scene that holds it; checking it again per
+  // previous frame would cost as much as the frame itself.
+  checkSceneBounds(r, inherit && root.map === undefined ? { ...scene, map: { areas: [], lanes: [] } } : scene);
   if (root.previous_frame !== undefined && root.previous_frame !== null) {
-    scene.previousFrame = parsePreviousFrame(r, root.previous_frame, scene, label);
+    if (depth >= MAX_PREVIOUS_FRAME_DEPTH) r.fail('previous_frame', `a chain of at most ${MAX_PREVIOUS_FRAME_DEPTH} previous frames`, `a deeper chain (frame ${depth + 1})`);
+    scene.previousFrame = parsePreviousFrame(r, root.previous_frame, scene, label, depth);
   }
   return scene;
 }
 
-function parsePreviousFrame(r: Reader, v: unknown, current: PdmScene, label: string): PreviousFrame {
+function parsePreviousFrame(r: Reader, v: unknown, current: PdmScene, label: string, depth: number): PreviousFrame {
   const o = r.obj(v, 'previous_frame');
   let prev: PreviousFrame;
   if (o.scene !== undefined) {
-    const s = parseScene(o.scene, { source: `${label}#previous_frame`, inherit: current });
+    const s = parseSceneAt(o.scene, { source: `${label}#previous_frame`, inherit: current }, depth + 1);
     if (!s.trajectory) r.fail('previous_frame.scene.trajectory', 'a trajectory', undefined);
     prev = { form: 'scene', scene: s };
   } else if (o.simulated_states !== undefined) {
@@ -360,6 +423,7 @@ function parsePreviousFrame(r: Reader, v: unknown, current: PdmScene, label: str
       timestampUs: r.int(o.timestamp_us, 'previous_frame.timestamp_us'),
       simulatedStates: r.tuples(o.simulated_states, 'previous_frame.simulated_states', 11, 41),
     };
+    checkTuples(r, prev.simulatedStates, 11, 'previous_frame.simulated_states');
   } else {
     prev = {
       form: 'plan',
@@ -367,6 +431,8 @@ function parsePreviousFrame(r: Reader, v: unknown, current: PdmScene, label: str
       ego: r.ego(o.ego, 'previous_frame.ego'),
       trajectory: r.trajectory(o.trajectory, 'previous_frame.trajectory'),
     };
+    checkEgo(r, prev.ego, 'previous_frame.ego');
+    checkTuples(r, prev.trajectory.poses, 3, 'previous_frame.trajectory.poses');
   }
   const ts = prev.form === 'scene' ? prev.scene.timestampUs : prev.timestampUs;
   if (ts >= current.timestampUs) r.fail('previous_frame.timestamp_us', `< timestamp_us ${current.timestampUs}`, ts);

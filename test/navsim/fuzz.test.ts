@@ -93,10 +93,39 @@ function randomScene(rng: Rng, i: number): any {
   return scene;
 }
 
-/** One random malformation of a scene (or none). */
-function corrupt(rng: Rng, s: any): void {
+/** A `previous_frame` chain of `depth` scene-form frames (0.5 s apart) before `s`. */
+function previousChain(s: any, depth: number): any {
+  let frame: any = null;
+  for (let d = depth; d >= 1; d--) {
+    const scene: any = { timestamp_us: s.timestamp_us - d * 500_000, ego: { ...s.ego, x: s.ego.x - 5 * d }, trajectory: s.trajectory ?? { frame: 'ego', poses: [[1, 0, 0]] } };
+    if (frame) scene.previous_frame = frame;
+    frame = { scene };
+  }
+  return frame;
+}
+
+/**
+ * One random malformation of a scene (or none). Returns true when the scene must be rejected
+ * (a coordinate far outside any map, a too-deep previous_frame chain).
+ */
+function corrupt(rng: Rng, s: any): boolean {
   const bad = [NaN, Infinity, -Infinity, null, 'x', undefined, 1e308, -1e308, 0];
   const pick = <T,>(a: T[]): T => a[rng.int(0, a.length)]!;
+  const far = () => pick([1e155, -1e155, 1e8, -3e7, 1e300]);
+  switch (rng.int(0, 22)) {
+    case 16: s.pdm_closed.centerline[rng.int(0, s.pdm_closed.centerline.length)][rng.int(0, 2)] = far(); return true;
+    case 17: s.ego[pick(['x', 'y', 'vx'])] = far(); return true;
+    case 18: s.map.lanes[0].polygon[rng.int(0, 4)][rng.int(0, 2)] = far(); return true;
+    case 19: if (s.agents[0]) { s.agents[0].states[rng.int(0, 51)] = { x: far(), y: 0, heading: 0, vx: 0, vy: 0 }; return true; } return false;
+    case 20: {
+      // a previous_frame chain: at most MAX_PREVIOUS_FRAME_DEPTH = 64 frames
+      if (!s.schema.endsWith('v2')) return false;
+      const depth = pick([1, 2, 5, 64, 65, 200]);
+      s.previous_frame = previousChain(s, depth);
+      return depth > 64;
+    }
+    case 21: s.schema = s.schema.endsWith('v2') ? 'pdm_ref_scene/v1' : 'pdm_ref_scene/v2'; return false; // the other version's fields
+  }
   switch (rng.int(0, 16)) {
     case 0: s.ego[pick(['x', 'y', 'heading', 'vx', 'ax'])] = pick(bad); break;
     case 1: s.trajectory.poses = s.trajectory.poses.slice(0, rng.int(0, 8)); break;
@@ -115,6 +144,7 @@ function corrupt(rng: Rng, s: any): void {
     case 14: s.map.lanes[0].speed_limit_mps = pick([0, -5, NaN, 1e9]); break;
     default: break; // keep valid
   }
+  return false;
 }
 
 /**
@@ -143,15 +173,18 @@ function checkScores(r: ProposalScores, where: string): void {
 }
 
 describe('navsim fuzz', () => {
-  it('random and malformed scenes give scores in [0, 1] or NavsimInputError only', () => {
+  it('1,000 mutated scenes (v1 and v2) give scores in [0, 1] or NavsimInputError only', () => {
     const rng = new Rng(20240601);
-    const N = 500;
+    const N = 1000;
     let scored = 0;
+    let parsedOnly = 0;
     let rejected = 0;
+    const versions = { v1: 0, v2: 0 };
     const start = performance.now();
     for (let i = 0; i < N; i++) {
       const s = randomScene(rng, i);
-      if (rng.bernoulli(0.6)) corrupt(rng, s);
+      versions[s.schema.endsWith('v2') ? 'v2' : 'v1']++;
+      const mustReject = corrupt(rng, s);
       let scene;
       try {
         scene = parseScene(jsonRoundTrip(s));
@@ -160,6 +193,12 @@ describe('navsim fuzz', () => {
       } catch (e) {
         if (!(e instanceof NavsimInputError)) throw new Error(`scene ${i}: parse threw ${(e as Error)?.name}: ${(e as Error)?.message}`);
         rejected++;
+        continue;
+      }
+      if (mustReject) throw new Error(`scene ${i}: a far coordinate or a too-deep previous_frame chain was accepted`);
+      // Scoring runs PDM-Closed's 15 proposals per scene; every other accepted scene keeps the suite fast.
+      if (i % 2 === 1) {
+        parsedOnly++;
         continue;
       }
       try {
@@ -173,10 +212,11 @@ describe('navsim fuzz', () => {
         rejected++;
       }
     }
-    expect(scored + rejected).toBe(N);
-    expect(scored).toBeGreaterThan(N / 3);
+    expect(scored + parsedOnly + rejected).toBe(N);
+    expect(scored).toBeGreaterThan(N / 5);
     expect(rejected).toBeGreaterThan(N / 10);
-    console.log(`fuzz: ${scored} scored, ${rejected} rejected in ${(performance.now() - start).toFixed(0)} ms`);
+    expect(Math.min(versions.v1, versions.v2)).toBeGreaterThan(N / 3);
+    console.log(`fuzz: ${scored} scored, ${parsedOnly} parsed only, ${rejected} rejected in ${(performance.now() - start).toFixed(0)} ms`);
   });
 
   it('random proposal batches (wrong sizes, NaN poses, huge values) on a valid scene', () => {
@@ -197,6 +237,53 @@ describe('navsim fuzz', () => {
         if (!(e instanceof NavsimInputError)) throw new Error(`batch ${i}: threw ${(e as Error)?.name}: ${(e as Error)?.stack}`);
       }
     }
+  });
+
+  it('a finite centre-line coordinate of 1e155 is an input error naming the field, not a NaN score', () => {
+    const s = randomScene(new Rng(11), 0);
+    s.pdm_closed.centerline = s.pdm_closed.centerline.map((p: number[]) => [...p]); // not shared with lane 0
+    s.pdm_closed.centerline[1][0] = 1e155;
+    let err: unknown;
+    try {
+      parseScene(s);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NavsimInputError);
+    expect((err as NavsimInputError).field).toBe('pdm_closed.centerline[1][0]');
+    expect((err as Error).message).toContain('1e+155');
+    const r = scoreSceneJson(s);
+    expect(r.error).toMatch(/pdm_closed\.centerline\[1\]\[0\]/);
+    // 1e7 m is accepted
+    const ok = randomScene(new Rng(11), 0);
+    ok.ego.x = 9.9e6;
+    expect(() => parseScene(ok)).not.toThrow();
+  });
+
+  it('a previous_frame chain 10,000 deep is a clear error, not a stack overflow', () => {
+    const s = randomScene(new Rng(12), 0);
+    s.schema = 'pdm_ref_scene/v2';
+    s.timestamp_us = 10_000_000_000;
+    // JSON.stringify itself overflows on such nesting: write the text directly.
+    const depth = 10_000;
+    const open: string[] = [];
+    for (let d = 1; d <= depth; d++) {
+      open.push(`{"scene":{"timestamp_us":${s.timestamp_us - d * 500_000},"ego":${JSON.stringify(s.ego)},"trajectory":${JSON.stringify(s.trajectory)}${d < depth ? ',"previous_frame":' : ''}`);
+    }
+    const text = `${JSON.stringify(s).slice(0, -1)},"previous_frame":${open.join('')}${'}}'.repeat(depth)}}`;
+    let err: unknown;
+    try {
+      parseScene(JSON.parse(text));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NavsimInputError);
+    expect((err as Error).message).toMatch(/previous_frame.*at most 64 previous frames/);
+    // 64 frames are fine
+    s.previous_frame = previousChain(s, 64);
+    let frames = 0;
+    for (let f = parseScene(s).previousFrame; f && f.form === 'scene'; f = f.scene.previousFrame) frames++;
+    expect(frames).toBe(64);
   });
 
   it('scoreSceneJson turns every failure into an error result', () => {
