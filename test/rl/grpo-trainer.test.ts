@@ -12,7 +12,9 @@ import { parseScene } from '../../src/navsim/scene-json.js';
 import type { PdmScene } from '../../src/navsim/types.js';
 import { disposeGroupBatch, DiffGrpoTrainer, type GrpoTrainerOptions } from '../../src/rl/grpo/trainer.js';
 import { loadPlanner } from '../../src/rl/grpo/reference.js';
-import { inProcessPdmReward, type RewardFn, trainingWeights } from '../../src/rl/grpo/reward.js';
+import { inProcessPdmReward, poolPdmReward, type RewardFn, trainingWeights } from '../../src/rl/grpo/reward.js';
+import { cacheEntry, MetricCache } from '../../src/navsim/metric-cache.js';
+import { ProposalScorePool } from '../../src/navsim/score-pool.js';
 import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
 import { sceneRows } from '../../src/rl/scene-dataset.js';
 
@@ -163,18 +165,18 @@ describe('DiffGrpoTrainer', () => {
     }
   });
 
-  // 50 iterations, not 200: one tiny iteration costs ~0.1 s alone but ~0.4 s on the shared 2-core
+  // 30 iterations, not 200: one tiny iteration costs ~0.1 s alone but ~0.4 s on the shared 2-core
   // machine, and 200 would take the whole test budget. The count is checked after every iteration,
   // so a leak of even one tensor per iteration fails at iteration 2.
-  it('leaks no tensors over 50 iterations (count checked after every iteration)', async () => {
+  it('leaks no tensors over 30 iterations (count checked after every iteration)', async () => {
     const planner = DiffusionPlanner.create({ ...TINY, numInferenceSteps: 2 }, { seed: 0 });
-    const t = trainer({ planner, config: { groupSize: 2, scenesPerIteration: 1, iterations: 50 } });
+    const t = trainer({ planner, config: { groupSize: 2, scenesPerIteration: 1, iterations: 30 } });
     await t.fit(1); // first-use tables (kernels, RoPE) are created once
     const counts: number[] = [];
     t.callbacks.push((e) => void (e.type === 'iteration' && counts.push(tf.memory().numTensors)));
-    await expectNoTensorLeak(() => t.fit(), 'DiffGrpoTrainer.fit(49 iterations)');
-    expect(t.iteration).toBe(50);
-    expect(counts).toHaveLength(49);
+    await expectNoTensorLeak(() => t.fit(), 'DiffGrpoTrainer.fit(29 iterations)');
+    expect(t.iteration).toBe(30);
+    expect(counts).toHaveLength(29);
     expect(new Set(counts).size).toBe(1);
     t.dispose();
     t.planner.dispose();
@@ -198,5 +200,33 @@ describe('DiffGrpoTrainer', () => {
     expect(trainingWeights('v1.1')).toMatchObject({ progress: 10, ttc: 5, comfort: 2 });
     t.dispose();
     planner.dispose();
+  });
+
+  it('scoring through a ProposalScorePool gives the in-process rewards bit for bit', async () => {
+    const { scenes } = sceneRows([2, 3], { numTokens: L, width: H });
+    const parsed = scenes.map((s) => parseScene(s));
+    const ids = parsed.map((s) => s.name);
+    const plans = new Float64Array(2 * 3 * 24);
+    for (let i = 0; i < 6; i++) for (let k = 0; k < 8; k++) plans.set([(k + 1) * (1 + i), 0.1 * i * k, 0.01 * i], i * 24 + k * 3);
+    const a = await inProcessPdmReward(new Map(parsed.map((s) => [s.name, s])), { version: 'v2.2' })(ids, plans, 3);
+    const pool = new ProposalScorePool(MetricCache.fromEntries(parsed.map((s) => cacheEntry({ scene: s }, ['v2.2'])), ['v2.2']));
+    const b = await poolPdmReward(pool, { version: 'v2.2' })(ids, plans, 3);
+    await pool.close();
+    expect(Array.from(b.reward)).toEqual(Array.from(a.reward));
+    expect(Object.keys(b.metrics).sort()).toEqual(Object.keys(a.metrics).sort());
+    expect(new Set(a.reward).size).toBeGreaterThan(1);
+  });
+
+  it('a reward function that fails (a dead scorer) fails the iteration, leaving no tensors', async () => {
+    const failing: RewardFn = async () => {
+      throw new Error('worker 0 exited with code 70');
+    };
+    const t = trainer({ reward: failing });
+    await t.fit(0);
+    await expectNoTensorLeak(async () => {
+      await expect(t.iterate()).rejects.toThrow('worker 0 exited');
+    }, 'a failed iteration');
+    t.dispose();
+    t.planner.dispose();
   });
 });
