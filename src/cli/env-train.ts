@@ -123,7 +123,9 @@ export async function trainBcCommand(args: string[], io: CliIO): Promise<number>
     bar?.update(done, { epoch: e.epoch, loss: e.loss });
   };
   if (canResume) {
-    trainer = await BCTrainer.resume(out, demos, { logger, onStep, config: settings });
+    // Without --seed, resume with the saved one (the default 0 would otherwise differ from it).
+    const resumeSettings = opts.seed === undefined ? { ...settings, seed: undefined } : settings;
+    trainer = await BCTrainer.resume(out, demos, { logger, onStep, config: resumeSettings });
   } else {
     const policy = new ActorCriticPolicy({ obsDim: demos.obsDim, actionType: 'box', actionDim: demos.actDim, hidden, activation, logStdInit, seed });
     try {

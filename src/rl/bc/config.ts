@@ -40,7 +40,7 @@ export const BC_CONFIG = defineConfig<BCConfig>(
     adamEps: { type: 'number', gt: 0, default: 1e-8, doc: 'Adam epsilon (PyTorch default).' },
     weightDecay: { type: 'number', min: 0, default: 0, doc: 'Decoupled weight decay (AdamW); 0 is Adam, as imitation (l2_weight 0).' },
     valFraction: { type: 'number', gt: 0, lt: 1, default: 0.1, doc: 'Fraction of episodes (not frames) held out for validation, drawn with the seed.' },
-    patience: { type: 'integer', min: 1, nullable: true, default: 5, doc: 'Stop after this many epochs without a validation improvement (null: never stop early).' },
+    patience: { type: 'integer', min: 1, nullable: true, default: 10, doc: 'Stop after this many epochs without a validation improvement (null: never stop early).' },
     minDelta: { type: 'number', min: 0, default: 0, doc: 'An epoch improves when its validation loss is below the best by more than this.' },
     steerWeight: { type: 'number', min: 0, default: 1, doc: 'Weight of the smooth-L1 loss on steering.' },
     throttleWeight: { type: 'number', min: 0, default: 1, doc: 'Weight of the smooth-L1 loss on throttle/brake.' },
