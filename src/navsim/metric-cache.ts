@@ -194,72 +194,115 @@ export function shardBytes(entries: readonly CachedScene[], versions: readonly P
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /**
- * Writes already computed entries as a cache folder: shards into a fresh sibling folder, the
- * manifest last, then the folder is renamed into place, so a failure never leaves a half cache at
- * `dir` and never touches an existing one (replaced only with `force`).
+ * Writes a cache folder shard by shard: shards go into a fresh sibling folder, the manifest last,
+ * then the folder is renamed into place, so a failure never leaves a half cache at `dir` and never
+ * touches an existing one (replaced only with `force`). Only one shard's scenes are held at a time.
  */
-export function writeMetricCache(dir: string, entries: readonly CachedScene[], opts: BuildMetricCacheOptions = {}): MetricCacheManifest {
-  const versions = [...(opts.versions ?? PDM_VERSIONS)];
-  checkVersions(versions);
-  const shardSize = opts.shardSize ?? 256;
-  if (!Number.isInteger(shardSize) || shardSize < 1) {
-    throw new InputError(InputError.format({ field: 'shardSize', expected: 'an integer >= 1', found: shardSize }), { field: 'shardSize', expected: 'an integer >= 1', found: shardSize });
-  }
-  const target = path.resolve(dir);
-  if (fs.existsSync(target) && fs.readdirSync(target).length > 0 && !opts.force) {
-    throw new InputError(InputError.format({ file: target, expected: 'a new or empty folder', found: 'an existing folder with files' }, 'Pass force (--force) to replace it.'), {
-      file: target, expected: 'a new or empty folder', found: 'an existing folder with files',
-    });
-  }
-  const staging = `${target}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  fs.mkdirSync(staging, { recursive: true });
-  try {
-    const shards: MetricCacheShard[] = [];
-    for (let start = 0, k = 0; start < entries.length; start += shardSize, k++) {
-      const chunk = entries.slice(start, start + shardSize);
-      const bytes = shardBytes(chunk, versions);
-      const file = `shard-${String(k).padStart(5, '0')}.arrow`;
-      writeFileAtomicSync(path.join(staging, file), bytes);
-      shards.push({ file, rows: chunk.length, firstIndex: start, sha256: sha256(bytes) });
+class MetricCacheWriter {
+  private readonly target: string;
+  private readonly staging: string;
+  private readonly shards: MetricCacheShard[] = [];
+  private readonly names: string[] = [];
+  private readonly seeds: (number | null)[] = [];
+  private pending: CachedScene[] = [];
+
+  constructor(
+    dir: string,
+    private readonly versions: PdmVersion[],
+    private readonly shardSize: number,
+    private readonly opts: BuildMetricCacheOptions,
+  ) {
+    checkVersions(versions);
+    if (!Number.isInteger(shardSize) || shardSize < 1) {
+      throw new InputError(InputError.format({ field: 'shardSize', expected: 'an integer >= 1', found: shardSize }), { field: 'shardSize', expected: 'an integer >= 1', found: shardSize });
     }
+    this.target = path.resolve(dir);
+    if (fs.existsSync(this.target) && fs.readdirSync(this.target).length > 0 && !opts.force) {
+      const details = { file: this.target, expected: 'a new or empty folder', found: 'an existing folder with files' };
+      throw new InputError(InputError.format(details, 'Pass force (--force) to replace it.'), details);
+    }
+    this.staging = `${this.target}.tmp-${process.pid}-${Date.now().toString(36)}`;
+    fs.mkdirSync(this.staging, { recursive: true });
+  }
+
+  add(entry: CachedScene): void {
+    this.pending.push(entry);
+    this.names.push(entry.name);
+    this.seeds.push(entry.seed);
+    if (this.pending.length === this.shardSize) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = shardBytes(this.pending, this.versions);
+    const file = `shard-${String(this.shards.length).padStart(5, '0')}.arrow`;
+    writeFileAtomicSync(path.join(this.staging, file), bytes);
+    this.shards.push({ file, rows: this.pending.length, firstIndex: this.names.length - this.pending.length, sha256: sha256(bytes) });
+    this.pending = [];
+  }
+
+  finish(): MetricCacheManifest {
+    this.flush();
     const manifest: MetricCacheManifest = {
       format: METRIC_CACHE_FORMAT,
       drivekitVersion: VERSION,
       scorerVersion: METRIC_CACHE_SCORER,
-      versions,
-      numScenes: entries.length,
-      names: entries.map((e) => e.name),
-      seeds: entries.map((e) => e.seed),
-      shards,
-      source: opts.source ?? {},
+      versions: this.versions,
+      numScenes: this.names.length,
+      names: this.names,
+      seeds: this.seeds,
+      shards: this.shards,
+      source: this.opts.source ?? {},
     };
-    writeFileAtomicSync(path.join(staging, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
-    if (fs.existsSync(target)) {
-      const old = `${target}.old-${process.pid}-${Date.now().toString(36)}`;
-      fs.renameSync(target, old);
-      fs.renameSync(staging, target);
+    writeFileAtomicSync(path.join(this.staging, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
+    if (fs.existsSync(this.target)) {
+      const old = `${this.target}.old-${process.pid}-${Date.now().toString(36)}`;
+      fs.renameSync(this.target, old);
+      fs.renameSync(this.staging, this.target);
       fs.rmSync(old, { recursive: true, force: true });
     } else {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.renameSync(staging, target);
+      fs.mkdirSync(path.dirname(this.target), { recursive: true });
+      fs.renameSync(this.staging, this.target);
     }
     return manifest;
+  }
+
+  abort(): void {
+    fs.rmSync(this.staging, { recursive: true, force: true });
+  }
+}
+
+function writeAll(dir: string, entries: Iterable<CachedScene>, opts: BuildMetricCacheOptions): MetricCacheManifest {
+  const w = new MetricCacheWriter(dir, [...(opts.versions ?? PDM_VERSIONS)], opts.shardSize ?? 256, opts);
+  try {
+    for (const e of entries) w.add(e);
+    return w.finish();
   } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
+    w.abort();
     throw e;
   }
 }
 
-/** Computes every entry (PDM-Closed once per scene and version) and writes the cache. */
+/** Writes already computed entries as a cache folder (atomically; see `buildMetricCache`). */
+export function writeMetricCache(dir: string, entries: readonly CachedScene[], opts: BuildMetricCacheOptions = {}): MetricCacheManifest {
+  return writeAll(dir, entries, opts);
+}
+
+/**
+ * Computes every entry (PDM-Closed once per scene and version) and writes the cache, one shard at
+ * a time (memory: one shard's scenes). The folder appears only when complete.
+ */
 export function buildMetricCache(dir: string, sources: Iterable<MetricCacheSource>, opts: BuildMetricCacheOptions = {}): MetricCacheManifest {
   const versions = [...(opts.versions ?? PDM_VERSIONS)];
   checkVersions(versions);
-  const entries: CachedScene[] = [];
-  for (const s of sources) {
-    entries.push(cacheEntry(s, versions, entries.length));
-    opts.onProgress?.(entries.length);
+  function* entries(): Generator<CachedScene> {
+    let i = 0;
+    for (const s of sources) {
+      yield cacheEntry(s, versions, i++);
+      opts.onProgress?.(i);
+    }
   }
-  return writeMetricCache(dir, entries, { ...opts, versions });
+  return writeAll(dir, entries(), { ...opts, versions });
 }
 
 /** Generated scenes for seeds [start, end), parsed (the `--seeds A:B` input). */
