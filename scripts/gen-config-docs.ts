@@ -15,10 +15,15 @@ import { writeFileAtomicSync } from '../src/core/atomic.js';
 import type { ConfigDef } from '../src/core/config.js';
 import { ENV_CONFIG } from '../src/env/config.js';
 import { DDIM_CONFIG, DDIM_NOISE_CONFIG } from '../src/models/ddim.js';
+import { POLICY_CONFIG } from '../src/models/mlp-policy.js';
 import { PLANNER_CONFIG } from '../src/models/planner.js';
 import { SCENEGEN_CONFIG } from '../src/navsim/scenegen.js';
 import { PDM_WEIGHTS_CONFIG } from '../src/navsim/weights.js';
+import { BC_CONFIG } from '../src/rl/bc/config.js';
+import { CURRICULUM_STAGE } from '../src/rl/common/curriculum.js';
+import { GRPO_TRAIN_CONFIG } from '../src/rl/grpo/config.js';
 import { IL_TRAIN_CONFIG } from '../src/rl/il-trainer.js';
+import { PPO_CONFIG } from '../src/rl/ppo/config.js';
 
 export interface ConfigSection {
   /** Where the config is used, e.g. `env/config.ts`: `resolveEnvConfig`. */
@@ -53,6 +58,31 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
     where: '`rl/il-trainer.ts`: `IL_TRAIN_CONFIG`, `resolveIlConfig`, `new IlTrainer(..., config)`',
     about: 'Imitation-learning training of the planner (ReCogDrive stage 2).',
     def: IL_TRAIN_CONFIG,
+  },
+  {
+    where: '`rl/grpo/config.ts`: `GRPO_TRAIN_CONFIG`',
+    about: 'DiffGRPO reinforcement learning of the planner with a behaviour-cloning anchor (ReCogDrive stage 3).',
+    def: GRPO_TRAIN_CONFIG,
+  },
+  {
+    where: '`models/mlp-policy.ts`: `POLICY_CONFIG`',
+    about: "The actor-critic MLP policy (SB3's `ActorCriticPolicy`), shared by BC, PPO and GAIL.",
+    def: POLICY_CONFIG,
+  },
+  {
+    where: '`rl/bc/config.ts`: `BC_CONFIG`',
+    about: 'Behaviour cloning of the MLP policy on expert demonstrations.',
+    def: BC_CONFIG,
+  },
+  {
+    where: '`rl/ppo/config.ts`: `PPO_CONFIG`',
+    about: "PPO (SB3's defaults and names).",
+    def: PPO_CONFIG,
+  },
+  {
+    where: '`rl/common/curriculum.ts`: `CURRICULUM_STAGE` (one stage of a curriculum)',
+    about: 'A traffic-density curriculum stage (MetaDrive IL+RL recipe: 0.05 → 0.1 → 0.2).',
+    def: CURRICULUM_STAGE,
   },
   {
     where: '`navsim/scenegen.ts`: `SCENEGEN_CONFIG`, `resolveSceneGenOptions`, `generateScene(seed, options)`',
