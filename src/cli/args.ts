@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BackendRequest } from '../core/backend.js';
 import { nearest, UsageError } from '../core/errors.js';
 
 export { UsageError };
@@ -103,6 +104,16 @@ export function numberOption(opts: ParsedArgs, name: string, fallback: number | 
   const expected = `a number${min !== undefined && max !== undefined ? ` in [${min}, ${max}]` : min !== undefined ? ` >= ${min}` : max !== undefined ? ` <= ${max}` : ''}`;
   if (typeof v !== 'number' || !Number.isFinite(v) || (min !== undefined && v < min) || (max !== undefined && v > max)) throw flagError(name, expected, v);
   return v;
+}
+
+/** The `--backend` flag: auto (default) or one of tfjs's backends, named in the error otherwise. */
+export function backendOption(opts: ParsedArgs): BackendRequest {
+  const v = opts.backend;
+  if (v === undefined) return 'auto';
+  // core/backend's BACKEND_ORDER, not imported: it loads tfjs, which most commands never need
+  const valid: readonly string[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+  if (typeof v !== 'string' || !valid.includes(v)) throw flagError('backend', `one of ${valid.join(', ')}`, v);
+  return v as BackendRequest;
 }
 
 /** Creates the folder of an output file (as `mkdir -p`), so `--out runs/new/x.arrow` just works. */

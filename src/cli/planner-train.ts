@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { col, ArrowFileWriter } from '../core/arrow.js';
 import { recoverDir } from '../core/atomic.js';
-import { type BackendRequest, init } from '../core/backend.js';
+import { init } from '../core/backend.js';
 import { checkpointPaths } from '../core/checkpoint.js';
 import { InputError } from '../core/errors.js';
 import { createLogger, JsonlSink, Logger } from '../core/logger.js';
@@ -21,7 +21,7 @@ import { HiddenStateCache, writeSyntheticCache } from '../rl/hidden-state-cache.
 import { IlDataRange, type IlDataSource } from '../rl/il-data.js';
 import { plannerForIl } from '../rl/il-planner.js';
 import { type IlEvent, type IlTrainerState, IlTrainer, type IlTrainOptions, disposeBatch, resolveIlConfig, rowsToBatch } from '../rl/il-trainer.js';
-import { ensureParentDir, intOption, type OptionSpec, type ParsedArgs, parseArgs, UsageError, usageText } from './args.js';
+import { backendOption, ensureParentDir, intOption, type OptionSpec, type ParsedArgs, parseArgs, UsageError, usageText } from './args.js';
 import { checkCacheFile } from './files.js';
 import type { CliIO } from './main.js';
 import { presetOption, PRESET_NAMES } from './planner.js';
@@ -93,7 +93,7 @@ function plannerConfigFromArgs(opts: ParsedArgs, cacheCondDim: number | undefine
 }
 
 async function initBackend(opts: ParsedArgs, io: CliIO, quiet: boolean): Promise<string> {
-  const backend = await init({ backend: (str(opts, 'backend') ?? 'auto') as BackendRequest });
+  const backend = await init({ backend: backendOption(opts) });
   if (!quiet) io.err(`tfjs backend: ${backend}`);
   return backend;
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKEND_ORDER } from '../../src/core/backend.js';
 import { PDM_V1_DIR } from '../golden-dirs.js';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -54,8 +55,15 @@ describe('drivekit --version and --help', () => {
     }
   });
 
+  it('--backend names the valid backends (exit 2)', async () => {
+    const r = await drivekit(['info', '--backend', 'gpu']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`Option --backend: expected one of ${['auto', ...BACKEND_ORDER].join(', ')}, found "gpu".`);
+  });
+
   it('every subcommand has its own help with its options and defaults', async () => {
     const cases: [string[], string[]][] = [
+      [['info'], ['--backend', 'default auto', '--json']],
       [['env', 'info'], ['--json']],
       [['env', 'rollout'], ['--policy', '--seeds A:B', 'default 0:10', '--density', 'default 0.1', '--horizon', '--map']],
       [['env', 'bench'], ['--steps', 'default 10000', '--density']],
