@@ -54,13 +54,16 @@ export interface PPOOptions {
    * `bootstrap`) to build the new reward from.
    */
   rewardFn?: (buffer: RolloutBuffer) => LogRecord | void;
+  /** Runs after the policy update on the same rollout, before logging (GAIL's discriminator updates). */
+  afterTrain?: (buffer: RolloutBuffer) => LogRecord | void;
 }
 
 /**
- * Per-step reward shaping from the envs' step infos and the applied actions: the total to add per
- * env and its named parts (for the log).
+ * Per-step reward shaping from the envs' step infos, the applied actions and the raw observations
+ * after the step (for a finished env: the next episode's first one): the total to add per env and
+ * its named parts (for the log).
  */
-export type ShapingFn = (infos: readonly unknown[], actions: Float32Array, n: number) => { total: Float32Array; parts: Record<string, Float32Array> };
+export type ShapingFn = (infos: readonly unknown[], actions: Float32Array, n: number, obs: Float32Array) => { total: Float32Array; parts: Record<string, Float32Array> };
 
 /** A finished episode (raw, unnormalised return). */
 export interface EpisodeRecord {
@@ -96,6 +99,7 @@ export class PPO {
   extraLog: (() => LogRecord) | null;
   shaping: ShapingFn | null;
   rewardFn: ((buffer: RolloutBuffer) => LogRecord | void) | null;
+  afterTrain: ((buffer: RolloutBuffer) => LogRecord | void) | null;
   /**
    * While true, updates change only the critic (value trunk and head): a value warm-up after
    * initialising the actor from behaviour cloning, so the first policy steps use sensible
@@ -149,6 +153,7 @@ export class PPO {
     this.extraLog = options.extraLog ?? null;
     this.shaping = options.shaping ?? null;
     this.rewardFn = options.rewardFn ?? null;
+    this.afterTrain = options.afterTrain ?? null;
   }
 
   /** Mean return of the recent episodes (NaN before the first one ends). */
@@ -207,7 +212,7 @@ export class PPO {
       if (this.normalizer) envRewards = this.normalizer.normalizeReward(envRewards, dones);
       let shaping: Float32Array = zeros;
       if (this.shaping) {
-        const sh = this.shaping(r.infos ?? [], clipped, n);
+        const sh = this.shaping(r.infos ?? [], clipped, n, r.obs);
         shaping = sh.total;
         for (const [k, v] of Object.entries(sh.parts)) shapingSums[k] = (shapingSums[k] ?? 0) + v.reduce((a, b) => a + b, 0);
       }
@@ -333,7 +338,8 @@ export class PPO {
     const tTrain = performance.now();
     const progressRemaining = Math.max(0, 1 - this.numTimesteps / totalTimesteps);
     const rec = this.train(shuffleRng, progressRemaining);
-    Object.assign(rec, timing.shaping, relabel ?? {});
+    const after = this.afterTrain ? this.afterTrain(this.buffer) : undefined;
+    Object.assign(rec, timing.shaping, relabel ?? {}, after ?? {});
     const tEnd = performance.now();
     this.iteration += 1;
     const elapsed = (tEnd - this.startTime) / 1000;
