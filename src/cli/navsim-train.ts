@@ -26,7 +26,7 @@ import { parseSeedRange } from '../navsim/splits.js';
 import type { PdmScene } from '../navsim/types.js';
 import { GRPO_TRAIN_CONFIG, type GrpoTrainConfig } from '../rl/grpo/config.js';
 import { checkpointDir, loadPlanner, weightsSha256 } from '../rl/grpo/reference.js';
-import { inProcessPdmReward, poolPdmReward, type RewardFn } from '../rl/grpo/reward.js';
+import { inProcessPdmReward, pdmRewardOptions, poolPdmReward, type RewardFn } from '../rl/grpo/reward.js';
 import { DiffGrpoTrainer } from '../rl/grpo/trainer.js';
 import { HiddenStateCache, concatRows } from '../rl/hidden-state-cache.js';
 import { type IlDataSource, InMemoryIlData } from '../rl/il-data.js';
@@ -329,8 +329,7 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
   const data = await openData(run.data, planner.config.condDim, quiet);
   let pool: { close(): Promise<void> } | null = null;
   let reward: RewardFn;
-  const version = run.config.reward === 'epdms' ? 'v2.2' : 'v1.1';
-  const weightOptions = { version, weights: { progress: run.config.progressWeight, ...run.config.metricWeights } } as const;
+  const weightOptions = pdmRewardOptions(run.config);
   if (run.metricCache) {
     const { ProposalScorePool } = await import('../navsim/score-pool.js');
     const p = ProposalScorePool.open(run.metricCache, { workers });

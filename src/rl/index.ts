@@ -59,7 +59,7 @@ export { DiffGrpoTrainer, GRPO_RUN_FORMAT, disposeGroupBatch } from './grpo/trai
 export type { GroupBatch, GrpoStepResult, GrpoTrainerOptions } from './grpo/trainer.js';
 export { GRPO_TRAIN_CONFIG, GRPO_TRAIN_DEFAULTS } from './grpo/config.js';
 export type { GrpoTrainConfig } from './grpo/config.js';
-export { TRAINING_PROGRESS_WEIGHT, inProcessPdmReward, poolPdmReward, trainingWeights } from './grpo/reward.js';
+export { TRAINING_PROGRESS_WEIGHT, inProcessPdmReward, pdmRewardOptions, poolPdmReward, trainingWeights } from './grpo/reward.js';
 export type { PdmRewardOptions, RewardFn, RewardResult } from './grpo/reward.js';
 export { checkPlannerConfig, configDifference, frozenCopy, loadPlanner, weightsSha256 } from './grpo/reference.js';
 export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGrpoLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo/loss.js';

@@ -73,6 +73,31 @@ describe('DiffGrpoTrainer', () => {
     }
   });
 
+  it('micro-batches of scenes give the whole-batch step (gradients accumulated)', async () => {
+    const whole = trainer();
+    const micro = trainer({ config: { microBatchScenes: 1 } });
+    const a = await whole.collect();
+    const b = await micro.collect();
+    try {
+      const ra = whole.train(a);
+      const rb = micro.train(b);
+      expect(rb.loss).toBeCloseTo(ra.loss, 6);
+      expect(rb.bcLoss).toBeCloseTo(ra.bcLoss, 5);
+      expect(rb.gradNorm).toBeCloseTo(ra.gradNorm, 5);
+      const wa = weights(whole.planner), wb = weights(micro.planner);
+      let maxDiff = 0;
+      wa.forEach((w, i) => w.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - wb[i]![j]!)))));
+      expect(maxDiff).toBeLessThan(1e-6);
+    } finally {
+      disposeGroupBatch(a);
+      disposeGroupBatch(b);
+      for (const t of [whole, micro]) {
+        t.dispose();
+        t.planner.dispose();
+      }
+    }
+  });
+
   it('equal rewards in a group give zero policy gradient', async () => {
     // reversePenalty 0: a reversing plan would otherwise lose 0.5 and break the tie
     const t = trainer({ reward: constantReward, config: { bcCoeff: 0, reversePenalty: 0 } });

@@ -23,6 +23,7 @@ export interface GrpoTrainConfig {
   metricWeights: Record<string, number>;
   reversePenalty: number;
   scoringChunks: number;
+  microBatchScenes: number;
   seed: number;
   checkpointEvery: number;
 }
@@ -62,6 +63,7 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTr
   },
   reversePenalty: { default: 0.5, type: 'number', min: 0, doc: 'λ_rev subtracted from the reward of a plan whose last waypoint reverses (ReCogDrive #23); 0 = detect and log only.' },
   scoringChunks: { default: 2, type: 'integer', min: 1, doc: 'The batch is sampled in this many chunks of scenes; each is sent for scoring before the next is sampled (overlap with a worker pool).' },
+  microBatchScenes: { default: 0, type: 'integer', min: 0, doc: 'Scenes per forward/backward pass, gradients accumulated over the batch (0 = all B at once; bounds memory: one pass holds G·K + K rows per scene).' },
   seed: { default: 0, type: 'integer', doc: 'Seed of the run (scene order, rollout and teacher noise).' },
   checkpointEvery: { default: 10, type: 'integer', min: 0, doc: 'Write last/ every this many iterations (and at the end); 0 = only at the end.' },
 });

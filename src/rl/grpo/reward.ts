@@ -58,6 +58,11 @@ export interface PdmRewardOptions {
   weights?: Partial<PdmWeights>;
 }
 
+/** The reward options of a trainer config (`reward`, `progressWeight`, `metricWeights`): what to pass to `inProcessPdmReward` / `poolPdmReward`. */
+export function pdmRewardOptions(c: { reward: 'pdms' | 'epdms'; progressWeight: number; metricWeights: Readonly<Record<string, number>> }): PdmRewardOptions {
+  return { version: c.reward === 'epdms' ? 'v2.2' : 'v1.1', weights: { progress: c.progressWeight, ...c.metricWeights } };
+}
+
 const POSES = 8;
 const PER_PLAN = POSES * 3;
 

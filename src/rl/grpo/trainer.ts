@@ -49,7 +49,7 @@ import { lastWaypointReverses } from '../../navsim/score-pool.js';
 import { type Callback, emit } from '../common/callbacks.js';
 import { applyGradients, lossAndGrads } from '../common/grads.js';
 import { HISTORY_SIZE, type IlDataSource, type IlRows, STATUS_SIZE } from '../il-data.js';
-import type { MetricSink } from '../il-trainer.js';
+import { accumulateGrads, type MetricSink } from '../il-trainer.js';
 import { AdamW, type AdamWState, type NamedArray } from '../optim.js';
 import { WarmupCosineSchedule } from '../schedules.js';
 import { GRPO_TRAIN_CONFIG, type GrpoTrainConfig } from './config.js';
@@ -164,6 +164,9 @@ export class DiffGrpoTrainer {
     if (data.condDim !== planner.config.condDim) {
       throw new ConfigError(ConfigError.format({ field: 'condDim', expected: planner.config.condDim, found: data.condDim }, "The scenes' conditioning width differs from the planner's condDim."), { field: 'condDim', expected: planner.config.condDim, found: data.condDim });
     }
+    if (c.microBatchScenes > 0 && (c.advantageQuantiles[0] !== 0 || c.advantageQuantiles[1] !== 1)) {
+      throw new ConfigError(ConfigError.format({ field: 'microBatchScenes', expected: '0 when advantageQuantiles clip (the clip is batch-wide)', found: c.microBatchScenes }), { field: 'microBatchScenes', expected: 0, found: c.microBatchScenes });
+    }
     this.planner = planner;
     this.data = data;
     this.reward = reward;
@@ -261,15 +264,40 @@ export class DiffGrpoTrainer {
   /** Step 5 on a collected batch: loss, gradients, clip, one AdamW step. Does not dispose `batch`. */
   train(batch: GroupBatch): GrpoStepResult {
     const c = this.config;
-    const out = lossAndGrads(this.planner.variables, () => {
-      const l = this.planner.grpoLoss(
-        { inputs: batch.inputs, chain: batch.chain, rewards: batch.rewards, ...(batch.teacherChain ? { teacherChain: batch.teacherChain } : {}) },
-        { groupSize: c.groupSize, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] },
-      );
-      return { loss: l.total, aux: () => ({ policy: l.policyLoss.dataSync()[0]!, bc: l.bcLoss ? l.bcLoss.dataSync()[0]! : NaN }) };
-    });
-    const gradNorm = applyGradients(this.optimizer, out.grads, c.maxGradNorm, `DiffGRPO iteration ${this.pos}`);
-    return { loss: out.loss, policyLoss: out.aux.policy, bcLoss: out.aux.bc, gradNorm };
+    const B = batch.sceneIds.length, G = c.groupSize;
+    const micro = c.microBatchScenes > 0 ? Math.min(c.microBatchScenes, B) : B;
+    const options = { groupSize: G, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] };
+    // Every term is a mean over scenes (advantages are per group; the quantile clip, which is
+    // batch-wide, is checked to be off), so L = Σ_chunks (scenes in chunk / B)·L_chunk.
+    let acc: Map<string, tf.Tensor> | null = null;
+    let loss = 0, policy = 0, bc = 0;
+    try {
+      for (let s0 = 0; s0 < B; s0 += micro) {
+        const s1 = Math.min(s0 + micro, B);
+        const whole = s0 === 0 && s1 === B;
+        const part = whole ? null : sliceBatch(batch, s0, s1, G);
+        const b = part ?? batch;
+        try {
+          const out = lossAndGrads(this.planner.variables, () => {
+            const l = this.planner.grpoLoss({ inputs: b.inputs, chain: b.chain, rewards: whole ? batch.rewards : batch.rewards.subarray(s0 * G, s1 * G), ...(b.teacherChain ? { teacherChain: b.teacherChain } : {}) }, options);
+            return { loss: l.total, aux: () => ({ policy: l.policyLoss.dataSync()[0]!, bc: l.bcLoss ? l.bcLoss.dataSync()[0]! : NaN }) };
+          });
+          const w = (s1 - s0) / B;
+          acc = whole ? out.grads : accumulateGrads(acc, out.grads, w);
+          loss += w * out.loss;
+          policy += w * out.aux.policy;
+          bc += w * out.aux.bc;
+        } finally {
+          if (part) tf.dispose([part.inputs.hiddenStates, part.inputs.history, part.inputs.status, part.chain, ...(part.teacherChain ? [part.teacherChain] : [])]);
+        }
+      }
+      const grads = acc!;
+      acc = null;
+      const gradNorm = applyGradients(this.optimizer, grads, c.maxGradNorm, `DiffGRPO iteration ${this.pos}`);
+      return { loss, policyLoss: policy, bcLoss: bc, gradNorm };
+    } finally {
+      if (acc) tf.dispose([...(acc as Map<string, tf.Tensor>).values()]);
+    }
   }
 
   /** The loss of a batch under the current weights (no update). */
@@ -445,6 +473,16 @@ function disposeInputs(x: PlannerInputs): void {
 export function disposeGroupBatch(b: GroupBatch): void {
   disposeInputs(b.inputs);
   tf.dispose([b.chain, ...(b.teacherChain ? [b.teacherChain] : [])]);
+}
+
+/** Scenes [s0, s1) of a batch as new tensors (inputs, their G chains each, their teacher chains). */
+function sliceBatch(b: GroupBatch, s0: number, s1: number, G: number): Pick<GroupBatch, 'inputs' | 'chain' | 'teacherChain'> {
+  const rows = (t: tf.Tensor, from: number, n: number) => tf.slice(t, [from, ...t.shape.slice(1).map(() => 0)], [n, ...t.shape.slice(1)]);
+  return {
+    inputs: { hiddenStates: rows(b.inputs.hiddenStates, s0, s1 - s0), history: rows(b.inputs.history, s0, s1 - s0), status: rows(b.inputs.status, s0, s1 - s0) },
+    chain: rows(b.chain, s0 * G, (s1 - s0) * G) as tf.Tensor4D,
+    teacherChain: b.teacherChain ? (rows(b.teacherChain, s0, s1 - s0) as tf.Tensor4D) : null,
+  };
 }
 
 function mergeResults(parts: RewardResult[], starts: number[], B: number, G: number): RewardResult {
