@@ -116,8 +116,8 @@ export function backendOption(opts: ParsedArgs): BackendRequest {
   return v as BackendRequest;
 }
 
-/** Creates the folder of an output file (as `mkdir -p`), so `--out runs/new/x.arrow` just works. */
-export function ensureParentDir(file: string, flag = 'out'): void {
+/** Creates the folder of an output file (as `mkdir -p`), so `--out runs/new/x.arrow` just works; returns `file`. */
+export function ensureParentDir(file: string, flag = 'out'): string {
   const dir = path.dirname(path.resolve(file));
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -127,4 +127,5 @@ export function ensureParentDir(file: string, flag = 'out'): void {
       { field: `--${flag}`, expected: 'a writable folder', found: file, cause: e },
     );
   }
+  return file;
 }

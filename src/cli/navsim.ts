@@ -96,13 +96,7 @@ async function planJobs(files: string[]): Promise<SceneJob[]> {
 /** Scene JSON objects of one job (a JSON file may hold one scene, a golden file, or an array). */
 function readJob(job: SceneJob): { name: string; json: unknown }[] {
   if (job.json !== undefined) return [{ name: job.name, json: job.json }];
-  let parsed: unknown;
-  try {
-    parsed = readSceneFile(job.file);
-  } catch (e) {
-    const msg = (e as Error).message;
-    throw new Error(msg.includes(job.file) ? msg : `${job.file}: expected a NAVSIM scene JSON, found invalid JSON (${msg}).`);
-  }
+  const parsed: unknown = readSceneFile(job.file); // its error is prefixed with the file by line(), as the pool's
   if (Array.isArray(parsed) && parsed.length === 0) throw new Error(`${job.file}: expected a scene object or a non-empty array of scenes, found an empty array [].`);
   const list = Array.isArray(parsed) ? parsed : [parsed];
   return list.map((j, i) => {
