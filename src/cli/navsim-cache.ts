@@ -1,7 +1,7 @@
 /**
  * `drivekit navsim cache`: NAVSIM's metric-caching step (see docs/navsim-cache.md).
  *
- *   drivekit navsim cache (SCENES... | --seeds A:B) --out DIR [--shard-size N] [--version v1.1|v2.2] [--force]
+ *   drivekit navsim cache (SCENES... | --seeds A:B [--workers N]) --out DIR [--shard-size N] [--version v1.1|v2.2] [--force]
  *   drivekit navsim cache verify DIR [--sample 0.01 | --scenes a,b] [--json]
  *
  * Building prints one JSON line `{out, scenes, shards, versions, seconds}`; `verify` prints
@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import { progress } from '../core/progress.js';
 import { readScenesArrow } from '../navsim/arrow-scenes.js';
+import { buildSeedMetricCache } from '../navsim/score-pool.js';
 import { PDM_VERSIONS, buildMetricCache, seedScenes, verifyMetricCache, type MetricCacheSource } from '../navsim/metric-cache.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { readSceneFile } from '../navsim/score-scene.js';
@@ -29,6 +30,7 @@ const USAGE = `drivekit navsim cache (SCENES... | --seeds A:B) --out DIR [option
           --out DIR       the cache folder (must be new or empty, unless --force)
           --shard-size N  scenes per shard file (256)
           --version V     cache only v1.1 or v2.2 (default: both)
+          --workers N     build with N worker threads, one shard at a time each (--seeds only; 1)
           --force         replace an existing cache folder
           --quiet         no progress
   verify  recompute a sample and compare bit for bit (scene from its seed, PDM-Closed, probe)
@@ -56,7 +58,7 @@ function* fileScenes(files: string[]): Generator<MetricCacheSource> {
 }
 
 async function buildCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, { seeds: 'string', out: 'string', 'shard-size': 'number', version: 'string', force: 'boolean', quiet: 'boolean' }, USAGE);
+  const opts = parseArgs(args, { seeds: 'string', out: 'string', 'shard-size': 'number', version: 'string', force: 'boolean', quiet: 'boolean', workers: 'number' }, USAGE);
   const out = opts.out as string | undefined;
   if (!out) throw new UsageError(`--out DIR is required.\n${USAGE}`, { field: '--out', expected: 'a folder', found: undefined });
   const files = opts._;
@@ -67,18 +69,21 @@ async function buildCommand(args: string[], io: CliIO): Promise<number> {
   const shardSize = intOption(opts, 'shard-size', 256, { min: 1 });
   const versions = versionsOf(opts.version as string | undefined);
   const range = seeds !== undefined ? parseSeedRange(seeds, '--seeds') : null;
+  const workers = intOption(opts, 'workers', 1, { min: 1 });
+  if (workers > 1 && !range) throw new UsageError('--workers needs --seeds (scene files are cached in this thread).', { field: '--workers', expected: '1 with scene files', found: workers });
   const sources = range ? seedScenes(range.start, range.end) : fileScenes(files);
   const bar = progress({ total: range ? range.end - range.start : 0, label: 'navsim cache', mode: opts.quiet || !range ? 'silent' : 'auto' });
   const t0 = performance.now();
   let manifest;
+  const buildOpts = {
+    shardSize,
+    versions,
+    force: Boolean(opts.force),
+    source: range ? { seeds: [range.start, range.end] } : { files },
+    onProgress: (done: number) => bar.update(done),
+  };
   try {
-    manifest = buildMetricCache(out, sources, {
-      shardSize,
-      versions,
-      force: Boolean(opts.force),
-      source: range ? { seeds: [range.start, range.end] } : { files },
-      onProgress: (done) => bar.update(done),
-    });
+    manifest = workers > 1 && range ? await buildSeedMetricCache(out, range, { ...buildOpts, workers }) : buildMetricCache(out, sources, buildOpts);
   } finally {
     bar.stop();
   }

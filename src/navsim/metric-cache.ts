@@ -198,9 +198,10 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
  * then the folder is renamed into place, so a failure never leaves a half cache at `dir` and never
  * touches an existing one (replaced only with `force`). Only one shard's scenes are held at a time.
  */
-class MetricCacheWriter {
+export class MetricCacheWriter {
   private readonly target: string;
-  private readonly staging: string;
+  /** The folder the shards are written to before it is renamed into place. */
+  readonly staging: string;
   private readonly shards: MetricCacheShard[] = [];
   private readonly names: string[] = [];
   private readonly seeds: (number | null)[] = [];
@@ -234,11 +235,22 @@ class MetricCacheWriter {
 
   private flush(): void {
     if (this.pending.length === 0) return;
-    const bytes = shardBytes(this.pending, this.versions);
-    const file = `shard-${String(this.shards.length).padStart(5, '0')}.arrow`;
-    writeFileAtomicSync(path.join(this.staging, file), bytes);
-    this.shards.push({ file, rows: this.pending.length, firstIndex: this.names.length - this.pending.length, sha256: sha256(bytes) });
+    const w = writeShardFile(this.staging, shardFileName(this.shards.length), this.pending, this.versions);
+    this.shards.push({ file: w.file, rows: w.rows, firstIndex: this.names.length - this.pending.length, sha256: w.sha256 });
     this.pending = [];
+  }
+
+  /** Appends a shard already written into `staging` (by a worker), after every earlier one. */
+  addWrittenShard(w: WrittenShard): void {
+    if (this.pending.length > 0) this.flush();
+    this.shards.push({ file: w.file, rows: w.rows, firstIndex: this.names.length, sha256: w.sha256 });
+    this.names.push(...w.names);
+    this.seeds.push(...w.seeds);
+  }
+
+  /** Name of the next shard file. */
+  get nextShardFile(): string {
+    return shardFileName(this.shards.length);
   }
 
   finish(): MetricCacheManifest {
@@ -270,6 +282,24 @@ class MetricCacheWriter {
   abort(): void {
     fs.rmSync(this.staging, { recursive: true, force: true });
   }
+}
+
+/** A shard file written into a staging folder, with what the manifest needs of it. */
+export interface WrittenShard {
+  file: string;
+  rows: number;
+  sha256: string;
+  names: string[];
+  seeds: (number | null)[];
+}
+
+export const shardFileName = (k: number): string => `shard-${String(k).padStart(5, '0')}.arrow`;
+
+/** Writes one shard of entries into `dir` (atomically) and returns its manifest data. */
+export function writeShardFile(dir: string, file: string, entries: readonly CachedScene[], versions: readonly PdmVersion[]): WrittenShard {
+  const bytes = shardBytes(entries, versions);
+  writeFileAtomicSync(path.join(dir, file), bytes);
+  return { file, rows: entries.length, sha256: sha256(bytes), names: entries.map((e) => e.name), seeds: entries.map((e) => e.seed) };
 }
 
 function writeAll(dir: string, entries: Iterable<CachedScene>, opts: BuildMetricCacheOptions): MetricCacheManifest {

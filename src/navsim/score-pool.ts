@@ -22,7 +22,23 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ConfigError, DrivekitError, InputError } from '../core/errors.js';
-import { type CachedScoreOptions, MetricCache, type ProposalScoreResult, openMetricCache, scoreCachedScene } from './metric-cache.js';
+import {
+  type BuildMetricCacheOptions,
+  type CachedScoreOptions,
+  MetricCache,
+  type MetricCacheManifest,
+  MetricCacheWriter,
+  PDM_VERSIONS,
+  type ProposalScoreResult,
+  type WrittenShard,
+  cacheEntry,
+  openMetricCache,
+  scoreCachedScene,
+  seedScenes,
+  shardFileName,
+  writeShardFile,
+} from './metric-cache.js';
+import type { PdmVersion } from './types.js';
 import { resolveNavsimModule, workerModuleLoader } from './pool.js';
 
 
@@ -67,6 +83,28 @@ interface WorkerReply {
 }
 
 const workerCaches = new Map<string, MetricCache>();
+
+/** A cache-building task: generate seeds [start, end), cache them, write shard `file` into `staging`. */
+interface BuildRequest {
+  id: number;
+  op: 'build-shard';
+  staging: string;
+  file: string;
+  start: number;
+  end: number;
+  versions: PdmVersion[];
+}
+
+/** The worker's handler of a cache-building task (exported for the worker bundle). */
+export function buildShardWorkerHandle(msg: BuildRequest): { id: number; shard?: WrittenShard; error?: WorkerReply['error'] } {
+  try {
+    const entries = [...seedScenes(msg.start, msg.end)].map((src, i) => cacheEntry(src, msg.versions, i));
+    return { id: msg.id, shard: writeShardFile(msg.staging, msg.file, entries, msg.versions) };
+  } catch (e) {
+    const d = e instanceof DrivekitError ? e : null;
+    return { id: msg.id, error: { message: (e as Error)?.message ?? String(e), name: (e as Error)?.name ?? 'Error', ...(d ? { file: d.file, field: d.field, expected: d.expected, found: d.found } : {}) } };
+  }
+}
 
 /** The worker's handler (exported for the worker bundle): scores the items of one request. */
 export function scorePoolWorkerHandle(msg: WorkerRequest): { reply: WorkerReply; transfer: ArrayBuffer[] } {
@@ -117,6 +155,7 @@ parentPort.on('message', async (msg) => {
     parentPort.postMessage({ id: msg.id, error: { name: 'Error', message: 'worker could not load the scorer: ' + (e && e.message) } });
     return;
   }
+  if (msg.op === 'build-shard') { parentPort.postMessage(mod.buildShardWorkerHandle(msg)); return; }
   const { reply, transfer } = mod.scorePoolWorkerHandle(msg);
   parentPort.postMessage(reply, transfer);
 });
@@ -315,6 +354,68 @@ export class ProposalScorePool {
       p.reject(new DrivekitError('ProposalScorePool: closed while scoring.', { field: 'pool', expected: 'an open pool', found: 'closed' }));
     }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// parallel cache building
+
+/**
+ * `buildMetricCache` for generated seeds [start, end) with `workers` threads: each worker takes
+ * the next shard's seeds, generates and caches them and writes the shard into the staging folder;
+ * the manifest is written last and the folder renamed into place, as in the one-thread build (the
+ * shards are byte-identical to it). A worker that dies fails the build (nothing appears at `dir`).
+ */
+export async function buildSeedMetricCache(
+  dir: string,
+  range: { start: number; end: number },
+  opts: BuildMetricCacheOptions & { workers?: number; modulePath?: string } = {},
+): Promise<MetricCacheManifest> {
+  const versions = [...(opts.versions ?? PDM_VERSIONS)];
+  const shardSize = opts.shardSize ?? 256;
+  const writer = new MetricCacheWriter(dir, versions, shardSize, { ...opts, source: opts.source ?? { seeds: [range.start, range.end] } });
+  const n = Math.max(1, opts.workers ?? 1);
+  const tasks: { file: string; start: number; end: number }[] = [];
+  for (let s = range.start, k = 0; s < range.end; s += shardSize, k++) tasks.push({ file: shardFileName(k), start: s, end: Math.min(range.end, s + shardSize) });
+  const results: WrittenShard[] = new Array(tasks.length);
+  const src = workerSource(resolveNavsimModule('score-pool', opts.modulePath, 'DRIVEKIT_NAVSIM_POOL_MODULE'));
+  const workers: Worker[] = [];
+  let done = 0;
+  let failed = false;
+  try {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(n, tasks.length) }, async (_, w) => {
+        const worker = new Worker(src, { eval: true });
+        workers.push(worker);
+        for (let t = next++; t < tasks.length && !failed; t = next++) {
+          const task = tasks[t]!;
+          const reply = await new Promise<{ shard?: WrittenShard; error?: WorkerReply['error'] }>((resolve, reject) => {
+            const onExit = (code: number) => reject(new DrivekitError(`buildSeedMetricCache: worker ${w} exited with code ${code} while building ${task.file}.`, { field: 'worker', expected: 'a live worker', found: `exit code ${code}` }));
+            worker.once('exit', onExit);
+            worker.once('message', (m) => {
+              worker.off('exit', onExit);
+              resolve(m);
+            });
+            worker.postMessage({ id: t, op: 'build-shard', staging: writer.staging, versions, ...task });
+          });
+          if (reply.error) {
+            failed = true;
+            throw errorFromReply(reply.error);
+          }
+          results[t] = reply.shard!;
+          done += reply.shard!.rows;
+          opts.onProgress?.(done);
+        }
+      }),
+    );
+    for (const r of results) writer.addWrittenShard(r);
+    return writer.finish();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 

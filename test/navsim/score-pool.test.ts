@@ -7,7 +7,7 @@ import { METRIC_NAMES, buildMetricCache, openMetricCache, scoreCachedScene, seed
 import { parseScene } from '../../src/navsim/scene-json.js';
 import { generateScene } from '../../src/navsim/scenegen.js';
 import { scoreScene } from '../../src/navsim/score-scene.js';
-import { ProposalScorePool, lastWaypointReverses, reversingFraction } from '../../src/navsim/score-pool.js';
+import { ProposalScorePool, buildSeedMetricCache, lastWaypointReverses, reversingFraction } from '../../src/navsim/score-pool.js';
 import { proposals } from './proposals.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-score-pool-'));
@@ -103,6 +103,21 @@ describe('ProposalScorePool', () => {
     expect(err.file).toBe(f);
     await pool.close();
   }, 60_000);
+
+  it('builds a seed cache with 2 workers, shard for shard identical to the one-thread build', async () => {
+    const par = path.join(tmp, 'parallel');
+    let progress = 0;
+    const m = await buildSeedMetricCache(par, { start: SEEDS[0], end: SEEDS[1] }, { workers: 2, shardSize: 3, onProgress: (d) => (progress = d) });
+    const one = openMetricCache(dir).manifest;
+    expect(m.shards).toEqual(one.shards);
+    expect(m.names).toEqual(one.names);
+    expect(m.seeds).toEqual(one.seeds);
+    expect(progress).toBe(SEEDS[1] - SEEDS[0]);
+    expect(openMetricCache(par).numScenes).toBe(4);
+    // an existing cache is refused before any work; nothing is left beside it
+    await expect(buildSeedMetricCache(par, { start: 0, end: 2 }, { workers: 2 })).rejects.toBeInstanceOf(InputError);
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith('parallel'))).toEqual(['parallel']);
+  }, 120_000);
 
   it('detects reversing last waypoints', () => {
     const forward = proposals(2, 5, 1);
