@@ -19,6 +19,8 @@
  * const r = planner.sampleChain(inputs, { rng, groupSize: 8 });      // RL rollout: chain + noise
  * const lp = planner.logProb(inputs, r.chain, { groupSize: 8 });     // [B·G·K, 8, 3] log-probs
  * const g = planner.grpoLoss({ inputs, chain, rewards, teacherChain }); // DiffGRPO + BC
+ * await planner.save('runs/p');                    // folder: model.safetensors + model.json (Node)
+ * const q = await DiffusionPlanner.fromCheckpoint('runs/il'); // a checkpoint or run folder (its last/)
  * cond.dispose(); planner.dispose();
  * ```
  *
