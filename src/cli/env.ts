@@ -1,7 +1,7 @@
 /**
  * `drivekit env <info|rollout|bench|render>`: the MetaDrive-style environment from the shell.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_ENV_CONFIG, observationSize, type EnvConfigInput } from '../env/config.js';
 import { DrivingEnv } from '../env/env.js';
@@ -27,7 +27,9 @@ const ROLLOUT_USAGE = `drivekit env rollout --policy P [options]
   --density D     traffic density in [0, 1] (default ${DEFAULT_ENV_CONFIG.traffic_density})
   --map M         number of blocks or a block string of C S r R X T O (default ${JSON.stringify(DEFAULT_ENV_CONFIG.map)})
   --horizon H     steps before truncation, integer >= 1 (default ${DEFAULT_ENV_CONFIG.horizon})
-  --json          one JSON object with the summary and every episode`;
+  --json          one JSON object with the summary and every episode
+  --out FILE      also write one JSON line per episode as it finishes, then a summary line
+                  (results survive a failure part-way; memory stays constant in the seed count)`;
 
 const BENCH_USAGE = `drivekit env bench [options]
 
@@ -70,6 +72,7 @@ export function parseSeedRange(s: string): number[] {
   const a = Number(m[1]);
   const b = m[2] === undefined ? a + 1 : Number(m[2]);
   if (!(b > a)) throw flagError('seeds', 'B > A', s);
+  if (b > 2 ** 32) throw flagError('seeds', 'B <= 2^32 (scenario seeds are 32-bit)', s);
   return Array.from({ length: b - a }, (_, i) => a + i);
 }
 
@@ -77,7 +80,13 @@ export function parseSeedRange(s: string): number[] {
 const FLAG_OF_FIELD: Record<string, string> = { traffic_density: 'density', horizon: 'horizon', map: 'map', start_seed: 'seed', num_scenarios: 'seeds' };
 
 function envConfigFrom(opts: ParsedArgs, seeds: number[]): EnvConfigInput {
-  const cfg: EnvConfigInput = { start_seed: Math.min(...seeds), num_scenarios: Math.max(...seeds) - Math.min(...seeds) + 1 };
+  // A loop, not Math.min(...seeds): spreading 130,000 seeds overflows the call stack.
+  let lo = Infinity, hi = -Infinity;
+  for (const s of seeds) {
+    if (s < lo) lo = s;
+    if (s > hi) hi = s;
+  }
+  const cfg: EnvConfigInput = { start_seed: lo, num_scenarios: hi - lo + 1 };
   const density = numberOption(opts, 'density', undefined, { min: 0, max: 1 });
   if (density !== undefined) cfg.traffic_density = density;
   const horizon = intOption(opts, 'horizon', undefined, { min: 1 });
@@ -156,16 +165,29 @@ function info(args: string[], io: CliIO): number {
 }
 
 function rolloutCmd(args: string[], io: CliIO): number {
-  const opts = parseArgs(args, { policy: 'string', seeds: 'string', density: 'number', map: 'string', horizon: 'number', json: 'boolean' }, ROLLOUT_USAGE);
+  const opts = parseArgs(args, { policy: 'string', seeds: 'string', density: 'number', map: 'string', horizon: 'number', json: 'boolean', out: 'string' }, ROLLOUT_USAGE);
   if (opts._.length > 0) throw new UsageError(`drivekit env rollout: unexpected argument '${opts._[0]}'.\n${usageText(ROLLOUT_USAGE)}`);
   if (!opts.policy) throw new UsageError(`drivekit env rollout: --policy is required (${POLICY_NAMES.join('|')}).\n${usageText(ROLLOUT_USAGE)}`, { field: '--policy', expected: POLICY_NAMES.join(', '), found: undefined });
   if (!POLICY_NAMES.includes(opts.policy as never)) throw flagError('policy', `one of ${POLICY_NAMES.join(', ')}`, opts.policy);
   const seeds = parseSeedRange((opts.seeds as string | undefined) ?? '0:10');
   const env = makeEnv(opts, seeds);
   const t0 = performance.now();
-  const res = rollout(env, makePolicy(opts.policy as string), seeds);
+  const outPath = opts.out as string | undefined;
+  if (outPath !== undefined) ensureParentDir(outPath);
+  const fd = outPath !== undefined ? openSync(outPath, 'w') : null;
+  let res: ReturnType<typeof rollout>;
+  let steps = 0;
+  try {
+    const onEpisode = (e: { episode_length: number }) => {
+      steps += e.episode_length;
+      if (fd !== null) writeSync(fd, JSON.stringify(e) + '\n');
+    };
+    res = rollout(env, makePolicy(opts.policy as string), seeds, { onEpisode, keepEpisodes: fd === null || Boolean(opts.json) });
+    if (fd !== null) writeSync(fd, JSON.stringify({ summary: res.summary, policy: res.policy, seeds: [seeds[0], seeds[seeds.length - 1]! + 1] }) + '\n');
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
   const seconds = (performance.now() - t0) / 1000;
-  const steps = res.episodes.reduce((s, e) => s + e.episode_length, 0);
   const out = {
     policy: res.policy,
     seeds: [seeds[0], seeds[seeds.length - 1]! + 1],

@@ -7,6 +7,7 @@
  * One env step = `decision_repeat` (5) physics steps of 0.02 s. Reward, termination and the
  * observation are computed after the sub-steps; crash flags are sticky across them (spec §8).
  */
+import { ConfigError, describeValue, InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import type { Lane } from '../world/lane.js';
 import { resolveEnvConfig, observationSize, type EnvConfig, type EnvConfigInput } from './config.js';
@@ -93,7 +94,15 @@ export interface DrivingEnvOptions {
   mapSource?: MapSource;
   /** Seed of the stream used by reset() without a seed (and by random_traffic). */
   seed?: number;
+  /**
+   * Maps kept in memory (least recently used evicted; about 0.2 MB each). Default 64: a rollout
+   * over any number of seeds stays within bounded memory; a map is rebuilt if needed again.
+   */
+  mapCacheSize?: number;
 }
+
+/** Scenario seeds are integers in [0, 2^32): the per-scenario streams use them as 32-bit keys. */
+export const MAX_SEED_EXCLUSIVE = 2 ** 32;
 
 /** Scenario streams are keyed off the scenario index (spec §8). */
 const SPAWN_STREAM = 0x5a1e;
@@ -108,6 +117,7 @@ export class DrivingEnv {
 
   private readonly mapSource: MapSource;
   private readonly maps = new Map<number, RoadMap>();
+  private readonly mapCacheSize: number;
   private readonly envRng: Rng;
   private readonly dt: number;
 
@@ -140,6 +150,10 @@ export class DrivingEnv {
     this.obsSize = observationSize(this.config);
     this.observationSpace = Object.freeze({ type: 'Box', shape: [this.obsSize], low: 0, high: 1, dtype: 'float32' });
     this.mapSource = options.mapSource ?? worldMapSource;
+    this.mapCacheSize = options.mapCacheSize ?? 64;
+    if (!Number.isInteger(this.mapCacheSize) || this.mapCacheSize < 1) {
+      throw new ConfigError(`DrivingEnv: mapCacheSize: expected an integer >= 1, found ${this.mapCacheSize}.`, { field: 'mapCacheSize', expected: 'an integer >= 1', found: options.mapCacheSize });
+    }
     this.envRng = new Rng(options.seed ?? 0);
     this.noiseRng = this.envRng.split();
     this.dt = this.config.physics_world_step_size;
@@ -169,14 +183,22 @@ export class DrivingEnv {
     return x;
   }
 
-  /** The map of a scenario (cached, as MetaDrive's store_map). */
+  /** The map of a scenario (cached, as MetaDrive's store_map, up to `mapCacheSize` maps, LRU). */
   mapFor(seed: number): RoadMap {
     let m = this.maps.get(seed);
-    if (!m) {
+    if (m) {
+      this.maps.delete(seed); // most recently used last
+    } else {
       m = this.mapSource(seed, this.config);
-      this.maps.set(seed, m);
+      while (this.maps.size >= this.mapCacheSize) this.maps.delete(this.maps.keys().next().value!);
     }
+    this.maps.set(seed, m);
     return m;
+  }
+
+  /** Number of maps held in the cache now. */
+  get cachedMaps(): number {
+    return this.maps.size;
   }
 
   reset(opts: { seed?: number } = {}): { obs: Float32Array; info: ResetInfo } {
@@ -193,8 +215,12 @@ export class DrivingEnv {
     if (opts.seed === undefined) seed = this.envRng.int(lo, hi);
     else {
       seed = opts.seed;
-      if (!Number.isInteger(seed) || seed < lo || seed >= hi) {
-        throw new Error(`DrivingEnv.reset: seed ${seed} is outside [start_seed, start_seed + num_scenarios) = [${lo}, ${hi}).`);
+      if (!Number.isInteger(seed) || seed < 0 || seed >= MAX_SEED_EXCLUSIVE) {
+        // 2^32 would alias seed 0 in the 32-bit scenario streams.
+        throw new InputError(`DrivingEnv.reset: seed ${seed} is not an integer in [0, 2^32).`, { field: 'seed', expected: 'an integer in [0, 2^32)', found: seed });
+      }
+      if (seed < lo || seed >= hi) {
+        throw new InputError(`DrivingEnv.reset: seed ${seed} is outside [start_seed, start_seed + num_scenarios) = [${lo}, ${hi}).`, { field: 'seed', expected: `an integer in [${lo}, ${hi})`, found: seed });
       }
     }
     const map = this.mapFor(seed);
@@ -240,8 +266,11 @@ export class DrivingEnv {
     const nav = this.navigation;
     const traffic = this.traffic;
     const dt = this.dt;
-    if (action.length !== 2) throw new Error(`DrivingEnv.step: action must have 2 values [steering, throttle_brake], found ${action.length}.`);
-    const raw0 = Number(action[0]), raw1 = Number(action[1]);
+    if (action.length !== 2) throw new InputError(`DrivingEnv.step: action must have 2 values [steering, throttle_brake], found ${action.length}.`, { field: 'action', expected: '2 values', found: action.length });
+    const raw0 = action[0], raw1 = action[1];
+    // A string, null or NaN action used to be taken as 0 (Number(x)): an error names the index.
+    if (typeof raw0 !== 'number' || !Number.isFinite(raw0)) throw badAction(0, raw0);
+    if (typeof raw1 !== 'number' || !Number.isFinite(raw1)) throw badAction(1, raw1);
 
     // 1. Actions: ego, then traffic IDM (which sees the ego on its lane of the last step).
     ego.applyAction(raw0, raw1, dt);
@@ -441,4 +470,9 @@ export class DrivingEnv {
     for (const t of this.traffic.alive) out.push(t);
     return out;
   }
+}
+
+function badAction(index: number, found: unknown): InputError {
+  const name = index === 0 ? 'steering' : 'throttle_brake';
+  return new InputError(`DrivingEnv.step: action[${index}] (${name}): expected a finite number, found ${describeValue(found)}.`, { field: `action[${index}]`, expected: 'a finite number', found });
 }

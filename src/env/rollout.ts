@@ -1,7 +1,12 @@
 /**
  * Runs a policy for one episode per seed and collects MetaDrive-style outcomes.
+ *
+ * ```ts
+ * const r = rollout(env, policy, seeds);                       // every outcome kept
+ * rollout(env, policy, seeds, { onEpisode: write, keepEpisodes: false }); // streamed, O(1) memory
+ * ```
  */
-import { steeringJerk, summarizeDriving, type DrivingSummary, type EpisodeOutcome } from '../metrics/driving.js';
+import { outcomeOf, steeringJerk, type DrivingSummary, type EpisodeOutcome } from '../metrics/driving.js';
 import type { DrivingEnv, StepInfo } from './env.js';
 import type { EgoPolicy } from './policies.js';
 
@@ -72,7 +77,61 @@ export function runEpisode(
   }
 }
 
-export function rollout(env: DrivingEnv, policy: EgoPolicy, seeds: readonly number[]): RolloutResult {
-  const episodes = seeds.map((s) => runEpisode(env, policy, s));
-  return { policy: policy.name, episodes, summary: summarizeDriving(episodes) };
+/**
+ * `summarizeDriving` without keeping the episodes: sums in episode order, so the summary is
+ * bit-identical to `summarizeDriving(all episodes)`.
+ */
+export class DrivingSummaryAccumulator {
+  private n = 0;
+  private readonly counts = { success: 0, crash: 0, out_of_road: 0, max_step: 0 };
+  private readonly sums = { route_completion: 0, episode_reward: 0, episode_length: 0, mean_velocity: 0, steering_jerk: 0, cost: 0 };
+
+  add(e: EpisodeOutcome): void {
+    this.n++;
+    this.counts[outcomeOf(e)]++;
+    for (const k of Object.keys(this.sums) as (keyof typeof this.sums)[]) this.sums[k] += e[k];
+  }
+
+  get episodes(): number {
+    return this.n;
+  }
+
+  summary(): DrivingSummary {
+    const n = this.n;
+    if (n === 0) throw new Error('summarizeDriving: no episodes.');
+    return {
+      episodes: n,
+      success_rate: this.counts.success / n,
+      crash_rate: this.counts.crash / n,
+      out_of_road_rate: this.counts.out_of_road / n,
+      max_step_rate: this.counts.max_step / n,
+      route_completion: this.sums.route_completion / n,
+      episode_reward: this.sums.episode_reward / n,
+      episode_length: this.sums.episode_length / n,
+      mean_velocity: this.sums.mean_velocity / n,
+      steering_jerk: this.sums.steering_jerk / n,
+      cost: this.sums.cost / n,
+    };
+  }
+}
+
+export interface RolloutOptions {
+  /** Called with each episode's outcome as soon as it finishes (e.g. to append a JSONL line). */
+  onEpisode?: (e: EpisodeOutcome) => void;
+  /** Keep every outcome in `episodes` (default true); false keeps memory constant in the seed count. */
+  keepEpisodes?: boolean;
+}
+
+/** One episode per seed, in order. Seeds may be any iterable (a generator for huge ranges). */
+export function rollout(env: DrivingEnv, policy: EgoPolicy, seeds: Iterable<number>, options: RolloutOptions = {}): RolloutResult {
+  const keep = options.keepEpisodes ?? true;
+  const episodes: EpisodeOutcome[] = [];
+  const acc = new DrivingSummaryAccumulator();
+  for (const s of seeds) {
+    const e = runEpisode(env, policy, s);
+    acc.add(e);
+    if (keep) episodes.push(e);
+    options.onEpisode?.(e);
+  }
+  return { policy: policy.name, episodes, summary: acc.summary() };
 }
