@@ -2,8 +2,9 @@
  * Metric cache and proposal-scoring pool throughput (issue 11):
  *
  *  1. cache build, scenes / s: `buildMetricCache` over generated seeds (scene generation, PDM-Closed
- *     for v1.1 and v2.2, the probe, Arrow shards, sha256), one thread; also the split without
- *     generation (PDM-Closed + probe + write) and the cache's size per scene.
+ *     for v1.1 and v2.2, the probe, Arrow shards, sha256), one thread, and `buildSeedMetricCache`
+ *     with 2 workers; also the split without generation (PDM-Closed + probe + write) and the
+ *     cache's size per scene.
  *  2. opening: `openMetricCache` (manifest + sha256 of every shard) and the first decode + prepare
  *     of a scene (what a worker pays once per scene).
  *  3. pool proposals / s at G = 8 (GRPO's group), warm scenes, v1.1 and v2.2: 0 workers (this
@@ -19,7 +20,7 @@ import * as path from 'node:path';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { Rng } from '../src/core/rng.js';
 import { buildMetricCache, cacheEntry, openMetricCache, seedScenes, writeMetricCache } from '../src/navsim/metric-cache.js';
-import { ProposalScorePool } from '../src/navsim/score-pool.js';
+import { ProposalScorePool, buildSeedMetricCache } from '../src/navsim/score-pool.js';
 import type { PdmVersion } from '../src/navsim/types.js';
 
 function arg(name: string, def: string): string {
@@ -48,6 +49,9 @@ t = performance.now();
 writeMetricCache(path.join(tmp, 'rewrite'), entries, { shardSize: 64 });
 const writeS = (performance.now() - t) / 1000;
 const bytes = fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+t = performance.now();
+await buildSeedMetricCache(path.join(tmp, 'parallel'), { start: SEED0, end: SEED0 + N }, { shardSize: Math.ceil(N / 4), workers: 2 });
+const build2S = (performance.now() - t) / 1000;
 
 // 2. open + first decode/prepare
 t = performance.now();
@@ -109,6 +113,7 @@ const result = {
   scenes: N,
   build: {
     scenesPerS: N / buildS,
+    scenesPerS2Workers: N / build2S,
     pdmClosedAndProbeMsPerScene: (1000 * pdmS) / N,
     writeMsPerScene: (1000 * writeS) / N,
     bytesPerScene: bytes / N,
@@ -122,6 +127,7 @@ console.log('');
 console.log('| step | value |');
 console.log('|---|---|');
 console.log(`| cache build (generate + PDM-Closed x2 + probe + write) | ${result.build.scenesPerS.toFixed(2)} scenes/s |`);
+console.log(`| cache build, 2 workers (4 shards) | ${result.build.scenesPerS2Workers.toFixed(2)} scenes/s |`);
 console.log(`| PDM-Closed v1.1 + v2.2 + probe, per scene | ${result.build.pdmClosedAndProbeMsPerScene.toFixed(1)} ms |`);
 console.log(`| shard write (Arrow + sha256), per scene | ${result.build.writeMsPerScene.toFixed(2)} ms |`);
 console.log(`| cache size per scene | ${(result.build.bytesPerScene / 1024).toFixed(0)} KiB |`);

@@ -364,6 +364,14 @@ function readManifest(dir: string): MetricCacheManifest {
       { file, field: 'format', expected: METRIC_CACHE_FORMAT, found },
     );
   }
+  if (m.scorerVersion !== METRIC_CACHE_SCORER) {
+    // the cached PDM-Closed states and probes come from another scorer: scores would not match a direct run
+    const found = m.scorerVersion;
+    throw new InputError(
+      InputError.format({ file, field: 'scorerVersion', expected: METRIC_CACHE_SCORER, found }, 'The cache was built by another scorer revision; rebuild it with `drivekit navsim cache`.'),
+      { file, field: 'scorerVersion', expected: METRIC_CACHE_SCORER, found },
+    );
+  }
   checkVersions(m.versions, file);
   const bad = (field: string, expected: string, found: unknown) => new InputError(InputError.format({ file, field, expected, found }), { file, field, expected, found });
   if (!Array.isArray(m.shards) || !Array.isArray(m.names) || m.names.length !== m.numScenes) throw bad('names', `${m.numScenes} scene names`, Array.isArray(m.names) ? m.names.length : m.names);

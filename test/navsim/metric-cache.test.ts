@@ -133,6 +133,11 @@ describe('metric cache', () => {
     expect(err.found).toBe('drivekit.navsim.metric-cache/0');
     expect(err.message).toContain('drivekit.navsim.metric-cache/0');
     expect(err.message).toContain(METRIC_CACHE_FORMAT);
+    // the right format from another scorer revision is refused too (its numbers would differ)
+    m.format = METRIC_CACHE_FORMAT;
+    m.scorerVersion = 'navsim-pdm-v1.1+v2.2/pdm-closed-default/0';
+    fs.writeFileSync(mf, JSON.stringify(m));
+    expect(() => openMetricCache(dir)).toThrow(expect.objectContaining({ field: 'scorerVersion', found: 'navsim-pdm-v1.1+v2.2/pdm-closed-default/0' }));
   });
 
   it('verify passes on a sound cache and names the scene and field of a changed value', () => {
