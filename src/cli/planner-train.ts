@@ -115,7 +115,10 @@ const TRAIN_USAGE = `drivekit planner train-il --cache FILE --out DIR [options]
   --num-layers N --num-heads N --head-dim N --dit-output-dim N --mlp-hidden N
   --init CKPT             start from planner weights: a .safetensors file (ReCogDrive or drivekit),
                           a checkpoint folder or a run folder (its last/)
-  --resume DIR            continue a run from its last/ checkpoint (settings come from it)
+  --resume DIR            continue a run from its last/ checkpoint (settings come from it; a different
+                          --epochs stretches the learning-rate schedule: a warning says so)
+  --stop-at-epoch N       stop after epoch N (a checkpoint is written) without changing the schedule
+                          of --epochs; resume later to go on exactly as one uninterrupted run
   --epochs N (200) --batch-size B (512; at most the training rows) --micro-batch-size M (0 = B; gradients of B/M passes are accumulated)
   --lr X (1e-4) --min-lr X (1e-6) --warmup N (3)
   --schedule-interval epoch|step (epoch) --weight-decay X (1e-4) --beta2 X (0.95)
@@ -133,6 +136,7 @@ const TRAIN_SPEC: OptionSpec = {
   init: 'string',
   resume: 'string',
   epochs: 'number',
+  'stop-at-epoch': 'number',
   'batch-size': 'number',
   'micro-batch-size': 'number',
   lr: 'number',
@@ -248,7 +252,15 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     const sizeFlags = Object.keys(PLANNER_OPTIONS).filter((k) => opts[k] !== undefined);
     if (sizeFlags.length > 0) throw new UsageError(`--resume takes the planner config from the checkpoint; drop ${sizeFlags.map((f) => '--' + f).join(', ')}.`);
     trainOptions = { ...resumeState.config, ...trainOptions, optimizer: { ...resumeState.config.optimizer, ...trainOptions.optimizer } };
+    const planned = resumeState.config.epochs;
+    if (trainOptions.epochs !== undefined && trainOptions.epochs !== planned) {
+      io.err(
+        `warning: --epochs ${trainOptions.epochs} differs from the ${planned} epochs the checkpoint was planned for: the learning-rate schedule (warmup and decay to --min-lr) is stretched over ${trainOptions.epochs} epochs from here on, so this run no longer continues the original one. To continue the original schedule, drop --epochs (use --stop-at-epoch N to stop early).`,
+      );
+    }
   }
+  const stopAt = num(opts, 'stop-at-epoch');
+  if (stopAt !== undefined && (!Number.isInteger(stopAt) || stopAt < 1)) throw new UsageError(`--stop-at-epoch: expected an integer >= 1, found ${stopAt}.`, { field: '--stop-at-epoch', expected: 'an integer >= 1', found: stopAt });
 
   await checkCacheFile(cachePath, '--cache');
   const valPath = str(opts, 'val-cache');
@@ -327,7 +339,9 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     if (resumeDir) await trainer.resume(resumeDir);
     const runInfo = { command: 'train-il', planner: config, trainer: trainer.config, cache: path.resolve(cachePath), condLength: cache.condLength, resumedFrom: resumeDir ?? null };
     fs.writeFileSync(path.join(outDir, 'run.json'), JSON.stringify(runInfo, null, 2) + '\n');
-    const result = await trainer.fit();
+    if (stopAt !== undefined && stopAt > trainer.config.epochs) throw new UsageError(`--stop-at-epoch ${stopAt} is beyond --epochs ${trainer.config.epochs}.`, { field: '--stop-at-epoch', expected: `<= ${trainer.config.epochs}`, found: stopAt });
+    if (stopAt !== undefined && stopAt <= trainer.position.epoch) io.err(`warning: --stop-at-epoch ${stopAt}: the checkpoint is already at epoch ${trainer.position.epoch}; nothing to train.`);
+    const result = await trainer.fit(stopAt !== undefined ? { epochs: stopAt } : {});
     const last = result.validation.at(-1)?.result;
     const summary = {
       epochs: result.epochs,

@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIR_COMPLETE_MARKER, type DirWriteStep, recoverDir, writeDirAtomic } from '../../src/core/atomic.js';
 import { init } from '../../src/core/backend.js';
+import { readSafetensors } from '../../src/core/safetensors.js';
+import { main } from '../../src/cli/main.js';
+import { makeSyntheticCacheCommand } from '../../src/cli/planner-train.js';
 import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
 import { IlTrainer } from '../../src/rl/il-trainer.js';
 import { TinyIlModel } from '../rl/helpers/tiny-il-model.js';
@@ -202,4 +205,40 @@ describe('IlTrainer.resume after a crash in the checkpoint swap', () => {
       for (const m of [full, a, b]) m.dispose();
     }, 60_000);
   }
+});
+
+describe('drivekit planner train-il: --resume after a crash, --epochs vs --stop-at-epoch', () => {
+  const capture = () => {
+    const out: string[] = [], err: string[] = [];
+    return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+  };
+  const weightsOf = async (dir: string) => [...(await readSafetensors(path.join(dir, 'model.safetensors'))).tensors].map(([k, t]) => [k, Array.from(t.data)]);
+
+  it('stop at epoch 2 + resume equals an uninterrupted 4-epoch run; a kill between the renames is recovered; a longer --epochs warns', async () => {
+    const cache = path.join(tmp, 'cache.arrow');
+    expect(await makeSyntheticCacheCommand(['--out', cache, '--rows', '20', '--cond-length', '4', '--cond-dim', '8', '--quiet'], capture().io)).toBe(0);
+    const train = (run: string, ...extra: string[]) => ['planner', 'train-il', '--cache', cache, '--out', run, '--backend', 'wasm', '--quiet', '--json', ...extra];
+    const first = ['--preset', 'tiny', '--epochs', '4', '--batch-size', '8', '--lr', '1e-3', '--warmup', '1'];
+
+    const full = path.join(tmp, 'full');
+    expect(await main(train(full, ...first), capture().io)).toBe(0);
+
+    const split = path.join(tmp, 'split');
+    const c1 = capture();
+    expect(await main(train(split, ...first, '--stop-at-epoch', '2'), c1.io)).toBe(0);
+    expect(JSON.parse(c1.out[0]!)).toMatchObject({ epochs: 2 });
+    // kill -9 between the two renames: last/ is gone, last.old/ holds epoch 2
+    fs.renameSync(path.join(split, 'last'), path.join(split, 'last.old'));
+    const c2 = capture();
+    expect(await main(train(split, '--resume', path.join(split, 'last')), c2.io)).toBe(0);
+    expect(JSON.parse(c2.out[0]!)).toMatchObject({ epochs: 4 });
+    expect(c2.err.join('\n')).not.toMatch(/warning: --epochs/);
+    expect(await weightsOf(path.join(split, 'last'))).toEqual(await weightsOf(path.join(full, 'last')));
+
+    const c3 = capture();
+    expect(await main(train(full, '--resume', path.join(full, 'last'), '--epochs', '5'), c3.io)).toBe(0);
+    expect(c3.err.join('\n')).toMatch(/warning: --epochs 5 differs from the 4 epochs the checkpoint was planned for: the learning-rate schedule .* is stretched/);
+    const c4 = capture();
+    expect(await main(train(path.join(tmp, 'bad'), ...first, '--stop-at-epoch', '9'), c4.io)).toBe(2);
+  }, 120_000);
 });
