@@ -9,7 +9,7 @@ import { col, ArrowFileWriter } from '../core/arrow.js';
 import { recoverDir } from '../core/atomic.js';
 import { init } from '../core/backend.js';
 import { checkpointPaths } from '../core/checkpoint.js';
-import { InputError } from '../core/errors.js';
+import { ConfigError, InputError } from '../core/errors.js';
 import { createLogger, JsonlSink, Logger } from '../core/logger.js';
 import { progress, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
@@ -66,6 +66,46 @@ function readJson<T>(file: string, what: string): T {
   } catch (e) {
     const found = text.trim() === '' ? 'an empty file' : `invalid JSON (${(e as Error).message})`;
     throw new InputError(InputError.format({ file, expected: `the ${what} (JSON)`, found }), { file, expected: `the ${what} (JSON)`, found, cause: e });
+  }
+}
+
+/** The flag that sets each planner / IL trainer config field, to name it in errors. */
+const FLAG_OF_CONFIG: Record<string, string> = {
+  condDim: 'cond-dim',
+  numLayers: 'num-layers',
+  numHeads: 'num-heads',
+  headDim: 'head-dim',
+  ditOutputDim: 'dit-output-dim',
+  mlpHidden: 'mlp-hidden',
+  epochs: 'epochs',
+  batchSize: 'batch-size',
+  microBatchSize: 'micro-batch-size',
+  minLr: 'min-lr',
+  warmup: 'warmup',
+  scheduleInterval: 'schedule-interval',
+  maxGradNorm: 'max-grad-norm',
+  emaDecay: 'ema-decay',
+  seed: 'seed',
+  valSeed: 'val-seed',
+  valEvery: 'val-every',
+  valBatchSize: 'val-batch-size',
+  valMaxRows: 'val-max-rows',
+  keepBest: 'keep-best',
+  checkpointEverySteps: 'checkpoint-every',
+  'optimizer.lr': 'lr',
+  'optimizer.weightDecay': 'weight-decay',
+  'optimizer.beta2': 'beta2',
+};
+
+/** Runs `fn`; a config error about a field set by a flag on this command line names that flag (exit 2). */
+function namingFlags<T>(opts: ParsedArgs, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConfigError) || e.field === undefined) throw e;
+    const flag = FLAG_OF_CONFIG[e.field];
+    if (flag === undefined || opts[flag] === undefined) throw e;
+    throw new UsageError(`Option --${flag}: ${e.message.replace(/^\S*:\s*/, '')}`, { field: `--${flag}`, expected: e.expected, found: e.found, cause: e });
   }
 }
 
@@ -268,7 +308,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
   const cacheProbe = await HiddenStateCache.open(cachePath);
   const cacheH = cacheProbe.condDim;
   await cacheProbe.close();
-  if (!resumeDir) config = plannerConfigFromArgs(opts, cacheH);
+  if (!resumeDir) config = namingFlags(opts, () => plannerConfigFromArgs(opts, cacheH));
   config = config!;
   const expect = { condDim: config.condDim, source: resumeDir ? `the checkpoint ${resumeDir}` : 'the planner config' };
   const cache = await HiddenStateCache.open(cachePath, expect);
@@ -288,7 +328,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     }
   }
 
-  if (!resumeDir) trainOptions = fitBatchToData(trainOptions, train.numRows, io, quiet);
+  if (!resumeDir) trainOptions = namingFlags(opts, () => fitBatchToData(trainOptions, train.numRows, io, quiet));
 
   const planner = new DiffusionPlanner(config, { seed: trainOptions.seed ?? 0 });
   const initPath = str(opts, 'init');
@@ -425,7 +465,7 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
     if (sizeFlags.length > 0) throw new UsageError(`${paths.configPath} gives the planner config; drop ${sizeFlags.map((f) => '--' + f).join(', ')}.`, { field: `--${sizeFlags[0]}`, expected: 'no size options with a checkpoint that has a config', found: sizeFlags.map((f) => '--' + f) });
     config = plannerConfig(readJson<PlannerConfigInput>(paths.configPath, 'planner config'));
   } else if (sizeFlags.length > 0) {
-    config = plannerConfigFromArgs(opts, undefined);
+    config = namingFlags(opts, () => plannerConfigFromArgs(opts, undefined));
   } else {
     config = (await plannerCheckpointConfig(paths)).config; // the weights' config metadata, or an error naming --preset/--config
   }
