@@ -236,6 +236,17 @@ describe('planner: caches, checkpoints, presets, small data', () => {
     expect(empty.stderr).toContain('found an empty folder (neither model.safetensors nor last/model.safetensors)');
   }, 120_000);
 
+  it('a config value set by a flag names the flag, not the config field (exit 2)', async () => {
+    const [head, epochs] = await Promise.all([
+      drivekit(['planner', 'train-il', '--cache', cache, '--out', path.join(tmp, 'r4'), '--preset', 'tiny', '--head-dim', '7', '--quiet']),
+      drivekit(['planner', 'train-il', '--cache', cache, '--out', path.join(tmp, 'r5'), '--preset', 'tiny', '--epochs', '0', '--quiet']),
+    ]);
+    expect(head.code).toBe(2);
+    expect(head.stderr).toContain('Option --head-dim: expected an even integer');
+    expect(epochs.code).toBe(2);
+    expect(epochs.stderr).toContain('Option --epochs: expected an integer >= 1, found 0.');
+  });
+
   it('one preset set: planner info --preset tiny; a wrong preset names the flag and the presets (exit 2)', async () => {
     const [tiny, bad] = await Promise.all([drivekit(['planner', 'info', '--preset', 'tiny', '--cond-dim', '8', '--json']), drivekit(['planner', 'info', '--preset', 'huge'])]);
     expect(tiny.code, tiny.stderr).toBe(0);
