@@ -62,7 +62,7 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTr
     doc: 'Overrides of the other metric weights (e.g. {"extendedComfort": 2}); default: the version\'s, EC off for EPDMS.',
   },
   reversePenalty: { default: 0.5, type: 'number', min: 0, doc: 'λ_rev subtracted from the reward of a plan whose last waypoint reverses (ReCogDrive #23); 0 = detect and log only.' },
-  scoringChunks: { default: 2, type: 'integer', min: 1, doc: 'The batch is sampled in this many chunks of scenes; each is sent for scoring before the next is sampled (overlap with a worker pool).' },
+  scoringChunks: { default: 1, type: 'integer', min: 1, doc: 'Sample the batch in this many chunks of scenes, each sent for scoring before the next is sampled (more overlap with a worker pool, but smaller sampling batches); scoring always overlaps the teacher chains.' },
   microBatchScenes: { default: 0, type: 'integer', min: 0, doc: 'Scenes per forward/backward pass, gradients accumulated over the batch (0 = all B at once; bounds memory: one pass holds G·K + K rows per scene).' },
   seed: { default: 0, type: 'integer', doc: 'Seed of the run (scene order, rollout and teacher noise).' },
   checkpointEvery: { default: 10, type: 'integer', min: 0, doc: 'Write last/ every this many iterations (and at the end); 0 = only at the end.' },
