@@ -1,6 +1,7 @@
 /**
- * `drivekit env train-ppo`: PPO on the driving env, fresh or from a BC checkpoint, with a
- * traffic-density curriculum; resumable from `OUT/last/`.
+ * `drivekit env train-ppo` and `drivekit env train-gail`: PPO (or GAIL, whose generator step is
+ * the same PPO update) on the driving env, fresh or from a BC checkpoint, with a traffic-density
+ * curriculum and optional shaping terms; resumable from `OUT/last/`.
  */
 import * as path from 'node:path';
 import { init } from '../core/backend.js';
@@ -8,18 +9,24 @@ import { ConfigError } from '../core/errors.js';
 import { cliFlags, parseFlagValue } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { progress } from '../core/progress.js';
+import { GAIL_CONFIG, type GAILConfig } from '../rl/gail/gail.js';
 import { PPO_CONFIG, type PPOConfig } from '../rl/ppo/config.js';
 import { DRIVING_PPO_DEFAULTS, trainDrivingPPO } from '../rl/ppo/driving.js';
 import { ensureParentDir, flagError, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
 import type { CliIO } from './main.js';
 
 const PPO_FLAGS = cliFlags(PPO_CONFIG).filter((f) => f.key !== 'seed');
+const GAIL_FLAGS = cliFlags(GAIL_CONFIG).filter((f) => f.key !== 'seed');
+const SHAPING = { 'shape-lane': 'laneKeeping', 'shape-offroad': 'offRoad', 'shape-smooth': 'smoothness', 'shape-progress': 'progress' } as const;
 
-export function trainPpoUsage(): string {
+export function trainPpoUsage(gail = false): string {
   const lines = [
-    'drivekit env train-ppo --out DIR [options]',
+    gail ? 'drivekit env train-gail --demos FILE.arrow --out DIR [options]' : 'drivekit env train-ppo --out DIR [options]',
     '',
-    '  PPO on the driving env (policy 256-256 tanh); the policy is written to DIR, the resumable run to DIR/last/',
+    gail
+      ? '  GAIL on the driving env: reward alpha*(-log(1 - D(s, a))) + beta*r_env (+ shaping), PPO as the generator step;\n  the policy is written to DIR, the resumable run (with the discriminator) to DIR/last/'
+      : '  PPO on the driving env (policy 256-256 tanh); the policy is written to DIR, the resumable run to DIR/last/',
+    ...(gail ? ['  --demos FILE          expert demonstrations from env record-expert (required)'] : []),
     '  --out DIR             output folder (required)',
     '  --timesteps N         environment steps over all envs (default 1000000)',
     '  --init DIR            start from a policy checkpoint (e.g. env train-bc\'s); its log-std is reset to --init-log-std',
@@ -41,16 +48,49 @@ export function trainPpoUsage(): string {
     const d = (DRIVING_PPO_DEFAULTS as Record<string, unknown>)[f.key] ?? f.spec.default;
     lines.push(`  --${f.flag.padEnd(22)} ${f.spec.doc} (default ${JSON.stringify(d)})`);
   }
+  lines.push('', '  Shaping terms added to the reward (weights, default 0 = off; see docs/gail.md):');
+  lines.push('  --shape-lane W          -W x |lateral offset in the lane| (m)', '  --shape-offroad W       -W on a step that ends off the road', '  --shape-smooth W        -W x |change of steering|', '  --shape-progress W      +W x change of route completion (fraction)');
+  if (gail) {
+    lines.push('', '  GAIL settings:');
+    for (const f of GAIL_FLAGS) lines.push(`  --${f.flag.padEnd(22)} ${f.spec.doc} (default ${JSON.stringify(f.spec.default)})`);
+  }
   return lines.join('\n');
 }
 
-export async function trainPpoCommand(args: string[], io: CliIO): Promise<number> {
+export async function trainGailCommand(args: string[], io: CliIO): Promise<number> {
+  return trainPpoCommand(args, io, true);
+}
+
+export async function trainPpoCommand(args: string[], io: CliIO, gail = false): Promise<number> {
   const spec: OptionSpec = {
     out: 'string', timesteps: 'number', init: 'string', 'init-log-std': 'number', 'value-warmup': 'number', resume: 'boolean', 'num-envs': 'number', seed: 'number',
     'start-seed': 'number', 'num-scenarios': 'number', density: 'number', curriculum: 'string', 'checkpoint-every': 'number', json: 'boolean', backend: 'string',
   };
   for (const f of PPO_FLAGS) spec[f.flag] = 'string';
-  const opts = parseArgs(args, spec, trainPpoUsage());
+  for (const flag of Object.keys(SHAPING)) spec[flag] = 'number';
+  if (gail) {
+    spec.demos = 'string';
+    for (const f of GAIL_FLAGS) spec[f.flag] = 'string';
+  }
+  const opts = parseArgs(args, spec, trainPpoUsage(gail));
+  const shaping: Record<string, number> = {};
+  for (const [flag, key] of Object.entries(SHAPING)) {
+    const w = numberOption(opts, flag, undefined, { min: 0 });
+    if (w !== undefined) shaping[key] = w;
+  }
+  let gailOpts: { demos: string; config: Partial<GAILConfig> } | undefined;
+  if (gail) {
+    if (!opts.demos) throw flagError('demos', 'a demonstrations file from env record-expert', undefined);
+    const cfg: Record<string, unknown> = {};
+    for (const f of GAIL_FLAGS) if (opts[f.flag] !== undefined) cfg[f.key] = parseFlagValue(f.spec, opts[f.flag] as string);
+    try {
+      GAIL_CONFIG.resolve(cfg);
+    } catch (e) {
+      if (e instanceof ConfigError && e.field) throw flagError(GAIL_FLAGS.find((f) => f.key === e.field)?.flag ?? e.field, String(e.expected ?? 'a valid value'), e.found);
+      throw e;
+    }
+    gailOpts = { demos: opts.demos as string, config: cfg as Partial<GAILConfig> };
+  }
   const out = opts.out as string | undefined;
   if (!out) throw flagError('out', 'an output folder', undefined);
   const timesteps = intOption(opts, 'timesteps', 1_000_000, { min: 1 });
@@ -68,7 +108,7 @@ export async function trainPpoCommand(args: string[], io: CliIO): Promise<number
   const backend = await init({ backend: (opts.backend as 'wasm' | 'cpu' | undefined) ?? 'wasm' });
   ensureParentDir(path.join(out, 'x'), 'out');
   const logger = createLogger({ dir: out, formats: ['jsonl'], append: !!opts.resume });
-  const bar = opts.json ? null : progress({ total: timesteps, label: 'train-ppo' });
+  const bar = opts.json ? null : progress({ total: timesteps, label: gail ? 'train-gail' : 'train-ppo' });
   const result = await trainDrivingPPO({
     out,
     timesteps,
@@ -84,12 +124,14 @@ export async function trainPpoCommand(args: string[], io: CliIO): Promise<number
     valueWarmupIterations: intOption(opts, 'value-warmup', 3, { min: 0 }),
     checkpointEvery: intOption(opts, 'checkpoint-every', 10, { min: 1 }),
     ppo,
+    shaping,
+    ...(gailOpts ? { gail: gailOpts } : {}),
     logger,
     callbacks: [(e) => { if (e.type === 'iteration') bar?.update(e.timesteps, { success: e.log['rollout/success_rate'] ?? 'n/a' }); }],
   });
   bar?.stop();
   logger.close();
   const summary = { backend, ...result };
-  io.out(opts.json ? JSON.stringify(summary) : `train-ppo: ${result.timesteps} steps in ${result.seconds.toFixed(0)} s, curriculum stage ${result.finalStage}, training success (last 100 episodes) ${(100 * result.trainSuccess).toFixed(0)} %; policy in ${out}`);
+  io.out(opts.json ? JSON.stringify(summary) : `${gail ? 'train-gail' : 'train-ppo'}: ${result.timesteps} steps in ${result.seconds.toFixed(0)} s, curriculum stage ${result.finalStage}, training success (last 100 episodes) ${(100 * result.trainSuccess).toFixed(0)} %; policy in ${out}`);
   return 0;
 }

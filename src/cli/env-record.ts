@@ -30,6 +30,9 @@ export const RECORD_EXPERT_USAGE = `drivekit env record-expert --seeds A:B --out
   --max-steering-delta X     steering spike threshold (default ${DEFAULT_DEMO_CLEANING.maxSteeringDelta})
   --recovery-window N        frames before a crash/out-of-road kept whatever the rules say (default ${DEFAULT_DEMO_CLEANING.recoveryWindow})
   --min-length N             drop episodes left with fewer frames (default ${DEFAULT_DEMO_CLEANING.minEpisodeLength})
+  --action-noise S,T         DART noise: the env executes the expert action plus N(0, S) steering and N(0, T) throttle
+                             noise, the stored label stays the expert's (default none; 0.1,0.1 helps BC recover)
+  --noise-seed N             seed of the noise stream (default 0)
   --json                     one JSON object (counts per rule, frames/s, CPU seconds)
   --quiet                    no progress bar`;
 
@@ -68,6 +71,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       'max-steering-delta': 'number',
       'recovery-window': 'number',
       'min-length': 'number',
+      'action-noise': 'string',
+      'noise-seed': 'number',
       json: 'boolean',
       quiet: 'boolean',
     },
@@ -93,6 +98,12 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
   const cleaning = cleaningFrom(opts);
   ensureParentDir(out);
 
+  let actionNoise: [number, number] | undefined;
+  if (opts['action-noise'] !== undefined) {
+    const parts = String(opts['action-noise']).split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+    if (parts.length !== 2 || !parts.every((x) => Number.isFinite(x) && x >= 0)) throw flagError('action-noise', 'two standard deviations >= 0, e.g. 0.1,0.1', opts['action-noise']);
+    actionNoise = [parts[0]!, parts[1]!];
+  }
   const cpu0 = process.cpuUsage();
   const bar = progress({ total: frames ?? seeds.length, label: 'record-expert', mode: opts.quiet ? 'silent' : 'auto' });
   let report;
@@ -103,6 +114,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       frames,
       env,
       cleaning,
+      ...(actionNoise ? { actionNoise } : {}),
+      noiseSeed: intOption(opts, 'noise-seed', 0, { min: 0 }),
       onEpisode: (e) =>
         bar.update(frames !== undefined ? Math.min(frames, e.counts.frames_kept) : e.counts.episodes_recorded, { kept: e.counts.frames_kept, failed: e.counts.episodes_failed }),
     });

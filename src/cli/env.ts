@@ -60,6 +60,7 @@ const USAGE = `drivekit env <subcommand> [options]
   render    draw one scenario (SVG or PNG, optional frames)
   record-expert  expert demonstrations as Arrow (--seeds A:B, --frames N, --out FILE, cleaning)
   train-ppo PPO on the driving env (fresh or from BC, traffic curriculum, --resume)
+  train-gail GAIL on the driving env (mixed reward, shaping, BC warm start, --resume)
   train-bc  behaviour cloning from expert demonstrations (--demos, --out, --resume)
   evaluate  a saved policy over seeds and runs (--policy, --seeds A:B, --runs K, --record)
 
@@ -111,6 +112,8 @@ function makeEnv(opts: ParsedArgs, seeds: number[]): DrivingEnv {
   }
 }
 
+const SUBCOMMANDS = ['info', 'rollout', 'bench', 'render', 'record-expert', 'train-bc', 'train-ppo', 'train-gail', 'evaluate'] as const;
+
 export async function envCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === '--help' || sub === '-h') throw new HelpRequest(usageText(USAGE));
@@ -128,12 +131,14 @@ export async function envCommand(args: string[], io: CliIO): Promise<number> {
       return (await import('./env-record.js')).recordExpertCommand(rest, io);
     case 'train-ppo':
       return (await import('./env-ppo.js')).trainPpoCommand(rest, io);
+    case 'train-gail':
+      return (await import('./env-ppo.js')).trainGailCommand(rest, io);
     case 'train-bc':
       return (await import('./env-train.js')).trainBcCommand(rest, io);
     case 'evaluate':
       return (await import('./env-train.js')).evaluateCommand(rest, io);
     default:
-      throw new UsageError(`drivekit env: unknown subcommand '${sub}'. Valid: info, rollout, bench, render.\n${usageText(USAGE)}`, { field: 'subcommand', expected: 'info, rollout, bench or render', found: sub });
+      throw new UsageError(`drivekit env: unknown subcommand '${sub}'. Valid: ${SUBCOMMANDS.join(', ')}.\n${usageText(USAGE)}`, { field: 'subcommand', expected: `one of ${SUBCOMMANDS.join(', ')}`, found: sub });
   }
 }
 

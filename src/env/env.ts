@@ -114,6 +114,18 @@ export class DrivingEnv {
   readonly observationSpace: BoxSpace;
   readonly actionSpace: BoxSpace = Object.freeze({ type: 'Box', shape: [2], low: -1, high: 1, dtype: 'float32' });
   readonly obsSize: number;
+  /**
+   * Traffic density used by the next reset (starts at `config.traffic_density`); a curriculum
+   * raises it between episodes without rebuilding the env. Must be in [0, 1].
+   */
+  get trafficDensity(): number {
+    return this._trafficDensity ?? this.config.traffic_density;
+  }
+  set trafficDensity(d: number) {
+    if (!(d >= 0 && d <= 1)) throw new RangeError(`DrivingEnv.trafficDensity: expected a number in [0, 1], found ${d}.`);
+    this._trafficDensity = d;
+  }
+  private _trafficDensity: number | undefined;
 
   private readonly mapSource: MapSource;
   private readonly maps = new Map<number, RoadMap>();
@@ -237,7 +249,7 @@ export class DrivingEnv {
     this._nav = new Navigation(map, spawnLane);
     this._nav.update(ego.x, ego.y, ego.x, ego.y);
     const trafficRng = cfg.random_traffic ? this.envRng.split() : new Rng(seed ^ TRAFFIC_STREAM);
-    this._traffic = new TrafficManager(map, cfg.traffic_density, trafficRng, cfg.max_speed_km_h);
+    this._traffic = new TrafficManager(map, this.trafficDensity, trafficRng, cfg.max_speed_km_h);
     this.egoObj = { vehicle: ego, lane: this._nav.currentLane };
     this.episodeLength = 0;
     this.episodeReward = 0;

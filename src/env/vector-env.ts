@@ -42,6 +42,11 @@ export class VectorEnv {
     this.obs = new Float32Array(numEnvs * this.obsSize);
   }
 
+  /** Sets the traffic density used by every env's next reset (curricula). */
+  setTrafficDensity(d: number): void {
+    for (const e of this.envs) e.trafficDensity = d;
+  }
+
   get observationSpace() {
     return this.envs[0]!.observationSpace;
   }

@@ -9,6 +9,7 @@ import { readJsonl } from '../../src/core/logger.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ActorCriticPolicy } from '../../src/models/mlp-policy.js';
 import { TrafficCurriculum } from '../../src/rl/common/curriculum.js';
+import { recordExpertDemonstrations } from '../../src/rl/data/demonstrations.js';
 import { trainDrivingPPO } from '../../src/rl/ppo/driving.js';
 
 beforeAll(async () => {
@@ -90,4 +91,27 @@ describe('trainDrivingPPO', () => {
     await expect(trainDrivingPPO({ out: path.join(dir, 'o'), init: dir, timesteps: 64, numEnvs: 1 })).rejects.toMatchObject({ field: 'obsDim', expected: 259, found: 4 });
     fs.rmSync(dir, { recursive: true, force: true });
   });
+});
+
+describe('trainDrivingPPO with GAIL and shaping', () => {
+  it('logs the discriminator and shaping terms, saves the discriminator and resumes with it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-gail-drv-'));
+    const demos = path.join(dir, 'demos.arrow');
+    await recordExpertDemonstrations({ out: demos, seeds: [0, 1], frames: 150, env: { start_seed: 0, num_scenarios: 4, traffic_density: 0.05 } });
+    const out = path.join(dir, 'gail');
+    const logger = createLogger({ dir: out, formats: ['jsonl'] });
+    const common = { out, numEnvs: 2, numScenarios: 4, density: 0.05, ppo: { nSteps: 32, batchSize: 32, nEpochs: 1 }, shaping: { offRoad: 1, progress: 10 }, gail: { demos, config: { demoBatchSize: 16, gailWeight: 1, envWeight: 0.5 }, discHidden: [16, 16] } };
+    const r = await trainDrivingPPO({ ...common, timesteps: 128, logger });
+    logger.close();
+    expect(r.timesteps).toBe(128);
+    const log = readJsonl(path.join(out, 'progress.jsonl'));
+    expect(log).toHaveLength(2);
+    for (const k of ['disc/loss', 'disc/disc_acc_expert', 'gail/reward_mean', 'shaping/progress', 'shaping/off_road']) expect(log[0]).toHaveProperty(k);
+    expect(fs.existsSync(path.join(out, 'last', 'discriminator.safetensors'))).toBe(true);
+    const { extra } = await ActorCriticPolicy.load(out);
+    expect(extra.algorithm).toBe('GAIL');
+    const r2 = await trainDrivingPPO({ ...common, timesteps: 192, resume: true });
+    expect(r2.timesteps).toBe(192);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
 });

@@ -28,6 +28,7 @@ import * as fs from 'node:fs';
 import { ArrowFileReader, ArrowFileWriter, col, type TableSchema } from '../../core/arrow.js';
 import { tempPathFor } from '../../core/atomic.js';
 import { ConfigError, InputError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
 import type { EnvConfig, EnvConfigInput } from '../../env/config.js';
 import { DrivingEnv, type DrivingEnvOptions } from '../../env/env.js';
 import { makePolicy, type EgoPolicy } from '../../env/policies.js';
@@ -173,6 +174,15 @@ export interface RecordExpertOptions {
   policy?: EgoPolicy;
   /** Rows per record batch (default 4096). */
   batchRows?: number;
+  /**
+   * DART-style noise injection (Laskey et al. 2017): the env executes the expert's action plus
+   * Gaussian noise of these standard deviations ([steering, throttle]), while the stored `action`
+   * stays the expert's clean label. The expert then shows how to recover from the small drifts a
+   * cloned policy makes, which plain demonstrations never contain. Default none.
+   */
+  actionNoise?: readonly [number, number];
+  /** Seed of the noise stream (default 0). */
+  noiseSeed?: number;
   /** Called after every episode. */
   onEpisode?: (e: { seed: number; length: number; kept: number; outcome: string; counts: RecordCounts }) => void;
 }
@@ -286,6 +296,12 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       epV1 = g(epV1, 1);
     };
     const action = [0, 0];
+    const noiseAction = [0, 0];
+    const noise = opts.actionNoise && (opts.actionNoise[0] > 0 || opts.actionNoise[1] > 0) ? opts.actionNoise : null;
+    if (noise && !(noise[0] >= 0 && noise[1] >= 0 && Number.isFinite(noise[0]) && Number.isFinite(noise[1]))) {
+      throw new InputError(InputError.format({ field: 'actionNoise', expected: 'two finite standard deviations >= 0', found: noise }), { field: 'actionNoise', expected: 'two finite numbers >= 0', found: noise });
+    }
+    const noiseRng = new Rng(opts.noiseSeed ?? 0).jump();
     for (const seed of opts.seeds) {
       if (opts.frames !== undefined && counts.frames_kept >= opts.frames) break;
       seedsPlayed.push(seed);
@@ -302,7 +318,13 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
         if (!Number.isFinite(action[0]) || !Number.isFinite(action[1])) {
           throw new InputError(InputError.format({ file: policy.name, field: 'action', expected: 'finite values', found: a }, `(seed ${seed}, step ${n})`), { file: policy.name, field: 'action', expected: 'finite values', found: a });
         }
-        const r = env.step(action);
+        let applied: number[] = action;
+        if (noise) {
+          applied = noiseAction;
+          applied[0] = Math.fround(Math.max(-1, Math.min(1, action[0]! + noise[0] * noiseRng.normal())));
+          applied[1] = Math.fround(Math.max(-1, Math.min(1, action[1]! + noise[1] * noiseRng.normal())));
+        }
+        const r = env.step(applied);
         grow(n + 1);
         epObs.set(obs, n * obsDim);
         epNext.set(r.obs, n * obsDim);
@@ -370,7 +392,7 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       env_config: JSON.stringify(env.config),
       cleaning: JSON.stringify(cleaning),
       counts: JSON.stringify(counts),
-      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null }),
+      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null, action_noise: noise, noise_seed: noise ? (opts.noiseSeed ?? 0) : null }),
     };
     const reader = await ArrowFileReader.open(rawPath, schema);
     const w = await ArrowFileWriter.open(opts.out, schema, { metadata });

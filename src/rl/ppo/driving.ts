@@ -13,6 +13,9 @@
  *    [0, 1], so observation normalisation is off by default), checkpoints in `out/last/` with the
  *    curriculum's state, and the policy in `out/` for `env evaluate`.
  *
+ * With `gail`, the same loop is GAIL's (`rl/gail`): the discriminator relabels each rollout's
+ * rewards as α·r_gail + β·r_env (+ shaping) and is updated after each PPO step.
+ *
  * Resume continues from `out/last/` with the optimizer, random streams, normaliser and
  * curriculum restored; the driving env does not snapshot its episodes, so the resumed run
  * starts fresh episodes (it is not bit-identical to an uninterrupted run; the classic envs are).
@@ -28,6 +31,10 @@ import { VectorEnv } from '../../env/vector-env.js';
 import { ActorCriticPolicy, type PolicyConfig } from '../../models/mlp-policy.js';
 import type { Callback } from '../common/callbacks.js';
 import { TrafficCurriculum, type CurriculumState } from '../common/curriculum.js';
+import { readDemonstrations } from '../data/demonstrations.js';
+import { GAIL, type GAILConfig } from '../gail/gail.js';
+import { drivingShaping, type DrivingShapingWeights } from '../gail/shaping.js';
+import { MlpDiscriminator } from '../../models/discriminator.js';
 import type { PPOConfig } from './config.js';
 import { PPO } from './ppo.js';
 
@@ -76,6 +83,10 @@ export interface DrivingPPOOptions {
   checkpointEvery?: number;
   logger?: Logger;
   callbacks?: Callback[];
+  /** Shaping terms added to the env reward (each weight 0 = off). */
+  shaping?: Partial<DrivingShapingWeights>;
+  /** Train with GAIL on these demonstrations (the PPO update is the generator step). */
+  gail?: { demos: string; config?: Partial<GAILConfig>; discHidden?: number[] };
 }
 
 export interface DrivingPPOResult {
@@ -105,12 +116,13 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
     if (recentSuccess.length > 100) recentSuccess.shift();
   };
   let ppo: PPO;
+  const shaping = o.shaping && Object.values(o.shaping).some((w) => w) ? drivingShaping(o.shaping, numEnvs, env.obsSize) : undefined;
   const extraLog = () => ({ 'curriculum/stage': curriculum.stage, 'curriculum/density': curriculum.density, 'rollout/success_rate': recentSuccess.length ? recentSuccess.reduce((a, b) => a + b, 0) / recentSuccess.length : NaN });
   const callbacks = [onEpisode, ...(o.callbacks ?? [])];
   let warmup = o.init ? (o.valueWarmupIterations ?? 3) : 0;
   if (o.resume) {
     if (!fs.existsSync(path.join(lastDir, 'run.json'))) throw new InputError(`${lastDir}: no PPO run to resume (run.json missing).`, { file: lastDir, field: 'run.json', expected: 'present', found: 'missing' });
-    ppo = await PPO.load(lastDir, env, { ...(o.logger ? { logger: o.logger } : {}), callbacks, extraLog });
+    ppo = await PPO.load(lastDir, env, { ...(o.logger ? { logger: o.logger } : {}), callbacks, extraLog, ...(shaping ? { shaping } : {}) });
     const cur = path.join(lastDir, 'curriculum.json');
     if (fs.existsSync(cur)) {
       const saved = JSON.parse(fs.readFileSync(cur, 'utf8')) as { curriculum: CurriculumState; warmupLeft: number };
@@ -130,13 +142,22 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
     } else {
       policy = new ActorCriticPolicy({ ...DRIVING_POLICY_DEFAULTS, ...o.policy, obsDim: env.obsSize, actionType: 'box', actionDim: 2, seed });
     }
-    ppo = new PPO(policy, env, { ...DRIVING_PPO_DEFAULTS, ...o.ppo, seed }, { ...(o.logger ? { logger: o.logger } : {}), callbacks, extraLog });
+    ppo = new PPO(policy, env, { ...DRIVING_PPO_DEFAULTS, ...o.ppo, seed }, { ...(o.logger ? { logger: o.logger } : {}), callbacks, extraLog, ...(shaping ? { shaping } : {}) });
+  }
+  let gail: GAIL | null = null;
+  let disc: MlpDiscriminator | null = null;
+  if (o.gail) {
+    const demos = await readDemonstrations(o.gail.demos, { expectObsDim: env.obsSize, expectActDim: 2, nextObs: false });
+    disc = new MlpDiscriminator({ obsDim: env.obsSize, actionDim: 2, ...(o.gail.discHidden ? { hidden: o.gail.discHidden } : {}), seed });
+    gail = new GAIL(ppo, disc, { obs: demos.obs, actions: demos.actions, n: demos.numFrames, file: demos.file }, { ...o.gail.config, seed });
+    if (o.resume && fs.existsSync(path.join(lastDir, 'gail.json'))) await gail.restore(lastDir);
   }
   curriculum.apply(env);
   const t0 = performance.now();
   const every = o.checkpointEvery ?? 10;
   const save = async () => {
-    await ppo.save(lastDir);
+    if (gail) await gail.save(lastDir);
+    else await ppo.save(lastDir);
     await writeFileAtomic(path.join(lastDir, 'curriculum.json'), JSON.stringify({ curriculum: curriculum.state(), warmupLeft: warmup }) + '\n');
   };
   try {
@@ -150,7 +171,7 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
       if (ppo.iteration % every === 0) await save();
     }
     await save();
-    await ppo.policy.save(o.out, { algorithm: 'PPO', env: 'DrivingEnv', envConfig, normalizer: ppo.normalizer ? { ...ppo.normalizer.state(), options: { ...ppo.normalizer.options, normReward: false } } : null, timesteps: ppo.numTimesteps, curriculum: curriculum.state() });
+    await ppo.policy.save(o.out, { algorithm: gail ? 'GAIL' : 'PPO', env: 'DrivingEnv', envConfig, normalizer: ppo.normalizer ? { ...ppo.normalizer.state(), options: { ...ppo.normalizer.options, normReward: false } } : null, timesteps: ppo.numTimesteps, curriculum: curriculum.state() });
     return {
       timesteps: ppo.numTimesteps,
       iterations: ppo.iteration,
@@ -160,6 +181,8 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
       policyDir: o.out,
     };
   } finally {
+    gail?.dispose();
+    disc?.dispose();
     ppo.dispose();
     ppo.policy.dispose();
   }
