@@ -60,6 +60,8 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     io.err(usage());
     return 2;
   }
+  // `drivekit planner train-il` (the subcommand, when the first argument is one) prefixes errors
+  const where = ['drivekit', name, ...(rest[0] && /^[a-z][a-z0-9-]*$/.test(rest[0]) ? [rest[0]] : [])].join(' ');
   try {
     return await (await cmd.load())(rest, io);
   } catch (e) {
@@ -73,11 +75,11 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         io.out(e.message);
         return 0;
       }
-      io.err(e.message.startsWith('Usage:') ? e.message : `drivekit ${name}: ${e.message}`);
+      io.err(e.message.startsWith('Usage:') ? e.message : `${where}: ${e.message}`);
       return 2;
     }
     if (e instanceof InputError) {
-      io.err(`drivekit ${name}: ${e.message}`);
+      io.err(`${where}: ${e.message}`);
       return 1;
     }
     throw e;
