@@ -117,6 +117,8 @@ export interface BuildMetricCacheOptions {
 export interface OpenMetricCacheOptions {
   /** 'open': hash every shard now (default); 'load': hash each shard when it is first read. */
   checkHashes?: 'open' | 'load';
+  /** Shard tables kept in memory at once (default 4; decoded scenes are kept regardless). */
+  maxShardTables?: number;
 }
 
 const versionKey = (v: PdmVersion): string => (v === 'v1.1' ? 'v1_1' : 'v2_2');
@@ -395,6 +397,9 @@ export class MetricCache {
   private readonly byName = new Map<string, number>();
   private readonly checked = new Set<number>();
 
+  /** Shard tables kept in memory at once (least recently used dropped first). */
+  maxShardTables = 4;
+
   constructor(dir: string, manifest: MetricCacheManifest, entries?: readonly CachedScene[]) {
     this.dir = dir;
     this.manifest = manifest;
@@ -466,7 +471,11 @@ export class MetricCache {
 
   private table(k: number): Table {
     let t = this.tables.get(k);
-    if (t) return t;
+    if (t) {
+      this.tables.delete(k); // most recently used last
+      this.tables.set(k, t);
+      return t;
+    }
     const s = this.manifest.shards[k]!;
     const bytes = this.checkShard(k);
     const file = path.join(this.dir, s.file);
@@ -484,6 +493,7 @@ export class MetricCache {
     }
     if (t.numRows !== s.rows) throw new InputError(InputError.format({ file, field: 'rows', expected: s.rows, found: t.numRows }), { file, field: 'rows', expected: s.rows, found: t.numRows });
     this.tables.set(k, t);
+    while (this.tables.size > Math.max(1, this.maxShardTables)) this.tables.delete(this.tables.keys().next().value!);
     return t;
   }
 
@@ -529,6 +539,7 @@ export class MetricCache {
 export function openMetricCache(dir: string, opts: OpenMetricCacheOptions = {}): MetricCache {
   const d = path.resolve(dir);
   const cache = new MetricCache(d, readManifest(d));
+  if (opts.maxShardTables !== undefined) cache.maxShardTables = opts.maxShardTables;
   if ((opts.checkHashes ?? 'open') === 'open') cache.manifest.shards.forEach((_, k) => cache.checkShard(k));
   return cache;
 }

@@ -92,6 +92,15 @@ describe('metric cache', () => {
     }
   });
 
+  it('keeps at most maxShardTables shard tables; scenes decoded from a dropped shard stay', () => {
+    const cache = openMetricCache(dirGen, { maxShardTables: 1 });
+    const a = cache.scene(0);
+    const c = cache.scene(2); // loads shard 1, drops shard 0's table
+    expect(cache.scene(0)).toBe(a);
+    expect(cache.scene(1).name).toBe(generated[1]!.scene.name); // shard 0 read again
+    expect(cache.scene(2)).toBe(c);
+  });
+
   it('detects a corrupted shard and names it', () => {
     const dir = path.join(tmp, 'corrupt');
     fs.cpSync(dirGen, dir, { recursive: true });
