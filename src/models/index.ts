@@ -12,3 +12,5 @@ export * from './weights.js';
 export { ActorCriticPolicy, POLICY_CONFIG, orthogonalValues } from './mlp-policy.js';
 export type { ActResult, EvaluatedActions, PolicyConfig } from './mlp-policy.js';
 export { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogProb, sampleCategorical, sampleGaussian } from './distributions.js';
+export { DISCRIMINATOR_CONFIG, MlpDiscriminator } from './discriminator.js';
+export type { DiscriminatorConfig } from './discriminator.js';

@@ -64,3 +64,11 @@ export type { PdmRewardOptions, RewardFn, RewardResult } from './grpo/reward.js'
 export { checkPlannerConfig, configDifference, frozenCopy, loadPlanner, weightsSha256 } from './grpo/reference.js';
 export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGrpoLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo/loss.js';
 export type { GroupAdvantages, GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo/loss.js';
+// Adversarial imitation (GAIL) on PPO's parts.
+export { GAIL, GAIL_CONFIG } from './gail/gail.js';
+export type { ExpertPairs, GAILConfig } from './gail/gail.js';
+export { discriminatorLoss, discriminatorStats, gailReward, softplus } from './gail/loss.js';
+export type { DiscriminatorStats } from './gail/loss.js';
+export { NO_SHAPING, drivingShaping, lateralOffsetFromObs } from './gail/shaping.js';
+export type { DrivingShapingWeights } from './gail/shaping.js';
+export type { ShapingFn } from './ppo/ppo.js';
