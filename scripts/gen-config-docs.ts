@@ -21,12 +21,14 @@ import { writeFileAtomicSync } from '../src/core/atomic.js';
 import type { ConfigDef } from '../src/core/config.js';
 import { ENV_CONFIG } from '../src/env/config.js';
 import { DDIM_CONFIG, DDIM_NOISE_CONFIG } from '../src/models/ddim.js';
+import { DISCRIMINATOR_CONFIG } from '../src/models/discriminator.js';
 import { POLICY_CONFIG } from '../src/models/mlp-policy.js';
 import { PLANNER_CONFIG } from '../src/models/planner.js';
 import { SCENEGEN_CONFIG } from '../src/navsim/scenegen.js';
 import { PDM_WEIGHTS_CONFIG } from '../src/navsim/weights.js';
 import { BC_CONFIG } from '../src/rl/bc/config.js';
 import { CURRICULUM_STAGE } from '../src/rl/common/curriculum.js';
+import { GAIL_CONFIG } from '../src/rl/gail/gail.js';
 import { GRPO_TRAIN_CONFIG } from '../src/rl/grpo/config.js';
 import { IL_TRAIN_CONFIG } from '../src/rl/il-trainer.js';
 import { PPO_CONFIG } from '../src/rl/ppo/config.js';
@@ -84,6 +86,16 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
     where: '`rl/ppo/config.ts`: `PPO_CONFIG`',
     about: "PPO (SB3's defaults and names).",
     def: PPO_CONFIG,
+  },
+  {
+    where: '`rl/gail/gail.ts`: `GAIL_CONFIG`',
+    about: 'GAIL on top of the PPO runner: the discriminator and the reward mixing.',
+    def: GAIL_CONFIG,
+  },
+  {
+    where: '`models/discriminator.ts`: `DISCRIMINATOR_CONFIG`',
+    about: "GAIL's MLP discriminator on (observation, action), one logit per sample.",
+    def: DISCRIMINATOR_CONFIG,
   },
   {
     where: '`rl/common/curriculum.ts`: `CURRICULUM_STAGE` (one stage of a curriculum)',
