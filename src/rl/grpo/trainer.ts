@@ -255,6 +255,7 @@ export class DiffGrpoTrainer {
       if (chains.length > 1) tf.dispose(chains);
       return { rows, sceneIds, inputs, chain, teacherChain, trajectories, rewards, scored, reversing, timing: { samplingS, scoringS: scoringS + scoringWaitS, scoringWaitS } };
     } catch (e) {
+      for (const q of pending) q.p.catch(() => undefined); // never awaited now: no unhandled rejection
       tf.dispose([...chains, ...(teacherChain ? [teacherChain] : [])]);
       disposeInputs(inputs);
       throw e;
