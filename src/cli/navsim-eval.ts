@@ -16,7 +16,8 @@
  * is the logged future; `pdm-closed` is PDM-Closed's cached trajectory (privileged: it sees the
  * map and the agents) at 0.5 .. 4 s, the one of each version; `--checkpoint` a DiffusionPlanner
  * checkpoint folder (`model.safetensors` + `model.json`, or the `last/` inside a run folder)
- * conditioned on scene tokens, sampled by plain DDIM (eta = 0) from seeded noise (`--seed`).
+ * conditioned on scene tokens, sampled by plain DDIM (eta = 0) from seeded noise (`--seed`); loaded
+ * with `DiffusionPlanner.fromCheckpoint`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -146,35 +147,13 @@ function checkpointDir(dir: string): string {
   });
 }
 
-/**
- * Loads a DiffusionPlanner checkpoint (`DiffusionPlanner.fromCheckpoint` when the models module
- * has it, else as `planner sample` does: config from model.json, weights from model.safetensors).
- */
-async function loadPlanner(dir: string) {
-  const { DiffusionPlanner, plannerConfig } = await import('../models/planner.js');
-  const from = (DiffusionPlanner as unknown as { fromCheckpoint?: (d: string) => Promise<InstanceType<typeof DiffusionPlanner>> }).fromCheckpoint;
-  if (typeof from === 'function') return from.call(DiffusionPlanner, dir);
-  const { loadPlannerStateDict } = await import('../models/weights.js');
-  const { readSafetensors } = await import('../core/safetensors.js');
-  const configPath = path.join(dir, 'model.json');
-  let config;
-  try {
-    config = plannerConfig(JSON.parse(fs.readFileSync(configPath, 'utf8')));
-  } catch (e) {
-    throw new InputError(InputError.format({ file: configPath, expected: 'a planner config (JSON)', found: (e as Error).message }), { file: configPath, expected: 'a planner config', found: (e as Error).message, cause: e });
-  }
-  const planner = new DiffusionPlanner(config);
-  const weights = path.join(dir, 'model.safetensors');
-  loadPlannerStateDict(planner, (await readSafetensors(weights)).tensors, weights);
-  return planner;
-}
-
 async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; dispose: () => void }> {
   const dir = checkpointDir(dirArg);
   const { init } = await import('../core/backend.js');
   const backend = await init({ backend: 'auto' });
   if (!opts.quiet) io.err(`tfjs backend: ${backend}`);
-  const planner = await loadPlanner(dir);
+  const { DiffusionPlanner } = await import('../models/planner.js');
+  const planner = await DiffusionPlanner.fromCheckpoint(dir);
   const dataJson = path.join(dir, 'data.json');
   const recorded = fs.existsSync(dataJson) ? (JSON.parse(fs.readFileSync(dataJson, 'utf8')) as { condLength?: number }).condLength : undefined;
   const L = recorded ?? opts.tokens;
