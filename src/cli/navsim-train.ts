@@ -141,11 +141,18 @@ async function openData(spec: DataSpec, condDim: number, quiet: boolean): Promis
   return { data: new InMemoryIlData(parts.length === 1 ? parts[0]! : concatRows(parts)), condLength: spec.numTokens, close: async () => undefined, seedOf };
 }
 
-function plannerFromFlags(opts: ParsedArgs): PlannerConfig {
+/** The planner of --preset and --cond-dim (default: the cache's width with --cache, else the scene-token width). */
+async function plannerFromFlags(opts: ParsedArgs): Promise<PlannerConfig> {
   const preset = (opts.preset as string | undefined) ?? 'tiny';
   if (!['tiny', 'small', 'large'].includes(preset)) throw flagError('preset', 'tiny, small or large', preset);
   const input: PlannerConfigInput = { preset: preset as 'tiny' | 'small' | 'large' };
-  input.condDim = (opts['cond-dim'] as number | undefined) ?? DEFAULT_SCENE_TOKEN_WIDTH;
+  let condDim = opts['cond-dim'] as number | undefined;
+  if (condDim === undefined && opts.cache !== undefined) {
+    const probe = await HiddenStateCache.open(String(opts.cache));
+    condDim = probe.condDim;
+    await probe.close();
+  }
+  input.condDim = condDim ?? DEFAULT_SCENE_TOKEN_WIDTH;
   return plannerConfig(input);
 }
 
@@ -161,7 +168,7 @@ export const TRAIN_IL_USAGE = `drivekit navsim train-il (--seeds A:B | --cache F
   --cache FILE      a hidden-state cache (Arrow) instead
   --val-seeds A:B   validation scenes (default: none; e.g. val:200)
   --out DIR         run folder: run.json, progress.jsonl, last/ (loadable by navsim eval and train-grpo)
-  --tokens L        scene tokens per sample (default ${DEFAULT_SCENE_TOKENS}); --cond-dim H token width (default ${DEFAULT_SCENE_TOKEN_WIDTH})
+  --tokens L        scene tokens per sample (default ${DEFAULT_SCENE_TOKENS}); --cond-dim H token width (default ${DEFAULT_SCENE_TOKEN_WIDTH}, or the cache's)
   --preset P        tiny (default; 2 blocks, width 32) | small | large (ReCogDrive's)
   --resume          continue DIR's run from last/ with the settings of DIR/run.json
   --json            one JSON summary line on stdout
@@ -195,7 +202,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
       command: 'train-il',
       data: dataSpecFrom(opts, TRAIN_IL_USAGE, numTokens),
       val: val ? { kind: 'seeds', start: val.start, end: val.end, numTokens } : null,
-      planner: plannerFromFlags(opts),
+      planner: await plannerFromFlags(opts),
       trainer: IL_TRAIN_CONFIG.toJSON(trainer) as IlTrainOptions,
     };
   }
