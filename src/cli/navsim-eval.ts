@@ -138,17 +138,20 @@ function baselinePlanner(name: 'cv' | 'pdm-closed' | 'human'): Planner {
   };
 }
 
-/** The checkpoint folder holding model.safetensors: DIR itself or DIR/last. */
-function checkpointDir(dir: string): string {
-  if (fs.existsSync(path.join(dir, 'model.safetensors'))) return dir;
-  if (fs.existsSync(path.join(dir, 'last', 'model.safetensors'))) return path.join(dir, 'last');
-  throw new InputError(InputError.format({ file: dir, expected: 'a checkpoint folder with model.safetensors (or last/model.safetensors)', found: 'none' }), {
-    file: dir, field: 'checkpoint', expected: 'model.safetensors', found: 'none',
-  });
+/** The checkpoint folder holding model.safetensors: DIR itself or DIR/last (`resolvePlannerCheckpoint`). */
+async function checkpointDir(dir: string): Promise<string> {
+  // loaded here: the models module pulls in tfjs, which the baselines never need
+  const { resolvePlannerCheckpoint } = await import('../models/planner-checkpoint.js');
+  const ck = resolvePlannerCheckpoint(dir);
+  if (path.basename(ck.weightsPath) !== 'model.safetensors') {
+    const expected = 'a checkpoint folder (model.safetensors + model.json) or a run folder (its last/)';
+    throw new InputError(`${dir}: expected ${expected}, found a .safetensors file; save it as a folder with DiffusionPlanner.save(dir).`, { file: dir, field: '--checkpoint', expected, found: 'a .safetensors file' });
+  }
+  return ck.dir;
 }
 
 async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; dispose: () => void }> {
-  const dir = checkpointDir(dirArg);
+  const dir = await checkpointDir(dirArg);
   const { init } = await import('../core/backend.js');
   const backend = await init({ backend: 'auto' });
   if (!opts.quiet) io.err(`tfjs backend: ${backend}`);
