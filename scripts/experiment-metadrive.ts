@@ -32,7 +32,7 @@ const out = arg('out', quick ? '.tmp/metadrive-quick/results' : 'results/metadri
 const work = arg('work', quick ? '.tmp/metadrive-quick' : '.tmp/metadrive');
 const P = quick
   ? { trainSeeds: 20, noise: '0.1,0.1', bcEpochs: 3, ppoSteps: 4096, evalSeeds: '5000:5010', runs: 2 }
-  : { trainSeeds: Number(arg('train-seeds', '200')), noise: arg('noise', '0.1,0.1'), bcEpochs: Number(arg('bc-epochs', '20')), ppoSteps: Number(arg('ppo-steps', '600000')), evalSeeds: arg('eval-seeds', '5000:5100'), runs: Number(arg('runs', '5')) };
+  : { trainSeeds: Number(arg('train-seeds', '200')), noise: arg('noise', '0.1,0.1'), bcEpochs: Number(arg('bc-epochs', '20')), ppoSteps: Number(arg('ppo-steps', '300000')), evalSeeds: arg('eval-seeds', '5000:5100'), runs: Number(arg('runs', '5')) };
 
 fs.mkdirSync(out, { recursive: true });
 fs.mkdirSync(work, { recursive: true });
