@@ -17,6 +17,7 @@ import { cacheEntry, MetricCache } from '../../src/navsim/metric-cache.js';
 import { ProposalScorePool } from '../../src/navsim/score-pool.js';
 import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
 import { sceneRows } from '../../src/rl/scene-dataset.js';
+import { main } from '../../src/cli/main.js';
 
 const L = 4, H = 8;
 /** The CLI's tiny size (2 blocks, width 32) with scene-token-sized conditioning. */
@@ -254,5 +255,33 @@ describe('DiffGrpoTrainer', () => {
     }, 'a failed iteration');
     t.dispose();
     t.planner.dispose();
+  });
+
+  it('drivekit navsim train-grpo: a run from an IL checkpoint, then --resume (settings from run.json)', async () => {
+    const il = path.join(tmp, 'cli-il');
+    const planner = DiffusionPlanner.create({ preset: 'tiny', condDim: 24 }, { seed: 0 });
+    // an "IL checkpoint": a planner checkpoint folder with the conditioning length beside it
+    const saver = new DiffGrpoTrainer(planner, new InMemoryIlData(makeSyntheticRows({ rows: 2, condLength: 4, condDim: 24 })), constantReward, { dataInfo: { condLength: 4 } });
+    await saver.save(path.join(il, 'last'));
+    saver.dispose();
+    planner.dispose();
+    const out = path.join(tmp, 'cli-grpo');
+    const lines: string[] = [], errs: string[] = [];
+    const io = { out: (l: string) => void lines.push(l), err: (l: string) => void errs.push(l) };
+    const args = ['navsim', 'train-grpo', '--init', il, '--seeds', '0:2', '--out', out, '--iterations', '1', '--group-size', '2', '--scenes-per-iteration', '2', '--quiet', '--json', '--backend', 'wasm'];
+    expect(await main(args, io)).toBe(0);
+    const summary = JSON.parse(lines.at(-1)!);
+    expect(summary.iterations).toBe(1);
+    expect(Number.isFinite(summary.reward_mean)).toBe(true);
+    for (const f of ['model.safetensors', 'model.json', 'optimizer.safetensors', 'trainer.json', 'data.json']) expect(fs.existsSync(path.join(out, 'last', f))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'last', 'data.json'), 'utf8')).condLength).toBe(4);
+    const log = fs.readFileSync(path.join(out, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log).toHaveLength(1);
+    expect(log[0]['rollout/ego_progress']).toBeGreaterThanOrEqual(0);
+    expect(await main(['navsim', 'train-grpo', '--out', out, '--resume', '--quiet', '--json', '--backend', 'wasm'], io)).toBe(0);
+    expect(JSON.parse(lines.at(-1)!).iterations).toBe(1);
+    // --resume takes the settings from run.json: a setting flag is refused, naming it
+    expect(await main(['navsim', 'train-grpo', '--out', out, '--resume', '--group-size', '4'], io)).toBe(2);
+    expect(errs.at(-1)).toContain('--group-size');
   });
 });
