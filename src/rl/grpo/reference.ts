@@ -2,14 +2,12 @@
  * The frozen reference policy π_ref of DiffGRPO's BC term (spec §3.6; ReCogDrive's `old_policy`,
  * which despite its name is never updated) and loading a planner from an IL checkpoint.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint } from '../../core/checkpoint.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { DiffusionPlanner, type PlannerConfig, type PlannerConfigInput, plannerConfig } from '../../models/planner.js';
-import { loadPlannerStateDict } from '../../models/weights.js';
+import { plannerCheckpointConfig, resolvePlannerCheckpoint } from '../../models/planner-checkpoint.js';
 
 /** A copy of `planner` with its own (non-trainable) weights: later updates of `planner` do not reach it. */
 export function frozenCopy(planner: DiffusionPlanner): DiffusionPlanner {
@@ -22,16 +20,14 @@ export function frozenCopy(planner: DiffusionPlanner): DiffusionPlanner {
   return ref;
 }
 
-/** The folder holding `model.safetensors` of `target`: the folder itself, or a run folder's `last/`. */
+/** The folder holding the checkpoint of `target`: the folder itself, or a run folder's `last/` (`resolvePlannerCheckpoint`). */
 export function checkpointDir(target: string): string {
-  for (const dir of [target, path.join(target, 'last')]) if (fs.existsSync(path.join(dir, 'model.safetensors'))) return dir;
-  const expected = 'a planner checkpoint folder (model.safetensors + model.json) or a run folder with last/';
-  throw new InputError(InputError.format({ file: target, expected, found: fs.existsSync(target) ? 'neither model.safetensors nor last/model.safetensors' : 'nothing' }), { file: target, expected, found: 'no model.safetensors' });
+  return resolvePlannerCheckpoint(target).dir;
 }
 
 /** sha256 of a checkpoint's weights (what a GRPO run records of its reference policy). */
-export function weightsSha256(dir: string): string {
-  return createHash('sha256').update(fs.readFileSync(path.join(checkpointDir(dir), 'model.safetensors'))).digest('hex');
+export function weightsSha256(target: string): string {
+  return createHash('sha256').update(fs.readFileSync(resolvePlannerCheckpoint(target).weightsPath)).digest('hex');
 }
 
 /**
@@ -59,20 +55,12 @@ export function checkPlannerConfig(expected: PlannerConfig, found: unknown, file
 }
 
 /**
- * Loads a planner from a checkpoint folder (IL `last/`, a GRPO `last/`, or their run folder). With
- * `expect`, a config that differs is a `ConfigError` naming the field.
+ * Loads a planner from a checkpoint (IL `last/`, a GRPO `last/`, their run folder; see
+ * `DiffusionPlanner.fromCheckpoint`). With `expect`, a config that differs is a `ConfigError`
+ * naming the field.
  */
 export async function loadPlanner(target: string, expect?: PlannerConfigInput): Promise<{ planner: DiffusionPlanner; dir: string }> {
-  const dir = checkpointDir(target);
-  const ck = await loadCheckpoint<PlannerConfigInput>(dir, { name: 'model' });
-  const config = plannerConfig(ck.config);
-  if (expect) checkPlannerConfig(plannerConfig(expect), config, ck.configPath);
-  const planner = new DiffusionPlanner(config);
-  try {
-    loadPlannerStateDict(planner, ck.tensors, ck.weightsPath);
-  } catch (e) {
-    planner.dispose();
-    throw e;
-  }
-  return { planner, dir };
+  const ck = resolvePlannerCheckpoint(target);
+  if (expect) checkPlannerConfig(plannerConfig(expect), (await plannerCheckpointConfig(ck)).config, ck.configPath);
+  return { planner: await DiffusionPlanner.fromCheckpoint(target), dir: ck.dir };
 }
