@@ -7,10 +7,12 @@
  *    Memory must stay flat once the LRU map cache (64 maps) is full.
  * 2. planner: 1,000 create / sample / dispose cycles of the `tiny` preset; prints
  *    `tf.memory()` tensors and bytes before and after (must be equal) and RSS.
- * 3. kill -9 loop: a `train-il` run is killed with SIGKILL at random instants (checkpoints every
- *    step, so many kills land inside the checkpoint swap) and resumed with `--resume out/last`
- *    until it finishes; the final weights must equal an uninterrupted run's bit for bit, and no
- *    temporary folder may be left.
+ * 3. kill -9 loop: a `train-il` run (tiny preset, 16 epochs of 8 steps, a checkpoint every step)
+ *    is killed with SIGKILL 25 times at random instants (each within 1.5 s after a new
+ *    checkpoint, so many land inside a checkpoint write or swap) and resumed with
+ *    `--resume out/last` until it finishes (every third kill is turned into the state a kill
+ *    between the two renames of the swap leaves: no last/); the final weights must equal an uninterrupted run's
+ *    bit for bit, and no temporary folder may be left.
  *
  * `--quick` runs a tenth of each (a smoke test of the script itself); `--only env|planner|kill`
  * runs one part; `--json FILE` writes the results.
@@ -140,7 +142,7 @@ async function soakKill(): Promise<Record<string, unknown>> {
   const quiet = { out: () => undefined, err: () => undefined };
   const cache = path.join(tmp, 'cache.arrow');
   await makeSyntheticCacheCommand(['--out', cache, '--rows', '64', '--cond-length', '4', '--cond-dim', '16', '--quiet'], quiet);
-  const epochs = quick ? 3 : 8;
+  const epochs = quick ? 4 : 16;
   const base = ['--cache', cache, '--backend', 'wasm', '--quiet', '--json'];
   const common = [...base, '--preset', 'tiny', '--epochs', String(epochs), '--batch-size', '8', '--lr', '1e-3', '--warmup', '1', '--checkpoint-every', '1'];
   const ref = path.join(tmp, 'ref');
@@ -148,42 +150,67 @@ async function soakKill(): Promise<Record<string, unknown>> {
   if ((await main(['planner', 'train-il', '--out', ref, ...common], quiet)) !== 0) throw new Error('reference run failed');
   const refSeconds = (performance.now() - t0) / 1000;
 
-  // The child: the CLI through tsx, so that kill -9 hits a real process.
+  // The child: the CLI through tsx, so that kill -9 hits a real process. Each life is killed at
+  // a random instant within 1.5 s after its first new checkpoint (one per step), so every life
+  // makes progress and many kills land inside a checkpoint write or swap.
   const child = path.join(tmp, 'train.mts');
   fs.writeFileSync(child, `import { main } from ${JSON.stringify(path.join(repo, 'src/cli/main.ts'))};\nprocess.exitCode = await main(process.argv.slice(2));\n`);
   const out = path.join(tmp, 'run');
+  const marker = path.join(out, 'last', DIR_COMPLETE_MARKER);
+  const markerTime = () => (fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0);
   const rng = new Rng(16);
   let kills = 0;
   let resumes = 0;
-  let recovered = 0;
-  let startupMs = 0;
+  let lastMissing = 0; // kills that left no last/ (inside the swap): recovered from last.old/ or a temp folder
+  let staleTemps = 0; // temporary files and folders of killed runs found before a resume
+  let swapCrashes = 0; // kills turned into the between-the-renames state
   const maxKills = quick ? 3 : 25;
   for (let attempt = 0; attempt < maxKills + 20; attempt++) {
     const resuming = hasCheckpoint(out);
+    if (resuming) {
+      resumes++;
+      if (!fs.existsSync(path.join(out, 'last'))) lastMissing++;
+      staleTemps += fs.readdirSync(out).filter((n) => n.includes('.tmp-')).length;
+    }
     const argv = ['--import', 'tsx', child, 'planner', 'train-il', '--out', out, ...(resuming ? [...base, '--resume', path.join(out, 'last')] : common)];
-    if (resuming) resumes++;
-    const started = performance.now();
     const p = spawn(process.execPath, argv, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const killAfter = kills < maxKills ? (startupMs || 3000) + rng.uniform(0, Math.max(500, refSeconds * 1000 * 0.6)) : Infinity;
-    const timer = Number.isFinite(killAfter) ? setTimeout(() => p.kill('SIGKILL'), killAfter) : null;
-    const code: number | null = await new Promise((resolve) => p.on('exit', (c) => resolve(c)));
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+    let timer: NodeJS.Timeout | null = null;
+    if (kills < maxKills) {
+      const t0 = markerTime();
+      const poll = setInterval(() => {
+        if (markerTime() !== t0) {
+          clearInterval(poll);
+          timer = setTimeout(() => p.kill('SIGKILL'), rng.uniform(0, 1500));
+        }
+      }, 10);
+      void exited.then(() => clearInterval(poll));
+    }
+    const code = await exited;
     if (timer) clearTimeout(timer);
-    if (/Recovered /.test(stderr)) recovered++;
     if (code === null) {
       kills++;
+      // A kill lands between the two renames of the swap only by chance (a rename is quick):
+      // every third kill, leave exactly what such a kill leaves (last.old/ and the complete new
+      // checkpoint in a temporary folder of the dead process, no last/).
+      const last = path.join(out, 'last');
+      if (kills % 3 === 0 && fs.existsSync(path.join(last, DIR_COMPLETE_MARKER))) {
+        fs.cpSync(last, `${last}.old`, { recursive: true });
+        fs.renameSync(last, path.join(out, `.last.tmp-${p.pid}-${Date.now().toString(36)}-soak00`));
+        swapCrashes++;
+      }
       continue;
     }
     if (code !== 0) throw new Error(`train-il exited ${code} after ${kills} kills:\n${stderr}`);
-    if (!startupMs) startupMs = performance.now() - started;
     break;
   }
   const weights = async (dir: string) => [...(await readSafetensors(path.join(dir, 'last', 'model.safetensors'))).tensors].map(([k, t]) => [k, Buffer.from(t.data.buffer).toString('base64')]);
   const identical = JSON.stringify(await weights(out)) === JSON.stringify(await weights(ref));
   const leftovers = fs.readdirSync(out).filter((n) => n.includes('.tmp-') || n.endsWith('.old'));
   fs.rmSync(tmp, { recursive: true, force: true });
-  return { epochs, kills, resumes, recoveredFromSwapCrash: recovered, finalWeightsIdentical: identical, leftoverTempFolders: leftovers.length, referenceSeconds: +refSeconds.toFixed(1) };
+  return { epochs, kills, resumes, swapCrashesStaged: swapCrashes, lastMissingAtResume: lastMissing, staleTempsCleaned: staleTemps, finalWeightsIdentical: identical, leftoverTempFolders: leftovers.length, referenceSeconds: +refSeconds.toFixed(1) };
 }
 
 // ---------------------------------------------------------------------------------------------
