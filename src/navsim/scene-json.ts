@@ -414,7 +414,7 @@ function parsePreviousFrame(r: Reader, v: unknown, current: PdmScene, label: str
   const o = r.obj(v, 'previous_frame');
   let prev: PreviousFrame;
   if (o.scene !== undefined) {
-    const s = parseSceneAt(o.scene, { source: `${label}#previous_frame`, inherit: current }, depth + 1);
+    const s = parseSceneAt(o.scene, { source: `${label.replace(/#previous_frame(\[\d+\])?$/, '')}#previous_frame${depth > 0 ? `[${depth + 1}]` : ''}`, inherit: current }, depth + 1);
     if (!s.trajectory) r.fail('previous_frame.scene.trajectory', 'a trajectory', undefined);
     prev = { form: 'scene', scene: s };
   } else if (o.simulated_states !== undefined) {
