@@ -34,17 +34,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { recoverDir, writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
-import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import type { Logger, LogRecord } from '../../core/logger.js';
 import { Rng } from '../../core/rng.js';
-import type { SafeTensor } from '../../core/safetensors.js';
 import { ActorCriticPolicy } from '../../models/mlp-policy.js';
 import { type Callback, emit } from '../common/callbacks.js';
 import { applyGradients, lossAndGrads } from '../common/grads.js';
 import { VecNormalize, type VecNormalizeState } from '../common/running-norm.js';
 import { episodeRanges, type Demonstrations } from '../data/demonstrations.js';
-import { AdamW, type AdamWState } from '../optim.js';
+import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
+import { AdamW } from '../optim.js';
 import { BC_CONFIG, type BCConfig } from './config.js';
 import { bcLoss } from './loss.js';
 
@@ -441,11 +440,7 @@ export class BCTrainer {
   async saveRun(dir: string): Promise<void> {
     await writeDirAtomic(dir, async (tmp) => {
       await this.policy.save(tmp, this.checkpointExtra());
-      const opt = this.optimizer.getState();
-      const tensors = new Map<string, SafeTensor>();
-      for (const [name, a] of Object.entries(opt.expAvg)) tensors.set(`exp_avg.${name}`, { dtype: 'F32', shape: a.shape, data: a.data });
-      for (const [name, a] of Object.entries(opt.expAvgSq)) tensors.set(`exp_avg_sq.${name}`, { dtype: 'F32', shape: a.shape, data: a.data });
-      await saveCheckpoint(tmp, { tensors, config: { step: opt.step, config: opt.config } }, { name: 'optimizer' });
+      await saveOptimizerState(tmp, this.optimizer);
       const pos: RunPosition = {
         epoch: this.epoch,
         globalStep: this.globalStep,
@@ -505,14 +500,7 @@ export class BCTrainer {
       policy.dispose();
       throw new InputError(InputError.format({ file, field: 'numFrames', expected: `the demonstrations of the checkpoint (${p.numFrames} frames, validation episodes ${JSON.stringify(p.valEpisodes)})`, found: `${data.numFrames} frames` }), { file, field: 'numFrames', expected: p.numFrames, found: data.numFrames });
     }
-    const opt = await loadCheckpoint<{ step: number; config: AdamWState['config'] }>(dir, { name: 'optimizer' });
-    const expAvg: AdamWState['expAvg'] = {};
-    const expAvgSq: AdamWState['expAvgSq'] = {};
-    for (const [name, t] of opt.tensors) {
-      const target = name.startsWith('exp_avg_sq.') ? expAvgSq : expAvg;
-      target[name.replace(/^exp_avg(_sq)?\./, '')] = { shape: t.shape, data: t.data as Float32Array };
-    }
-    trainer.optimizer.setState({ step: opt.config.step, config: opt.config.config, expAvg, expAvgSq });
+    await loadOptimizerState(dir, trainer.optimizer);
     trainer.epoch = p.epoch;
     trainer.globalStep = p.globalStep;
     trainer.root = Rng.fromState(p.rootRng);

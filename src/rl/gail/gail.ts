@@ -21,17 +21,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../../core/atomic.js';
+import { writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
 import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
 import { defineConfig } from '../../core/config.js';
 import { InputError } from '../../core/errors.js';
 import type { LogRecord } from '../../core/logger.js';
 import { Rng } from '../../core/rng.js';
-import type { SafeTensor } from '../../core/safetensors.js';
 import { MlpDiscriminator } from '../../models/discriminator.js';
 import type { RolloutBuffer } from '../buffers/rollout-buffer.js';
 import { applyGradients, lossAndGrads } from '../common/grads.js';
-import { AdamW, type AdamWState } from '../optim.js';
+import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
+import { AdamW } from '../optim.js';
 import type { PPO } from '../ppo/ppo.js';
 import { discriminatorLoss, discriminatorStats, gailReward } from './loss.js';
 
@@ -158,28 +158,21 @@ export class GAIL {
     return this.ppo.iterate(totalTimesteps);
   }
 
-  /** Saves the PPO run (policy, optimizer, position) plus the discriminator and its optimizer to `dir`. */
+  /** Saves the PPO run (policy, optimizer, position) plus the discriminator, its optimizer and the sampling stream, atomically to `dir`. */
   async save(dir: string): Promise<void> {
-    await this.ppo.save(dir);
-    const tensors = new Map<string, SafeTensor>(this.discriminator.stateDict());
-    const st = this.discOptimizer.getState();
-    for (const [name, x] of Object.entries(st.expAvg)) tensors.set(`opt.exp_avg.${name}`, { dtype: 'F32', shape: x.shape, data: x.data });
-    for (const [name, x] of Object.entries(st.expAvgSq)) tensors.set(`opt.exp_avg_sq.${name}`, { dtype: 'F32', shape: x.shape, data: x.data });
-    await saveCheckpoint(dir, { tensors, config: { kind: 'drivekit.GAIL', gail: GAIL_CONFIG.toJSON(this.config), discriminator: this.discriminator.config, optStep: st.step, optConfig: st.config } }, { name: 'discriminator' });
-    await writeFileAtomic(path.join(dir, 'gail.json'), JSON.stringify({ rng: this.rng.state() }) + '\n');
+    await writeDirAtomic(dir, async (tmp) => {
+      await this.ppo.saveInto(tmp);
+      await saveCheckpoint(tmp, { tensors: this.discriminator.stateDict(), config: { kind: 'drivekit.GAIL', gail: GAIL_CONFIG.toJSON(this.config), discriminator: this.discriminator.config } }, { name: 'discriminator' });
+      await saveOptimizerState(tmp, this.discOptimizer, 'discriminator_optimizer');
+      await writeFileAtomic(path.join(tmp, 'gail.json'), JSON.stringify({ rng: this.rng.state() }) + '\n');
+    });
   }
 
   /** Restores the discriminator, its optimizer and the sampling stream saved by `save` (the PPO part is restored by `PPO.load`). */
   async restore(dir: string): Promise<void> {
-    const ck = await loadCheckpoint<{ optStep: number; optConfig: AdamWState['config'] }>(dir, { name: 'discriminator' });
+    const ck = await loadCheckpoint(dir, { name: 'discriminator' });
     this.discriminator.loadStateDict(ck.tensors, ck.weightsPath);
-    const expAvg: AdamWState['expAvg'] = {};
-    const expAvgSq: AdamWState['expAvgSq'] = {};
-    for (const [name, t] of ck.tensors) {
-      if (name.startsWith('opt.exp_avg_sq.')) expAvgSq[name.slice('opt.exp_avg_sq.'.length)] = { shape: t.shape, data: t.data as Float32Array };
-      else if (name.startsWith('opt.exp_avg.')) expAvg[name.slice('opt.exp_avg.'.length)] = { shape: t.shape, data: t.data as Float32Array };
-    }
-    this.discOptimizer.setState({ step: ck.config.optStep, config: ck.config.optConfig, expAvg, expAvgSq });
+    await loadOptimizerState(dir, this.discOptimizer, 'discriminator_optimizer');
     const g = JSON.parse(fs.readFileSync(path.join(dir, 'gail.json'), 'utf8')) as { rng: number[] };
     this.rng = Rng.fromState(g.rng);
   }

@@ -42,7 +42,6 @@ import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import type { LogRecord } from '../../core/logger.js';
 import { Rng } from '../../core/rng.js';
-import type { SafeTensor } from '../../core/safetensors.js';
 import type { DiffusionPlanner, PlannerInputs } from '../../models/planner.js';
 import { loadPlannerStateDict, plannerStateDict } from '../../models/weights.js';
 import { lastWaypointReverses } from '../../navsim/score-pool.js';
@@ -50,7 +49,8 @@ import { type Callback, emit } from '../common/callbacks.js';
 import { applyGradients, lossAndGrads } from '../common/grads.js';
 import { HISTORY_SIZE, type IlDataSource, type IlRows, STATUS_SIZE } from '../il-data.js';
 import { accumulateGrads, type MetricSink } from '../il-trainer.js';
-import { AdamW, type AdamWState, type NamedArray } from '../optim.js';
+import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
+import { AdamW } from '../optim.js';
 import { WarmupCosineSchedule } from '../schedules.js';
 import { GRPO_TRAIN_CONFIG, type GrpoTrainConfig } from './config.js';
 import { checkPlannerConfig, frozenCopy } from './reference.js';
@@ -386,13 +386,6 @@ export class DiffGrpoTrainer {
 
   /** Writes a resumable checkpoint folder (replaced atomically). */
   async save(dir: string): Promise<void> {
-    const opt = this.optimizer.getState();
-    const moments = new Map<string, SafeTensor>();
-    const put = (prefix: string, t: Record<string, NamedArray>) => {
-      for (const [name, a] of Object.entries(t)) moments.set(prefix + name, { dtype: 'F32', shape: a.shape, data: a.data });
-    };
-    put('exp_avg.', opt.expAvg);
-    put('exp_avg_sq.', opt.expAvgSq);
     const state: GrpoRunState = {
       format: GRPO_RUN_FORMAT,
       config: GRPO_TRAIN_CONFIG.toJSON(this.config) as unknown as GrpoTrainConfig,
@@ -403,7 +396,7 @@ export class DiffGrpoTrainer {
     await fs.promises.mkdir(path.dirname(path.resolve(dir)), { recursive: true });
     await writeDirAtomic(dir, async (tmp) => {
       await saveCheckpoint(tmp, { tensors: plannerStateDict(this.planner), config: this.planner.config, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
-      await saveCheckpoint(tmp, { tensors: moments, config: { step: opt.step, config: opt.config } }, { name: 'optimizer' });
+      await saveOptimizerState(tmp, this.optimizer);
       await writeFileAtomic(path.join(tmp, 'trainer.json'), JSON.stringify(state, null, 2) + '\n');
       if (this.dataInfo) await writeFileAtomic(path.join(tmp, 'data.json'), JSON.stringify(this.dataInfo, null, 2) + '\n');
     });
@@ -437,13 +430,7 @@ export class DiffGrpoTrainer {
     const model = await loadCheckpoint(dir, { name: 'model' });
     checkPlannerConfig(this.planner.config, model.config, model.configPath);
     loadPlannerStateDict(this.planner, model.tensors, model.weightsPath);
-    const opt = await loadCheckpoint<{ step: number; config: AdamWState['config'] }>(dir, { name: 'optimizer' });
-    const expAvg: AdamWState['expAvg'] = {}, expAvgSq: AdamWState['expAvgSq'] = {};
-    for (const [name, t] of opt.tensors) {
-      const target = name.startsWith('exp_avg_sq.') ? expAvgSq : expAvg;
-      target[name.replace(/^exp_avg(_sq)?\./, '')] = { shape: t.shape, data: t.data as Float32Array };
-    }
-    this.optimizer.setState({ step: opt.config.step, config: opt.config.config, expAvg, expAvgSq });
+    await loadOptimizerState(dir, this.optimizer);
     this.pos = st.position.iteration;
     this.root = Rng.fromState(st.position.rootRng);
     this.order = [...st.position.order];

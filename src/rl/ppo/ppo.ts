@@ -24,19 +24,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../../core/atomic.js';
-import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
+import { recoverDir, writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { Logger, type LogRecord } from '../../core/logger.js';
 import { Rng } from '../../core/rng.js';
-import type { SafeTensor } from '../../core/safetensors.js';
 import { ActorCriticPolicy } from '../../models/mlp-policy.js';
 import { RolloutBuffer, explainedVariance } from '../buffers/rollout-buffer.js';
 import { type Callback, emit } from '../common/callbacks.js';
 import { applyGradients, lossAndGrads } from '../common/grads.js';
 import { VecNormalize, type VecNormalizeState } from '../common/running-norm.js';
 import { type VecEnvLike, boxBounds, spaceWidth } from '../common/vec-env.js';
-import { AdamW, type AdamWState } from '../optim.js';
+import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
+import { AdamW } from '../optim.js';
 import { PPO_CONFIG, type PPOConfig } from './config.js';
 import { ppoLoss, ppoStats } from './loss.js';
 
@@ -391,19 +390,20 @@ export class PPO {
   }
 
   /**
-   * Writes a resumable checkpoint to `dir`: `policy.safetensors`/`policy.json` (loadable alone
-   * for inference, with the normaliser's statistics), `optimizer.safetensors` and `run.json`
-   * (position, random stream, environment snapshot), the last written as the completion mark.
+   * Writes a resumable checkpoint to `dir`, atomically as a whole (`writeDirAtomic`; `load` recovers
+   * from a crash at any instant): `policy.safetensors`/`policy.json` (loadable alone for
+   * inference, with the normaliser's statistics), `optimizer.safetensors` and `run.json`
+   * (position, random stream, environment snapshot).
    */
   async save(dir: string): Promise<void> {
-    await fs.promises.mkdir(dir, { recursive: true });
+    await writeDirAtomic(dir, (tmp) => this.saveInto(tmp));
+  }
+
+  /** Writes the checkpoint files into an existing folder (what `save` does inside its temporary folder). */
+  async saveInto(dir: string): Promise<void> {
     const norm = this.normalizer ? this.normalizer.state() : null;
     await this.policy.save(dir, { algorithm: 'PPO', ppo: PPO_CONFIG.toJSON(this.config), normalizer: norm });
-    const opt = this.optimizer.getState();
-    const tensors = new Map<string, SafeTensor>();
-    for (const [name, a] of Object.entries(opt.expAvg)) tensors.set(`exp_avg.${name}`, { dtype: 'F32', shape: a.shape, data: a.data });
-    for (const [name, a] of Object.entries(opt.expAvgSq)) tensors.set(`exp_avg_sq.${name}`, { dtype: 'F32', shape: a.shape, data: a.data });
-    await saveCheckpoint(dir, { tensors, config: { step: opt.step, config: opt.config } }, { name: 'optimizer' });
+    await saveOptimizerState(dir, this.optimizer);
     const pos: RunPosition = {
       iteration: this.iteration,
       numTimesteps: this.numTimesteps,
@@ -425,6 +425,8 @@ export class PPO {
    * a differing field is a `ConfigError` naming it.
    */
   static async load(dir: string, env: VecEnvLike, options: PPOOptions & { config?: Partial<PPOConfig> } = {}): Promise<PPO> {
+    // A crash during the last save leaves a complete copy beside `dir`: put it back first.
+    await recoverDir(dir);
     const runFile = path.join(dir, 'run.json');
     let run: { format: string; ppo: PPOConfig; position: RunPosition };
     try {
@@ -446,14 +448,7 @@ export class PPO {
       policy.dispose();
       throw new InputError(`${runFile}: the checkpoint ran ${p.lastEpisodeStarts.length} environments, this run has ${env.numEnvs}.`, { file: runFile, field: 'numEnvs', expected: p.lastEpisodeStarts.length, found: env.numEnvs });
     }
-    const opt = await loadCheckpoint<{ step: number; config: AdamWState['config'] }>(dir, { name: 'optimizer' });
-    const expAvg: AdamWState['expAvg'] = {};
-    const expAvgSq: AdamWState['expAvgSq'] = {};
-    for (const [name, t] of opt.tensors) {
-      const target = name.startsWith('exp_avg_sq.') ? expAvgSq : expAvg;
-      target[name.replace(/^exp_avg(_sq)?\./, '')] = { shape: t.shape, data: t.data as Float32Array };
-    }
-    ppo.optimizer.setState({ step: opt.config.step, config: opt.config.config, expAvg, expAvgSq });
+    await loadOptimizerState(dir, ppo.optimizer);
     ppo.iteration = p.iteration;
     ppo.numTimesteps = p.numTimesteps;
     ppo.root = Rng.fromState(p.rootRng);
