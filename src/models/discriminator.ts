@@ -5,6 +5,7 @@
  * Parameters are named `mlp.{0,2,4}.{weight,bias}` (PyTorch layout in checkpoints).
  */
 import * as tf from '@tensorflow/tfjs';
+import { warnIfNotInitialised } from '../core/backend.js';
 import { defineConfig } from '../core/config.js';
 import { InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -35,6 +36,7 @@ export class MlpDiscriminator {
   inputCount = 0;
 
   constructor(config: Partial<DiscriminatorConfig> & Pick<DiscriminatorConfig, 'obsDim' | 'actionDim'>) {
+    warnIfNotInitialised('new MlpDiscriminator()');
     this.config = DISCRIMINATOR_CONFIG.resolve(config);
     const c = this.config;
     const rng = new Rng(c.seed);

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
+import { warnIfNotInitialised } from '../core/backend.js';
 import { defineConfig } from '../core/config.js';
 import { InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
@@ -104,6 +105,7 @@ export class ActorCriticPolicy {
   private readonly vfLayers: string[] = [];
 
   constructor(config: Partial<PolicyConfig> & Pick<PolicyConfig, 'obsDim' | 'actionType' | 'actionDim'>) {
+    warnIfNotInitialised('new ActorCriticPolicy()');
     this.config = POLICY_CONFIG.resolve(config);
     const c = this.config;
     const rng = new Rng(c.seed);
