@@ -3,8 +3,13 @@
  * fix, `ParamStore.add` kept the tensor it wrapped in `tf.variable`, so each weight outlived
  * dispose (the `small` preset leaked 326 tensors and ~131 MB per create + dispose).
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { makeSyntheticCacheCommand } from '../../src/cli/planner-train.js';
 import { init } from '../../src/core/backend.js';
 import { InputError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
@@ -91,4 +96,26 @@ describe('planner memory', () => {
     tf.dispose([inputs.hiddenStates, inputs.history, inputs.status]);
     p.dispose();
   });
+
+  it('in-process CLI calls (train-il, planner sample, a failing sample) leave tf.memory() unchanged', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-leak-cli-'));
+    const io = { out: () => undefined, err: () => undefined };
+    try {
+      const cache = path.join(tmp, 'cache.arrow');
+      expect(await makeSyntheticCacheCommand(['--out', cache, '--rows', '12', '--cond-length', '3', '--cond-dim', '8', '--quiet'], io)).toBe(0);
+      const run = path.join(tmp, 'run');
+      const common = ['--backend', 'wasm', '--quiet', '--json'];
+      // the first call initialises the backend (its own tensors are not the planner's)
+      expect(await main(['planner', 'train-il', '--cache', cache, '--out', run, ...common, '--preset', 'tiny', '--epochs', '1', '--batch-size', '4'], io)).toBe(0);
+      const before = memory();
+      expect(await main(['planner', 'train-il', '--cache', cache, '--out', path.join(tmp, 'run2'), ...common, '--preset', 'tiny', '--epochs', '1', '--batch-size', '4'], io)).toBe(0);
+      expect(await main(['planner', 'sample', '--cache', cache, '--checkpoint', path.join(run, 'last'), '--out', path.join(tmp, 't.arrow'), ...common], io)).toBe(0);
+      const bad = path.join(tmp, 'bad.arrow');
+      expect(await makeSyntheticCacheCommand(['--out', bad, '--rows', '4', '--cond-length', '3', '--cond-dim', '5', '--quiet'], io)).toBe(0);
+      expect(await main(['planner', 'sample', '--cache', bad, '--checkpoint', path.join(run, 'last'), '--out', path.join(tmp, 'u.arrow'), ...common], io)).not.toBe(0);
+      expect(memory()).toEqual(before);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
