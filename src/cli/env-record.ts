@@ -6,7 +6,10 @@
  *   drivekit env record-expert --seeds 0:800 --frames 300000 --out demos.arrow      # the seed's scale
  *   drivekit env record-expert --seeds 0:50 --out raw.arrow --clean none
  */
-import { DEFAULT_ENV_CONFIG, type EnvConfigInput } from '../env/config.js';
+import { init } from '../core/backend.js';
+import { InputError } from '../core/errors.js';
+import { DEFAULT_ENV_CONFIG, observationSize, resolveEnvConfig, type EnvConfigInput } from '../env/config.js';
+import { ActorCriticPolicy } from '../models/mlp-policy.js';
 import { progress } from '../core/progress.js';
 import { DEFAULT_DEMO_CLEANING, recordExpertDemonstrations, type DemoCleaning } from '../rl/data/demonstrations.js';
 import { UsageError, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, type ParsedArgs } from './args.js';
@@ -33,6 +36,9 @@ export const RECORD_EXPERT_USAGE = `drivekit env record-expert --seeds A:B --out
   --action-noise S,T         DART noise: the env executes the expert action plus N(0, S) steering and N(0, T) throttle
                              noise, the stored label stays the expert's (default none; 0.1,0.1 helps BC recover)
   --noise-seed N             seed of the noise stream (default 0)
+  --driver DIR               DAgger: this policy (policy.safetensors + policy.json, e.g. train-bc's) drives and the
+                             expert labels the states it visits (default: the expert drives)
+  --expert-prob B            DAgger mixture: each step is driven by the expert with probability B (default 0)
   --json                     one JSON object (counts per rule, frames/s, CPU seconds)
   --quiet                    no progress bar`;
 
@@ -73,6 +79,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       'min-length': 'number',
       'action-noise': 'string',
       'noise-seed': 'number',
+      driver: 'string',
+      'expert-prob': 'number',
       json: 'boolean',
       quiet: 'boolean',
     },
@@ -104,6 +112,16 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
     if (parts.length !== 2 || !parts.every((x) => Number.isFinite(x) && x >= 0)) throw flagError('action-noise', 'two standard deviations >= 0, e.g. 0.1,0.1', opts['action-noise']);
     actionNoise = [parts[0]!, parts[1]!];
   }
+  let driver: ActorCriticPolicy | null = null;
+  if (opts.driver !== undefined) {
+    await init({ backend: 'wasm' });
+    ({ policy: driver } = await ActorCriticPolicy.load(String(opts.driver)));
+    if (driver.config.obsDim !== observationSize(resolveEnvConfig(env)) || driver.config.actionType !== 'box' || driver.config.actionDim !== 2) {
+      const found = driver.config.obsDim;
+      driver.dispose();
+      throw new InputError(InputError.format({ file: String(opts.driver), field: 'obsDim', expected: `a driving policy (observation ${observationSize(resolveEnvConfig(env))}, box:2 actions)`, found }), { file: String(opts.driver), field: 'obsDim', expected: observationSize(resolveEnvConfig(env)), found });
+    }
+  }
   const cpu0 = process.cpuUsage();
   const bar = progress({ total: frames ?? seeds.length, label: 'record-expert', mode: opts.quiet ? 'silent' : 'auto' });
   let report;
@@ -115,12 +133,14 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       env,
       cleaning,
       ...(actionNoise ? { actionNoise } : {}),
+      ...(driver ? { driver: (o: Float32Array) => driver!.act(o, 1, { deterministic: true }).actions, expertProbability: numberOption(opts, 'expert-prob', 0, { min: 0, max: 1 }) } : {}),
       noiseSeed: intOption(opts, 'noise-seed', 0, { min: 0 }),
       onEpisode: (e) =>
         bar.update(frames !== undefined ? Math.min(frames, e.counts.frames_kept) : e.counts.episodes_recorded, { kept: e.counts.frames_kept, failed: e.counts.episodes_failed }),
     });
   } finally {
     bar.stop();
+    driver?.dispose();
   }
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;

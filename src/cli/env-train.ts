@@ -22,7 +22,7 @@ import { BC_CONFIG, type BCConfig } from '../rl/bc/config.js';
 import { BCTrainer } from '../rl/bc/trainer.js';
 import type { VecNormalizeState } from '../rl/common/running-norm.js';
 import { EVAL_METRICS, evaluatePolicy, type EvalStepEvent } from '../rl/common/evaluate.js';
-import { readDemonstrations } from '../rl/data/demonstrations.js';
+import { concatDemonstrations, readDemonstrations } from '../rl/data/demonstrations.js';
 import { envToSvg } from '../viz/env-svg.js';
 import { UsageError, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, type OptionSpec, type ParsedArgs } from './args.js';
 import { parseSeedRange } from './env.js';
@@ -38,7 +38,7 @@ function trainBcUsage(): string {
     '  DIR gets the best-on-validation policy (policy.safetensors + policy.json, loadable by',
     '  `env evaluate --policy DIR` and as PPO\'s initial policy), DIR/last the resumable state and',
     '  DIR/progress.jsonl the log',
-    '  --demos FILE        demonstrations from `env record-expert` (required)',
+    '  --demos FILES       demonstrations from `env record-expert` (required); a comma list is concatenated (expert + DAgger rounds)',
     '  --out DIR           output folder (required; created)',
     `  --epochs N          maximum epochs (default ${BC_CONFIG.defaults.epochs})`,
     '  --seed S            seed of the weights, the validation split and the shuffling (default 0)',
@@ -111,7 +111,8 @@ export async function trainBcCommand(args: string[], io: CliIO): Promise<number>
   ensureParentDir(path.join(out, 'x'), 'out');
   await init({ backend: (opts.backend as 'wasm' | 'cpu' | undefined) ?? 'wasm' });
 
-  const demos = await readDemonstrations(demosFile, { nextObs: false });
+  // A comma list of files (the expert's demonstrations plus DAgger rounds) is concatenated.
+  const demos = concatDemonstrations(await Promise.all(demosFile.split(',').map((f) => readDemonstrations(f.trim(), { nextObs: false }))));
   const canResume = opts.resume === true && (fs.existsSync(path.join(out, 'last')) || fs.existsSync(path.join(out, 'last.old')));
   const logger = createLogger({ dir: out, formats: ['jsonl'], append: canResume });
   const silent = opts.json === true || opts.quiet === true;

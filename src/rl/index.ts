@@ -15,7 +15,7 @@ export type { BestEntry, IlEvent, IlModel, IlStepOptions, IlStepResult, IlTensor
 export { plannerForIl } from './il-planner.js';
 export type { PlannerIlOptions } from './il-planner.js';
 export * from './scene-dataset.js';
-export { DEFAULT_DEMO_CLEANING, DEMONSTRATIONS_FORMAT, NO_DEMO_CLEANING, cleanEpisode, demonstrationsSchema, episodeRanges, readDemonstrations, recordExpertDemonstrations, resolveDemoCleaning } from './data/demonstrations.js';
+export { DEFAULT_DEMO_CLEANING, DEMONSTRATIONS_FORMAT, NO_DEMO_CLEANING, cleanEpisode, concatDemonstrations, demonstrationsSchema, episodeRanges, readDemonstrations, recordExpertDemonstrations, resolveDemoCleaning } from './data/demonstrations.js';
 export type { CleaningCounts, DemoCleaning, Demonstrations, DemonstrationsMetadata, EpisodeSignals, ReadDemonstrationsOptions, RecordCounts, RecordExpertOptions, RecordReport } from './data/demonstrations.js';
 
 // On-policy learning (PPO) and its shared parts.

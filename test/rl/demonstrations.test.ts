@@ -9,6 +9,7 @@ import {
   DEFAULT_DEMO_CLEANING,
   NO_DEMO_CLEANING,
   cleanEpisode,
+  concatDemonstrations,
   demonstrationsSchema,
   episodeRanges,
   readDemonstrations,
@@ -142,7 +143,7 @@ describe('recordExpertDemonstrations / readDemonstrations', () => {
     expect(d.numFrames).toBe(c.frames_kept);
     expect(d.metadata.counts).toEqual(c);
     expect(d.metadata.cleaning).toEqual(DEFAULT_DEMO_CLEANING);
-    expect(JSON.parse(d.metadata.raw.policy!)).toEqual({ name: 'expert', seeds: [0, 2], frames_budget: 100 });
+    expect(JSON.parse(d.metadata.raw.policy!)).toEqual({ name: 'expert', seeds: [0, 2], frames_budget: 100, action_noise: null, noise_seed: null, driver: null });
     expect(c.dropped.short_trajectory).toBe(0);
   });
 
@@ -213,5 +214,35 @@ describe('recordExpertDemonstrations / readDemonstrations', () => {
     const missing = join(dir, 'none.arrow');
     await expect(readDemonstrations(missing)).rejects.toMatchObject({ file: missing, found: 'no such file' });
     expect(existsSync(missing)).toBe(false);
+  });
+});
+
+describe('DART noise, DAgger driver and concatenation', () => {
+  it('noise changes the visited states but not the labels; a driver makes the env follow it; files concatenate', async () => {
+    const dir = tmp();
+    const plain = join(dir, 'plain.arrow');
+    const noisy = join(dir, 'noisy.arrow');
+    const dagger = join(dir, 'dagger.arrow');
+    await recordExpertDemonstrations({ out: plain, seeds: [0], env: SMALL_ENV, cleaning: NO_DEMO_CLEANING });
+    await recordExpertDemonstrations({ out: noisy, seeds: [0], env: SMALL_ENV, cleaning: NO_DEMO_CLEANING, actionNoise: [0.3, 0.3], noiseSeed: 1 });
+    const a = await readDemonstrations(plain);
+    const b = await readDemonstrations(noisy);
+    // Same first state, different trajectories (the noise was executed)...
+    expect(Array.from(b.obs.subarray(0, a.obsDim))).toEqual(Array.from(a.obs.subarray(0, a.obsDim)));
+    expect(Array.from(b.obs.subarray(10 * a.obsDim, 11 * a.obsDim))).not.toEqual(Array.from(a.obs.subarray(10 * a.obsDim, 11 * a.obsDim)));
+    // ...but the stored labels are the expert's clean actions: replaying them does not reproduce b's states.
+    expect(JSON.parse(b.metadata.raw.policy!).action_noise).toEqual([0.3, 0.3]);
+    // A driver that always brakes: the env follows the driver, the labels stay the expert's (it accelerates from rest).
+    let calls = 0;
+    await recordExpertDemonstrations({ out: dagger, seeds: [0], env: SMALL_ENV, cleaning: NO_DEMO_CLEANING, driver: () => { calls++; return [0, -1]; } });
+    const c = await readDemonstrations(dagger);
+    expect(calls).toBe(c.numFrames);
+    expect(c.actions[1]).toBeGreaterThan(0);
+    const speedFeature = 3; // (v + 1) / 81: stays at standstill under a braking driver
+    expect(c.obs[(c.numFrames - 1) * c.obsDim + speedFeature]).toBeLessThan(0.05);
+    const all = concatDemonstrations([a, c]);
+    expect(all.numFrames).toBe(a.numFrames + c.numFrames);
+    expect(new Set(all.episodeId).size).toBe(2);
+    expect(Array.from(all.actions.subarray(2 * a.numFrames, 2 * a.numFrames + 4))).toEqual(Array.from(c.actions.subarray(0, 4)));
   });
 });

@@ -183,6 +183,14 @@ export interface RecordExpertOptions {
   actionNoise?: readonly [number, number];
   /** Seed of the noise stream (default 0). */
   noiseSeed?: number;
+  /**
+   * DAgger (Ross et al. 2011): another policy drives (its action, from the observation, is what
+   * the env executes, before any noise) while the stored label stays the expert's action on the
+   * states the driver visits. With `expertProbability` β, each step is driven by the expert
+   * instead (DAgger's mixture πᵢ = β·π* + (1 − β)·π̂ᵢ).
+   */
+  driver?: (obs: Float32Array) => ArrayLike<number>;
+  expertProbability?: number;
   /** Called after every episode. */
   onEpisode?: (e: { seed: number; length: number; kept: number; outcome: string; counts: RecordCounts }) => void;
 }
@@ -302,6 +310,9 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       throw new InputError(InputError.format({ field: 'actionNoise', expected: 'two finite standard deviations >= 0', found: noise }), { field: 'actionNoise', expected: 'two finite numbers >= 0', found: noise });
     }
     const noiseRng = new Rng(opts.noiseSeed ?? 0).jump();
+    const driverAction = [0, 0];
+    const beta = opts.expertProbability ?? 0;
+    if (!(beta >= 0 && beta <= 1)) throw new InputError(InputError.format({ field: 'expertProbability', expected: 'a number in [0, 1]', found: beta }), { field: 'expertProbability', expected: 'in [0, 1]', found: beta });
     for (const seed of opts.seeds) {
       if (opts.frames !== undefined && counts.frames_kept >= opts.frames) break;
       seedsPlayed.push(seed);
@@ -319,10 +330,20 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
           throw new InputError(InputError.format({ file: policy.name, field: 'action', expected: 'finite values', found: a }, `(seed ${seed}, step ${n})`), { file: policy.name, field: 'action', expected: 'finite values', found: a });
         }
         let applied: number[] = action;
+        if (opts.driver && !(beta > 0 && noiseRng.uniform() < beta)) {
+          const d = opts.driver(obs);
+          applied = driverAction;
+          applied[0] = Math.fround(Math.max(-1, Math.min(1, d[0]!)));
+          applied[1] = Math.fround(Math.max(-1, Math.min(1, d[1]!)));
+          if (!Number.isFinite(applied[0]!) || !Number.isFinite(applied[1]!)) {
+            throw new InputError(InputError.format({ field: 'driver action', expected: 'finite values', found: [d[0], d[1]] }, `(seed ${seed}, step ${n})`), { field: 'driver action', expected: 'finite values', found: [d[0], d[1]] });
+          }
+        }
         if (noise) {
+          const base = applied;
           applied = noiseAction;
-          applied[0] = Math.fround(Math.max(-1, Math.min(1, action[0]! + noise[0] * noiseRng.normal())));
-          applied[1] = Math.fround(Math.max(-1, Math.min(1, action[1]! + noise[1] * noiseRng.normal())));
+          applied[0] = Math.fround(Math.max(-1, Math.min(1, base[0]! + noise[0] * noiseRng.normal())));
+          applied[1] = Math.fround(Math.max(-1, Math.min(1, base[1]! + noise[1] * noiseRng.normal())));
         }
         const r = env.step(applied);
         grow(n + 1);
@@ -392,7 +413,7 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       env_config: JSON.stringify(env.config),
       cleaning: JSON.stringify(cleaning),
       counts: JSON.stringify(counts),
-      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null, action_noise: noise, noise_seed: noise ? (opts.noiseSeed ?? 0) : null }),
+      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null, action_noise: noise, noise_seed: noise ? (opts.noiseSeed ?? 0) : null, driver: opts.driver ? { expert_probability: beta } : null }),
     };
     const reader = await ArrowFileReader.open(rawPath, schema);
     const w = await ArrowFileWriter.open(opts.out, schema, { metadata });
@@ -562,4 +583,57 @@ export function episodeRanges(d: Pick<Demonstrations, 'episodeId' | 'seed'>): { 
     }
   }
   return out;
+}
+
+/**
+ * Concatenates demonstrations read from several files (e.g. the expert's and DAgger rounds') into
+ * one set; episode ids are renumbered so episodes stay distinct. Widths must agree.
+ */
+export function concatDemonstrations(parts: readonly Demonstrations[]): Demonstrations {
+  if (parts.length === 0) throw new InputError('concatDemonstrations: no demonstrations given.', { field: 'files', expected: '>= 1', found: 0 });
+  if (parts.length === 1) return parts[0]!;
+  const first = parts[0]!;
+  for (const p of parts) {
+    if (p.obsDim !== first.obsDim) throw widthError(p.file, 'obs', first.obsDim, p.obsDim, `as in ${first.file}`);
+    if (p.actDim !== first.actDim) throw widthError(p.file, 'action', first.actDim, p.actDim, `as in ${first.file}`);
+  }
+  const n = parts.reduce((a, p) => a + p.numFrames, 0);
+  const cat = <T extends Float32Array | Int32Array | Uint8Array>(make: (k: number) => T, get: (p: Demonstrations) => T): T => {
+    const out = make(parts.reduce((a, p) => a + get(p).length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(get(p), o);
+      o += get(p).length;
+    }
+    return out;
+  };
+  const episodeId = new Int32Array(n);
+  let o = 0;
+  let offset = 0;
+  for (const p of parts) {
+    let max = -1;
+    for (let i = 0; i < p.numFrames; i++) {
+      episodeId[o + i] = p.episodeId[i]! + offset;
+      max = Math.max(max, p.episodeId[i]!);
+    }
+    o += p.numFrames;
+    offset += max + 1;
+  }
+  const nextObs = parts.every((p) => p.nextObs) ? cat((k) => new Float32Array(k), (p) => p.nextObs!) : null;
+  return {
+    file: parts.map((p) => p.file).join(','),
+    numFrames: n,
+    obsDim: first.obsDim,
+    actDim: first.actDim,
+    obs: cat((k) => new Float32Array(k), (p) => p.obs),
+    actions: cat((k) => new Float32Array(k), (p) => p.actions),
+    rewards: cat((k) => new Float32Array(k), (p) => p.rewards),
+    nextObs,
+    terminated: cat((k) => new Uint8Array(k), (p) => p.terminated),
+    truncated: cat((k) => new Uint8Array(k), (p) => p.truncated),
+    episodeId,
+    seed: cat((k) => new Int32Array(k), (p) => p.seed),
+    step: cat((k) => new Int32Array(k), (p) => p.step),
+    metadata: first.metadata,
+  };
 }
