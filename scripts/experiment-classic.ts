@@ -25,6 +25,8 @@ const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const out = arg('out', 'results/ppo-classic');
 const budgets = { 'CartPole-v1': Number(arg('cartpole-steps', '500000')), 'Pendulum-v1': Number(arg('pendulum-steps', '200000')) } as const;
 const tasks = arg('tasks', 'CartPole-v1,Pendulum-v1').split(',') as ('CartPole-v1' | 'Pendulum-v1')[];
+// --report-only: rebuild the table and pictures from curves.json without training (e.g. after an interrupted run).
+const reportOnly = argv.includes('--report-only');
 
 const backend = await init({ backend: 'wasm' });
 fs.mkdirSync(out, { recursive: true });
@@ -39,8 +41,9 @@ const curvesFile = path.join(out, 'curves.json');
 const all: Record<string, { seed: number; timesteps: number; seconds: number; finalMean: number; firstAt475: number | null; curve: [number, number][] }[]> = fs.existsSync(curvesFile) ? JSON.parse(fs.readFileSync(curvesFile, 'utf8')) : {};
 
 for (const id of tasks) {
-  all[id] = (all[id] ?? []).filter((r) => !seeds.includes(r.seed));
-  for (const seed of seeds) {
+  if (reportOnly && !all[id]) continue;
+  if (!reportOnly) all[id] = (all[id] ?? []).filter((r) => !seeds.includes(r.seed));
+  for (const seed of reportOnly ? [] : seeds) {
     const r = await trainClassicPPO(id, { timesteps: budgets[id], seed });
     const firstAt475 = r.curve.find(([, m]) => m >= 475)?.[0] ?? null;
     console.log(`${id} seed ${seed}: final mean ${r.finalMean.toFixed(1)}${id === 'CartPole-v1' ? `, first >= 475 at ${firstAt475}` : ''}, ${r.seconds.toFixed(0)} s`);
@@ -64,7 +67,7 @@ for (const [id, runs] of Object.entries(all)) {
 }
 const readme = `# PPO on the gymnasium classics
 
-Made by \`npx tsx scripts/experiment-classic.ts --seeds ${seeds.join(',')}\` (npm run experiment:classic) at commit \`${commit}\`,
+Made by \`npx tsx scripts/experiment-classic.ts --seeds ${seeds.join(',')}\` (npm run experiment:classic) at commit \`${commit}\`${reportOnly ? ' (table rebuilt from curves.json; the runs listed are those that finished)' : ''},
 backend ${backend}, on the 2-core development machine. Settings: \`PPO_PRESETS\` (src/rl/ppo/presets.ts):
 
 - CartPole-v1 (${PPO_PRESETS['CartPole-v1'].source}): \`${JSON.stringify(PPO_PRESETS['CartPole-v1'].ppo)}\`, 4 envs, 64-64 tanh.
