@@ -83,10 +83,10 @@ const charts: [string, string][] = [
     { name: 'validation loss', x: bcLog.map((r) => Number(r['train/epoch'])), y: bcLog.map((r) => Number(r['val/loss'])) },
   ], { title: 'BC: loss per epoch', xLabel: 'epoch', yLabel: 'loss', logY: true })],
   ['ppo-success', lineChart([
-    { name: 'training success (last 100 episodes)', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/success_rate'] ?? NaN)) },
-    { name: 'traffic density', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['curriculum/density'])) },
+    { name: 'training success', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/success_rate'] ?? NaN)) },
+    { name: 'density', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['curriculum/density'])) },
   ], { title: 'PPO from BC: training success and curriculum', xLabel: 'environment steps', yLabel: 'rate / density' })],
-  ['ppo-return', lineChart([{ name: 'episode return (last 100)', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/ep_rew_mean'] ?? NaN)) }], { title: 'PPO from BC: episode return', xLabel: 'environment steps', yLabel: 'return' })],
+  ['ppo-return', lineChart([{ name: 'return (last 100)', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/ep_rew_mean'] ?? NaN)) }], { title: 'PPO from BC: episode return', xLabel: 'environment steps', yLabel: 'return' })],
 ];
 for (const [name, svg] of charts) {
   writeFileAtomicSync(path.join(out, `${name}.svg`), svg);
