@@ -309,6 +309,26 @@ describe('PPO', () => {
     r.policy.dispose();
   }, 120_000);
 
+  it('time-limit truncations are bootstrapped with gamma V(final obs), or treated as terminal when asked', () => {
+    for (const bootstrapTimeouts of [true, false]) {
+      const p = pendulumPolicy(1);
+      // Pendulum truncates at 200 steps: one env, 256 steps cover one truncation.
+      const ppo = new PPO(p, classicVecEnv('Pendulum-v1', 1, 0), { nSteps: 256, batchSize: 64, nEpochs: 1, bootstrapTimeouts });
+      ppo.collectRollouts(new Rng(0));
+      const b = ppo.buffer;
+      const nonZero = [...b.bootstrap].map((v, i) => [v, i] as const).filter(([v]) => v !== 0);
+      if (bootstrapTimeouts) {
+        expect(nonZero.map(([, i]) => i)).toEqual([199]);
+        expect(b.rewards[199]).toBeCloseTo(b.envRewards[199]! + nonZero[0]![0], 5);
+      } else {
+        expect(nonZero).toEqual([]);
+      }
+      expect(b.episodeStarts[200]).toBe(1);
+      ppo.dispose();
+      p.dispose();
+    }
+  });
+
   it('presets keep the reference settings', () => {
     expect(PPO_PRESETS['CartPole-v1'].ppo).toMatchObject({ nSteps: 128, batchSize: 128, nEpochs: 4, learningRate: 2.5e-4, lrSchedule: 'linear', entCoef: 0.01 });
     expect(PPO_PRESETS['Pendulum-v1'].ppo).toMatchObject({ nSteps: 1024, gamma: 0.9, learningRate: 1e-3, nEpochs: 10 });

@@ -24,6 +24,7 @@ export interface PPOConfig {
   normReward: boolean;
   clipObs: number;
   clipReward: number;
+  bootstrapTimeouts: boolean;
   seed: number;
 }
 
@@ -47,5 +48,6 @@ export const PPO_CONFIG = defineConfig<PPOConfig>('PPOConfig', {
   normReward: { type: 'boolean', default: false, doc: 'Running reward normalisation by the discounted return std (VecNormalize norm_reward).' },
   clipObs: { type: 'number', gt: 0, default: 10, doc: 'Clip of normalised observations.' },
   clipReward: { type: 'number', gt: 0, default: 10, doc: 'Clip of normalised rewards.' },
+  bootstrapTimeouts: { type: 'boolean', default: true, doc: 'Add gamma x V(final obs) to the reward of time-limit truncations (SB3); false treats them as terminal (cleanrl).' },
   seed: { type: 'integer', default: 0, doc: 'Seed of the action sampling and minibatch shuffling streams.' },
 });

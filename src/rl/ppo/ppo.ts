@@ -218,7 +218,7 @@ export class PPO {
       // SB3 timeout bootstrap: r += γ·V(s_final) for truncated (not terminated) episodes.
       const bootstrap = new Float32Array(n);
       for (let i = 0; i < n; i++) {
-        if (r.truncated[i] && !r.terminated[i] && r.finalObs[i]) {
+        if (this.config.bootstrapTimeouts && r.truncated[i] && !r.terminated[i] && r.finalObs[i]) {
           const fo = this.normalizer ? this.normalizer.normalizeObsRow(r.finalObs[i]!) : r.finalObs[i]!;
           bootstrap[i] = gamma * this.policy.predictValues(fo, 1)[0]!;
         }
