@@ -155,7 +155,11 @@ export function evaluatePolicy(policy: ActorCriticPolicy, options: EvaluateOptio
   const maps = new Map<number, ReturnType<MapSource>>();
   const cachedMaps: MapSource = (s, c) => {
     let m = maps.get(s);
-    if (!m) maps.set(s, (m = mapSource(s, c)));
+    if (!m) {
+      // Bounded (oldest first out), so evaluating over any number of seeds keeps memory flat.
+      if (maps.size >= 256) maps.delete(maps.keys().next().value!);
+      maps.set(s, (m = mapSource(s, c)));
+    }
     return m;
   };
   const root = new Rng(options.seed ?? 0);
