@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test suite from a copy of the repository in a fresh temporary folder with nothing
-# beside it, as a user's clone would be: a test that reads ../shared (or anything else outside
+# beside it, as a user's clone would be: a test that reads the workspace's shared folder (or anything else outside
 # the repository) fails here. The copy holds the tracked files plus untracked, non-ignored ones;
 # node_modules is hard-linked (cp -al) from this checkout, so nothing is downloaded again.
 # Arguments are passed to vitest (e.g. a test file).
