@@ -330,6 +330,11 @@ export class PPO {
   iterate(totalTimesteps: number): LogRecord {
     const [actionRng, shuffleRng] = this.root.split(2);
     const tCollect = performance.now();
+    if (this.startTime === 0) {
+      // iterate() called directly (without learn()): time from the first iteration.
+      this.startTime = tCollect;
+      this.startTimesteps = this.numTimesteps;
+    }
     const timing = this.collectRollouts(actionRng);
     // Step 2: relabel the rewards (GAIL), then GAE(λ).
     const relabel = this.rewardFn ? this.rewardFn(this.buffer) : undefined;
