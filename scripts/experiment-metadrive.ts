@@ -2,7 +2,9 @@
  * The MetaDrive IL+RL experiment end to end, one command (npm run experiment:metadrive):
  *
  *   1. record-expert  the scripted expert on the training maps (seeds 0..N-1), with DART action noise
- *   2. train-bc       behaviour cloning into the 256-256 actor-critic policy
+ *   2. train-bc       behaviour cloning into the 256-256 actor-critic policy; with --dagger-rounds K, K DAgger
+ *                     rounds follow (the current BC policy drives on the training maps, the expert labels the
+ *                     states it visits, BC is retrained on all the data)
  *   3. train-ppo      PPO from the BC checkpoint with a traffic-density curriculum on the same maps
  *   4. evaluate       BC and BC+PPO on unseen maps (seeds 5000..5099, density 0.1, 5 runs)
  *
@@ -30,6 +32,7 @@ const arg = (name: string, fallback: string) => {
 const quick = argv.includes('--quick');
 const out = arg('out', quick ? '.tmp/metadrive-quick/results' : 'results/metadrive');
 const work = arg('work', quick ? '.tmp/metadrive-quick' : '.tmp/metadrive');
+const daggerRounds = Number(arg('dagger-rounds', '0'));
 const P = quick
   ? { trainSeeds: 20, noise: '0.1,0.1', bcEpochs: 3, ppoSteps: 4096, evalSeeds: '5000:5010', runs: 2 }
   : { trainSeeds: Number(arg('train-seeds', '200')), noise: arg('noise', '0.1,0.1'), bcEpochs: Number(arg('bc-epochs', '20')), ppoSteps: Number(arg('ppo-steps', '300000')), evalSeeds: arg('eval-seeds', '5000:5100'), runs: Number(arg('runs', '5')) };
@@ -62,10 +65,20 @@ const ppoDir = path.join(out, 'ppo');
 const ppoWork = path.join(work, 'ppo');
 
 const record = JSON.parse(await drivekit('record-expert', ['env', 'record-expert', '--seeds', `0:${P.trainSeeds}`, '--density', '0.1', '--action-noise', P.noise, '--out', demos, '--json', '--quiet']));
-const bc = JSON.parse(await drivekit('train-bc', ['env', 'train-bc', '--demos', demos, '--out', path.join(work, 'bc'), '--epochs', String(P.bcEpochs), '--json', '--quiet']));
+let bc = JSON.parse(await drivekit('train-bc', ['env', 'train-bc', '--demos', demos, '--out', path.join(work, 'bc'), '--epochs', String(P.bcEpochs), '--json', '--quiet']));
+let bcWork = path.join(work, 'bc');
+const demoFiles = [demos];
+for (let k = 1; k <= daggerRounds; k++) {
+  // DAgger: the current BC policy drives (half the steps, the expert the rest), the expert labels.
+  const file = path.join(work, `dagger-${k}.arrow`);
+  await drivekit(`dagger-${k}-record`, ['env', 'record-expert', '--seeds', `0:${P.trainSeeds}`, '--density', '0.1', '--driver', bcWork, '--expert-prob', '0.5', '--noise-seed', String(k), '--out', file, '--json', '--quiet']);
+  demoFiles.push(file);
+  bcWork = path.join(work, `bc-dagger-${k}`);
+  bc = JSON.parse(await drivekit(`dagger-${k}-train-bc`, ['env', 'train-bc', '--demos', demoFiles.join(','), '--out', bcWork, '--epochs', String(P.bcEpochs), '--json', '--quiet']));
+}
 fs.rmSync(bcDir, { recursive: true, force: true });
 fs.mkdirSync(bcDir, { recursive: true });
-for (const f of ['policy.safetensors', 'policy.json', 'progress.jsonl']) fs.copyFileSync(path.join(work, 'bc', f), path.join(bcDir, f));
+for (const f of ['policy.safetensors', 'policy.json', 'progress.jsonl']) fs.copyFileSync(path.join(bcWork, f), path.join(bcDir, f));
 const ppo = JSON.parse(await drivekit('train-ppo', ['env', 'train-ppo', '--init', bcDir, '--out', ppoWork, '--timesteps', String(P.ppoSteps), '--num-scenarios', String(P.trainSeeds), '--curriculum', '0.05,0.1,0.2', '--json']));
 fs.rmSync(ppoDir, { recursive: true, force: true });
 fs.mkdirSync(ppoDir, { recursive: true });
@@ -111,7 +124,7 @@ writeFileAtomicSync(path.join(out, 'results.json'), JSON.stringify(results, null
 const total = stages.reduce((s, x) => s + x.seconds, 0);
 const readme = `# MetaDrive track: expert → BC → PPO, evaluated on unseen maps
 
-Made by \`npm run experiment:metadrive\` (\`npx tsx scripts/experiment-metadrive.ts${quick ? ' --quick' : ''}\`) at commit \`${commit}\`
+Made by \`npx tsx scripts/experiment-metadrive.ts ${argv.join(' ')}\`${argv.length === 0 ? ' (npm run experiment:metadrive)' : ''} at commit \`${commit}\`
 on the 2-core development machine (WASM backend), ${(total / 60).toFixed(1)} minutes in all.
 
 Unseen maps: seeds ${P.evalSeeds}, traffic density 0.1, ${P.runs} runs (each run draws its own traffic on the same maps),
@@ -130,6 +143,7 @@ ${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`
 
 - Demonstrations: ${record.frames} frames from ${record.episodes} expert episodes on maps 0..${P.trainSeeds - 1} (DART action noise ${P.noise}; the
   noisy expert failed ${record.counts?.episodes_failed} episodes, its labels are the clean expert actions).
+- DAgger rounds: ${daggerRounds}${daggerRounds ? ' (the BC policy drove half the steps on the training maps, the expert labelled them; BC retrained on all the data)' : ''}.
 - BC: best validation loss ${Number(bc.best_val_loss).toFixed(4)} at epoch ${bc.best_epoch} of ${bc.epochs} (see \`bc/progress.jsonl\`), policy in \`bc/\`.
 - PPO: ${ppo.timesteps} steps from the BC policy, curriculum 0.05 → 0.1 → 0.2 on the training maps, final training success
   ${(100 * ppo.trainSuccess).toFixed(0)} %; policy in \`ppo/\`.
