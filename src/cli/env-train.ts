@@ -16,7 +16,7 @@ import { cliFlags, parseFlagValue } from '../core/config.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { progress } from '../core/progress.js';
-import { DEFAULT_ENV_CONFIG, type EnvConfigInput } from '../env/config.js';
+import { DEFAULT_ENV_CONFIG } from '../env/config.js';
 import { ActorCriticPolicy } from '../models/mlp-policy.js';
 import { BC_CONFIG, type BCConfig } from '../rl/bc/config.js';
 import { BCTrainer } from '../rl/bc/trainer.js';
@@ -25,7 +25,7 @@ import { EVAL_METRICS, evaluatePolicy, type EvalStepEvent } from '../rl/common/e
 import { concatDemonstrations, readDemonstrations } from '../rl/data/demonstrations.js';
 import { envToSvg } from '../viz/env-svg.js';
 import { UsageError, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, type OptionSpec, type ParsedArgs } from './args.js';
-import { parseSeedRange } from './env.js';
+import { mapAndHorizonFrom, parseSeedRange } from './env.js';
 import type { CliIO } from './main.js';
 
 const BC_FLAGS = cliFlags(BC_CONFIG).filter((f) => f.key !== 'seed' && f.key !== 'epochs');
@@ -186,16 +186,6 @@ function parseHidden(opts: ParsedArgs): number[] {
   return parts.map(Number);
 }
 
-function envConfigFrom(opts: ParsedArgs): EnvConfigInput {
-  const cfg: EnvConfigInput = {};
-  const horizon = intOption(opts, 'horizon', undefined, { min: 1 });
-  if (horizon !== undefined) cfg.horizon = horizon;
-  if (opts.map !== undefined) {
-    const m = String(opts.map);
-    cfg.map = /^\d+$/.test(m) ? Number(m) : m;
-  }
-  return cfg;
-}
 
 /**
  * An SVG that shows `frames` (full SVG documents of one size) one after the other, `frameSeconds`
@@ -250,7 +240,7 @@ export async function evaluateCommand(args: string[], io: CliIO): Promise<number
   const density = numberOption(opts, 'density', undefined, { min: 0, max: 1 });
   const numEnvs = intOption(opts, 'num-envs', 8, { min: 1 });
   const seed = intOption(opts, 'seed', 0, { min: 0, max: 2 ** 31 - 1 });
-  const envConfig = envConfigFrom(opts);
+  const envConfig = mapAndHorizonFrom(opts);
   const recordDir = opts.record as string | undefined;
   const every = intOption(opts, 'record-every', 5, { min: 1 });
   const window = numberOption(opts, 'record-window', 40, { min: Number.MIN_VALUE });

@@ -87,9 +87,15 @@ function envConfigFrom(opts: ParsedArgs, seeds: number[]): EnvConfigInput {
     if (s < lo) lo = s;
     if (s > hi) hi = s;
   }
-  const cfg: EnvConfigInput = { start_seed: lo, num_scenarios: hi - lo + 1 };
+  const cfg: EnvConfigInput = { start_seed: lo, num_scenarios: hi - lo + 1, ...mapAndHorizonFrom(opts) };
   const density = numberOption(opts, 'density', undefined, { min: 0, max: 1 });
   if (density !== undefined) cfg.traffic_density = density;
+  return cfg;
+}
+
+/** The `--map` and `--horizon` flags as env config fields (only those given). */
+export function mapAndHorizonFrom(opts: ParsedArgs): EnvConfigInput {
+  const cfg: EnvConfigInput = {};
   const horizon = intOption(opts, 'horizon', undefined, { min: 1 });
   if (horizon !== undefined) cfg.horizon = horizon;
   if (opts.map !== undefined) {

@@ -32,7 +32,7 @@ import { defineConfig, type ConfigDef } from '../core/config.js';
 import type { SafeTensor } from '../core/safetensors.js';
 import { Ema } from './ema.js';
 import { type IlDataSource, type IlRows, HISTORY_SIZE, STATUS_SIZE } from './il-data.js';
-import { ADAMW_DEFAULTS, AdamW, type AdamWConfig, type NamedArray, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
+import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedArray, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
 import { WarmupCosineSchedule, type ScheduleInterval } from './schedules.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -206,21 +206,12 @@ export interface IlTrainConfig {
   shuffle: boolean;
 }
 
-/** AdamW's settings as a config section (same checks as `optim.ts`'s constructor). */
-const IL_ADAMW_CONFIG: ConfigDef<AdamWConfig> = defineConfig<AdamWConfig>('AdamWConfig', {
-  lr: { default: ADAMW_DEFAULTS.lr, type: 'number', min: 0, doc: 'Peak learning rate γ (the schedule scales it).' },
-  beta1: { default: ADAMW_DEFAULTS.beta1, type: 'number', min: 0, lt: 1, doc: 'β₁, decay of the first moment.' },
-  beta2: { default: ADAMW_DEFAULTS.beta2, type: 'number', min: 0, lt: 1, doc: 'β₂, decay of the second moment.' },
-  eps: { default: ADAMW_DEFAULTS.eps, type: 'number', min: 0, doc: 'ε added to the bias-corrected √v.' },
-  weightDecay: { default: ADAMW_DEFAULTS.weightDecay, type: 'number', min: 0, doc: 'Decoupled weight decay λ.' },
-});
-
 /** The IL trainer's config, declared once (defaults, docs, checks); `resolveIlConfig` resolves it. */
 export const IL_TRAIN_CONFIG: ConfigDef<IlTrainConfig> = defineConfig<IlTrainConfig>('IlTrainConfig', {
   epochs: { default: 200, type: 'integer', min: 1, doc: 'Number of epochs (ReCogDrive: 200).' },
   batchSize: { default: 512, type: 'integer', min: 1, doc: 'Minibatch size (ReCogDrive: 512 global).' },
   microBatchSize: { default: 0, type: 'integer', min: 0, doc: 'Rows per forward/backward pass, gradients accumulated over the batch (0 = the whole batch).' },
-  optimizer: { default: IL_ADAMW_CONFIG.defaults, type: 'object', nested: IL_ADAMW_CONFIG, doc: 'AdamW settings; `lr` is the schedule\'s peak.' },
+  optimizer: { default: ADAMW_CONFIG.defaults, type: 'object', nested: ADAMW_CONFIG, doc: 'AdamW settings; `lr` is the schedule\'s peak.' },
   warmup: { default: 3, type: 'integer', min: 0, doc: 'Warmup length in `scheduleInterval` units.' },
   minLr: { default: 1e-6, type: 'number', min: 0, doc: 'Floor of the cosine schedule.' },
   scheduleInterval: { default: 'epoch', type: 'enum', values: ['epoch', 'step'], doc: 'The schedule advances per epoch or per optimiser step.' },

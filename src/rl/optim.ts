@@ -18,6 +18,7 @@
  * arrays plus JSON, for checkpoints that resume bit-identically.
  */
 import * as tf from '@tensorflow/tfjs';
+import { defineConfig, type ConfigDef } from '../core/config.js';
 
 /** AdamW hyper-parameters. Defaults are ReCogDrive's (spec §4: lr 1e-4, betas (0.9, 0.95), wd 1e-4). */
 export interface AdamWConfig {
@@ -39,6 +40,15 @@ export const ADAMW_DEFAULTS: Readonly<AdamWConfig> = Object.freeze({
   beta2: 0.95,
   eps: 1e-8,
   weightDecay: 1e-4,
+});
+
+/** AdamW's settings as a config section of a trainer's config (the same checks as the constructor's). */
+export const ADAMW_CONFIG: ConfigDef<AdamWConfig> = defineConfig<AdamWConfig>('AdamWConfig', {
+  lr: { default: ADAMW_DEFAULTS.lr, type: 'number', min: 0, doc: 'Peak learning rate γ (a schedule scales it).' },
+  beta1: { default: ADAMW_DEFAULTS.beta1, type: 'number', min: 0, lt: 1, doc: 'β₁, decay of the first moment.' },
+  beta2: { default: ADAMW_DEFAULTS.beta2, type: 'number', min: 0, lt: 1, doc: 'β₂, decay of the second moment.' },
+  eps: { default: ADAMW_DEFAULTS.eps, type: 'number', min: 0, doc: 'ε added to the bias-corrected √v.' },
+  weightDecay: { default: ADAMW_DEFAULTS.weightDecay, type: 'number', min: 0, doc: 'Decoupled weight decay λ.' },
 });
 
 /** Named trainable parameters, in a fixed order (the order of the record). */

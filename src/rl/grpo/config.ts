@@ -4,7 +4,7 @@
  * noise clip ±5) and the log-prob std floor (0.1) are the planner's `config.sampler` settings.
  */
 import { defineConfig, type ConfigDef } from '../../core/config.js';
-import { ADAMW_DEFAULTS, type AdamWConfig } from '../optim.js';
+import { ADAMW_CONFIG, type AdamWConfig } from '../optim.js';
 
 export interface GrpoTrainConfig {
   groupSize: number;
@@ -28,14 +28,6 @@ export interface GrpoTrainConfig {
   checkpointEvery: number;
 }
 
-const GRPO_ADAMW_CONFIG: ConfigDef<AdamWConfig> = defineConfig<AdamWConfig>('AdamWConfig', {
-  lr: { default: ADAMW_DEFAULTS.lr, type: 'number', min: 0, doc: 'Peak learning rate (ReCogDrive RL: 1e-4); the cosine schedule scales it.' },
-  beta1: { default: ADAMW_DEFAULTS.beta1, type: 'number', min: 0, lt: 1, doc: 'β₁ (0.9).' },
-  beta2: { default: ADAMW_DEFAULTS.beta2, type: 'number', min: 0, lt: 1, doc: 'β₂ (0.95).' },
-  eps: { default: ADAMW_DEFAULTS.eps, type: 'number', min: 0, doc: 'ε added to the bias-corrected √v.' },
-  weightDecay: { default: ADAMW_DEFAULTS.weightDecay, type: 'number', min: 0, doc: 'Decoupled weight decay (1e-4).' },
-});
-
 const WEIGHT_KEYS = ['progress', 'ttc', 'comfort', 'drivingDirection', 'laneKeeping', 'historyComfort', 'extendedComfort'];
 
 export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTrainConfig>('GrpoTrainConfig', {
@@ -43,7 +35,7 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTr
   scenesPerIteration: { default: 8, type: 'integer', min: 1, doc: 'B, scenes per iteration (ReCogDrive: 128 on 32 GPUs; one gradient step per B·G rollouts).' },
   epochs: { default: 10, type: 'integer', min: 1, doc: 'Passes over the training scenes (ReCogDrive: 10); the cosine schedule spans them.' },
   iterations: { default: null, type: 'integer', min: 1, nullable: true, doc: 'Total iterations; null: epochs x ceil(scenes / scenesPerIteration).' },
-  optimizer: { default: GRPO_ADAMW_CONFIG.defaults, type: 'object', nested: GRPO_ADAMW_CONFIG, doc: 'AdamW (ReCogDrive RL: lr 1e-4, betas (0.9, 0.95), wd 1e-4).' },
+  optimizer: { default: ADAMW_CONFIG.defaults, type: 'object', nested: ADAMW_CONFIG, doc: 'AdamW (ReCogDrive RL: lr 1e-4, betas (0.9, 0.95), wd 1e-4).' },
   minLr: { default: 0, type: 'number', min: 0, doc: 'Floor of the cosine schedule (ReCogDrive RL: 0, no warmup).' },
   scheduleInterval: { default: 'epoch', type: 'enum', values: ['epoch', 'iteration'], doc: 'The cosine steps per epoch (ReCogDrive) or per iteration.' },
   maxGradNorm: { default: 1, type: 'number', min: 0, doc: 'Global gradient-norm clip (ReCogDrive: 1.0); 0 disables.' },
