@@ -15,49 +15,28 @@
  *
  *   npx tsx scripts/experiment-metadrive.ts [--quick] [--out results/metadrive] [--work .tmp/metadrive]
  */
-import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { readJsonl } from '../src/core/logger.js';
-import { main } from '../src/cli/main.js';
 import { lineChart } from '../src/viz/plot.js';
-import { writePng } from '../src/viz/png.js';
+import { copyPolicy, evalTable, flagReader, gitCommit, Stages, writeChart } from './experiment-common.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = flagReader(argv);
 const quick = argv.includes('--quick');
 const out = arg('out', quick ? '.tmp/metadrive-quick/results' : 'results/metadrive');
 const work = arg('work', quick ? '.tmp/metadrive-quick' : '.tmp/metadrive');
-const daggerRounds = Number(arg('dagger-rounds', '0'));
+const daggerRounds = Number(arg('dagger-rounds', '1'));
 const P = quick
-  ? { trainSeeds: 20, noise: '0.1,0.1', bcEpochs: 3, ppoSteps: 4096, evalSeeds: '5000:5010', runs: 2 }
-  : { trainSeeds: Number(arg('train-seeds', '200')), noise: arg('noise', '0.1,0.1'), bcEpochs: Number(arg('bc-epochs', '20')), ppoSteps: Number(arg('ppo-steps', '300000')), evalSeeds: arg('eval-seeds', '5000:5100'), runs: Number(arg('runs', '5')) };
+  ? { trainSeeds: 20, noise: '0.1,0.1', bcEpochs: 3, ppoSteps: 4096, valSeeds: '4000:4010', valEvery: 1, evalSeeds: '5000:5010', runs: 2 }
+  : { trainSeeds: Number(arg('train-seeds', '200')), noise: arg('noise', '0.1,0.1'), bcEpochs: Number(arg('bc-epochs', '20')), ppoSteps: Number(arg('ppo-steps', '500000')), valSeeds: arg('val-seeds', '4000:4100'), valEvery: Number(arg('val-every', '10')), evalSeeds: arg('eval-seeds', '5000:5100'), runs: Number(arg('runs', '5')) };
 
 fs.mkdirSync(out, { recursive: true });
 fs.mkdirSync(work, { recursive: true });
-const commit = (() => {
-  try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-})();
-
-const stages: { name: string; command: string; seconds: number }[] = [];
-async function drivekit(name: string, args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const t0 = performance.now();
-  const code = await main(args, { out: (l) => lines.push(l), err: (l) => process.stderr.write(l + '\n') });
-  const seconds = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`stage ${name} failed (exit ${code}): drivekit ${args.join(' ')}`);
-  stages.push({ name, command: `drivekit ${args.join(' ')}`, seconds });
-  console.log(`[${name}] ${seconds.toFixed(0)} s`);
-  return lines.at(-1) ?? '';
-}
+const commit = gitCommit();
+const stages = new Stages();
+const drivekit = (name: string, args: string[]) => stages.run(name, args);
 
 const demos = path.join(work, 'demos.arrow');
 const bcDir = path.join(out, 'bc');
@@ -76,20 +55,23 @@ for (let k = 1; k <= daggerRounds; k++) {
   bcWork = path.join(work, `bc-dagger-${k}`);
   bc = JSON.parse(await drivekit(`dagger-${k}-train-bc`, ['env', 'train-bc', '--demos', demoFiles.join(','), '--out', bcWork, '--epochs', String(P.bcEpochs), '--json', '--quiet']));
 }
-fs.rmSync(bcDir, { recursive: true, force: true });
-fs.mkdirSync(bcDir, { recursive: true });
-for (const f of ['policy.safetensors', 'policy.json', 'progress.jsonl']) fs.copyFileSync(path.join(bcWork, f), path.join(bcDir, f));
-const ppo = JSON.parse(await drivekit('train-ppo', ['env', 'train-ppo', '--init', bcDir, '--out', ppoWork, '--timesteps', String(P.ppoSteps), '--num-scenarios', String(P.trainSeeds), '--curriculum', '0.05,0.1,0.2', '--json']));
-fs.rmSync(ppoDir, { recursive: true, force: true });
-fs.mkdirSync(ppoDir, { recursive: true });
-for (const f of ['policy.safetensors', 'policy.json', 'progress.jsonl']) fs.copyFileSync(path.join(ppoWork, f), path.join(ppoDir, f));
+copyPolicy(bcWork, bcDir, ['progress.jsonl']);
+const ppo = JSON.parse(await drivekit('train-ppo', ['env', 'train-ppo', '--init', bcDir, '--out', ppoWork, '--timesteps', String(P.ppoSteps), '--num-scenarios', String(P.trainSeeds), '--curriculum', '0.05,0.1,0.2', '--val-seeds', P.valSeeds, '--val-every', String(P.valEvery), '--json']));
+// The PPO policy is the best one on the validation maps (SB3's EvalCallback); the last one is kept beside it.
+const ppoLastDir = path.join(out, 'ppo-last');
+copyPolicy(path.join(ppoWork, 'best'), ppoDir);
+copyPolicy(ppoWork, ppoLastDir);
+fs.copyFileSync(path.join(ppoWork, 'progress.jsonl'), path.join(ppoDir, 'progress.jsonl'));
 const evalArgs = ['--seeds', P.evalSeeds, '--runs', String(P.runs), '--density', '0.1', '--json', '--quiet'];
 const evalBc = JSON.parse(await drivekit('evaluate-bc', ['env', 'evaluate', '--policy', bcDir, ...evalArgs]));
 const evalPpo = JSON.parse(await drivekit('evaluate-ppo', ['env', 'evaluate', '--policy', ppoDir, ...evalArgs]));
+const evalPpoLast = JSON.parse(await drivekit('evaluate-ppo-last', ['env', 'evaluate', '--policy', ppoLastDir, ...evalArgs]));
 
 // Curves.
 const bcLog = readJsonl(path.join(bcDir, 'progress.jsonl'));
-const ppoLog = readJsonl(path.join(ppoDir, 'progress.jsonl'));
+const ppoAll = readJsonl(path.join(ppoDir, 'progress.jsonl'));
+const ppoLog = ppoAll.filter((r) => r['eval/success_rate'] === undefined);
+const valLog = ppoAll.filter((r) => r['eval/success_rate'] !== undefined);
 const charts: [string, string][] = [
   ['bc-loss', lineChart([
     { name: 'train loss', x: bcLog.map((r) => Number(r['train/epoch'])), y: bcLog.map((r) => Number(r['train/loss'])) },
@@ -97,31 +79,23 @@ const charts: [string, string][] = [
   ], { title: 'BC: loss per epoch', xLabel: 'epoch', yLabel: 'loss', logY: true })],
   ['ppo-success', lineChart([
     { name: 'training success', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/success_rate'] ?? NaN)) },
+    { name: `validation success (maps ${P.valSeeds}, density 0.1)`, x: valLog.map((r) => Number(r.step)), y: valLog.map((r) => Number(r['eval/success_rate'])) },
     { name: 'density', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['curriculum/density'])) },
-  ], { title: 'PPO from BC: training success and curriculum', xLabel: 'environment steps', yLabel: 'rate / density' })],
+  ], { title: 'PPO from BC: training and validation success, curriculum', xLabel: 'environment steps', yLabel: 'rate / density' })],
   ['ppo-return', lineChart([{ name: 'return (last 100)', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/ep_rew_mean'] ?? NaN)) }], { title: 'PPO from BC: episode return', xLabel: 'environment steps', yLabel: 'return' })],
 ];
-for (const [name, svg] of charts) {
-  writeFileAtomicSync(path.join(out, `${name}.svg`), svg);
-  writePng(path.join(out, `${name}.png`), svg);
-}
+for (const [name, svg] of charts) writeChart(out, name, svg);
 
-const metrics = ['success_rate', 'crash_rate', 'out_of_road_rate', 'route_completion', 'steering_jerk'] as const;
-type Eval = Record<string, unknown> & { spread?: Record<string, { std: number; min: number; max: number }> };
-const cell = (e: Eval, k: string) => {
-  const v = Number(e[k]);
-  const s = e.spread?.[k]?.std;
-  return `${v.toFixed(3)}${s !== undefined ? ` ± ${s.toFixed(3)}` : ''}`;
-};
-const table = [
-  `| policy | ${metrics.join(' | ')} |`,
-  `|---|${metrics.map(() => '---').join('|')}|`,
-  `| BC | ${metrics.map((k) => cell(evalBc, k)).join(' | ')} |`,
-  `| BC + PPO | ${metrics.map((k) => cell(evalPpo, k)).join(' | ')} |`,
-].join('\n');
-const results = { commit, quick, params: P, record, bc, ppo, evaluate: { bc: evalBc, ppo: evalPpo }, stages };
+const table = evalTable([
+  ['BC', evalBc],
+  ['BC + PPO (best on validation, `ppo/`)', evalPpo],
+  ['BC + PPO (last, `ppo-last/`)', evalPpoLast],
+]);
+const results = { commit, quick, params: P, daggerRounds, record, bc, ppo, evaluate: { bc: evalBc, ppo: evalPpo, ppoLast: evalPpoLast }, stages: stages.list };
 writeFileAtomicSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-const total = stages.reduce((s, x) => s + x.seconds, 0);
+const total = stages.seconds();
+const beforePpo = stages.seconds('train-ppo');
+const best = ppo.validation?.best as { timesteps: number; seconds: number; success_rate: number } | undefined;
 const readme = `# MetaDrive track: expert → BC → PPO, evaluated on unseen maps
 
 Made by \`npx tsx scripts/experiment-metadrive.ts ${argv.join(' ')}\`${argv.length === 0 ? ' (npm run experiment:metadrive)' : ''} at commit \`${commit}\`
@@ -137,16 +111,17 @@ for BC + PPO is 85 %.
 
 ## Stages
 
-| stage | seconds | command |
-|---|---|---|
-${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`).join('\n')}
+${stages.table()}
 
 - Demonstrations: ${record.frames} frames from ${record.episodes} expert episodes on maps 0..${P.trainSeeds - 1} (DART action noise ${P.noise}; the
   noisy expert failed ${record.counts?.episodes_failed} episodes, its labels are the clean expert actions).
 - DAgger rounds: ${daggerRounds}${daggerRounds ? ' (the BC policy drove half the steps on the training maps, the expert labelled them; BC retrained on all the data)' : ''}.
 - BC: best validation loss ${Number(bc.best_val_loss).toFixed(4)} at epoch ${bc.best_epoch} of ${bc.epochs} (see \`bc/progress.jsonl\`), policy in \`bc/\`.
 - PPO: ${ppo.timesteps} steps from the BC policy, curriculum 0.05 → 0.1 → 0.2 on the training maps, final training success
-  ${(100 * ppo.trainSuccess).toFixed(0)} %; policy in \`ppo/\`.
+  ${(100 * ppo.trainSuccess).toFixed(0)} %. Every ${P.valEvery} iterations the deterministic policy was evaluated on the validation maps
+  ${P.valSeeds} (density 0.1, one run; disjoint from the training maps 0..${P.trainSeeds - 1} and the test maps ${P.evalSeeds}); the best one
+  (${best ? `${(100 * best.success_rate).toFixed(0)} % validation success at ${best.timesteps} steps` : 'n/a'}) is \`ppo/\`, the last one \`ppo-last/\`.
+  The selected policy existed ${best ? ((beforePpo + best.seconds) / 60).toFixed(1) : 'n/a'} minutes after the start of the run (wall time to the reported result).
 
 Curves: [BC loss](bc-loss.svg), [PPO success and curriculum](ppo-success.svg), [PPO return](ppo-return.svg).
 Everything measured is in \`results.json\` (configs of every stage included in the policies' \`policy.json\`).

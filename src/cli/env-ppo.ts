@@ -13,6 +13,7 @@ import { GAIL_CONFIG, type GAILConfig } from '../rl/gail/gail.js';
 import { PPO_CONFIG, type PPOConfig } from '../rl/ppo/config.js';
 import { DRIVING_PPO_DEFAULTS, trainDrivingPPO } from '../rl/ppo/driving.js';
 import { ensureParentDir, flagError, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { parseSeedRange } from './env.js';
 import type { CliIO } from './main.js';
 
 const PPO_FLAGS = cliFlags(PPO_CONFIG).filter((f) => f.key !== 'seed');
@@ -40,6 +41,11 @@ export function trainPpoUsage(gail = false): string {
     '  --density D           traffic density without a curriculum (default 0.1)',
     '  --curriculum SPEC     densities on the same maps: "0.05,0.1,0.2" (equal shares of the run) or "0.05@0.8,0.1@0.8,0.2" (advance at 80 % success)',
     '  --checkpoint-every N  iterations between checkpoints (default 10)',
+    '  --val-seeds A:B       validation maps (disjoint from training and test maps): the deterministic policy is',
+    '                        evaluated there every --val-every iterations and the best one is kept in DIR/best/',
+    '  --val-every N         iterations between validations (default 10)',
+    '  --val-density D       traffic density of the validation episodes (default 0.1)',
+    '  --val-runs K          runs over the validation maps (default 1)',
     '  --json                one JSON summary line instead of progress',
     '',
     '  PPO settings (driving defaults shown where they differ from SB3):',
@@ -65,6 +71,7 @@ export async function trainPpoCommand(args: string[], io: CliIO, gail = false): 
   const spec: OptionSpec = {
     out: 'string', timesteps: 'number', init: 'string', 'init-log-std': 'number', 'value-warmup': 'number', resume: 'boolean', 'num-envs': 'number', seed: 'number',
     'start-seed': 'number', 'num-scenarios': 'number', density: 'number', curriculum: 'string', 'checkpoint-every': 'number', json: 'boolean', backend: 'string',
+    'val-seeds': 'string', 'val-every': 'number', 'val-density': 'number', 'val-runs': 'number',
   };
   for (const f of PPO_FLAGS) spec[f.flag] = 'string';
   for (const flag of Object.keys(SHAPING)) spec[flag] = 'number';
@@ -126,12 +133,16 @@ export async function trainPpoCommand(args: string[], io: CliIO, gail = false): 
     ppo,
     shaping,
     ...(gailOpts ? { gail: gailOpts } : {}),
+    ...(opts['val-seeds'] !== undefined
+      ? { validation: { seeds: parseSeedRange(String(opts['val-seeds'])), every: intOption(opts, 'val-every', 10, { min: 1 }), density: numberOption(opts, 'val-density', 0.1, { min: 0, max: 1 }), runs: intOption(opts, 'val-runs', 1, { min: 1 }) } }
+      : {}),
     logger,
     callbacks: [(e) => { if (e.type === 'iteration') bar?.update(e.timesteps, { success: e.log['rollout/success_rate'] ?? 'n/a' }); }],
   });
   bar?.stop();
   logger.close();
   const summary = { backend, ...result };
-  io.out(opts.json ? JSON.stringify(summary) : `${gail ? 'train-gail' : 'train-ppo'}: ${result.timesteps} steps in ${result.seconds.toFixed(0)} s, curriculum stage ${result.finalStage}, training success (last 100 episodes) ${(100 * result.trainSuccess).toFixed(0)} %; policy in ${out}`);
+  const best = result.validation?.best;
+  io.out(opts.json ? JSON.stringify(summary) : `${gail ? 'train-gail' : 'train-ppo'}: ${result.timesteps} steps in ${result.seconds.toFixed(0)} s, curriculum stage ${result.finalStage}, training success (last 100 episodes) ${(100 * result.trainSuccess).toFixed(0)} %; policy in ${out}${best ? `; best validation success ${(100 * best.success_rate).toFixed(1)} % at ${best.timesteps} steps, in ${result.validation!.bestDir}` : ''}`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { readJsonl } from '../../src/core/logger.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ActorCriticPolicy } from '../../src/models/mlp-policy.js';
 import { TrafficCurriculum } from '../../src/rl/common/curriculum.js';
+import { evaluatePolicy } from '../../src/rl/common/evaluate.js';
 import { recordExpertDemonstrations } from '../../src/rl/data/demonstrations.js';
 import { trainDrivingPPO } from '../../src/rl/ppo/driving.js';
 
@@ -80,6 +81,35 @@ describe('trainDrivingPPO', () => {
     after.dispose();
     expect(tf.memory().numTensors).toBe(before);
     await expect(trainDrivingPPO({ out: path.join(dir, 'x'), resume: true, timesteps: 10 })).rejects.toBeInstanceOf(InputError);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('validates every k iterations on held-out maps, keeps the best policy in out/best/, and resumes the record', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-drv-'));
+    const out = path.join(dir, 'ppo');
+    const before = tf.memory().numTensors;
+    const logger = createLogger({ dir: out, formats: ['jsonl'] });
+    const common = { out, numEnvs: 2, numScenarios: 3, ppo: { nSteps: 16, batchSize: 32, nEpochs: 1 }, policy: { hidden: [16] }, validation: { seeds: [900, 901], every: 2 } };
+    const r = await trainDrivingPPO({ ...common, timesteps: 3 * 32, logger });
+    logger.close();
+    // Iterations 2 and the last (3) are validated.
+    expect(r.validation!.points.map((p) => p.iteration)).toEqual([2, 3]);
+    const best = r.validation!.best;
+    const top = Math.max(...r.validation!.points.map((p) => p.success_rate));
+    expect(best.success_rate).toBe(top);
+    // The saved best policy gives the recorded validation numbers again (deterministic evaluation).
+    const { policy, extra } = await ActorCriticPolicy.load(path.join(out, 'best'));
+    expect(extra.timesteps).toBe(best.timesteps);
+    const again = evaluatePolicy(policy, { seeds: [900, 901], density: 0.1, numEnvs: 2 });
+    expect(again.success_rate).toBe(best.success_rate);
+    expect(again.route_completion).toBe(best.route_completion);
+    policy.dispose();
+    const log = readJsonl(path.join(out, 'progress.jsonl')).filter((l) => l['eval/success_rate'] !== undefined);
+    expect(log.map((l) => l.step)).toEqual([64, 96]);
+    // Resume keeps the validation record and adds to it.
+    const r2 = await trainDrivingPPO({ ...common, resume: true, timesteps: 4 * 32 });
+    expect(r2.validation!.points.map((p) => p.iteration)).toEqual([2, 3, 4]);
+    expect(tf.memory().numTensors).toBe(before);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 

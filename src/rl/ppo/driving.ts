@@ -28,6 +28,7 @@ import { InputError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { EnvConfigInput } from '../../env/config.js';
 import { VectorEnv } from '../../env/vector-env.js';
+import { evaluatePolicy } from '../common/evaluate.js';
 import { ActorCriticPolicy, type PolicyConfig } from '../../models/mlp-policy.js';
 import type { Callback } from '../common/callbacks.js';
 import { TrafficCurriculum, type CurriculumState } from '../common/curriculum.js';
@@ -87,6 +88,31 @@ export interface DrivingPPOOptions {
   shaping?: Partial<DrivingShapingWeights>;
   /** Train with GAIL on these demonstrations (the PPO update is the generator step). */
   gail?: { demos: string; config?: Partial<GAILConfig>; discHidden?: number[] };
+  /**
+   * Validation during training (SB3's `EvalCallback` with `best_model_save_path`): every `every`
+   * iterations and at the end, the deterministic policy is evaluated on the validation maps
+   * `seeds` (keep them disjoint from the training and the test maps); `eval/*` is logged and
+   * the best policy so far (success rate, ties broken by route completion) is written to `out/best/`.
+   */
+  validation?: DrivingValidation;
+}
+
+export interface DrivingValidation {
+  seeds: readonly number[];
+  /** Iterations between evaluations (default 10). */
+  every?: number;
+  /** Traffic density of the validation episodes (default 0.1). */
+  density?: number;
+  /** Runs over the seeds (default 1). */
+  runs?: number;
+}
+
+export interface ValidationPoint {
+  timesteps: number;
+  iteration: number;
+  seconds: number;
+  success_rate: number;
+  route_completion: number;
 }
 
 export interface DrivingPPOResult {
@@ -97,6 +123,8 @@ export interface DrivingPPOResult {
   /** Success rate of the last 100 training episodes. */
   trainSuccess: number;
   policyDir: string;
+  /** With `validation`: every evaluation, and the best one (its policy is in `bestDir`). */
+  validation?: { points: ValidationPoint[]; best: ValidationPoint; bestDir: string };
 }
 
 /** Trains PPO on the driving env; writes the policy to `out/` and the resumable run to `out/last/`. */
@@ -155,11 +183,40 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
   curriculum.apply(env);
   const t0 = performance.now();
   const every = o.checkpointEvery ?? 10;
+  const normalizerState = () => (ppo.normalizer ? { ...ppo.normalizer.state(), options: { ...ppo.normalizer.options, normReward: false } } : null);
+  const savePolicy = (dir: string) => ppo.policy.save(dir, { algorithm: gail ? 'GAIL' : 'PPO', env: 'DrivingEnv', envConfig, normalizer: normalizerState(), timesteps: ppo.numTimesteps, curriculum: curriculum.state() });
+  const bestDir = path.join(o.out, 'best');
+  const points: ValidationPoint[] = [];
+  let best: ValidationPoint | null = null;
+  if (o.resume && o.validation && fs.existsSync(path.join(lastDir, 'validation.json'))) {
+    const saved = JSON.parse(fs.readFileSync(path.join(lastDir, 'validation.json'), 'utf8')) as { points: ValidationPoint[]; best: ValidationPoint | null };
+    points.push(...saved.points);
+    best = saved.best;
+  }
+  const validate = async () => {
+    const v = o.validation!;
+    const r = evaluatePolicy(ppo.policy, { seeds: v.seeds, runs: v.runs ?? 1, density: v.density ?? 0.1, normalizer: normalizerState(), envConfig: { ...o.envConfig }, numEnvs, source: 'validation' });
+    const point: ValidationPoint = { timesteps: ppo.numTimesteps, iteration: ppo.iteration, seconds: (performance.now() - t0) / 1000, success_rate: r.success_rate, route_completion: r.route_completion };
+    points.push(point);
+    const better = !best || point.success_rate > best.success_rate || (point.success_rate === best.success_rate && point.route_completion > best.route_completion);
+    if (better) {
+      best = point;
+      await savePolicy(bestDir);
+    }
+    if (o.logger) {
+      o.logger.record('eval/success_rate', point.success_rate);
+      o.logger.record('eval/route_completion', point.route_completion);
+      o.logger.record('eval/best_success_rate', best!.success_rate);
+      o.logger.dump(ppo.numTimesteps);
+    }
+  };
   const save = async () => {
     if (gail) await gail.save(lastDir);
     else await ppo.save(lastDir);
     await writeFileAtomic(path.join(lastDir, 'curriculum.json'), JSON.stringify({ curriculum: curriculum.state(), warmupLeft: warmup }) + '\n');
+    if (o.validation) await writeFileAtomic(path.join(lastDir, 'validation.json'), JSON.stringify({ points, best }) + '\n');
   };
+  const validateEvery = o.validation?.every ?? 10;
   try {
     let stopped = false;
     while (!stopped && ppo.numTimesteps < o.timesteps) {
@@ -168,10 +225,12 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
       if (warmup > 0) warmup -= 1;
       if (curriculum.update(ppo.numTimesteps)) curriculum.apply(env);
       for (const cb of callbacks) if (cb({ type: 'iteration', iteration: ppo.iteration, timesteps: ppo.numTimesteps, log }) === 'stop') stopped = true;
+      if (o.validation && warmup === 0 && ppo.iteration % validateEvery === 0) await validate();
       if (ppo.iteration % every === 0) await save();
     }
+    if (o.validation && points.at(-1)?.iteration !== ppo.iteration) await validate();
     await save();
-    await ppo.policy.save(o.out, { algorithm: gail ? 'GAIL' : 'PPO', env: 'DrivingEnv', envConfig, normalizer: ppo.normalizer ? { ...ppo.normalizer.state(), options: { ...ppo.normalizer.options, normReward: false } } : null, timesteps: ppo.numTimesteps, curriculum: curriculum.state() });
+    await savePolicy(o.out);
     return {
       timesteps: ppo.numTimesteps,
       iterations: ppo.iteration,
@@ -179,6 +238,7 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
       finalStage: curriculum.stage,
       trainSuccess: recentSuccess.length ? recentSuccess.reduce((a, b) => a + b, 0) / recentSuccess.length : NaN,
       policyDir: o.out,
+      ...(o.validation && best ? { validation: { points, best, bestDir } } : {}),
     };
   } finally {
     gail?.dispose();
