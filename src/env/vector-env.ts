@@ -13,10 +13,13 @@ export interface VectorEnvOptions extends DrivingEnvOptions {
 }
 
 export interface VectorStepResult {
-  /** N * obsSize observations (after auto-reset for finished envs). */
+  /** `[N, obsSize]` observations, flat row-major (after auto-reset for finished envs). */
   obs: Float32Array;
+  /** `[N]` rewards. */
   rewards: Float32Array;
+  /** `[N]`, 1 where env i's episode terminated this step, else 0. */
   terminated: Uint8Array;
+  /** `[N]`, 1 where env i's episode hit the time limit this step, else 0. */
   truncated: Uint8Array;
   infos: StepInfo[];
   /** For envs whose episode ended this step: the episode's last observation; else null. */

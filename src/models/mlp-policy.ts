@@ -57,6 +57,7 @@ export const POLICY_CONFIG = defineConfig<PolicyConfig>('PolicyConfig', {
 export interface ActResult {
   /** Sampled (or deterministic) actions `[n * actionDim]` (box) or `[n]` indices (discrete). */
   actions: Float32Array;
+  /** `[n]` each. */
   values: Float32Array;
   logProbs: Float32Array;
 }

@@ -554,8 +554,11 @@ export interface CachedScoreOptions {
 }
 
 /** Per-proposal scores: `score[g]` and `metrics[name][g]` (golden key names; NaN where a metric is undefined, e.g. EC without a previous frame). */
+/** Scores of `count` proposals, one column per metric (flat host arrays, entry g = proposal g). */
 export interface ProposalScoreResult {
+  /** `[count]`: PDMS (v1.1) or EPDMS (v2.2). */
   score: Float64Array;
+  /** `[count]` per metric name (`METRIC_NAMES[version]`); NaN where undefined. */
   metrics: Record<string, Float64Array>;
 }
 

@@ -1,7 +1,9 @@
 /**
  * On-policy rollout buffer with GAE(λ), as SB3's `RolloutBuffer` (`common/buffers.py`).
  *
- * Storage is host-side, `[T, N, ...]` row-major (T steps of N lock-stepped environments):
+ * Storage is host-side, `[T, N, ...]` row-major (T steps of N lock-stepped environments), one
+ * flat typed array per field with its shape on the field (the host-array convention of
+ * docs/architecture.md):
  * observations, actions (as sampled, before clipping), rewards, episode starts, values and
  * log-probabilities. `computeReturnsAndAdvantage(lastValues, dones)` walks backwards:
  *
@@ -28,11 +30,14 @@ export interface RolloutBufferOptions {
   gaeLambda: number;
 }
 
-/** One minibatch of flattened samples (host arrays, row i = sample i). */
+/** One minibatch of flattened samples (host arrays, flat row-major, row i = sample i; B = `size`). */
 export interface RolloutMinibatch {
   size: number;
+  /** `[B, obsDim]`. */
   obs: Float32Array;
+  /** `[B, actionWidth]`. */
   actions: Float32Array;
+  /** `[B]` each. */
   oldValues: Float32Array;
   oldLogProbs: Float32Array;
   advantages: Float32Array;
@@ -46,7 +51,9 @@ export class RolloutBuffer {
   readonly actionWidth: number;
   readonly gamma: number;
   readonly gaeLambda: number;
+  /** `[T, N, obsDim]` (T = `nSteps`, N = `numEnvs`); rows past `size` are stale. Env i at step t: `subarray((t * N + i) * obsDim, (t * N + i + 1) * obsDim)`. */
   readonly obs: Float32Array;
+  /** `[T, N, actionWidth]`. The fields below are `[T, N]`: sample t·N + i. */
   readonly actions: Float32Array;
   /** The reward GAE uses: `envRewards + shaping + bootstrap` unless a reward function relabels it. */
   readonly rewards: Float32Array;
