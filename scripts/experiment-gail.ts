@@ -110,7 +110,8 @@ writeChart(out, 'training-success', lineChart(VARIANTS.map((v) => series(train(v
 writeChart(out, 'discriminator', lineChart(VARIANTS.flatMap((v) => [series(train(v.name), 'disc/disc_acc_expert', `${v.name}: accuracy on expert`), series(train(v.name), 'disc/disc_acc_gen', `${v.name}: accuracy on generator`)]), { title: 'Discriminator accuracy', xLabel: 'environment steps', yLabel: 'accuracy' }));
 writeChart(out, 'gail-reward', lineChart(VARIANTS.map((v) => series(train(v.name), 'gail/reward_mean', v.label)), { title: 'GAIL reward −log(1 − D) per step (mean over the rollout)', xLabel: 'environment steps', yLabel: 'reward' }));
 
-const table = evalTable([['BC warm start (`bc/`)', evals.bc!], ...VARIANTS.map((v) => [`${v.label} (\`${path.relative(out, policyDir(v.name)) || '.'}\`)`, evals[v.name]!] as [string, EvalJson])], 'generator reward');
+const where = (name: string) => (policyDir(name) === out ? 'this folder' : `\`${path.relative(out, policyDir(name))}/\``);
+const table = evalTable([['BC warm start (`bc/`)', evals.bc!], ...VARIANTS.map((v) => [`${v.label} (${where(v.name)})`, evals[v.name]!] as [string, EvalJson])], 'generator reward');
 const results = { commit, quick, params: P, variants: VARIANTS, record, bc, runs, evaluate: evals, stages: stages.list };
 writeFileAtomicSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 const best = (name: string) => runs[name]?.validation?.best as { timesteps: number; success_rate: number } | undefined;
