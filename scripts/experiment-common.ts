@@ -30,26 +30,48 @@ export interface Stage {
   name: string;
   command: string;
   seconds: number;
+  /** Taken from an earlier run's record (`--reuse`) instead of run again. */
+  reused?: boolean;
 }
 
-/** Runs `drivekit ARGS` in this process as a named stage; returns its last output line. */
+/**
+ * Runs `drivekit ARGS` in this process as a named stage; returns its last output line. With a
+ * `recordDir`, each stage's command, output and wall time are written to `recordDir/NAME.stage.json`;
+ * with `reuse` as well, a stage whose record holds the same command is not run again (its recorded
+ * output and time are used and marked as reused).
+ */
 export class Stages {
   readonly list: Stage[] = [];
 
-  async run(name: string, args: string[]): Promise<string> {
+  constructor(private readonly recordDir?: string, private readonly reuse = false) {}
+
+  async run(name: string, args: string[], opts: { fresh?: string } = {}): Promise<string> {
+    const command = `drivekit ${args.join(' ')}`;
+    const record = this.recordDir ? path.join(this.recordDir, `${name}.stage.json`) : null;
+    if (record && this.reuse && fs.existsSync(record)) {
+      const saved = JSON.parse(fs.readFileSync(record, 'utf8')) as { command: string; seconds: number; output: string };
+      if (saved.command === command) {
+        this.list.push({ name, command, seconds: saved.seconds, reused: true });
+        console.log(`[${name}] reused (${saved.seconds.toFixed(0)} s when it ran)`);
+        return saved.output;
+      }
+    }
+    if (opts.fresh) fs.rmSync(opts.fresh, { recursive: true, force: true });
     const lines: string[] = [];
     const t0 = performance.now();
     const code = await main(args, { out: (l) => lines.push(l), err: (l) => process.stderr.write(l + '\n') });
     const seconds = (performance.now() - t0) / 1000;
     if (code !== 0) throw new Error(`stage ${name} failed (exit ${code}): drivekit ${args.join(' ')}`);
-    this.list.push({ name, command: `drivekit ${args.join(' ')}`, seconds });
+    this.list.push({ name, command, seconds });
     console.log(`[${name}] ${seconds.toFixed(0)} s`);
-    return lines.at(-1) ?? '';
+    const output = lines.at(-1) ?? '';
+    if (record) writeFileAtomicSync(record, JSON.stringify({ command, seconds, output }) + '\n');
+    return output;
   }
 
   /** Same, parsing the last line as JSON (`--json` commands). */
-  async json<T = Record<string, any>>(name: string, args: string[]): Promise<T> {
-    return JSON.parse(await this.run(name, args)) as T;
+  async json<T = Record<string, any>>(name: string, args: string[], opts: { fresh?: string } = {}): Promise<T> {
+    return JSON.parse(await this.run(name, args, opts)) as T;
   }
 
   seconds(until?: string): number {
@@ -58,7 +80,7 @@ export class Stages {
   }
 
   table(): string {
-    return ['| stage | seconds | command |', '|---|---|---|', ...this.list.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`)].join('\n');
+    return ['| stage | seconds | command |', '|---|---|---|', ...this.list.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)}${s.reused ? ' (reused)' : ''} | \`${s.command}\` |`)].join('\n');
   }
 }
 

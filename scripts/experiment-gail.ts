@@ -49,9 +49,10 @@ const P = quick
       evalSeeds: arg('eval-seeds', '5000:5100'),
       runs: Number(arg('runs', '5')),
     };
-const only = arg('variants', 'mixed,pure-gail,env-only').split(',');
+const only = arg('variants', 'mixed,mixed-beta-1,pure-gail,env-only').split(',');
 const VARIANTS = [
-  { name: 'mixed', label: 'mixed (α = 1, β = 1), default', gailWeight: 1, envWeight: 1 },
+  { name: 'mixed', label: 'mixed (α = 1, β = 0.1), default', gailWeight: 1, envWeight: 0.1 },
+  { name: 'mixed-beta-1', label: 'mixed (α = 1, β = 1)', gailWeight: 1, envWeight: 1 },
   { name: 'pure-gail', label: 'pure GAIL (β = 0)', gailWeight: 1, envWeight: 0 },
   { name: 'env-only', label: 'env reward only (α = 0)', gailWeight: 0, envWeight: 1 },
 ].filter((v) => only.includes(v.name));
@@ -59,7 +60,8 @@ const VARIANTS = [
 fs.mkdirSync(out, { recursive: true });
 fs.mkdirSync(work, { recursive: true });
 const commit = gitCommit();
-const stages = new Stages();
+// Stage records in `work`; `--reuse` skips a stage whose record holds the same command (e.g. to add a variant).
+const stages = new Stages(work, argv.includes('--reuse'));
 
 // 1-2. Demonstrations and the BC warm-up (optionally with DAgger rounds).
 const demos = path.join(work, 'demos.arrow');
@@ -81,12 +83,11 @@ copyPolicy(bcWork, bcDir, ['progress.jsonl']);
 const runs: Record<string, Record<string, any>> = {};
 for (const v of VARIANTS) {
   const dir = path.join(work, v.name);
-  fs.rmSync(dir, { recursive: true, force: true });
   runs[v.name] = await stages.json(`train-gail-${v.name}`, [
     'env', 'train-gail', '--demos', demos, '--init', bcDir, '--out', dir, '--timesteps', String(P.steps), '--num-scenarios', String(P.trainSeeds),
     '--curriculum', '0.05,0.1,0.2', '--gail-weight', String(v.gailWeight), '--env-weight', String(v.envWeight),
     '--val-seeds', P.valSeeds, '--val-every', String(P.valEvery), '--json',
-  ]);
+  ], { fresh: dir });
 }
 const policyDir = (name: string) => (name === 'mixed' ? out : path.join(out, 'ablation', name));
 for (const v of VARIANTS) {
