@@ -49,7 +49,7 @@ export interface GAILConfig {
 
 export const GAIL_CONFIG = defineConfig<GAILConfig>('GAILConfig', {
   gailWeight: { type: 'number', min: 0, default: 1, doc: 'Weight alpha of the GAIL reward -log(1 - D(s, a)).' },
-  envWeight: { type: 'number', min: 0, default: 0.1, doc: 'Weight beta of the environment reward (0: pure GAIL); 0.1 was chosen on validation maps among 0, 0.1 and 1 (results/metadrive/gail).' },
+  envWeight: { type: 'number', min: 0, default: 0, doc: 'Weight beta of the environment reward (0: pure GAIL, chosen on validation maps over 0.1 and 1; see results/metadrive/gail).' },
   demoBatchSize: { type: 'integer', min: 1, default: 512, doc: 'Expert (and as many generator) samples per discriminator update (imitation demo_batch_size).' },
   nDiscUpdatesPerRound: { type: 'integer', min: 1, default: 2, doc: 'Discriminator updates after each generator rollout (imitation n_disc_updates_per_round).' },
   discLearningRate: { type: 'number', gt: 0, default: 1e-3, doc: "Discriminator Adam learning rate (imitation's Adam default)." },
