@@ -30,12 +30,13 @@ const work = arg('work', quick ? '.tmp/metadrive-quick' : '.tmp/metadrive');
 const daggerRounds = Number(arg('dagger-rounds', '1'));
 const P = quick
   ? { trainSeeds: 20, noise: '0.1,0.1', bcEpochs: 3, ppoSteps: 4096, valSeeds: '4000:4010', valEvery: 1, evalSeeds: '5000:5010', runs: 2 }
-  : { trainSeeds: Number(arg('train-seeds', '200')), noise: arg('noise', '0.1,0.1'), bcEpochs: Number(arg('bc-epochs', '20')), ppoSteps: Number(arg('ppo-steps', '500000')), valSeeds: arg('val-seeds', '4000:4100'), valEvery: Number(arg('val-every', '10')), evalSeeds: arg('eval-seeds', '5000:5100'), runs: Number(arg('runs', '5')) };
+  : { trainSeeds: Number(arg('train-seeds', '200')), noise: arg('noise', '0.1,0.1'), bcEpochs: Number(arg('bc-epochs', '20')), ppoSteps: Number(arg('ppo-steps', '300000')), valSeeds: arg('val-seeds', '4000:4100'), valEvery: Number(arg('val-every', '10')), evalSeeds: arg('eval-seeds', '5000:5100'), runs: Number(arg('runs', '5')) };
 
 fs.mkdirSync(out, { recursive: true });
 fs.mkdirSync(work, { recursive: true });
 const commit = gitCommit();
-const stages = new Stages();
+// Stage records in `work`; `--reuse` skips a stage whose record holds the same command.
+const stages = new Stages(work, argv.includes('--reuse'));
 const drivekit = (name: string, args: string[]) => stages.run(name, args);
 
 const demos = path.join(work, 'demos.arrow');
@@ -56,7 +57,7 @@ for (let k = 1; k <= daggerRounds; k++) {
   bc = JSON.parse(await drivekit(`dagger-${k}-train-bc`, ['env', 'train-bc', '--demos', demoFiles.join(','), '--out', bcWork, '--epochs', String(P.bcEpochs), '--json', '--quiet']));
 }
 copyPolicy(bcWork, bcDir, ['progress.jsonl']);
-const ppo = JSON.parse(await drivekit('train-ppo', ['env', 'train-ppo', '--init', bcDir, '--out', ppoWork, '--timesteps', String(P.ppoSteps), '--num-scenarios', String(P.trainSeeds), '--curriculum', '0.05,0.1,0.2', '--val-seeds', P.valSeeds, '--val-every', String(P.valEvery), '--json']));
+const ppo = JSON.parse(await stages.run('train-ppo', ['env', 'train-ppo', '--init', bcDir, '--out', ppoWork, '--timesteps', String(P.ppoSteps), '--num-scenarios', String(P.trainSeeds), '--curriculum', '0.05,0.1,0.2', '--val-seeds', P.valSeeds, '--val-every', String(P.valEvery), '--json'], { fresh: ppoWork }));
 // The PPO policy is the best one on the validation maps (SB3's EvalCallback); the last one is kept beside it.
 const ppoLastDir = path.join(out, 'ppo-last');
 copyPolicy(path.join(ppoWork, 'best'), ppoDir);
