@@ -124,6 +124,10 @@ ${stages.table()}
   (${best ? `${(100 * best.success_rate).toFixed(0)} % validation success at ${best.timesteps} steps` : 'n/a'}) is \`ppo/\`, the last one \`ppo-last/\`.
   The selected policy existed ${best ? ((beforePpo + best.seconds) / 60).toFixed(1) : 'n/a'} minutes after the start of the run (wall time to the reported result).
 
+The PPO budget (300k steps) was chosen on the validation maps: with 500k steps and the same pipeline the best validation
+success was 49 % (test 45.2 %, \`results/metadrive-500k\`); learning rate and curriculum stretch with the budget, and
+the longer runs ended worse (an earlier 1M-step run without DAgger: 48.2 % on the test maps, \`results/metadrive-1m\`).
+
 Curves: [BC loss](bc-loss.svg), [PPO success and curriculum](ppo-success.svg), [PPO return](ppo-return.svg).
 Everything measured is in \`results.json\` (configs of every stage included in the policies' \`policy.json\`).
 `;
