@@ -15,7 +15,7 @@ import { ActorCriticPolicy } from '../src/models/mlp-policy.js';
 import { PPO } from '../src/rl/ppo/ppo.js';
 
 const backend = await init({ backend: 'wasm' });
-const counts = (process.argv[2] ?? '8,32').split(',').map(Number);
+const counts = (process.argv[2] ?? '8,32,64,128').split(',').map(Number);
 interface Row {
   num_envs: number;
   steps: number;
