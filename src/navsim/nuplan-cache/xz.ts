@@ -31,7 +31,13 @@ export async function decompressXz(bytes: Uint8Array, ctx: UnpickleContext): Pro
     throw new NavsimCacheError(ctx, 'xz', 'an xz stream (lzma.compress output, magic FD 37 7A 58 5A 00)', bytes.length === 0 ? 'an empty file' : `${bytes.length} bytes starting ${Buffer.from(bytes.subarray(0, 6)).toString('hex')}`);
   }
   try {
-    const stream = new XzReadableStream(new Blob([bytes]).stream());
+    const input = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    const stream = new XzReadableStream(input);
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
     const m = /error code (\d+)/.exec((e as Error)?.message ?? '');
