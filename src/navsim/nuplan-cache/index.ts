@@ -50,7 +50,15 @@ export async function decodeNavsimCacheBytes(bytes: Uint8Array, ref: NavsimCache
   const t1 = performance.now();
   const root = unpickleRestricted(raw, ctx);
   const t2 = performance.now();
-  const { scene, diagnostics } = metricCacheToScene(root, ctx, { logName: ref.logName || null });
+  let converted: ReturnType<typeof metricCacheToScene>;
+  try {
+    converted = metricCacheToScene(root, ctx, { logName: ref.logName || null });
+  } catch (e) {
+    // a hostile pickle can give plain values odd shapes (e.g. BUILD on a list): never let that out as a TypeError
+    if (e instanceof NavsimCacheError) throw e;
+    throw new NavsimCacheError(ctx, 'MetricCache', 'a NAVSIM v1.1 metric cache of the expected shape', (e as Error)?.message ?? String(e), e);
+  }
+  const { scene, diagnostics } = converted;
   const t3 = performance.now();
   return { scene, diagnostics, seconds: { xz: (t1 - t0) / 1e3, unpickle: (t2 - t1) / 1e3, convert: (t3 - t2) / 1e3 } };
 }

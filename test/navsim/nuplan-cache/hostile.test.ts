@@ -158,6 +158,22 @@ describe('xz streams', () => {
   });
 });
 
+describe('odd shapes', () => {
+  it('BUILD with a __proto__ key on a plain list (route_lane_ids of a real sample) is an InputError, not a TypeError', async () => {
+    const sample = path.join(NAVSIM_CACHE_V1_DIR, 'metric_cache', 'drivekit_ref_log', 'unknown', 'parked_vehicle_hit', 'metric_cache.pkl');
+    const raw = Buffer.from(await decompressXz(fs.readFileSync(sample), ctx));
+    const at = raw.indexOf(Buffer.from('\x8c\x06lane_0\x94a', 'latin1'), raw.indexOf(Buffer.from('route_lane_ids', 'latin1')));
+    expect(at).toBeGreaterThan(0);
+    const end = at + 10; // after APPEND: BUILD the list with the state {'__proto__': {}}
+    const inject = Buffer.from('}\x8c\x09__proto__}sb', 'latin1');
+    const file = cacheFile('proto', 'odd', xzStore(Buffer.concat([raw.subarray(0, end), inject, raw.subarray(end)])));
+    const e = await rejected(readNavsimCacheFile(file));
+    expect(e.message).toContain('token odd: MetricCache: expected a NAVSIM v1.1 metric cache of the expected shape');
+    expect(String(e.found)).toMatch(/is not a function/);
+    expect(({} as Record<string, unknown>).map).toBeUndefined();
+  });
+});
+
 describe('metadata', () => {
   it('a row that resolves nowhere is reported with the CSV row and the token; the other rows still resolve', () => {
     const root = path.join(tmp, 'meta', 'metric_cache');
