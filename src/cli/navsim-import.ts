@@ -3,7 +3,7 @@
  *
  *   drivekit navsim import-cache CACHE_DIR --out scenes.arrow|DIR [--workers N] [--verify N] [--force] [--quiet]
  *   drivekit navsim score SCENES... --trajectories FILE.json [--version v1.1|v2.2] [--json]
- *   drivekit navsim eval --cache SCENES --trajectories FILE.json --out results.csv [--version v1.1|v2.2] [--json]
+ *   drivekit navsim eval --cache SCENES (--trajectories FILE.json | --checkpoint DIR) --out results.csv [--version v1.1|v2.2] [--json]
  *
  * SCENES is an Arrow scenes file (`.arrow`), a drivekit metric cache folder (`manifest.json`), or
  * a NAVSIM metric cache folder (read directly). A trajectory file is NAVSIM's agent output per
@@ -48,13 +48,16 @@ export const SCORE_TRAJECTORIES_USAGE = `drivekit navsim score SCENES... --traje
   --version V     v1.1 (default for v1 scenes) or v2.2
   --json          only the JSON lines (no summary table)`;
 
-export const EVAL_CACHE_USAGE = `drivekit navsim eval --cache SCENES --trajectories FILE.json --out results.csv [options]
+export const EVAL_CACHE_USAGE = `drivekit navsim eval --cache SCENES (--trajectories FILE.json | --checkpoint DIR) --out results.csv [options]
 
   NAVSIM-style agent evaluation on imported scenes: writes NAVSIM's per-token CSV (pandas index,
   token, valid, every sub-metric, score; a last row "average") to --out and the summary next to
   it (results.json), and prints the summary
   --cache SCENES     an .arrow scenes file, a drivekit metric cache folder or a NAVSIM metric cache folder
   --trajectories F   the agent's output per token ({token: [[x, y, heading] x 8]})
+  --checkpoint DIR   or plan with a DiffusionPlanner checkpoint (scene tokens of each scene; a v1.1
+                     cache has no ego history: the constant-velocity past is used)
+  --seed S           noise seed of the checkpoint's DDIM (0); --steps K, --tokens L as for eval --seeds
   --version V        v1.1 (default) or v2.2
   --json             the summary as one JSON object`;
 
@@ -285,13 +288,19 @@ interface TokenResult {
 }
 
 /** Scores every scene with its token's trajectory; missing on either side is an error line. */
-async function scoreWithTrajectories(sources: string[], trajFile: string, version: PdmVersion | undefined): Promise<{ results: TokenResult[]; version: PdmVersion }> {
-  const trajectories = readTrajectoryFile(trajFile);
+async function scoreWithTrajectories(
+  sources: string[] | { spec: string; scenes: SourceScene[]; errors: Failure[] }[],
+  trajFile: string,
+  version: PdmVersion | undefined,
+  given?: Map<string, Float64Array>,
+): Promise<{ results: TokenResult[]; version: PdmVersion }> {
+  const trajectories = given ?? readTrajectoryFile(trajFile);
   const results: TokenResult[] = [];
   const seen = new Set<string>();
   let v: PdmVersion | undefined = version;
-  for (const spec of sources) {
-    const { scenes, errors } = await loadSceneSource(spec);
+  for (const src of sources) {
+    const spec = typeof src === 'string' ? src : src.spec;
+    const { scenes, errors } = typeof src === 'string' ? await loadSceneSource(src) : src;
     for (const e of errors) results.push({ name: e.token, error: e.error });
     for (const s of scenes) {
       if (seen.has(s.name)) {
@@ -357,19 +366,78 @@ export function pyFloat(v: number | null): string {
   return String(v);
 }
 
-/** `navsim eval --cache SCENES --trajectories FILE --out results.csv`. */
+/**
+ * Plans of a DiffusionPlanner checkpoint for imported scenes: conditioning from `sceneTokens` of
+ * each scene, status [command (from the centre line), vx, vy, ax, ay]; a v1.1 cache holds no ego
+ * history, so the history is the constant-velocity past (x = vx * t at t = -1.5, -1, -0.5, 0).
+ * Deterministic DDIM from noise seeded by `seed` and the scene's index in token order.
+ */
+async function checkpointPlans(scenes: SourceScene[], dirArg: string, opts: { seed: number; steps?: number; tokens?: number }): Promise<Map<string, Float64Array>> {
+  const { resolvePlannerCheckpoint } = await import('../models/planner-checkpoint.js');
+  const dir = resolvePlannerCheckpoint(dirArg).dir;
+  const { init } = await import('../core/backend.js');
+  await init({ backend: 'auto' });
+  const { DiffusionPlanner } = await import('../models/planner.js');
+  const { sceneTokens, sceneCommand } = await import('../navsim/scene-tokens.js');
+  const { DRIVING_COMMANDS } = await import('../navsim/scenegen.js');
+  const tf = await import('@tensorflow/tfjs');
+  const planner = await DiffusionPlanner.fromCheckpoint(dir);
+  try {
+    const dataJson = path.join(dir, 'data.json');
+    const L = (fs.existsSync(dataJson) ? (JSON.parse(fs.readFileSync(dataJson, 'utf8')) as { condLength?: number }).condLength : undefined) ?? opts.tokens;
+    if (L === undefined) throw new UsageError(`${dir} records no conditioning length (data.json condLength); give --tokens L.`, { field: '--tokens', expected: 'an integer >= 1', found: undefined });
+    const H = planner.config.condDim;
+    const out = new Map<string, Float64Array>();
+    const order = [...scenes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    order.forEach((sc, i) => {
+      const e = sc.scene.ego;
+      const status = new Float32Array(8);
+      status[DRIVING_COMMANDS.indexOf(sceneCommand(sc.scene))] = 1;
+      status.set([e.vx, e.vy, e.ax, e.ay], 4);
+      const history = new Float32Array(12);
+      for (let j = 0; j < 4; j++) history[3 * j] = e.vx * (j - 3) * 0.5;
+      const r = tf.tidy(() => {
+        const smp = planner.sample(
+          { hiddenStates: tf.tensor3d(sceneTokens(sc.scene, { numTokens: L, width: H }), [1, L, H]), history: tf.tensor2d(history, [1, 12]), status: tf.tensor2d(status, [1, 8]) },
+          { rng: new Rng(opts.seed * 1_000_003 + i), deterministic: true, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
+        );
+        smp.normalized.dispose();
+        return smp.trajectory;
+      });
+      out.set(sc.name, Float64Array.from(r.dataSync() as Float32Array));
+      r.dispose();
+    });
+    return out;
+  } finally {
+    planner.dispose();
+  }
+}
+
+/** `navsim eval --cache SCENES (--trajectories FILE | --checkpoint DIR) --out results.csv`. */
 export async function navsimEvalCacheCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, { cache: 'string', trajectories: 'string', checkpoint: 'string', out: 'string', version: 'string', json: 'boolean', quiet: 'boolean' }, EVAL_CACHE_USAGE);
+  const opts = parseArgs(
+    args,
+    { cache: 'string', trajectories: 'string', checkpoint: 'string', out: 'string', version: 'string', json: 'boolean', quiet: 'boolean', seed: 'number', steps: 'number', tokens: 'number' },
+    EVAL_CACHE_USAGE,
+  );
   const cache = opts.cache as string | undefined;
   const file = opts.trajectories as string | undefined;
   const out = opts.out as string | undefined;
   if (!cache) throw new UsageError(`--cache SCENES is required.\n${usageText(EVAL_CACHE_USAGE)}`, { field: '--cache', expected: 'scenes', found: undefined });
-  if (opts.checkpoint !== undefined) {
-    throw new UsageError('--checkpoint on imported scenes is not supported yet (its conditioning needs scene tokens of imported scenes); give --trajectories FILE.json, or --seeds for generated scenes.', { field: '--checkpoint', expected: '--trajectories', found: opts.checkpoint });
+  const checkpoint = opts.checkpoint as string | undefined;
+  if ((file === undefined) === (checkpoint === undefined)) {
+    throw new UsageError(`give one of --trajectories FILE.json and --checkpoint DIR.\n${usageText(EVAL_CACHE_USAGE)}`, { field: '--trajectories', expected: 'one of --trajectories, --checkpoint', found: [file, checkpoint] });
   }
-  if (!file) throw new UsageError(`--trajectories FILE.json is required.\n${usageText(EVAL_CACHE_USAGE)}`, { field: '--trajectories', expected: 'a JSON file', found: undefined });
   if (!out) throw new UsageError(`--out results.csv is required.\n${usageText(EVAL_CACHE_USAGE)}`, { field: '--out', expected: 'a .csv file', found: undefined });
-  const { results, version } = await scoreWithTrajectories([cache], file, versionFlag(opts.version));
+  const version0 = versionFlag(opts.version);
+  let results: TokenResult[], version: PdmVersion;
+  if (checkpoint !== undefined) {
+    const loaded = await loadSceneSource(cache);
+    const plans = await checkpointPlans(loaded.scenes, checkpoint, { seed: intOption(opts, 'seed', 0), steps: intOption(opts, 'steps', undefined, { min: 1 }), tokens: intOption(opts, 'tokens', undefined, { min: 1 }) });
+    ({ results, version } = await scoreWithTrajectories([{ spec: cache, ...loaded }], `--checkpoint ${checkpoint}`, version0, plans));
+  } else {
+    ({ results, version } = await scoreWithTrajectories([cache], file!, version0));
+  }
   const names = [...METRIC_NAMES[version], 'score'];
   const lines = [',' + ['token', 'valid', ...names].join(',')];
   const sums = new Float64Array(names.length), counts = new Float64Array(names.length);

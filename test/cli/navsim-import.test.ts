@@ -5,9 +5,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { pyFloat } from '../../src/cli/navsim-import.js';
+import { DiffusionPlanner } from '../../src/models/planner.js';
+import { savePlannerWeights } from '../../src/models/weights.js';
 import { readScenesArrow } from '../../src/navsim/arrow-scenes.js';
 import { openMetricCache } from '../../src/navsim/metric-cache.js';
 import { NAVSIM_CACHE_V1_DIR } from '../golden-dirs.js';
@@ -112,7 +115,30 @@ describe('drivekit navsim import-cache', () => {
     expect(Math.abs(Number(rows[3]![9]) - mean)).toBeLessThanOrEqual(1e-9);
     expect(Math.abs(summary.pdms - mean)).toBeLessThanOrEqual(1e-9);
     expect(JSON.parse(fs.readFileSync(summary.summary, 'utf8')).pdms).toBe(summary.pdms);
-  });
+
+    // --checkpoint instead of --trajectories: a tiny DiffusionPlanner on the scene tokens of imported scenes
+    const ck = path.join(tmp, 'ckpt');
+    fs.mkdirSync(ck, { recursive: true });
+    const planner = DiffusionPlanner.create({ preset: 'tiny', condDim: 24 }, { seed: 3 });
+    await savePlannerWeights(planner, path.join(ck, 'model.safetensors'));
+    fs.writeFileSync(path.join(ck, 'model.json'), JSON.stringify(planner.config));
+    fs.writeFileSync(path.join(ck, 'data.json'), JSON.stringify({ condLength: 8 }));
+    planner.dispose();
+    const before = tf.memory().numTensors;
+    const runCk = async (name: string) => {
+      const r = await run(['navsim', 'eval', '--cache', out, '--checkpoint', ck, '--out', path.join(tmp, 'eval', name), '--json', '--steps', '2']);
+      expect(r.code).toBe(0);
+      return { summary: JSON.parse(r.out[0]!), csv: fs.readFileSync(path.join(tmp, 'eval', name), 'utf8') };
+    };
+    const a = await runCk('ck-a.csv');
+    const b = await runCk('ck-b.csv');
+    expect(tf.memory().numTensors).toBe(before);
+    expect(a.summary).toMatchObject({ n: 2, valid: 2 });
+    expect(a.summary.pdms).toBeGreaterThanOrEqual(0);
+    expect(a.summary.pdms).toBeLessThanOrEqual(1);
+    expect(b.csv).toBe(a.csv);
+    expect(a.csv.split('\n').slice(1, 3).map((l) => l.split(',')[1])).toEqual(['straight_cruise', 'lead_brake_follow']);
+  }, 120_000);
 });
 
 describe('drivekit navsim score --trajectories', () => {
