@@ -28,7 +28,9 @@ const SCORE_USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [options
   the others are still scored, and the exit code is 1
   --version V     v1.1 (PDMS) or v2.2 (EPDMS) (default: from the scene schema, v1 -> v1.1, v2 -> v2.2)
   --json          only the JSON lines (no summary table)
-  --workers N     score with N threads: this one and N-1 workers (default 1; needs the built package)`;
+  --workers N     score with N threads: this one and N-1 workers (default 1; needs the built package)
+  --trajectories F  score each scene's token's plan from F ({token: [[x, y, heading] x 8]}) instead
+                  (SCENES may then be NAVSIM metric cache folders; see docs/navsim.md)`;
 
 const PACK_USAGE = `drivekit navsim pack <scene.json>... --out <scenes.arrow>
 
