@@ -10,7 +10,8 @@
  * - NAVSIM / nuPlan classes: a `PyObject` (module, name, constructor args, `__setstate__` state);
  * - `numpy.dtype`: a `NpDtype`; `numpy.core.multiarray.scalar` (numpy 2: `numpy._core.multiarray.scalar`): a number;
  * - `numpy.core.numeric._frombuffer` (numpy 2: `numpy._core.numeric._frombuffer`) and
- *   `numpy.core.multiarray._reconstruct` + `numpy.ndarray`: an `NdArray` of numbers;
+ *   `numpy.core.multiarray._reconstruct` + `numpy.ndarray`: an `NdArray` of numbers (a 1-D object
+ *   array, e.g. of shapely geometries, becomes a plain list);
  * - `shapely.io.from_wkb` (and shapely 1's `shapely.wkb.loads`): a parsed `WkbGeometry`;
  * - `builtins.getattr(EnumClass, 'MEMBER')` on an allowed enum with a known member: a `PyEnum`
  *   (any other getattr is refused);
@@ -82,12 +83,18 @@ export class NdArray {
 
 /** A numpy array in `_reconstruct` form, filled by its `BUILD` state. */
 class NdArrayBuilder {
-  array: NdArray | null = null;
+  /** A numeric array, or the items of a 1-D object array (e.g. shapely geometries) as a list. */
+  array: NdArray | unknown[] | null = null;
   __setstate__(state: unknown): void {
     // (version, shape, dtype, is_fortran, rawdata)
     if (!Array.isArray(state) || state.length !== 5) throw new Error('numpy.ndarray state: expected (version, shape, dtype, is_fortran, data)');
     const [, shape, dtype, fortran, raw] = state as [unknown, unknown, unknown, unknown, unknown];
     if (fortran) throw new Error('numpy.ndarray: Fortran-order arrays are not read');
+    if (dtype instanceof NpDtype && dtype.code === 'O') {
+      if (!Array.isArray(shape) || shape.length !== 1 || !Array.isArray(raw) || raw.length !== shape[0]) throw new Error('numpy.ndarray: only 1-D object arrays are read');
+      this.array = raw;
+      return;
+    }
     if (!(dtype instanceof NpDtype) || !(raw instanceof Uint8Array)) throw new Error('numpy.ndarray: only numeric arrays are read');
     this.array = decodeArray(raw, dtype, shape as number[]);
   }

@@ -94,6 +94,9 @@ export class Pickle {
   tuple2(): this {
     return this.op(0x86);
   }
+  tuple3(): this {
+    return this.op(0x87);
+  }
   reduce(): this {
     return this.op(0x52);
   }

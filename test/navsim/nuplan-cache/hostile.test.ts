@@ -91,6 +91,21 @@ describe('restricted unpickling', () => {
     expect(thrown(() => unpickleRestricted(call, ctx)).message).toContain('well-formed pickle');
   });
 
+  it('reads numpy arrays through _reconstruct: numeric (C order) and 1-D object arrays (as lists)', () => {
+    const recon = (p: Pickle) => p.stackGlobal('numpy.core.multiarray', '_reconstruct').stackGlobal('numpy', 'ndarray').int(0).tuple1().op(0x43, 1, 0x62).tuple3().reduce();
+    const dtype = (p: Pickle, code: string, order: string) => p.stackGlobal('numpy', 'dtype').unicode(code).op(0x89, 0x88).tuple3().reduce().mark().int(3).unicode(order).none().none().none().int(-1).int(-1).int(0).tuple().build();
+    // float64 [2, 2]
+    const f = recon(new Pickle()).mark().int(1).int(2).int(2).tuple2();
+    dtype(f, 'f8', '<').op(0x89).op(0x43, 32, ...new Uint8Array(Float64Array.of(1, 2.5, -3, 4).buffer)).tuple().build();
+    const arr = unpickleRestricted(f.bytes(), ctx) as { shape: number[]; data: Float64Array };
+    expect(arr.shape).toEqual([2, 2]);
+    expect(Array.from(arr.data)).toEqual([1, 2.5, -3, 4]);
+    // object array of two strings
+    const o = recon(new Pickle()).mark().int(1).int(2).tuple1();
+    dtype(o, 'O', '|').op(0x89).op(0x5d).unicode('a').op(0x61).unicode('b').op(0x61).tuple().build();
+    expect(unpickleRestricted(o.bytes(), ctx)).toEqual(['a', 'b']);
+  });
+
   it('a truncated pickle or a non-pickle is an error naming file and token', () => {
     const good = new Pickle().stackGlobal(...NAVSIM_METRIC_CACHE).emptyTuple().newobj().bytes();
     const e = thrown(() => unpickleRestricted(good.subarray(0, good.length - 3), ctx));
