@@ -95,6 +95,9 @@ describe('NAVSIM v1.1 metric cache import', () => {
         }
       }
       expect(imp.diagnostics.maxBoxResidual).toBeLessThanOrEqual(1e-9);
+      // v1.1 red lights steer only PDM-Closed (kept): the scoring observation of the cache holds none
+      expect(s.redLightLaneIds).toEqual([]);
+      expect(s.trafficLightFrames2hz).toBeNull();
     }
   });
 
