@@ -19,5 +19,7 @@ export const PDM_V1_DIR = path.resolve(process.env.DRIVEKIT_PDM_GOLDEN || path.j
 export const PDM_V2_DIR = path.resolve(process.env.DRIVEKIT_PDM_V2_GOLDEN || path.join(GOLDEN_ROOT, 'pdm_v2'));
 /** ReCogDrive DiT planner golden set (`DRIVEKIT_DIT_GOLDEN` overrides). */
 export const DIT_DIR = path.resolve(process.env.DRIVEKIT_DIT_GOLDEN || path.join(GOLDEN_ROOT, 'dit'));
-/** NAVSIM v1.1 metric-cache samples (`DRIVEKIT_NAVSIM_CACHE_GOLDEN` overrides). */
-export const NAVSIM_CACHE_V1_DIR = path.resolve(process.env.DRIVEKIT_NAVSIM_CACHE_GOLDEN || path.join(GOLDEN_ROOT, 'navsim_metric_cache_v1'));
+/** NAVSIM v1.1 metric-cache samples (`DRIVEKIT_NAVSIM_METRIC_CACHE_GOLDEN` or `DRIVEKIT_NAVSIM_CACHE_GOLDEN` overrides). */
+export const NAVSIM_CACHE_V1_DIR = path.resolve(
+  process.env.DRIVEKIT_NAVSIM_METRIC_CACHE_GOLDEN || process.env.DRIVEKIT_NAVSIM_CACHE_GOLDEN || path.join(GOLDEN_ROOT, 'navsim_metric_cache_v1'),
+);

@@ -4,6 +4,7 @@
  *   drivekit navsim score <scene.json | scenes.arrow>... [--version v1.1|v2.2] [--json] [--workers N]
  *   drivekit navsim pack <scene.json>... --out <scenes.arrow>
  *   drivekit navsim render <scene.json> --out <scene.svg|scene.png>   (navsim-render.ts)
+ *   drivekit navsim import-cache CACHE_DIR --out <scenes.arrow|DIR>     (navsim-import.ts; also score/eval --trajectories)
  *
  * `score` prints one JSON line per scene, `{"name", "metrics": {...}}`, with the golden files'
  * metric keys (NaN as null); a golden file (`{input, expected}`) is scored from its `input`. A file
@@ -27,7 +28,9 @@ const SCORE_USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [options
   the others are still scored, and the exit code is 1
   --version V     v1.1 (PDMS) or v2.2 (EPDMS) (default: from the scene schema, v1 -> v1.1, v2 -> v2.2)
   --json          only the JSON lines (no summary table)
-  --workers N     score with N threads: this one and N-1 workers (default 1; needs the built package)`;
+  --workers N     score with N threads: this one and N-1 workers (default 1; needs the built package)
+  --trajectories F  score each scene's token's plan from F ({token: [[x, y, heading] x 8]}) instead
+                  (SCENES may then be NAVSIM metric cache folders; see docs/navsim.md)`;
 
 const PACK_USAGE = `drivekit navsim pack <scene.json>... --out <scenes.arrow>
 
@@ -40,6 +43,7 @@ const USAGE = `drivekit navsim <subcommand> [options]
   pack     validate scene JSON files and write one Arrow file
   render   draw one scene with its trajectories coloured by score (see navsim render --help)
   cache    NAVSIM metric cache: build from scenes or seeds, verify (see docs/navsim-cache.md)
+  import-cache  read NAVSIM's own metric cache (v1.1 .pkl files) into drivekit scenes (see docs/navsim.md)
   eval     mean PDMS / EPDMS of a checkpoint or a baseline (cv, pdm-closed, human) on seeds
   stats    scene statistics of a split (commands, lead braking, junctions, human PDMS)
   train-il    imitation learning of the diffusion planner on generated scenes or a cache
@@ -230,6 +234,12 @@ async function packCommand(args: string[], io: CliIO): Promise<number> {
 /** Entry point of `drivekit navsim`. */
 export async function navsimCommand(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
+  // NAVSIM's own metric caches (navsim-import.ts): import-cache, score/eval with --trajectories
+  if (sub === 'import-cache') return (await import('./navsim-import.js')).navsimImportCacheCommand(rest, io);
+  if (sub === 'score' && rest.includes('--trajectories')) return (await import('./navsim-import.js')).navsimScoreTrajectoriesCommand(rest, io);
+  if (sub === 'eval' && (rest.includes('--trajectories') || (rest.includes('--cache') && !rest.includes('--seeds') && !rest.includes('--baseline')))) {
+    return (await import('./navsim-import.js')).navsimEvalCacheCommand(rest, io);
+  }
   if (sub === 'score') return scoreCommand(rest, io);
   if (sub === 'pack') return packCommand(rest, io);
   if (sub === 'render') return (await import('./navsim-render.js')).navsimRenderCommand(rest, io);
