@@ -15,6 +15,7 @@ import { init } from '../core/backend.js';
 import { cliFlags, parseFlagValue } from '../core/config.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import { BC_CURVES, writeLogCurves } from './curves.js';
 import { progress } from '../core/progress.js';
 import { DEFAULT_ENV_CONFIG } from '../env/config.js';
 import { ActorCriticPolicy } from '../models/mlp-policy.js';
@@ -37,7 +38,7 @@ function trainBcUsage(): string {
     "  behaviour cloning of expert demonstrations into the PPO policy network (see docs/bc.md);",
     '  DIR gets the best-on-validation policy (policy.safetensors + policy.json, loadable by',
     '  `env evaluate --policy DIR` and as PPO\'s initial policy), DIR/last the resumable state and',
-    '  DIR/progress.jsonl the log',
+    '  DIR/progress.jsonl the log (curves: DIR/progress.svg, .png)',
     '  --demos FILES       demonstrations from `env record-expert` (required); a comma list is concatenated (expert + DAgger rounds)',
     '  --out DIR           output folder (required; created)',
     `  --epochs N          maximum epochs (default ${BC_CONFIG.defaults.epochs})`,
@@ -146,6 +147,7 @@ export async function trainBcCommand(args: string[], io: CliIO): Promise<number>
     bar.stop();
     logger.close();
   }
+  await writeLogCurves(path.join(out, 'progress.jsonl'), BC_CURVES, { xLabel: 'epoch', title: 'BC' }, io, silent);
   const best = trainer.history.find((h) => h.epoch === trainer.bestEpoch);
   const summary = {
     out,
