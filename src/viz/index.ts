@@ -8,3 +8,4 @@ export * from './notebook.js';
 export * from './svg-overlays.js';
 export * from './navsim-svg.js';
 export * from './vega.js';
+export * from './animate.js';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { animatedSvg } from '../../src/cli/env-train.js';
+import { animatedSvg } from '../../src/viz/animate.js';
 import { main } from '../../src/cli/main.js';
 import { readJsonl } from '../../src/core/logger.js';
 import { ActorCriticPolicy } from '../../src/models/mlp-policy.js';
