@@ -9,11 +9,18 @@
  *   writeChart('loss', spec);               // loss.svg + loss.png
  *   await showChart(spec);                  // inside a notebook
  */
-import type { TopLevelSpec } from 'vega-lite';
 import type { LogRecord } from '../core/logger.js';
 
-/** A vega-lite specification (vega-lite's own `TopLevelSpec` type). */
-export type ChartSpec = TopLevelSpec;
+/**
+ * A vega-lite specification: plain JSON (https://vega.github.io/vega-lite/docs/spec.html). The
+ * builders below return complete specs; edit them freely (`spec.width = 600`) before rendering.
+ * (Typed loosely on purpose: vega-lite's own `TopLevelSpec` type cannot be resolved by every
+ * consumer, e.g. tslab's CommonJS resolution.)
+ */
+export interface ChartSpec {
+  $schema?: string;
+  [key: string]: unknown;
+}
 
 /** One line of a line chart. */
 export interface Series {
@@ -134,7 +141,7 @@ function lineLayer(series: readonly Series[], opts: LineChartOptions & { legendB
 }
 
 function topLevel(spec: Json): ChartSpec {
-  return { $schema: SCHEMA, background: 'white', padding: 8, config: CONFIG, ...spec } as unknown as ChartSpec;
+  return { $schema: SCHEMA, background: 'white', padding: 8, config: CONFIG, ...spec };
 }
 
 /** A line chart of one or more series (training curves, rewards, scores over iterations). */

@@ -24,7 +24,7 @@ function loadVega(): Promise<[Vega, VegaLite]> {
 /** Renders a vega-lite spec to an SVG document (a string starting with `<svg`). */
 export async function renderSpec(spec: ChartSpec): Promise<string> {
   const [vega, vl] = await loadVega();
-  const compiled = vl.compile(spec).spec;
+  const compiled = vl.compile(spec as unknown as Parameters<VegaLite['compile']>[0]).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
     return stableIds(await view.toSVG());
