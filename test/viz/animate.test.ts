@@ -112,6 +112,12 @@ describe('animateGrpoGroup', () => {
     expect(svg).toContain('values="hidden;visible;hidden" keyTimes="0;0.571429;1.000000" dur="7.000s"');
   });
 
+  it('takes flat poses (a GroupBatch trajectories array, B x G x 8 x 3) as nested ones', () => {
+    const flat = new Float64Array(group.flatMap((t) => t.poses.flat()));
+    const fromBatch = group.map((_, g) => ({ poses: flat.subarray(g * 24, (g + 1) * 24), frame: 'ego' as const }));
+    expect(animateGrpoGroup(scene, fromBatch, scores, { width: 300 })).toBe(animateGrpoGroup(scene, group, scores, { width: 300 }));
+  });
+
   it('rejects a score count that does not match', () => {
     expect(() => animateGrpoGroup(scene, group, scores.slice(1))).toThrow(/3 scores for 4 trajectories/);
     expect(() => animateGrpoGroup(scene, [], [])).toThrow(/no trajectories/);
