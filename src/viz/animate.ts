@@ -273,5 +273,26 @@ export function animateGrpoGroup(scene: PdmScene, trajectories: readonly Traject
     frames.push(renderNavsimScene(scene, { ...base, proposals: trajectories.map((t) => prefix(t, k)), title: `${head}  t = ${(k * dt).toFixed(1)} s` }));
   }
   frames.push(renderNavsimScene(scene, { ...base, proposals: trajectories, title: `${head}: ${summary}` }));
-  return animatedSvg(frames, [...frames.slice(1).map(() => dt), opts.holdSeconds ?? 3]);
+  const durations = [...frames.slice(1).map(() => dt), opts.holdSeconds ?? 3];
+  return sharedBackground(frames, durations) ?? animatedSvg(frames, durations);
+}
+
+const PROPOSALS_RE = /<g class="proposals"[^>]*>.*?<\/g>/s;
+const TITLE_RE = /<g class="title">.*?<\/g>/s;
+
+/**
+ * The frames of `animateGrpoGroup` differ only in their proposals and title (same scene, same
+ * view): one copy of the last frame with those two layers switched per frame, instead of a full
+ * scene per frame (a ninth of the size). Null when a frame lacks either layer.
+ */
+function sharedBackground(frames: readonly string[], durations: readonly number[]): string | null {
+  const proposals = frames.map((f) => PROPOSALS_RE.exec(f)?.[0]);
+  const titles = frames.map((f) => TITLE_RE.exec(f)?.[0]);
+  if (proposals.some((p) => p === undefined) || titles.some((t) => t === undefined)) return null;
+  const starts = frameStarts(durations);
+  const dur = durations.reduce((a, b) => a + b, 0).toFixed(3);
+  const switched = (parts: (string | undefined)[]) =>
+    parts.map((p, i) => `<g visibility="${i === 0 ? 'visible' : 'hidden'}">${showDuring(i, starts, dur)}${p}</g>`).join('');
+  const last = frames[frames.length - 1]!;
+  return last.replace(PROPOSALS_RE, () => switched(proposals)).replace(TITLE_RE, () => switched(titles));
 }
