@@ -13,8 +13,8 @@ import { init } from '../src/core/backend.js';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { PPO_PRESETS } from '../src/rl/ppo/presets.js';
 import { trainClassicPPO } from '../src/rl/ppo/classic.js';
-import { lineChart } from '../src/viz/plot.js';
-import { writePng } from '../src/viz/png.js';
+import { lineChartSpec } from '../src/viz/plot.js';
+import { writeChart } from '../src/viz/vega.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -56,9 +56,8 @@ for (const id of tasks) {
     all[id]!.sort((a, b) => a.seed - b.seed);
     writeFileAtomicSync(curvesFile, JSON.stringify(all) + '\n');
   }
-  const svg = lineChart(all[id]!.map((r) => ({ name: `seed ${r.seed}`, x: r.curve.map((c) => c[0]), y: r.curve.map((c) => c[1]) })), { title: `PPO on ${id} (mean of the last 10 returns)`, xLabel: 'environment steps', yLabel: 'return' });
-  writeFileAtomicSync(path.join(out, `${id}.svg`), svg);
-  writePng(path.join(out, `${id}.png`), svg);
+  const spec = lineChartSpec(all[id]!.map((r) => ({ name: `seed ${r.seed}`, x: r.curve.map((c) => c[0]), y: r.curve.map((c) => c[1]) })), { title: `PPO on ${id} (mean of the last 10 returns)`, xLabel: 'environment steps', yLabel: 'return' });
+  await writeChart(path.join(out, id), spec);
 }
 
 const rows: string[] = [];

@@ -8,6 +8,7 @@ import { init } from '../core/backend.js';
 import { ConfigError } from '../core/errors.js';
 import { cliFlags, parseFlagValue } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
+import { PPO_CURVES, writeLogCurves } from './curves.js';
 import { CLASSIC_ENV_IDS, type ClassicEnvId } from '../env/spaces.js';
 import { PPO_CONFIG, type PPOConfig } from '../rl/ppo/config.js';
 import { trainClassicPPO } from '../rl/ppo/classic.js';
@@ -26,7 +27,7 @@ function ppoUsage(): string {
     '  --timesteps N     environment steps over all envs (default 500000 CartPole, 200000 Pendulum)',
     '  --seed S          seed of envs, weights and sampling (default 0)',
     '  --num-envs N      environments stepped in lock-step (default: the preset\'s, 4)',
-    '  --out DIR         save the policy (policy.safetensors + policy.json) and progress.jsonl there',
+    '  --out DIR         save the policy (policy.safetensors + policy.json) and progress.jsonl there, with its curves progress.svg/.png',
     '  --json            one JSON object: env, timesteps, seed, curve [[step, mean of last 10 returns]...], final_mean, seconds',
     '',
     '  PPO settings (default: the preset\'s value, else the PPO default shown):',
@@ -79,6 +80,7 @@ async function trainPpo(args: string[], io: CliIO): Promise<number> {
   const logger = out ? createLogger({ dir: out, formats: opts.json ? ['jsonl'] : ['stdout', 'jsonl'] }) : opts.json ? null : createLogger({ formats: ['stdout'], out: io.out });
   const result = await trainClassicPPO(envId, { timesteps, seed, numEnvs, ppo: settings, ...(logger ? { logger } : {}) });
   logger?.close();
+  if (out) await writeLogCurves(path.join(out, 'progress.jsonl'), PPO_CURVES, { xLabel: 'environment steps', title: `PPO on ${envId}` }, io, !!opts.json);
   if (out) await result.policy.save(out, { env: envId, algorithm: 'PPO', ppo: PPO_CONFIG.toJSON(PPO_CONFIG.resolve(settings)), timesteps: result.timesteps });
   result.policy.dispose();
   const summary = { env: envId, backend, timesteps: result.timesteps, seed, num_envs: numEnvs, episodes: result.episodes, final_mean: result.finalMean, seconds: result.seconds, settings: PPO_CONFIG.toJSON(PPO_CONFIG.resolve(settings)), curve: result.curve };

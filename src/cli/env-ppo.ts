@@ -8,6 +8,7 @@ import { init } from '../core/backend.js';
 import { ConfigError } from '../core/errors.js';
 import { cliFlags, parseFlagValue } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
+import { GAIL_CURVES, PPO_CURVES, writeLogCurves } from './curves.js';
 import { progress } from '../core/progress.js';
 import { GAIL_CONFIG, type GAILConfig } from '../rl/gail/gail.js';
 import { PPO_CONFIG, type PPOConfig } from '../rl/ppo/config.js';
@@ -28,7 +29,7 @@ export function trainPpoUsage(gail = false): string {
       ? '  GAIL on the driving env: reward alpha*(-log(1 - D(s, a))) + beta*r_env (+ shaping), PPO as the generator step;\n  the policy is written to DIR, the resumable run (with the discriminator) to DIR/last/'
       : '  PPO on the driving env (policy 256-256 tanh); the policy is written to DIR, the resumable run to DIR/last/',
     ...(gail ? ['  --demos FILE          expert demonstrations from env record-expert (required)'] : []),
-    '  --out DIR             output folder (required)',
+    '  --out DIR             output folder (required): policy, last/, progress.jsonl and its curves progress.svg/.png',
     '  --timesteps N         environment steps over all envs (default 1000000)',
     '  --init DIR            start from a policy checkpoint (e.g. env train-bc\'s); its log-std is reset to --init-log-std',
     '  --init-log-std X      log-std after --init (default -1.6, i.e. sigma 0.2)',
@@ -141,6 +142,7 @@ export async function trainPpoCommand(args: string[], io: CliIO, gail = false): 
   });
   bar?.stop();
   logger.close();
+  await writeLogCurves(path.join(out, 'progress.jsonl'), gail ? GAIL_CURVES : PPO_CURVES, { xLabel: 'environment steps', title: gail ? 'GAIL' : 'PPO' }, io, !!opts.json);
   const summary = { backend, ...result };
   const best = result.validation?.best;
   io.out(opts.json ? JSON.stringify(summary) : `${gail ? 'train-gail' : 'train-ppo'}: ${result.timesteps} steps in ${result.seconds.toFixed(0)} s, curriculum stage ${result.finalStage}, training success (last 100 episodes) ${(100 * result.trainSuccess).toFixed(0)} %; policy in ${out}${best ? `; best validation success ${(100 * best.success_rate).toFixed(1)} % at ${best.timesteps} steps, in ${result.validation!.bestDir}` : ''}`);

@@ -15,6 +15,8 @@ import { init } from '../core/backend.js';
 import { cliFlags, parseFlagValue } from '../core/config.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import { animatedSvg } from '../viz/animate.js';
+import { BC_CURVES, writeLogCurves } from './curves.js';
 import { progress } from '../core/progress.js';
 import { DEFAULT_ENV_CONFIG } from '../env/config.js';
 import { ActorCriticPolicy } from '../models/mlp-policy.js';
@@ -37,7 +39,7 @@ function trainBcUsage(): string {
     "  behaviour cloning of expert demonstrations into the PPO policy network (see docs/bc.md);",
     '  DIR gets the best-on-validation policy (policy.safetensors + policy.json, loadable by',
     '  `env evaluate --policy DIR` and as PPO\'s initial policy), DIR/last the resumable state and',
-    '  DIR/progress.jsonl the log',
+    '  DIR/progress.jsonl the log (curves: DIR/progress.svg, .png)',
     '  --demos FILES       demonstrations from `env record-expert` (required); a comma list is concatenated (expert + DAgger rounds)',
     '  --out DIR           output folder (required; created)',
     `  --epochs N          maximum epochs (default ${BC_CONFIG.defaults.epochs})`,
@@ -146,6 +148,7 @@ export async function trainBcCommand(args: string[], io: CliIO): Promise<number>
     bar.stop();
     logger.close();
   }
+  await writeLogCurves(path.join(out, 'progress.jsonl'), BC_CURVES, { xLabel: 'epoch', title: 'BC' }, io, silent);
   const best = trainer.history.find((h) => h.epoch === trainer.bestEpoch);
   const summary = {
     out,
@@ -186,24 +189,6 @@ function parseHidden(opts: ParsedArgs): number[] {
   return parts.map(Number);
 }
 
-
-/**
- * An SVG that shows `frames` (full SVG documents of one size) one after the other, `frameSeconds`
- * each, looping: each frame is a nested `<svg>` whose visibility a discrete SMIL animation switches.
- */
-export function animatedSvg(frames: string[], frameSeconds: number): string {
-  const n = frames.length;
-  const first = /<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(frames[0] ?? '');
-  const w = first?.[1] ?? '480', h = first?.[2] ?? '480';
-  const dur = (n * frameSeconds).toFixed(3);
-  const parts = frames.map((f, i) => {
-    const values = i === 0 ? 'visible;hidden' : 'hidden;visible;hidden';
-    const keyTimes = i === 0 ? `0;${(1 / n).toFixed(6)}` : `0;${(i / n).toFixed(6)};${((i + 1) / n).toFixed(6)}`;
-    const anim = `<animate attributeName="visibility" values="${values}" keyTimes="${keyTimes}" dur="${dur}s" calcMode="discrete" repeatCount="indefinite"/>`;
-    return f.replace(/^<svg([^>]*)>/, `<svg$1 visibility="${i === 0 ? 'visible' : 'hidden'}">${anim}`);
-  });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">${parts.join('')}</svg>`;
-}
 
 /** A `drivekit env evaluate` run; returns the exit code. */
 export async function evaluateCommand(args: string[], io: CliIO): Promise<number> {

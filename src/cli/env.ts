@@ -8,6 +8,7 @@ import { DrivingEnv } from '../env/env.js';
 import { STATE_FEATURE_NAMES } from '../env/observation.js';
 import { POLICY_NAMES, makePolicy } from '../env/policies.js';
 import { rollout } from '../env/rollout.js';
+import { animateEpisode } from '../viz/animate.js';
 import { envToSvg } from '../viz/env-svg.js';
 import { writePng, writeSvg } from '../viz/png.js';
 import { ConfigError } from '../core/errors.js';
@@ -46,6 +47,8 @@ const RENDER_USAGE = `drivekit env render --seed S --out FILE.svg|FILE.png [opti
   --policy P      expert | idm | constant | random (default expert)
   --steps N       steps to drive before drawing, integer >= 0 (default 0; with --frames: the whole episode)
   --frames DIR    also write one PNG per step into DIR
+  --animate FILE  also write the episode (with --steps: its first N steps) as an animated SVG,
+                  a frame every 5 steps, the view following the ego (--window, default 40)
   --window M      half-size in metres of the view around the ego (default 60, a 120 m square;
                   frames: 40); a large M such as 2000 shows the whole map
   --density D     traffic density in [0, 1] (default ${DEFAULT_ENV_CONFIG.traffic_density})
@@ -257,11 +260,13 @@ function bench(args: string[], io: CliIO): number {
 }
 
 function render(args: string[], io: CliIO): number {
-  const opts = parseArgs(args, { seed: 'number', out: 'string', policy: 'string', steps: 'number', frames: 'string', window: 'number', density: 'number', map: 'string', width: 'number' }, RENDER_USAGE);
+  const opts = parseArgs(args, { seed: 'number', out: 'string', policy: 'string', steps: 'number', frames: 'string', animate: 'string', window: 'number', density: 'number', map: 'string', width: 'number' }, RENDER_USAGE);
   if (opts._.length > 0) throw new UsageError(`drivekit env render: unexpected argument '${opts._[0]}'.`);
   if (opts.seed === undefined || !opts.out) throw new UsageError(`drivekit env render: --seed and --out are required.\n${usageText(RENDER_USAGE)}`, { field: opts.seed === undefined ? '--seed' : '--out', expected: 'a value', found: undefined });
   const out = opts.out as string;
   if (!/\.(svg|png)$/i.test(out)) throw flagError('out', 'a .svg or .png file', out);
+  const animate = opts.animate as string | undefined;
+  if (animate !== undefined && !/\.svg$/i.test(animate)) throw flagError('animate', 'an .svg file', animate);
   const seed = intOption(opts, 'seed', 0, { min: 0 });
   if (opts.policy !== undefined && !POLICY_NAMES.includes(opts.policy as never)) throw flagError('policy', `one of ${POLICY_NAMES.join(', ')}`, opts.policy);
   intOption(opts, 'steps', 0, { min: 0 });
@@ -301,6 +306,12 @@ function render(args: string[], io: CliIO): number {
   const svg = envToSvg(env, { window, trail, width, title: `seed ${seed} ${blocks}  step ${env.stepsInEpisode}  ${last}` });
   if (/\.png$/i.test(out)) writePng(out, svg);
   else writeSvg(out, svg);
+  if (animate) {
+    ensureParentDir(animate, 'animate');
+    const a = animateEpisode(makeEnv(opts, [seed]), makePolicy((opts.policy as string | undefined) ?? 'expert'), { seed, window: window ?? 40, ...(steps > 0 ? { maxSteps: steps } : {}) });
+    writeSvg(animate, a.svg);
+    io.out(`wrote ${animate}: ${a.frames} frames, ${a.steps} steps, ${a.outcome}`);
+  }
   io.out(`wrote ${out}${framesDir ? ` and frames in ${framesDir}` : ''}`);
   return 0;
 }

@@ -18,6 +18,7 @@ import { type BackendRequest, init } from '../core/backend.js';
 import { type CliFlag, type ConfigDef, cliFlags, parseFlagValue } from '../core/config.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { createLogger, readJsonl } from '../core/logger.js';
+import { GRPO_CURVES, IL_CURVES, writeLogCurves } from './curves.js';
 import { progress, type Progress } from '../core/progress.js';
 import { DiffusionPlanner, type PlannerConfig, type PlannerConfigInput, plannerConfig } from '../models/planner.js';
 import { parseScene } from '../navsim/scene-json.js';
@@ -167,7 +168,7 @@ export const TRAIN_IL_USAGE = `drivekit navsim train-il (--seeds A:B | --cache F
   --seeds A:B       generated scenes A .. B-1 (or train | val | test[:N]); scene tokens are the conditioning
   --cache FILE      a hidden-state cache (Arrow) instead
   --val-seeds A:B   validation scenes (default: none; e.g. val:200)
-  --out DIR         run folder: run.json, progress.jsonl, last/ (loadable by navsim eval and train-grpo)
+  --out DIR         run folder: run.json, progress.jsonl (+ progress.svg/.png curves), last/ (loadable by navsim eval and train-grpo)
   --tokens L        scene tokens per sample (default ${DEFAULT_SCENE_TOKENS}); --cond-dim H token width (default ${DEFAULT_SCENE_TOKEN_WIDTH}, or the cache's)
   --preset P        tiny (default; 2 blocks, width 32) | small | large (ReCogDrive's)
   --resume          continue DIR's run from last/ with the settings of DIR/run.json
@@ -239,6 +240,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
       trimLog(out, trainer.position.globalStep);
     }
     const r = await trainer.fit();
+    await writeLogCurves(path.join(out, 'progress.jsonl'), IL_CURVES, { xLabel: 'step', title: 'IL' }, io, quiet || Boolean(opts.json));
     const last = r.validation.at(-1)?.result ?? null;
     const summary = { out, last: lastDir, epochs: r.epochs, steps: r.globalStep, trainLoss: r.trainLoss.at(-1) ?? null, valL1: last?.l1 ?? null, valAde: last?.ade ?? null };
     io.out(opts.json ? JSON.stringify(summary) : `done: ${summary.epochs} epochs, ${summary.steps} steps, train loss ${summary.trainLoss?.toFixed(5) ?? '-'}; checkpoint ${lastDir}`);
@@ -268,7 +270,7 @@ export const TRAIN_GRPO_USAGE = `drivekit navsim train-grpo --init IL_CKPT (--se
                       --seeds: score the generated scenes in this thread (sequential, no overlap)
   --workers N         scoring worker threads of the pool (default 0: this thread)
   --tokens L          scene tokens per sample (default: the IL checkpoint's data.json condLength)
-  --out DIR           run folder: run.json, progress.jsonl (one record per iteration), last/
+  --out DIR           run folder: run.json, progress.jsonl (one record per iteration; curves progress.svg/.png), last/
   --iterations N      total iterations (default: epochs x scenes / scenes-per-iteration)
   --group-size G      rollouts per scene (default 8)
   --lr X              peak learning rate (same as --optimizer-lr; default 1e-4)
@@ -378,6 +380,7 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
     if (!quiet) io.err(`DiffGRPO: ${data.data.numRows} scenes, ${run.config.scenesPerIteration} x ${run.config.groupSize} rollouts per iteration, iterations ${trainer.iteration}..${total}, reward ${run.config.reward}${run.metricCache ? ` (pool, ${workers} workers)` : ' (in-process, sequential)'}`);
     const r = await trainer.fit();
     bar.stop();
+    await writeLogCurves(path.join(out, 'progress.jsonl'), GRPO_CURVES, { xLabel: 'iteration', title: 'DiffGRPO' }, io, quiet || Boolean(opts.json));
     const last = r.last ?? {};
     const summary = {
       out,

@@ -11,6 +11,7 @@ import { init } from '../core/backend.js';
 import { checkpointPaths } from '../core/checkpoint.js';
 import { ConfigError, InputError } from '../core/errors.js';
 import { createLogger, JsonlSink, Logger } from '../core/logger.js';
+import { IL_CURVES, writeLogCurves } from './curves.js';
 import { progress, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { readSafetensors } from '../core/safetensors.js';
@@ -150,7 +151,7 @@ const TRAIN_USAGE = `drivekit planner train-il --cache FILE --out DIR [options]
   --cache FILE            hidden-state cache (Arrow; see docs/il-training.md)
   --val-cache FILE        validation cache (default: the last --val-fraction of --cache)
   --val-fraction F        rows held out for validation when no --val-cache (default 0.1; 0 = none)
-  --out DIR               checkpoints (last/, best-epoch-XXXX/), progress.jsonl, run.json
+  --out DIR               checkpoints (last/, best-epoch-XXXX/), progress.jsonl (+ .svg/.png curves), run.json
   --preset ${PRESET_NAMES.join('|')} (small), --config FILE (JSON planner config), --cond-dim H (default: the cache's),
   --num-layers N --num-heads N --head-dim N --dit-output-dim N --mlp-hidden N
   --init CKPT             start from planner weights: a .safetensors file (ReCogDrive or drivekit),
@@ -382,6 +383,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     if (stopAt !== undefined && stopAt > trainer.config.epochs) throw new UsageError(`--stop-at-epoch ${stopAt} is beyond --epochs ${trainer.config.epochs}.`, { field: '--stop-at-epoch', expected: `<= ${trainer.config.epochs}`, found: stopAt });
     if (stopAt !== undefined && stopAt <= trainer.position.epoch) io.err(`warning: --stop-at-epoch ${stopAt}: the checkpoint is already at epoch ${trainer.position.epoch}; nothing to train.`);
     const result = await trainer.fit(stopAt !== undefined ? { epochs: stopAt } : {});
+    await writeLogCurves(path.join(outDir, 'progress.jsonl'), IL_CURVES, { xLabel: 'step', title: 'IL' }, io, quiet || Boolean(opts.json));
     const last = result.validation.at(-1)?.result;
     const summary = {
       epochs: result.epochs,

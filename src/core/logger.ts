@@ -75,7 +75,7 @@ function jsonValue(v: LogValue): LogValue {
 
 /** Appends one JSON object per dump: `{"step": 100, "train/loss": 0.5, ...}`. */
 export class JsonlSink implements LogSink {
-  /** @param append keep existing lines (default true: resuming a run continues its log). */
+  /** @param options.append keep existing lines (default true: resuming a run continues its log). */
   constructor(
     readonly path: string,
     options: { append?: boolean } = {},

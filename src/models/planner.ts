@@ -231,7 +231,7 @@ export interface PlannerInputs {
   hiddenStates: tf.Tensor;
   /** Ego history [B, 12] or [B, 4, 3]: (x, y, heading) at t−1.5 … t in the ego frame. */
   history: tf.Tensor;
-  /** [B, 8]: driving command one-hot (4), v_x, v_y, a_x, a_y. */
+  /** `[B, 8]`: driving command one-hot (4), v_x, v_y, a_x, a_y. */
   status: tf.Tensor;
 }
 
@@ -302,7 +302,7 @@ export interface SampleOptions {
 }
 
 export interface ChainResult {
-  /** [N, K+1, 8, 3]: x_T, then the state after each step (the last one clamped), normalised. */
+  /** `[N, K+1, 8, 3]`: x_T, then the state after each step (the last one clamped), normalised. */
   chain: tf.Tensor4D;
   /** De-normalised final trajectory [N, 8, 3] (metres, radians). */
   trajectory: tf.Tensor3D;

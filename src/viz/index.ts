@@ -7,3 +7,5 @@ export * from './plot.js';
 export * from './notebook.js';
 export * from './svg-overlays.js';
 export * from './navsim-svg.js';
+export * from './vega.js';
+export * from './animate.js';

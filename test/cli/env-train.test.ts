@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { animatedSvg } from '../../src/cli/env-train.js';
+import { animatedSvg } from '../../src/viz/animate.js';
 import { main } from '../../src/cli/main.js';
 import { readJsonl } from '../../src/core/logger.js';
 import { ActorCriticPolicy } from '../../src/models/mlp-policy.js';
@@ -40,6 +40,11 @@ describe('drivekit env train-bc', () => {
     const log = readJsonl(path.join(out, 'progress.jsonl'));
     expect(log).toHaveLength(2);
     for (const k of ['train/loss', 'train/steer_loss', 'train/throttle_loss', 'train/sign_bce', 'val/loss', 'val/steer_mae', 'val/throttle_mae']) expect(Number.isFinite(log[1]![k] as number)).toBe(true);
+    // the curves next to the log: one panel per group of keys, a PNG beside the SVG
+    const curves = fs.readFileSync(path.join(out, 'progress.svg'), 'utf8');
+    const titles = [...curves.matchAll(/role-title-text"[^>]*><text[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(titles).toEqual(['loss', 'validation errors', 'validation sign accuracy', 'learning rate', 'BC']); // panels, then the chart's title
+    expect([...fs.readFileSync(path.join(out, 'progress.png')).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
 
     r = await run(['env', 'train-bc', '--demos', demos, '--out', out, '--epochs', '3', '--hidden', '16,16', '--batch-size', '64', '--val-fraction', '0.3', '--json', '--resume']);
     expect(r.code).toBe(0);

@@ -49,6 +49,20 @@ describe('drivekit env', () => {
     expect(readdirSync(join(dir, 'frames')).filter((f) => f.endsWith('.png')).length).toBe(4);
   });
 
+  it('render --animate writes the episode as an animated SVG', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drivekit-env-'));
+    const anim = join(dir, 'sub', 'episode.svg');
+    const r = await run(['env', 'render', '--seed', '1', '--out', join(dir, 'scene.svg'), '--steps', '12', '--animate', anim]);
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^wrote .*episode\.svg: 4 frames, 12 steps, running$/); // t = 0, 5, 10 and the last step
+    const svg = readFileSync(anim, 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="480" height="480"/);
+    expect(/<animateTransform [^>]*values="([^"]*)"/.exec(svg)![1]!.split(';')).toHaveLength(4);
+    const bad = await run(['env', 'render', '--seed', '1', '--out', join(dir, 'scene.svg'), '--animate', join(dir, 'a.png')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/--animate: expected an \.svg file/);
+  });
+
   it('usage errors name the problem', async () => {
     expect((await run(['env', 'rollout', '--policy', 'fast', '--seeds', '0:2'])).err.join('\n')).toMatch(/--policy: expected one of expert, idm, constant, random/);
     expect((await run(['env', 'rollout', '--policy', 'idm', '--seeds', '5:2'])).err.join('\n')).toMatch(/--seeds: expected B > A/);
