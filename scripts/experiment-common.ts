@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { main } from '../src/cli/main.js';
-import { writePng } from '../src/viz/png.js';
+import type { ChartSpec } from '../src/viz/plot.js';
+import { writeChart as writeChartFiles } from '../src/viz/vega.js';
 
 /** `--name value` from argv, else `fallback`. */
 export function flagReader(argv: readonly string[]): (name: string, fallback: string) => string {
@@ -91,10 +92,9 @@ export function copyPolicy(src: string, dst: string, extra: string[] = [], { fre
   for (const f of ['policy.safetensors', 'policy.json', ...extra]) fs.copyFileSync(path.join(src, f), path.join(dst, f));
 }
 
-/** Writes `name.svg` and `name.png` under `dir`. */
-export function writeChart(dir: string, name: string, svg: string): void {
-  writeFileAtomicSync(path.join(dir, `${name}.svg`), svg);
-  writePng(path.join(dir, `${name}.png`), svg);
+/** Renders a vega-lite spec to `name.svg` and `name.png` under `dir`. */
+export async function writeChart(dir: string, name: string, spec: ChartSpec): Promise<void> {
+  await writeChartFiles(path.join(dir, name), spec);
 }
 
 export const EVAL_METRICS = ['success_rate', 'crash_rate', 'out_of_road_rate', 'route_completion', 'steering_jerk'] as const;

@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { readJsonl } from '../src/core/logger.js';
-import { lineChart } from '../src/viz/plot.js';
+import { lineChartSpec } from '../src/viz/plot.js';
 import { copyPolicy, evalTable, flagReader, gitCommit, Stages, writeChart, type EvalJson } from './experiment-common.js';
 
 const argv = process.argv.slice(2);
@@ -107,10 +107,10 @@ const logs = Object.fromEntries(VARIANTS.map((v) => [v.name, readJsonl(path.join
 const train = (name: string) => logs[name]!.filter((r) => r['eval/success_rate'] === undefined);
 const val = (name: string) => logs[name]!.filter((r) => r['eval/success_rate'] !== undefined);
 const series = (rows: Record<string, unknown>[], key: string, name: string) => ({ name, x: rows.map((r) => Number(r.step)), y: rows.map((r) => Number(r[key] ?? NaN)) });
-writeChart(out, 'validation-success', lineChart(VARIANTS.map((v) => series(val(v.name), 'eval/success_rate', v.label)), { title: `Validation success (maps ${P.valSeeds}, density 0.1)`, xLabel: 'environment steps', yLabel: 'success rate' }));
-writeChart(out, 'training-success', lineChart(VARIANTS.map((v) => series(train(v.name), 'rollout/success_rate', v.label)), { title: 'Training success (last 100 episodes; curriculum 0.05 → 0.1 → 0.2)', xLabel: 'environment steps', yLabel: 'success rate' }));
-writeChart(out, 'discriminator', lineChart(VARIANTS.flatMap((v) => [series(train(v.name), 'disc/disc_acc_expert', `${v.name}: accuracy on expert`), series(train(v.name), 'disc/disc_acc_gen', `${v.name}: accuracy on generator`)]), { title: 'Discriminator accuracy', xLabel: 'environment steps', yLabel: 'accuracy' }));
-writeChart(out, 'gail-reward', lineChart(VARIANTS.map((v) => series(train(v.name), 'gail/reward_mean', v.label)), { title: 'GAIL reward −log(1 − D) per step (mean over the rollout)', xLabel: 'environment steps', yLabel: 'reward' }));
+await writeChart(out, 'validation-success', lineChartSpec(VARIANTS.map((v) => series(val(v.name), 'eval/success_rate', v.label)), { title: `Validation success (maps ${P.valSeeds}, density 0.1)`, xLabel: 'environment steps', yLabel: 'success rate', smooth: 0.6 }));
+await writeChart(out, 'training-success', lineChartSpec(VARIANTS.map((v) => series(train(v.name), 'rollout/success_rate', v.label)), { title: 'Training success (last 100 episodes; curriculum 0.05 → 0.1 → 0.2)', xLabel: 'environment steps', yLabel: 'success rate', smooth: 0.6 }));
+await writeChart(out, 'discriminator', lineChartSpec(VARIANTS.flatMap((v) => [series(train(v.name), 'disc/disc_acc_expert', `${v.name}: accuracy on expert`), series(train(v.name), 'disc/disc_acc_gen', `${v.name}: accuracy on generator`)]), { title: 'Discriminator accuracy', xLabel: 'environment steps', yLabel: 'accuracy', smooth: 0.6 }));
+await writeChart(out, 'gail-reward', lineChartSpec(VARIANTS.map((v) => series(train(v.name), 'gail/reward_mean', v.label)), { title: 'GAIL reward −log(1 − D) per step (mean over the rollout)', xLabel: 'environment steps', yLabel: 'reward', smooth: 0.6 }));
 
 const where = (name: string) => (policyDir(name) === out ? 'this folder' : `\`${path.relative(out, policyDir(name))}/\``);
 const table = evalTable([['BC warm start (`bc/`)', evals.bc!], ...VARIANTS.map((v) => [`${v.label} (${where(v.name)})`, evals[v.name]!] as [string, EvalJson])], 'generator reward');

@@ -19,7 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { readJsonl } from '../src/core/logger.js';
-import { lineChart } from '../src/viz/plot.js';
+import { lineChartSpec, type ChartSpec } from '../src/viz/plot.js';
 import { copyPolicy, evalTable, flagReader, gitCommit, Stages, writeChart } from './experiment-common.js';
 
 const argv = process.argv.slice(2);
@@ -73,19 +73,19 @@ const bcLog = readJsonl(path.join(bcDir, 'progress.jsonl'));
 const ppoAll = readJsonl(path.join(ppoDir, 'progress.jsonl'));
 const ppoLog = ppoAll.filter((r) => r['eval/success_rate'] === undefined);
 const valLog = ppoAll.filter((r) => r['eval/success_rate'] !== undefined);
-const charts: [string, string][] = [
-  ['bc-loss', lineChart([
+const charts: [string, ChartSpec][] = [
+  ['bc-loss', lineChartSpec([
     { name: 'train loss', x: bcLog.map((r) => Number(r['train/epoch'])), y: bcLog.map((r) => Number(r['train/loss'])) },
     { name: 'validation loss', x: bcLog.map((r) => Number(r['train/epoch'])), y: bcLog.map((r) => Number(r['val/loss'])) },
   ], { title: 'BC: loss per epoch', xLabel: 'epoch', yLabel: 'loss', logY: true })],
-  ['ppo-success', lineChart([
+  ['ppo-success', lineChartSpec([
     { name: 'training success', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/success_rate'] ?? NaN)) },
     { name: `validation success (maps ${P.valSeeds}, density 0.1)`, x: valLog.map((r) => Number(r.step)), y: valLog.map((r) => Number(r['eval/success_rate'])) },
     { name: 'density', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['curriculum/density'])) },
   ], { title: 'PPO from BC: training and validation success, curriculum', xLabel: 'environment steps', yLabel: 'rate / density' })],
-  ['ppo-return', lineChart([{ name: 'return (last 100)', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/ep_rew_mean'] ?? NaN)) }], { title: 'PPO from BC: episode return', xLabel: 'environment steps', yLabel: 'return' })],
+  ['ppo-return', lineChartSpec([{ name: 'return (last 100)', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/ep_rew_mean'] ?? NaN)) }], { title: 'PPO from BC: episode return', xLabel: 'environment steps', yLabel: 'return' })],
 ];
-for (const [name, svg] of charts) writeChart(out, name, svg);
+for (const [name, spec] of charts) await writeChart(out, name, spec);
 
 const table = evalTable([
   ['BC', evalBc],
