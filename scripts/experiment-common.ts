@@ -80,6 +80,12 @@ export class Stages {
     return this.list.slice(0, end < 0 ? this.list.length : end).reduce((s, x) => s + x.seconds, 0);
   }
 
+  /** A line saying what "(reused)" means, when a stage was reused; else empty. */
+  reusedNote(): string {
+    if (!this.list.some((s) => s.reused)) return '';
+    return '\nStages marked (reused) ran in an earlier invocation of the same command with the same work folder, whose stage records it\nkeeps; their wall times are those runs\', and the sum above includes them.\n';
+  }
+
   table(): string {
     return ['| stage | seconds | command |', '|---|---|---|', ...this.list.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)}${s.reused ? ' (reused)' : ''} | \`${s.command}\` |`)].join('\n');
   }

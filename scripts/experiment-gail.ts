@@ -51,10 +51,10 @@ const P = quick
     };
 const only = arg('variants', 'pure-gail,mixed,mixed-beta-1,env-only').split(',');
 const VARIANTS = [
-  { name: 'pure-gail', label: 'pure GAIL (α = 1, β = 0), default', gailWeight: 1, envWeight: 0 },
-  { name: 'mixed', label: 'mixed (α = 1, β = 0.1)', gailWeight: 1, envWeight: 0.1 },
-  { name: 'mixed-beta-1', label: 'mixed (α = 1, β = 1)', gailWeight: 1, envWeight: 1 },
-  { name: 'env-only', label: 'env reward only (α = 0, β = 1)', gailWeight: 0, envWeight: 1 },
+  { name: 'pure-gail', label: 'pure GAIL (α = 1, β = 0), default', short: 'pure GAIL (default)', gailWeight: 1, envWeight: 0 },
+  { name: 'mixed', label: 'mixed (α = 1, β = 0.1)', short: 'mixed, β = 0.1', gailWeight: 1, envWeight: 0.1 },
+  { name: 'mixed-beta-1', label: 'mixed (α = 1, β = 1)', short: 'mixed, β = 1', gailWeight: 1, envWeight: 1 },
+  { name: 'env-only', label: 'env reward only (α = 0, β = 1)', short: 'env reward only', gailWeight: 0, envWeight: 1 },
 ].filter((v) => only.includes(v.name));
 const DEFAULT = 'pure-gail';
 
@@ -107,10 +107,10 @@ const logs = Object.fromEntries(VARIANTS.map((v) => [v.name, readJsonl(path.join
 const train = (name: string) => logs[name]!.filter((r) => r['eval/success_rate'] === undefined);
 const val = (name: string) => logs[name]!.filter((r) => r['eval/success_rate'] !== undefined);
 const series = (rows: Record<string, unknown>[], key: string, name: string) => ({ name, x: rows.map((r) => Number(r.step)), y: rows.map((r) => Number(r[key] ?? NaN)) });
-await writeChart(out, 'validation-success', lineChartSpec(VARIANTS.map((v) => series(val(v.name), 'eval/success_rate', v.label)), { title: `Validation success (maps ${P.valSeeds}, density 0.1)`, xLabel: 'environment steps', yLabel: 'success rate', smooth: 0.6 }));
-await writeChart(out, 'training-success', lineChartSpec(VARIANTS.map((v) => series(train(v.name), 'rollout/success_rate', v.label)), { title: 'Training success (last 100 episodes; curriculum 0.05 → 0.1 → 0.2)', xLabel: 'environment steps', yLabel: 'success rate', smooth: 0.6 }));
-await writeChart(out, 'discriminator', lineChartSpec(VARIANTS.flatMap((v) => [series(train(v.name), 'disc/disc_acc_expert', `${v.name}: accuracy on expert`), series(train(v.name), 'disc/disc_acc_gen', `${v.name}: accuracy on generator`)]), { title: 'Discriminator accuracy', xLabel: 'environment steps', yLabel: 'accuracy', smooth: 0.6 }));
-await writeChart(out, 'gail-reward', lineChartSpec(VARIANTS.map((v) => series(train(v.name), 'gail/reward_mean', v.label)), { title: 'GAIL reward −log(1 − D) per step (mean over the rollout)', xLabel: 'environment steps', yLabel: 'reward', smooth: 0.6 }));
+await writeChart(out, 'validation-success', lineChartSpec(VARIANTS.map((v) => series(val(v.name), 'eval/success_rate', v.short)), { title: `Validation success (maps ${P.valSeeds}, density 0.1)`, xLabel: 'environment steps', yLabel: 'success rate' }));
+await writeChart(out, 'training-success', lineChartSpec(VARIANTS.map((v) => series(train(v.name), 'rollout/success_rate', v.short)), { title: 'Training success (last 100 episodes; curriculum 0.05 → 0.1 → 0.2)', xLabel: 'environment steps', yLabel: 'success rate', smooth: 0.6 }));
+await writeChart(out, 'discriminator', lineChartSpec(VARIANTS.flatMap((v) => [series(train(v.name), 'disc/disc_acc_expert', `${v.short}: on expert`), series(train(v.name), 'disc/disc_acc_gen', `${v.short}: on generator`)]), { title: 'Discriminator accuracy', xLabel: 'environment steps', yLabel: 'accuracy', smooth: 0.6 }));
+await writeChart(out, 'gail-reward', lineChartSpec(VARIANTS.map((v) => series(train(v.name), 'gail/reward_mean', v.short)), { title: 'GAIL reward −log(1 − D) per step (mean over the rollout)', xLabel: 'environment steps', yLabel: 'reward', smooth: 0.6 }));
 
 const where = (name: string) => (policyDir(name) === out ? 'this folder' : `\`${path.relative(out, policyDir(name))}/\``);
 const table = evalTable([['BC warm start (`bc/`)', evals.bc!], ...VARIANTS.map((v) => [`${v.label} (${where(v.name)})`, evals[v.name]!] as [string, EvalJson])], 'generator reward');
@@ -145,6 +145,7 @@ Curves: [validation success](validation-success.svg), [training success](trainin
 ## Stages
 
 ${stages.table()}
+${stages.reusedNote()}
 
 Everything measured is in \`results.json\`; the configs of every run are in the policies' \`policy.json\` and in the commands above.
 `;

@@ -113,6 +113,7 @@ for BC + PPO is 85 %.
 ## Stages
 
 ${stages.table()}
+${stages.reusedNote()}
 
 - Demonstrations: ${record.frames} frames from ${record.episodes} expert episodes on maps 0..${P.trainSeeds - 1} (DART action noise ${P.noise}; the
   noisy expert failed ${record.counts?.episodes_failed} episodes, its labels are the clean expert actions).
