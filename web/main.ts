@@ -10,8 +10,8 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as webgpu from 'virtual:drivekit-webgpu';
-import policyJson from '../results/metadrive-dagger/ppo/policy.json';
-import policyWeightsUrl from '../results/metadrive-dagger/ppo/policy.safetensors?url';
+import policyJson from '../results/metadrive/ppo/policy.json';
+import policyWeightsUrl from '../results/metadrive/ppo/policy.safetensors?url';
 import { parseSafetensors } from '../src/core/safetensors.js';
 import { DrivingEnv, type StepInfo } from '../src/env/env.js';
 import { ExpertEgoPolicy } from '../src/env/policies.js';
@@ -70,7 +70,7 @@ async function initBackend(): Promise<string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Trained policy (results/metadrive-dagger/ppo, bundled as an asset of the build)
+// Trained policy (results/metadrive/ppo, bundled as an asset of the build)
 
 interface LoadedPolicy {
   policy: ActorCriticPolicy;
