@@ -80,9 +80,9 @@ const charts: [string, ChartSpec][] = [
   ], { title: 'BC: loss per epoch', xLabel: 'epoch', yLabel: 'loss', logY: true })],
   ['ppo-success', lineChartSpec([
     { name: 'training success', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/success_rate'] ?? NaN)) },
-    { name: `validation success (maps ${P.valSeeds}, density 0.1)`, x: valLog.map((r) => Number(r.step)), y: valLog.map((r) => Number(r['eval/success_rate'])) },
+    { name: `validation success`, x: valLog.map((r) => Number(r.step)), y: valLog.map((r) => Number(r['eval/success_rate'])) },
     { name: 'density', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['curriculum/density'])) },
-  ], { title: 'PPO from BC: training and validation success, curriculum', xLabel: 'environment steps', yLabel: 'rate / density' })],
+  ], { title: `PPO from BC: training success, validation success (maps ${P.valSeeds}), curriculum density`, xLabel: 'environment steps', yLabel: 'rate / density' })],
   ['ppo-return', lineChartSpec([{ name: 'return (last 100)', x: ppoLog.map((r) => Number(r.step)), y: ppoLog.map((r) => Number(r['rollout/ep_rew_mean'] ?? NaN)) }], { title: 'PPO from BC: episode return', xLabel: 'environment steps', yLabel: 'return' })],
 ];
 for (const [name, spec] of charts) await writeChart(out, name, spec);
