@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { display, inNotebook, lineChart, logTicks, niceTicks } from '../../src/viz/index.js';
+import { lineChart, logTicks, niceTicks } from '../../src/viz/index.js';
+import { display, inNotebook } from '../../src/node.js';
 
 describe('niceTicks', () => {
   it('gives round steps covering the range', () => {
