@@ -4,22 +4,17 @@
  * (value 0) is forgiven, i.e. set to 1, for every proposal of the scene.
  */
 import { simulateProposals } from '../simulate.js';
+import type { ProposalScores } from '../types.js';
 import type { BatchMetrics } from './metrics.js';
 import { evaluateBatch } from './metrics.js';
 import type { PreparedScene } from './context.js';
 import { proposalsToReferenceStates } from './proposals.js';
 
 /** The sub-metrics the filter can forgive, by name. */
-export interface FilteredMetrics {
-  noAtFaultCollisions: number;
-  drivableAreaCompliance: number;
-  drivingDirectionCompliance: number;
-  trafficLightCompliance: number;
-  egoProgress: number;
-  timeToCollisionWithinBound: number;
-  laneKeeping: number;
-  historyComfort: number;
-}
+export type FilteredMetrics = Pick<
+  ProposalScores,
+  'noAtFaultCollisions' | 'drivableAreaCompliance' | 'drivingDirectionCompliance' | 'trafficLightCompliance' | 'egoProgress' | 'timeToCollisionWithinBound' | 'laneKeeping' | 'historyComfort'
+>;
 
 /** The filtered metrics in NAVSIM's order, with their golden-file names (`forgivenMetrics`). */
 export const HUMAN_FILTER_METRICS: readonly (readonly [keyof FilteredMetrics, string])[] = [

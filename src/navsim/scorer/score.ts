@@ -175,14 +175,7 @@ export function scoreProposalsDetailed(
       }
       ecDetails.push(ecd);
       const multF = f.noAtFaultCollisions * f.drivableAreaCompliance * f.drivingDirectionCompliance * f.trafficLightCompliance;
-      r.noAtFaultCollisions = f.noAtFaultCollisions;
-      r.drivableAreaCompliance = f.drivableAreaCompliance;
-      r.drivingDirectionCompliance = f.drivingDirectionCompliance;
-      r.trafficLightCompliance = f.trafficLightCompliance;
-      r.egoProgress = f.egoProgress;
-      r.timeToCollisionWithinBound = f.timeToCollisionWithinBound;
-      r.laneKeeping = f.laneKeeping;
-      r.historyComfort = f.historyComfort;
+      Object.assign(r, f); // the eight filtered metrics
       r.extendedComfort = ec;
       r.multiplicativeProduct = multF;
       r.score =
