@@ -6,7 +6,7 @@ import { historyStates, initialStateArray } from '../interpolate.js';
 import { Centerline, type DrivableMap, buildDrivableMap, routeLaneIds } from '../map.js';
 import { buildObservation, type PdmObservation } from '../observation.js';
 import type { PdmScene, PdmVersion, PdmWeights } from '../types.js';
-import type { BatchMetrics } from './metrics.js';
+import type { BatchMetrics, ScorerWorkspace } from './metrics.js';
 
 /** `PDMScorerConfig` thresholds (identical in v1.1 and v2.2). */
 export const SCORER_THRESHOLDS = {
@@ -34,6 +34,8 @@ export interface ScoringContext {
   centerline: Centerline;
   /** v2.2 history-comfort samples (n x 11) prepended to the states, or null (HC = 1). */
   history: Float64Array | null;
+  /** Scratch arrays of the batch evaluations on this context (made on first use). @internal */
+  workspace?: ScorerWorkspace;
 }
 
 /** Per-scene cache for `scoreProposals`. */

@@ -96,7 +96,8 @@ function relativeAngle(ex: number, ey: number, eh: number, ax: number, ay: numbe
 /**
  * The scratch arrays of one batch evaluation (`evaluateBatch`, `selectProposal`): ego corners and
  * box bounds, per-state area flags, the lane/candidate buffers and the per-proposal ignore
- * stamps. Each call makes its own (nothing is shared between calls or kept at module level).
+ * stamps. Owned by the scoring context (`ScoringContext.workspace`, made on first use), so
+ * nothing is kept at module level; one context is not scored from two places at once.
  * @internal
  */
 export class ScorerWorkspace {
@@ -319,7 +320,7 @@ export interface BatchEnv {
 /** Ego corners and box bounds of all `count` states into the workspace; resets the stamps. */
 /** @internal */
 export function beginBatch(ctx: ScoringContext, states: Float64Array, count: number, numStates: number): BatchEnv {
-  const ws = new ScorerWorkspace();
+  const ws = (ctx.workspace ??= new ScorerWorkspace());
   ws.ensure(count);
   egoCoords(states, count, ws.coords);
   const { coords, boxBounds: bb } = ws;
