@@ -25,7 +25,7 @@ import { init } from '../src/core/backend.js';
 import { measureMatmulGflops } from '../src/core/perf.js';
 import { Rng } from '../src/core/rng.js';
 import { countParameters, DiffusionPlanner, plannerConfig, type PlannerConfig } from '../src/models/planner.js';
-import { plannerForIl } from '../src/rl/il-planner.js';
+import { plannerForIL } from '../src/rl/il-planner.js';
 import { ilTrainStep } from '../src/rl/il-trainer.js';
 import { AdamW } from '../src/rl/optim.js';
 
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   let trainS = NaN;
   const trainTs: number[] = [];
   if (withTrain) {
-    const model = plannerForIl(planner);
+    const model = plannerForIL(planner);
     const opt = new AdamW(planner.variables);
     const trng = new Rng(5);
     const tb = {

@@ -11,7 +11,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateScene, parseScene, sceneTokens, scoreScene, type Trajectory } from 'drivekit/navsim';
-import { renderNavsimScene, writePng } from 'drivekit/viz';
+import { renderNavsimScene } from 'drivekit/viz';
+import { writePng } from 'drivekit/node';
 
 const seeds = (process.argv[2] ?? '0,1,6,11').split(',').map(Number);
 const outDir = process.argv[3] ?? 'docs/images';

@@ -8,7 +8,8 @@
  */
 import * as fs from 'node:fs';
 import { generateMap } from 'drivekit/world';
-import { mapToSvg, writePng } from 'drivekit/viz';
+import { mapToSvg } from 'drivekit/viz';
+import { writePng } from 'drivekit/node';
 
 const outDir = process.argv[2] ?? 'docs/images';
 fs.mkdirSync(outDir, { recursive: true });

@@ -14,7 +14,7 @@ import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { PPO_PRESETS } from '../src/rl/ppo/presets.js';
 import { trainClassicPPO } from '../src/rl/ppo/classic.js';
 import { lineChartSpec } from '../src/viz/plot.js';
-import { writeChart } from '../src/viz/vega.js';
+import { writeChart } from '../src/viz/vega-node.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { main } from '../src/cli/main.js';
 import type { ChartSpec } from '../src/viz/plot.js';
-import { writeChart as writeChartFiles } from '../src/viz/vega.js';
+import { writeChart as writeChartFiles } from '../src/viz/vega-node.js';
 
 /** `--name value` from argv, else `fallback`. */
 export function flagReader(argv: readonly string[]): (name: string, fallback: string) => string {

@@ -63,7 +63,7 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
     def: DDIM_NOISE_CONFIG,
   },
   {
-    where: '`rl/il-trainer.ts`: `IL_TRAIN_CONFIG`, `resolveIlConfig`, `new IlTrainer(..., config)`',
+    where: '`rl/il-trainer.ts`: `IL_TRAIN_CONFIG`, `resolveILConfig`, `new ILTrainer(..., config)`',
     about: 'Imitation-learning training of the planner (ReCogDrive stage 2).',
     def: IL_TRAIN_CONFIG,
   },

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { CliIO } from './main.js';
 import { readJsonl } from '../core/logger.js';
 import { trainingCurvesSpec, type CurvePanel, type TrainingCurvesOptions } from '../viz/plot.js';
-import { writeChart } from '../viz/vega.js';
+import { writeChart } from '../viz/vega-node.js';
 
 /** Panels of `drivekit env train-bc` (one record per epoch). */
 export const BC_CURVES: readonly CurvePanel[] = [

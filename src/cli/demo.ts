@@ -21,9 +21,9 @@ import { parseScene } from '../navsim/scene-json.js';
 import { scoreScene } from '../navsim/score-scene.js';
 import type { Trajectory } from '../navsim/scorer.js';
 import type { PdmScene } from '../navsim/types.js';
-import { InMemoryIlData } from '../rl/il-data.js';
-import { plannerForIl } from '../rl/il-planner.js';
-import { IlTrainer } from '../rl/il-trainer.js';
+import { InMemoryILData } from '../rl/il-data.js';
+import { plannerForIL } from '../rl/il-planner.js';
+import { ILTrainer } from '../rl/il-trainer.js';
 import { sceneRows } from '../rl/scene-dataset.js';
 import { parseArgs } from './args.js';
 import type { CliIO } from './main.js';
@@ -114,7 +114,7 @@ export async function runDemo(opts: DemoOptions, backend: string, log: (line: st
   const tScenes = performance.now();
 
   const planner = DiffusionPlanner.create(PLANNER, { seed: opts.seed });
-  const trainer = new IlTrainer(plannerForIl(planner), new InMemoryIlData(train.rows), null, {
+  const trainer = new ILTrainer(plannerForIL(planner), new InMemoryILData(train.rows), null, {
     epochs: opts.epochs,
     batchSize: 32,
     warmup: Math.max(1, Math.round(opts.epochs * 0.05)),

@@ -30,9 +30,9 @@ import { checkpointDir, loadPlanner, weightsSha256 } from '../rl/grpo/reference.
 import { inProcessPdmReward, pdmRewardOptions, poolPdmReward, type RewardFn } from '../rl/grpo/reward.js';
 import { DiffGrpoTrainer } from '../rl/grpo/trainer.js';
 import { HiddenStateCache, concatRows } from '../rl/hidden-state-cache.js';
-import { type IlDataSource, InMemoryIlData } from '../rl/il-data.js';
-import { plannerForIl } from '../rl/il-planner.js';
-import { IL_TRAIN_CONFIG, type IlEvent, IlTrainer, type IlTrainOptions } from '../rl/il-trainer.js';
+import { type ILDataSource, InMemoryILData } from '../rl/il-data.js';
+import { plannerForIL } from '../rl/il-planner.js';
+import { IL_TRAIN_CONFIG, type ILEvent, ILTrainer, type ILTrainOptions } from '../rl/il-trainer.js';
 import { sceneRows } from '../rl/scene-dataset.js';
 import { HelpRequest, UsageError, flagError, parseArgs, usageText, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './main.js';
@@ -122,7 +122,7 @@ function dataSpecFrom(opts: ParsedArgs, usage: string, numTokens: number): DataS
 }
 
 /** The rows of a data spec: generated scenes' tokens (with a progress bar), or the cache. */
-async function openData(spec: DataSpec, condDim: number, quiet: boolean): Promise<{ data: IlDataSource; condLength: number; close: () => Promise<void>; seedOf: Map<string, number> }> {
+async function openData(spec: DataSpec, condDim: number, quiet: boolean): Promise<{ data: ILDataSource; condLength: number; close: () => Promise<void>; seedOf: Map<string, number> }> {
   if (spec.kind === 'cache') {
     const cache = await HiddenStateCache.open(spec.path, { condDim, source: 'the planner config' });
     return { data: cache, condLength: cache.condLength, close: () => cache.close(), seedOf: new Map() };
@@ -139,7 +139,7 @@ async function openData(spec: DataSpec, condDim: number, quiet: boolean): Promis
     bar.update(s - spec.start + seeds.length);
   }
   bar.stop();
-  return { data: new InMemoryIlData(parts.length === 1 ? parts[0]! : concatRows(parts)), condLength: spec.numTokens, close: async () => undefined, seedOf };
+  return { data: new InMemoryILData(parts.length === 1 ? parts[0]! : concatRows(parts)), condLength: spec.numTokens, close: async () => undefined, seedOf };
 }
 
 /** The planner of --preset and --cond-dim (default: the cache's width with --cache, else the scene-token width). */
@@ -173,28 +173,28 @@ export const TRAIN_IL_USAGE = `drivekit navsim train-il (--seeds A:B | --cache F
   --preset P        tiny (default; 2 blocks, width 32) | small | large (ReCogDrive's)
   --resume          continue DIR's run from last/ with the settings of DIR/run.json
   --json            one JSON summary line on stdout
-  trainer settings (IlTrainConfig, defaults in docs/il-training.md):
+  trainer settings (ILTrainConfig, defaults in docs/il-training.md):
 ${IL_FLAGS.map((f) => `  --${f.flag}`).join('\n')}`;
 
-interface IlRun {
+interface ILRun {
   command: 'train-il';
   data: DataSpec;
   val: DataSpec | null;
   planner: PlannerConfig;
-  trainer: IlTrainOptions;
+  trainer: ILTrainOptions;
 }
 
-export async function trainIlCommand(args: string[], io: CliIO): Promise<number> {
+export async function trainILCommand(args: string[], io: CliIO): Promise<number> {
   const spec: OptionSpec = { ...COMMON_SPEC, 'val-seeds': 'string', preset: 'string', 'cond-dim': 'number' };
   for (const f of IL_FLAGS) spec[f.flag] = 'string';
   const opts = parseArgs(args, spec, TRAIN_IL_USAGE);
   const out = opts.out as string | undefined;
   if (!out) throw new UsageError(`--out DIR is required.\n${usageText(TRAIN_IL_USAGE)}`, { field: '--out', expected: 'a folder', found: undefined });
   const quiet = Boolean(opts.quiet);
-  let run: IlRun;
+  let run: ILRun;
   if (opts.resume) {
     checkResumeFlags(opts, ['out', 'resume', 'json', 'quiet', 'backend']);
-    run = readRun<IlRun>(out, 'train-il');
+    run = readRun<ILRun>(out, 'train-il');
   } else {
     const numTokens = (opts.tokens as number | undefined) ?? DEFAULT_SCENE_TOKENS;
     const val = opts['val-seeds'] !== undefined ? parseSeedRange(String(opts['val-seeds']), '--val-seeds') : null;
@@ -204,7 +204,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
       data: dataSpecFrom(opts, TRAIN_IL_USAGE, numTokens),
       val: val ? { kind: 'seeds', start: val.start, end: val.end, numTokens } : null,
       planner: await plannerFromFlags(opts),
-      trainer: IL_TRAIN_CONFIG.toJSON(trainer) as IlTrainOptions,
+      trainer: IL_TRAIN_CONFIG.toJSON(trainer) as ILTrainOptions,
     };
   }
   const backend = await init({ backend: ((opts.backend as string | undefined) ?? 'auto') as BackendRequest });
@@ -216,7 +216,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
   if (!opts.resume) fs.writeFileSync(runFile(out), JSON.stringify(run, null, 2) + '\n');
   const planner = new DiffusionPlanner(run.planner, { seed: run.trainer.seed ?? 0 });
   let bar: Progress | null = null;
-  const onEvent = (e: IlEvent) => {
+  const onEvent = (e: ILEvent) => {
     if (e.type === 'start') {
       bar = progress({ total: e.totalSteps, label: 'train-il', mode: quiet ? 'silent' : 'auto' });
       bar.update(e.startStep);
@@ -225,10 +225,10 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     else if (e.type === 'end') bar?.stop();
   };
   const lastDir = path.join(out, 'last');
-  let trainer: IlTrainer | null = null;
+  let trainer: ILTrainer | null = null;
   const logger = createLogger({ dir: out, formats: ['jsonl'], append: Boolean(opts.resume) });
   try {
-    trainer = new IlTrainer(plannerForIl(planner), train.data, val?.data ?? null, {
+    trainer = new ILTrainer(plannerForIL(planner), train.data, val?.data ?? null, {
       ...run.trainer,
       outDir: out,
       logger,
@@ -405,6 +405,6 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
 /** `drivekit navsim train-il | train-grpo` (dispatched from navsim.ts). */
 export async function navsimTrainCommand(sub: 'train-il' | 'train-grpo', args: string[], io: CliIO): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) throw new HelpRequest(usageText(sub === 'train-il' ? TRAIN_IL_USAGE : TRAIN_GRPO_USAGE));
-  return sub === 'train-il' ? trainIlCommand(args, io) : trainGrpoCommand(args, io);
+  return sub === 'train-il' ? trainILCommand(args, io) : trainGrpoCommand(args, io);
 }
 

@@ -15,13 +15,14 @@ import { IL_CURVES, writeLogCurves } from './curves.js';
 import { progress, type Progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { readSafetensors } from '../core/safetensors.js';
+import { TrajectoryErrors } from '../metrics/trajectory.js';
 import { DiffusionPlanner, type PlannerConfig, type PlannerConfigInput, plannerConfig } from '../models/planner.js';
 import { plannerCheckpointConfig, resolvePlannerCheckpoint } from '../models/planner-checkpoint.js';
 import { loadPlannerStateDict } from '../models/weights.js';
 import { HiddenStateCache, writeSyntheticCache } from '../rl/hidden-state-cache.js';
-import { IlDataRange, type IlDataSource } from '../rl/il-data.js';
-import { plannerForIl } from '../rl/il-planner.js';
-import { type IlEvent, type IlTrainerState, IlTrainer, type IlTrainOptions, disposeBatch, resolveIlConfig, rowsToBatch } from '../rl/il-trainer.js';
+import { ILDataRange, type ILDataSource } from '../rl/il-data.js';
+import { plannerForIL } from '../rl/il-planner.js';
+import { type ILEvent, type ILTrainerState, ILTrainer, type ILTrainOptions, disposeBatch, resolveILConfig, rowsToBatch } from '../rl/il-trainer.js';
 import { backendOption, ensureParentDir, intOption, type OptionSpec, type ParsedArgs, parseArgs, UsageError, usageText } from './args.js';
 import { checkCacheFile } from './files.js';
 import type { CliIO } from './main.js';
@@ -203,9 +204,9 @@ const TRAIN_SPEC: OptionSpec = {
 };
 
 /** Trainer options given explicitly on the command line. */
-function trainOptionsFromArgs(opts: ParsedArgs): IlTrainOptions {
-  const o: IlTrainOptions = {};
-  const set = <K extends keyof IlTrainOptions>(flag: string, key: K) => {
+function trainOptionsFromArgs(opts: ParsedArgs): ILTrainOptions {
+  const o: ILTrainOptions = {};
+  const set = <K extends keyof ILTrainOptions>(flag: string, key: K) => {
     const v = num(opts, flag);
     if (v !== undefined) (o as Record<string, unknown>)[key] = v;
   };
@@ -244,8 +245,8 @@ export const MIN_USEFUL_STEPS = 50;
  * training rows (said in the log), and fewer than `MIN_USEFUL_STEPS` optimiser steps, or a warmup
  * as long as the run, is a warning naming the flags to change (printed even with --quiet).
  */
-function fitBatchToData(options: IlTrainOptions, trainRows: number, io: CliIO, quiet: boolean): IlTrainOptions {
-  const c = resolveIlConfig(options);
+function fitBatchToData(options: ILTrainOptions, trainRows: number, io: CliIO, quiet: boolean): ILTrainOptions {
+  const c = resolveILConfig(options);
   let o = options;
   let batch = c.batchSize;
   if (trainRows > 0 && batch > trainRows) {
@@ -270,7 +271,7 @@ function fitBatchToData(options: IlTrainOptions, trainRows: number, io: CliIO, q
   return o;
 }
 
-export async function trainIlCommand(args: string[], io: CliIO): Promise<number> {
+export async function trainILCommand(args: string[], io: CliIO): Promise<number> {
   const opts = parseArgs(args, TRAIN_SPEC, TRAIN_USAGE);
   const cachePath = required(opts, 'cache', TRAIN_USAGE);
   const outDir = required(opts, 'out', TRAIN_USAGE);
@@ -280,14 +281,14 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
 
   // Settings: from the checkpoint when resuming, overridden by explicit options.
   let config: PlannerConfig;
-  let trainOptions: IlTrainOptions = trainOptionsFromArgs(opts);
-  let resumeState: IlTrainerState | null = null;
+  let trainOptions: ILTrainOptions = trainOptionsFromArgs(opts);
+  let resumeState: ILTrainerState | null = null;
   if (resumeDir) {
     // A run killed mid-swap may have left `last.old/` or a complete temporary folder instead.
     const recovered = await recoverDir(resumeDir);
     if (!quiet && recovered.source !== null && recovered.source !== 'target') io.err(`Recovered ${resumeDir} from ${recovered.source === 'old' ? `${resumeDir}.old` : 'a complete temporary folder'} left by a killed run.`);
     const paths = checkpointPaths(resumeDir, 'trainer');
-    resumeState = readJson<IlTrainerState>(paths.configPath, 'trainer state');
+    resumeState = readJson<ILTrainerState>(paths.configPath, 'trainer state');
     if (resumeState.format !== 'drivekit-il-trainer') throw new Error(`${paths.configPath}: not an IL trainer state (format ${JSON.stringify(resumeState.format)}).`);
     config = plannerConfig(resumeState.modelConfig as PlannerConfigInput);
     const sizeFlags = Object.keys(PLANNER_OPTIONS).filter((k) => opts[k] !== undefined);
@@ -314,8 +315,8 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
   const expect = { condDim: config.condDim, source: resumeDir ? `the checkpoint ${resumeDir}` : 'the planner config' };
   const cache = await HiddenStateCache.open(cachePath, expect);
   let valCache: HiddenStateCache | null = null;
-  let train: IlDataSource = cache;
-  let val: IlDataSource | null = null;
+  let train: ILDataSource = cache;
+  let val: ILDataSource | null = null;
   if (valPath) {
     valCache = await HiddenStateCache.open(valPath, { condLength: cache.condLength, condDim: config.condDim, source: `the training cache ${cachePath}` });
     val = valCache;
@@ -324,8 +325,8 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     if (!(frac >= 0 && frac < 1)) throw new UsageError(`Option --val-fraction: expected a number in [0, 1), found ${frac}.`, { field: '--val-fraction', expected: 'a number in [0, 1)', found: frac });
     const nVal = Math.floor(cache.numRows * frac);
     if (nVal > 0) {
-      train = new IlDataRange(cache, 0, cache.numRows - nVal);
-      val = new IlDataRange(cache, cache.numRows - nVal, cache.numRows);
+      train = new ILDataRange(cache, 0, cache.numRows - nVal);
+      val = new ILDataRange(cache, cache.numRows - nVal, cache.numRows);
     }
   }
 
@@ -340,12 +341,12 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
     if (!quiet) io.err(`initialised ${report.loaded} tensors from ${weights}${report.dropped.length ? ` (dropped ${report.dropped.length})` : ''}`);
   }
   const valSteps = num(opts, 'val-steps');
-  const model = plannerForIl(planner, valSteps !== undefined ? { steps: valSteps } : {});
+  const model = plannerForIL(planner, valSteps !== undefined ? { steps: valSteps } : {});
 
   fs.mkdirSync(outDir, { recursive: true });
   const logger: Logger = createLogger({ dir: outDir, formats: ['jsonl'], append: Boolean(resumeDir) });
   let bar: Progress | null = null;
-  const onEvent = (e: IlEvent) => {
+  const onEvent = (e: ILEvent) => {
     switch (e.type) {
       case 'start':
         bar = progress({ total: e.totalSteps, label: 'train-il', mode: progressMode(opts) });
@@ -368,7 +369,7 @@ export async function trainIlCommand(args: string[], io: CliIO): Promise<number>
         break;
     }
   };
-  const trainer = new IlTrainer(model, train, val, {
+  const trainer = new ILTrainer(model, train, val, {
     ...trainOptions,
     outDir,
     logger,
@@ -495,7 +496,7 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
     });
     bar = progress({ total: n, label: 'sample', mode: progressMode(opts) });
     const rng = new Rng(seed);
-    let l1 = 0, ade = 0, fde = 0;
+    const errors = new TrajectoryErrors({ horizon: config.horizon, poseDim: config.actionDim });
     const t0 = performance.now();
     for (let start = 0; start < n; start += bs) {
       const count = Math.min(bs, n - start);
@@ -516,27 +517,19 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
       const tokens: string[] = [];
       const sampleIdx = new Int32Array(count * G);
       let bl1 = 0;
+      const stride = errors.stride;
       for (let i = 0; i < count; i++) {
         for (let g = 0; g < G; g++) {
           const row = i * G + g;
           tokens.push(rows.tokens[i]!);
           sampleIdx[row] = g;
-          for (let k = 0; k < 8; k++) {
-            const o = row * 24 + k * 3, q = i * 24 + k * 3;
-            const dx = traj[o]! - rows.target[q]!, dy = traj[o + 1]! - rows.target[q + 1]!;
-            const e = Math.abs(dx) + Math.abs(dy) + Math.abs(traj[o + 2]! - rows.target[q + 2]!);
-            bl1 += e;
-            const d = Math.hypot(dx, dy);
-            ade += d;
-            if (k === 7) fde += d;
-          }
+          bl1 += errors.add(traj, row * stride, rows.target, i * stride);
         }
       }
-      l1 += bl1;
       await writer.writeBatch({ token: tokens, sample: sampleIdx, trajectory: traj });
       bar.update(start + count);
       logger.record('sample/rows', start + count);
-      logger.record('sample/batch_l1', bl1 / (count * G * 24));
+      logger.record('sample/batch_l1', bl1 / (count * G * errors.stride));
       logger.record('time/rows_per_sec', (start + count) / ((performance.now() - t0) / 1000));
       logger.dump(start + count);
     }
@@ -544,7 +537,8 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
     writer = null;
     bar.stop();
     const m = n * G;
-    const summary = { rows: n, samples: m, out: outPath, l1: l1 / (m * 24), ade: ade / (m * 8), fde: fde / m, seconds: (performance.now() - t0) / 1000 };
+    const err = errors.result();
+    const summary = { rows: n, samples: m, out: outPath, l1: err.l1, ade: err.ade, fde: err.fde, seconds: (performance.now() - t0) / 1000 };
     logger.record('sample/l1', summary.l1);
     logger.record('sample/ade', summary.ade);
     logger.record('sample/fde', summary.fde);

@@ -33,7 +33,7 @@ export async function plannerCommand(args: string[], io: CliIO): Promise<number>
   if (sub === 'train-il' || sub === 'sample' || sub === 'make-synthetic-cache') {
     const mod = await import('./planner-train.js');
     if (sub === 'make-synthetic-cache') return mod.makeSyntheticCacheCommand(rest, io);
-    return sub === 'train-il' ? mod.trainIlCommand(rest, io) : mod.sampleCommand(rest, io);
+    return sub === 'train-il' ? mod.trainILCommand(rest, io) : mod.sampleCommand(rest, io);
   }
   throw new UsageError(`Unknown planner subcommand '${sub}'. Valid: info, make-synthetic-cache, train-il, sample.\n${usageText(USAGE)}`, {
     field: 'subcommand',

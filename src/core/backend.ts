@@ -3,7 +3,6 @@
  * backend packages. `init()` is explicit (no side-effect imports) and reports what it chose.
  */
 import * as tf from '@tensorflow/tfjs';
-import { packageRequire } from './module-path.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgpu' | 'tensorflow';
 export type BackendRequest = BackendName | 'auto';
@@ -23,8 +22,30 @@ export interface BackendAvailability {
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 const VALID: readonly BackendRequest[] = ['auto', ...BACKEND_ORDER];
 
-// Resolves optional backend packages from this package's location (both builds).
-const req: NodeJS.Require = packageRequire;
+/**
+ * A `require` anchored at this package's own files, so optional packages resolve from here and not
+ * from the working directory (`init()` works from any folder and from a global install). The
+ * CommonJS build has `__filename`; the ESM build passes `import.meta.url` (never evaluated in
+ * CommonJS, where esbuild leaves `import.meta` empty). `node:module` comes from
+ * `process.getBuiltinModule` (Node >= 20.16), so this module imports nothing from `node:*` and
+ * bundles for a browser, where there is no `require`: there the application imports the backend
+ * package itself (e.g. `import '@tensorflow/tfjs-backend-wasm'`) before `init()`.
+ */
+let cachedRequire: NodeJS.Require | null | undefined;
+function packageRequire(): NodeJS.Require | null {
+  if (cachedRequire !== undefined) return cachedRequire;
+  const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  const mod = typeof getBuiltin === 'function' ? (getBuiltin('module') as { createRequire?: (from: string) => NodeJS.Require }) : undefined;
+  if (mod?.createRequire) cachedRequire = mod.createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+  else cachedRequire = typeof require === 'function' ? require : null;
+  return cachedRequire;
+}
+
+function req(name: string): any {
+  const r = packageRequire();
+  if (!r) throw new Error(`cannot load ${name} here (no require: in a browser, import it before init())`);
+  return r(name);
+}
 
 function tryRequire(name: string): { ok: true; mod: any } | { ok: false; error: string } {
   try {
@@ -37,8 +58,9 @@ function tryRequire(name: string): { ok: true; mod: any } | { ok: false; error: 
 let wasmLoaded = false;
 function loadWasm(): void {
   if (wasmLoaded) return;
-  // Registers the 'wasm' backend; the .wasm binaries ship inside the npm package.
-  req('@tensorflow/tfjs-backend-wasm');
+  // Registers the 'wasm' backend; the .wasm binaries ship inside the npm package. An application
+  // that imported the package itself (a browser bundle) has registered it already.
+  if (tf.findBackendFactory('wasm') == null) req('@tensorflow/tfjs-backend-wasm');
   wasmLoaded = true;
 }
 
@@ -65,7 +87,7 @@ async function loadWebgpu(): Promise<{ ok: true } | { ok: false; error: string }
   }
   const adapter = await g.navigator.gpu.requestAdapter();
   if (!adapter) return { ok: false, error: 'webgpu: navigator.gpu.requestAdapter() returned null (no GPU adapter)' };
-  const backend = tryRequire('@tensorflow/tfjs-backend-webgpu');
+  const backend = tf.findBackendFactory('webgpu') != null ? ({ ok: true } as const) : tryRequire('@tensorflow/tfjs-backend-webgpu');
   if (!backend.ok) return { ok: false, error: `@tensorflow/tfjs-backend-webgpu: ${backend.error}` };
   return { ok: true };
 }
@@ -140,7 +162,7 @@ let current: BackendName | null = null;
  * loaded is an error naming the package to install; `auto` falls through the order above.
  */
 export async function init(options: InitOptions = {}): Promise<BackendName> {
-  const env = process.env.DRIVEKIT_BACKEND;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.DRIVEKIT_BACKEND;
   const request = (env && env.length > 0 ? env : options.backend ?? 'auto') as BackendRequest;
   if (!VALID.includes(request)) {
     throw new Error(

@@ -8,6 +8,14 @@ export function wrapAngle(a: number): number {
   return w;
 }
 
+/**
+ * NAVSIM / nuPlan `normalize_angle`: atan2(sin a, cos a), in (-pi, pi]. Not bit-identical to
+ * `wrapAngle` (which uses `%` and maps pi to -pi); the NAVSIM ports use this one for parity.
+ */
+export function normalizeAngle(a: number): number {
+  return Math.atan2(Math.sin(a), Math.cos(a));
+}
+
 /** Wraps an angle to [0, 2 pi). */
 export function wrapAngle2Pi(a: number): number {
   return ((a % TWO_PI) + TWO_PI) % TWO_PI;

@@ -9,7 +9,7 @@ import { warnIfNotInitialised } from '../core/backend.js';
 import { defineConfig } from '../core/config.js';
 import { InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import type { SafeTensor } from '../core/safetensors.js';
+import type { SafeTensor } from '../core/safetensors-format.js';
 import { ParamStore, linear } from './layers.js';
 
 export interface DiscriminatorConfig {

@@ -18,12 +18,12 @@
  * (config), loadable for inference alone.
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-io.js';
 import { warnIfNotInitialised } from '../core/backend.js';
 import { defineConfig } from '../core/config.js';
 import { InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import type { SafeTensor } from '../core/safetensors.js';
+import type { SafeTensor } from '../core/safetensors-format.js';
 import { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogProb, sampleCategorical, sampleGaussian } from './distributions.js';
 import { ParamStore, linear } from './layers.js';
 

@@ -190,16 +190,19 @@ export function plannerConfig(input: PlannerConfigInput = {}): PlannerConfig {
 }
 
 export function validatePlannerConfig(c: PlannerConfig): void {
+  const bad = (field: string, found: unknown, expected: string, message: string): never => {
+    throw new ConfigError(message, { field, expected, found });
+  };
   const posInt = ['condDim', 'numHeads', 'headDim', 'numLayers', 'ditOutputDim', 'mlpHidden', 'horizon', 'actionDim', 'historyDim', 'statusDim', 'timestepChannels', 'numInferenceSteps'] as const;
   for (const k of posInt) {
     const v = c[k];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`Invalid planner config ${k}: ${JSON.stringify(v)}. Should be an integer >= 1.`);
+    if (!Number.isInteger(v) || v < 1) bad(k, v, 'an integer >= 1', `Invalid planner config ${k}: ${JSON.stringify(v)}. Should be an integer >= 1.`);
   }
-  if (c.headDim % 2 !== 0) throw new Error(`Invalid planner config headDim: ${c.headDim}. Should be even (RoPE rotates halves).`);
-  if (c.timestepChannels % 2 !== 0 || c.timestepChannels < 4) throw new Error(`Invalid planner config timestepChannels: ${c.timestepChannels}. Should be even and >= 4.`);
-  if ((c.numHeads * c.headDim) % 2 !== 0) throw new Error('Invalid planner config: numHeads·headDim should be even (action sinusoid).');
+  if (c.headDim % 2 !== 0) bad('headDim', c.headDim, 'an even integer', `Invalid planner config headDim: ${c.headDim}. Should be even (RoPE rotates halves).`);
+  if (c.timestepChannels % 2 !== 0 || c.timestepChannels < 4) bad('timestepChannels', c.timestepChannels, 'an even integer >= 4', `Invalid planner config timestepChannels: ${c.timestepChannels}. Should be even and >= 4.`);
+  if ((c.numHeads * c.headDim) % 2 !== 0) bad('numHeads', c.numHeads, 'numHeads·headDim even', 'Invalid planner config: numHeads·headDim should be even (action sinusoid).');
   if (c.numInferenceSteps > c.scheduler.numTrainTimesteps) {
-    throw new Error(`Invalid planner config numInferenceSteps: ${c.numInferenceSteps}. Should be <= scheduler.numTrainTimesteps (${c.scheduler.numTrainTimesteps}).`);
+    bad('numInferenceSteps', c.numInferenceSteps, `<= scheduler.numTrainTimesteps (${c.scheduler.numTrainTimesteps})`, `Invalid planner config numInferenceSteps: ${c.numInferenceSteps}. Should be <= scheduler.numTrainTimesteps (${c.scheduler.numTrainTimesteps}).`);
   }
   validateNormalization(c.normalization);
   new DDIMScheduler(c.scheduler).setTimesteps(c.numInferenceSteps);
@@ -398,16 +401,16 @@ export class DiffusionPlanner {
   /**
    * Loads a planner from a checkpoint folder (`model.safetensors` + `model.json`), a training run
    * folder (its `last/`), or a `.safetensors` file (`options.config` when no config is beside it).
-   * Node only. See `planner-checkpoint.ts`.
+   * Node only (a `UsageError` in a browser build). See `planner-checkpoint.ts`.
    */
   static async fromCheckpoint(target: string, options: PlannerInit & { config?: PlannerConfigInput } = {}): Promise<DiffusionPlanner> {
-    return (await import('./planner-checkpoint.js')).loadPlannerCheckpoint(target, options);
+    return (await import('./checkpoint-io.js')).loadPlannerCheckpoint(target, options);
   }
 
   /** Writes this planner as a checkpoint folder (`model.safetensors` + `model.json`), replacing `dir` atomically. Node only. */
   async save(dir: string): Promise<void> {
     this.checkAlive();
-    await (await import('./planner-checkpoint.js')).savePlannerCheckpoint(this, dir);
+    await (await import('./checkpoint-io.js')).savePlannerCheckpoint(this, dir);
   }
 
   /** Builds a planner from a preset plus overrides, e.g. `{ preset: 'small', condDim: 3584 }`. */

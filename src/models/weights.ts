@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../core/errors.js';
-import { readSafetensors, type SafeTensor, writeSafetensors } from '../core/safetensors.js';
+import type { SafeTensor } from '../core/safetensors-format.js';
+import { readSafetensors, writeSafetensors } from './checkpoint-io.js';
 import { ddpmBuffers } from './schedule.js';
 import { type DiffusionPlanner, PLANNER_PRESETS, type PlannerConfig } from './planner.js';
 

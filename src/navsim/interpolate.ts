@@ -9,6 +9,7 @@
  * steering angle], angular = [heading, angular velocity, angular acceleration]; the steering rate
  * of an interpolated state is 0 (`build_from_rear_axle` default).
  */
+import { normalizeAngle } from '../geometry/angle.js';
 import { NUM_POSES, STATE_SIZE as STATE_SIZE_IMPORT, StateIndex, type EgoState, type HistoryState } from './types.js';
 // Module-local copies of the state layout: the CommonJS build (file per file) reads imported
 // bindings through export getters (~10 % of a fresh CLI process, before the code is optimised).
@@ -54,10 +55,8 @@ export function principalValue(a: number): number {
   return pyMod(a - -Math.PI, TWO_PI) + -Math.PI;
 }
 
-/** NAVSIM `normalize_angle`: atan2(sin a, cos a), in (-π, π]. */
-export function normalizeAngle(a: number): number {
-  return Math.atan2(Math.sin(a), Math.cos(a));
-}
+/** NAVSIM `normalize_angle`: atan2(sin a, cos a), in (-π, π] (one copy, in geometry/angle.ts). */
+export { normalizeAngle };
 
 /**
  * `np.unwrap` (discont = π, period = 2π) of `n` values read with `stride` from `src` at `offset`,

@@ -5,6 +5,7 @@
  * an agent drives backwards) at 0.2 s resolution, plus the polygons of red lights on on-route lane
  * connectors. Time index t (10 Hz) reads the forecast at sample floor(t / 2).
  */
+import { normalizeAngle } from '../geometry/angle.js';
 import { PreparedPolygon, ringCentroid as geosCentroid } from '../geometry/polygon.js';
 import { type BBox, type Ring, boxRing, egoCenter, egoFootprintRing, ringBBox, ringCentroid, ringsIntersect, ringWithin } from './pdm-closed-geometry.js';
 import type { ObservedObject, PdmObservation } from './observation.js';
@@ -72,10 +73,6 @@ export interface OccupancyFrame {
   boxes: BBox[];
   /** token -> index */
   index: Map<string, number>;
-}
-
-function normalizeAngle(a: number): number {
-  return Math.atan2(Math.sin(a), Math.cos(a));
 }
 
 export class ForecastObservation {

@@ -19,7 +19,8 @@ import { PdmPath, parallelDiscretePath } from './pdm-closed-path.js';
 import { initialStateArray } from './interpolate.js';
 import { pdmClosedInputFromScene } from './pdm-closed-input.js';
 import { forecastToScorerObservation } from './pdm-closed-observation.js';
-import { aggregateBatch, argmaxFirst, evaluateBatch, prepareScene, selectProposal } from './scorer.js';
+import { selectProposal } from './pdm-closed-select.js';
+import { aggregateBatch, argmaxFirst, evaluateBatch, prepareScene } from './scorer.js';
 import { simulateProposals } from './simulate.js';
 import { STATE_SIZE as STATE_SIZE_IMPORT, type PdmScene, type PdmVersion } from './types.js';
 // Module-local copies of the state layout: the CommonJS build (file per file) reads imported

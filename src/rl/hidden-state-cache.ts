@@ -22,8 +22,8 @@ import { InputError } from '../core/errors.js';
 import {
   HISTORY_SHAPE,
   HISTORY_SIZE,
-  type IlDataSource,
-  type IlRows,
+  type ILDataSource,
+  type ILRows,
   STATUS_SHAPE,
   STATUS_SIZE,
   type SyntheticOptions,
@@ -65,7 +65,7 @@ export interface CacheWriterOptions {
  * failed write) leaves an existing file untouched.
  */
 export class HiddenStateCacheWriter {
-  private pending: IlRows[] = [];
+  private pending: ILRows[] = [];
   private pendingRows = 0;
   private rows = 0;
 
@@ -97,7 +97,7 @@ export class HiddenStateCacheWriter {
   }
 
   /** Appends rows (any count); full record batches are written as they fill up. */
-  async append(rows: IlRows): Promise<void> {
+  async append(rows: ILRows): Promise<void> {
     validateRows(rows, this.path);
     if (rows.condLength !== this.condLength || rows.condDim !== this.condDim) {
       throw new Error(
@@ -135,7 +135,7 @@ export class HiddenStateCacheWriter {
 }
 
 /** Concatenates row blocks with the same conditioning shape. */
-export function concatRows(parts: IlRows[]): IlRows {
+export function concatRows(parts: ILRows[]): ILRows {
   if (parts.length === 0) throw new Error('concatRows: no parts.');
   const { condLength: L, condDim: H } = parts[0]!;
   const n = parts.reduce((a, p) => a + p.count, 0);
@@ -154,7 +154,7 @@ export function concatRows(parts: IlRows[]): IlRows {
 }
 
 /** Writes rows to a new cache file in one go. */
-export async function writeHiddenStateCache(path: string, rows: IlRows, options: Omit<CacheWriterOptions, 'condLength' | 'condDim'> = {}): Promise<void> {
+export async function writeHiddenStateCache(path: string, rows: ILRows, options: Omit<CacheWriterOptions, 'condLength' | 'condDim'> = {}): Promise<void> {
   const w = await HiddenStateCacheWriter.open(path, { ...options, condLength: rows.condLength, condDim: rows.condDim });
   try {
     await w.append(rows);
@@ -209,8 +209,8 @@ export interface CacheExpectation {
  * A lazily read cache file. `readRows` reads only the record batches holding the requested
  * rows (the two most recent batches are kept decoded).
  */
-export class HiddenStateCache implements IlDataSource {
-  private readonly cached = new Map<number, IlRows>();
+export class HiddenStateCache implements ILDataSource {
+  private readonly cached = new Map<number, ILRows>();
   private constructor(
     readonly path: string,
     readonly condLength: number,
@@ -295,7 +295,7 @@ export class HiddenStateCache implements IlDataSource {
   }
 
   /** Reads one record batch as rows. */
-  async readBatch(i: number): Promise<IlRows> {
+  async readBatch(i: number): Promise<ILRows> {
     const hit = this.cached.get(i);
     if (hit) {
       this.cached.delete(i);
@@ -303,7 +303,7 @@ export class HiddenStateCache implements IlDataSource {
       return hit;
     }
     const b = await this.reader.readBatch(i);
-    const rows: IlRows = {
+    const rows: ILRows = {
       count: b.numRows,
       condLength: this.condLength,
       condDim: this.condDim,
@@ -331,7 +331,7 @@ export class HiddenStateCache implements IlDataSource {
     return lo;
   }
 
-  async readRows(indices: ArrayLike<number>): Promise<IlRows> {
+  async readRows(indices: ArrayLike<number>): Promise<ILRows> {
     const n = indices.length;
     const L = this.condLength, H = this.condDim, LH = L * H;
     const out = allocRows(n, L, H);
@@ -364,7 +364,7 @@ export class HiddenStateCache implements IlDataSource {
 }
 
 /** NaN or ±Inf in any column is an `InputError` naming the file, column, row and token. */
-function checkFinite(rows: IlRows, path: string, firstRow: number): void {
+function checkFinite(rows: ILRows, path: string, firstRow: number): void {
   const fields: [string, Float32Array, number][] = [
     ['cond', rows.cond, rows.condLength * rows.condDim],
     ['history', rows.history, HISTORY_SIZE],

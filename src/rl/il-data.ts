@@ -20,7 +20,7 @@ export const STATUS_SIZE = 8;
 export const TARGET_SIZE = 24;
 
 /** A set of rows, row-major and contiguous per field. */
-export interface IlRows {
+export interface ILRows {
   count: number;
   /** Conditioning length L and width H. */
   condLength: number;
@@ -37,17 +37,17 @@ export interface IlRows {
 }
 
 /** Random access to IL samples (the hidden-state cache, or an in-memory set). */
-export interface IlDataSource {
+export interface ILDataSource {
   readonly numRows: number;
   readonly condLength: number;
   readonly condDim: number;
   /** Reads the given rows (any order, repeats allowed) into one contiguous block. */
-  readRows(indices: ArrayLike<number>): Promise<IlRows>;
+  readRows(indices: ArrayLike<number>): Promise<ILRows>;
 }
 
-/** Checks the lengths of an `IlRows` block; errors name the field, the expected and found sizes. */
+/** Checks the lengths of an `ILRows` block; errors name the field, the expected and found sizes. */
 /** Zero-filled rows for `count` samples with `[condLength, condDim]` conditioning (tokens empty strings). */
-export function allocRows(count: number, condLength: number, condDim: number): IlRows {
+export function allocRows(count: number, condLength: number, condDim: number): ILRows {
   return {
     count,
     condLength,
@@ -60,7 +60,7 @@ export function allocRows(count: number, condLength: number, condDim: number): I
   };
 }
 
-export function validateRows(rows: IlRows, where = 'IlRows'): void {
+export function validateRows(rows: ILRows, where = 'ILRows'): void {
   const n = rows.count;
   const want: [string, number, number][] = [
     ['tokens', n, rows.tokens.length],
@@ -75,7 +75,7 @@ export function validateRows(rows: IlRows, where = 'IlRows'): void {
 }
 
 /** Copies the selected rows of a block into a new block. */
-export function selectRows(rows: IlRows, indices: ArrayLike<number>): IlRows {
+export function selectRows(rows: ILRows, indices: ArrayLike<number>): ILRows {
   const k = indices.length;
   const lh = rows.condLength * rows.condDim;
   const out = allocRows(k, rows.condLength, rows.condDim);
@@ -92,9 +92,9 @@ export function selectRows(rows: IlRows, indices: ArrayLike<number>): IlRows {
 }
 
 /** An in-memory data source over one block of rows (tests, small synthetic sets). */
-export class InMemoryIlData implements IlDataSource {
-  constructor(readonly rows: IlRows) {
-    validateRows(rows, 'InMemoryIlData');
+export class InMemoryILData implements ILDataSource {
+  constructor(readonly rows: ILRows) {
+    validateRows(rows, 'InMemoryILData');
   }
   get numRows(): number {
     return this.rows.count;
@@ -105,14 +105,14 @@ export class InMemoryIlData implements IlDataSource {
   get condDim(): number {
     return this.rows.condDim;
   }
-  async readRows(indices: ArrayLike<number>): Promise<IlRows> {
+  async readRows(indices: ArrayLike<number>): Promise<ILRows> {
     return selectRows(this.rows, indices);
   }
 }
 
 /** A contiguous sub-range of another source (train / validation splits). */
-export class IlDataRange implements IlDataSource {
-  constructor(readonly source: IlDataSource, readonly start: number, readonly end: number) {
+export class ILDataRange implements ILDataSource {
+  constructor(readonly source: ILDataSource, readonly start: number, readonly end: number) {
     if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= source.numRows)) {
       throw new Error(`Invalid row range [${start}, ${end}) of a source with ${source.numRows} rows.`);
     }
@@ -126,7 +126,7 @@ export class IlDataRange implements IlDataSource {
   get condDim(): number {
     return this.source.condDim;
   }
-  readRows(indices: ArrayLike<number>): Promise<IlRows> {
+  readRows(indices: ArrayLike<number>): Promise<ILRows> {
     const mapped = new Int32Array(indices.length);
     for (let j = 0; j < indices.length; j++) {
       const i = indices[j]!;
@@ -184,7 +184,7 @@ function unicyclePose(v: number, w: number, t: number): [number, number, number]
  * per-token gain, plus Gaussian noise. The target is a smooth function of the mean token, so a
  * planner that mean-pools or cross-attends the tokens can learn it.
  */
-export function makeSyntheticRows(options: SyntheticOptions): IlRows {
+export function makeSyntheticRows(options: SyntheticOptions): ILRows {
   const { rows: n, condLength: L, condDim: H } = options;
   for (const [name, v] of [['rows', n], ['condLength', L], ['condDim', H]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`Invalid synthetic ${name}: ${v}. Should be an integer >= 1.`);
@@ -235,3 +235,19 @@ export function makeSyntheticRows(options: SyntheticOptions): IlRows {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, as DDIM, PDM, PPO)
+
+/** @deprecated Renamed `ILRows`. */
+export type IlRows = ILRows;
+/** @deprecated Renamed `ILDataSource`. */
+export type IlDataSource = ILDataSource;
+/** @deprecated Renamed `ILDataRange`. */
+export const IlDataRange = ILDataRange;
+/** @deprecated Renamed `ILDataRange`. */
+export type IlDataRange = ILDataRange;
+/** @deprecated Renamed `InMemoryILData`. */
+export const InMemoryIlData = InMemoryILData;
+/** @deprecated Renamed `InMemoryILData`. */
+export type InMemoryIlData = InMemoryILData;

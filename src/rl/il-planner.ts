@@ -1,5 +1,5 @@
 /**
- * Adapts `DiffusionPlanner` (src/models) to the IL trainer's `IlModel` contract: the ε-MSE loss
+ * Adapts `DiffusionPlanner` (src/models) to the IL trainer's `ILModel` contract: the ε-MSE loss
  * is the planner's `ilLoss` (ReCogDrive `forward`), validation samples with the evaluation
  * sampler (`get_action`: η = 1, std ≥ 1e-4, noise clip ±1), and checkpoints use the PyTorch
  * state-dict names and layout (so an IL checkpoint's `model.safetensors` loads into ReCogDrive).
@@ -9,9 +9,9 @@ import type { Rng } from '../core/rng.js';
 import type { SafeTensor } from '../core/safetensors.js';
 import type { DiffusionPlanner } from '../models/planner.js';
 import { loadPlannerStateDict, plannerStateDict } from '../models/weights.js';
-import type { IlModel, IlTensorBatch } from './il-trainer.js';
+import type { ILModel, ILTensorBatch } from './il-trainer.js';
 
-export interface PlannerIlOptions {
+export interface PlannerILOptions {
   /** DDIM steps of the validation sampler (default: the planner's, 5). */
   steps?: number;
   /** Validate with plain DDIM (η = 0) instead of ReCogDrive's stochastic evaluation sampler. */
@@ -19,14 +19,14 @@ export interface PlannerIlOptions {
 }
 
 /** The IL view of a planner. The planner stays owned by the caller. */
-export function plannerForIl(planner: DiffusionPlanner, options: PlannerIlOptions = {}): IlModel {
+export function plannerForIL(planner: DiffusionPlanner, options: PlannerILOptions = {}): ILModel {
   return {
     variables: planner.variables,
     config: planner.config,
-    ilLoss(batch: IlTensorBatch, rng: Rng): tf.Scalar {
+    ilLoss(batch: ILTensorBatch, rng: Rng): tf.Scalar {
       return planner.ilLoss({ inputs: { hiddenStates: batch.cond, history: batch.history, status: batch.status }, target: batch.target }, { rng });
     },
-    sampleTrajectories(batch: Omit<IlTensorBatch, 'target'>, rng: Rng): tf.Tensor3D {
+    sampleTrajectories(batch: Omit<ILTensorBatch, 'target'>, rng: Rng): tf.Tensor3D {
       const r = planner.sample(
         { hiddenStates: batch.cond, history: batch.history, status: batch.status },
         { rng, ...(options.steps !== undefined ? { steps: options.steps } : {}), ...(options.deterministic ? { deterministic: true } : {}) },
@@ -42,3 +42,11 @@ export function plannerForIl(planner: DiffusionPlanner, options: PlannerIlOption
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, as DDIM, PDM, PPO)
+
+/** @deprecated Renamed `plannerForIL`. */
+export const plannerForIl = plannerForIL;
+/** @deprecated Renamed `PlannerILOptions`. */
+export type PlannerIlOptions = PlannerILOptions;

@@ -30,8 +30,9 @@ import { recoverDir, writeDirAtomic, writeFileAtomic } from '../core/atomic.js';
 import { Rng } from '../core/rng.js';
 import { defineConfig, type ConfigDef } from '../core/config.js';
 import type { SafeTensor } from '../core/safetensors.js';
+import { TrajectoryErrors } from '../metrics/trajectory.js';
 import { Ema } from './ema.js';
-import { type IlDataSource, type IlRows, HISTORY_SIZE, STATUS_SIZE } from './il-data.js';
+import { type ILDataSource, type ILRows, HISTORY_SIZE, STATUS_SIZE } from './il-data.js';
 import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedArray, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
 import { WarmupCosineSchedule, type ScheduleInterval } from './schedules.js';
 
@@ -39,7 +40,7 @@ import { WarmupCosineSchedule, type ScheduleInterval } from './schedules.js';
 // The model contract
 
 /** A minibatch on the device. Trajectories are in metres / radians (not normalised). */
-export interface IlTensorBatch {
+export interface ILTensorBatch {
   /** VLM hidden states `[B, L, H]`. */
   cond: tf.Tensor3D;
   /** History poses flattened `[B, 12]` (4 × (x, y, heading), ego frame, oldest first). */
@@ -51,18 +52,18 @@ export interface IlTensorBatch {
 }
 
 /**
- * What the IL trainer needs from a planner. `plannerForIl()` in `./il-planner.ts` adapts
+ * What the IL trainer needs from a planner. `plannerForIL()` in `./il-planner.ts` adapts
  * `DiffusionPlanner`; tests may use any small model with the same contract.
  */
-export interface IlModel {
+export interface ILModel {
   /** Trainable parameters by name (the names are used in checkpoints). */
   readonly variables: NamedVariables;
   /** JSON-serialisable configuration, saved beside the weights. */
   readonly config: unknown;
   /** Scalar ε-MSE loss of the batch; all randomness (t, ε) comes from `rng`. */
-  ilLoss(batch: IlTensorBatch, rng: Rng): tf.Scalar;
+  ilLoss(batch: ILTensorBatch, rng: Rng): tf.Scalar;
   /** Sampled trajectories `[B, 8, 3]` in metres/radians (the evaluation sampler). */
-  sampleTrajectories(batch: Omit<IlTensorBatch, 'target'>, rng: Rng): tf.Tensor3D | Promise<tf.Tensor3D>;
+  sampleTrajectories(batch: Omit<ILTensorBatch, 'target'>, rng: Rng): tf.Tensor3D | Promise<tf.Tensor3D>;
   /** Weights as named tensors for a checkpoint (default: `variables` by name). */
   stateDict?(): Map<string, SafeTensor>;
   /** Loads weights saved by `stateDict` (default: assign `variables` by name). */
@@ -70,7 +71,7 @@ export interface IlModel {
 }
 
 /** Uploads host rows to a tensor batch. The caller disposes it (`disposeBatch`). */
-export function rowsToBatch(rows: IlRows): IlTensorBatch {
+export function rowsToBatch(rows: ILRows): ILTensorBatch {
   const B = rows.count;
   return {
     cond: tf.tensor3d(rows.cond, [B, rows.condLength, rows.condDim]),
@@ -80,7 +81,7 @@ export function rowsToBatch(rows: IlRows): IlTensorBatch {
   };
 }
 
-export function disposeBatch(b: Partial<IlTensorBatch>): void {
+export function disposeBatch(b: Partial<ILTensorBatch>): void {
   const all: (tf.Tensor | undefined)[] = [b.cond, b.history, b.status, b.target];
   tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
 }
@@ -88,12 +89,12 @@ export function disposeBatch(b: Partial<IlTensorBatch>): void {
 // ---------------------------------------------------------------------------------------------
 // One training step (also used by benchmarks/planner.ts)
 
-export interface IlStepOptions {
+export interface ILStepOptions {
   /** Global gradient-norm clip (torch clip_grad_norm_); null or 0 disables it. Default 1.0. */
   maxGradNorm?: number | null;
 }
 
-export interface IlStepResult {
+export interface ILStepResult {
   loss: number;
   /** Global gradient L2 norm before clipping (NaN when clipping is disabled). */
   gradNorm: number;
@@ -103,7 +104,7 @@ export interface IlStepResult {
  * Loss and gradients of `model.ilLoss` on one (micro-)batch, keyed by parameter name. The caller
  * owns (and disposes) the gradients.
  */
-export function ilLossAndGrads(model: IlModel, batch: IlTensorBatch, rng: Rng): { loss: number; grads: Map<string, tf.Tensor> } {
+export function ilLossAndGrads(model: ILModel, batch: ILTensorBatch, rng: Rng): { loss: number; grads: Map<string, tf.Tensor> } {
   const entries = toEntries(model.variables).filter(([, v]) => v.trainable);
   const byTfName = new Map(entries.map(([name, v]) => [v.name, name]));
   const { value, grads } = tf.variableGrads(() => model.ilLoss(batch, rng), entries.map(([, v]) => v));
@@ -119,7 +120,7 @@ export function ilLossAndGrads(model: IlModel, batch: IlTensorBatch, rng: Rng): 
  * `optimizer.lr`. Returns the norm before clipping (NaN when clipping is off). Does not dispose
  * `grads`.
  */
-export function applyIlGradients(optimizer: AdamW, grads: Map<string, tf.Tensor>, maxGradNorm: number | null): number {
+export function applyILGradients(optimizer: AdamW, grads: Map<string, tf.Tensor>, maxGradNorm: number | null): number {
   if (!maxGradNorm) {
     optimizer.step(grads);
     return Number.NaN;
@@ -133,11 +134,11 @@ export function applyIlGradients(optimizer: AdamW, grads: Map<string, tf.Tensor>
  * One IL optimisation step: loss and gradients of `model.ilLoss`, global-norm clipping (1.0 by
  * default), one AdamW update at `optimizer.lr`. Leaves no tensors behind.
  */
-export function ilTrainStep(model: IlModel, optimizer: AdamW, batch: IlTensorBatch, rng: Rng, options: IlStepOptions = {}): IlStepResult {
+export function ilTrainStep(model: ILModel, optimizer: AdamW, batch: ILTensorBatch, rng: Rng, options: ILStepOptions = {}): ILStepResult {
   const maxGradNorm = options.maxGradNorm === undefined ? 1.0 : options.maxGradNorm;
   const { loss, grads } = ilLossAndGrads(model, batch, rng);
   try {
-    return { loss, gradNorm: applyIlGradients(optimizer, grads, maxGradNorm) };
+    return { loss, gradNorm: applyILGradients(optimizer, grads, maxGradNorm) };
   } finally {
     tf.dispose([...grads.values()]);
   }
@@ -167,7 +168,7 @@ export function accumulateGrads(acc: Map<string, tf.Tensor> | null, grads: Map<s
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-export interface IlTrainConfig {
+export interface ILTrainConfig {
   /** Number of epochs (ReCogDrive: 200). */
   epochs: number;
   /** Minibatch size (ReCogDrive: 512 global). */
@@ -206,8 +207,8 @@ export interface IlTrainConfig {
   shuffle: boolean;
 }
 
-/** The IL trainer's config, declared once (defaults, docs, checks); `resolveIlConfig` resolves it. */
-export const IL_TRAIN_CONFIG: ConfigDef<IlTrainConfig> = defineConfig<IlTrainConfig>('IlTrainConfig', {
+/** The IL trainer's config, declared once (defaults, docs, checks); `resolveILConfig` resolves it. */
+export const IL_TRAIN_CONFIG: ConfigDef<ILTrainConfig> = defineConfig<ILTrainConfig>('ILTrainConfig', {
   epochs: { default: 200, type: 'integer', min: 1, doc: 'Number of epochs (ReCogDrive: 200).' },
   batchSize: { default: 512, type: 'integer', min: 1, doc: 'Minibatch size (ReCogDrive: 512 global).' },
   microBatchSize: { default: 0, type: 'integer', min: 0, doc: 'Rows per forward/backward pass, gradients accumulated over the batch (0 = the whole batch).' },
@@ -227,22 +228,22 @@ export const IL_TRAIN_CONFIG: ConfigDef<IlTrainConfig> = defineConfig<IlTrainCon
   shuffle: { default: true, type: 'boolean', doc: 'Shuffle training rows each epoch.' },
 });
 
-export const IL_TRAIN_DEFAULTS: Readonly<IlTrainConfig> = IL_TRAIN_CONFIG.defaults;
+export const IL_TRAIN_DEFAULTS: Readonly<ILTrainConfig> = IL_TRAIN_CONFIG.defaults;
 
-export type IlTrainOptions = Partial<Omit<IlTrainConfig, 'optimizer'>> & { optimizer?: Partial<AdamWConfig> };
+export type ILTrainOptions = Partial<Omit<ILTrainConfig, 'optimizer'>> & { optimizer?: Partial<AdamWConfig> };
 
 /**
  * Fills defaults and checks every field (`IL_TRAIN_CONFIG`); an unknown key or a bad value is a
  * `ConfigError` naming the key (and the nearest valid key). Returns a frozen config.
  */
-export function resolveIlConfig(options: IlTrainOptions = {}): IlTrainConfig {
-  return IL_TRAIN_CONFIG.resolve(options) as IlTrainConfig;
+export function resolveILConfig(options: ILTrainOptions = {}): ILTrainConfig {
+  return IL_TRAIN_CONFIG.resolve(options) as ILTrainConfig;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Events, logging, results
 
-export type IlEvent =
+export type ILEvent =
   | { type: 'start'; epochs: number; stepsPerEpoch: number; totalSteps: number; startEpoch: number; startStep: number; trainRows: number; valRows: number }
   | { type: 'step'; epoch: number; step: number; globalStep: number; totalSteps: number; loss: number; gradNorm: number; lr: number; samplesPerSec: number }
   | { type: 'epoch'; epoch: number; trainLoss: number; lr: number; seconds: number }
@@ -272,7 +273,7 @@ export interface ValidationResult {
   rows: number;
 }
 
-export interface IlTrainResult {
+export interface ILTrainResult {
   epochs: number;
   globalStep: number;
   /** Mean training loss per epoch (only the epochs run in this call). */
@@ -298,10 +299,10 @@ interface TrainerPosition {
 }
 
 /** `trainer.json` inside a checkpoint directory. */
-export interface IlTrainerState {
+export interface ILTrainerState {
   format: 'drivekit-il-trainer';
   version: 1;
-  config: IlTrainConfig;
+  config: ILTrainConfig;
   position: TrainerPosition;
   optimizerStep: number;
   emaUpdates: number;
@@ -310,10 +311,10 @@ export interface IlTrainerState {
   modelConfig: unknown;
 }
 
-export interface IlTrainerOptions extends IlTrainOptions {
+export interface ILTrainerOptions extends ILTrainOptions {
   /** Output directory for checkpoints (`last/`, `best-epoch-XXXX/`). Without it nothing is written. */
   outDir?: string;
-  onEvent?: (e: IlEvent) => void;
+  onEvent?: (e: ILEvent) => void;
   logger?: MetricSink;
   /** Log a `train/*` record every this many steps (default 10). */
   logEverySteps?: number;
@@ -326,23 +327,23 @@ export interface IlTrainerOptions extends IlTrainOptions {
 
 const pad4 = (n: number) => String(n).padStart(4, '0');
 
-export class IlTrainer {
-  readonly config: IlTrainConfig;
+export class ILTrainer {
+  readonly config: ILTrainConfig;
   readonly optimizer: AdamW;
   readonly ema: Ema | null;
   readonly schedule: WarmupCosineSchedule;
   private pos: TrainerPosition;
   private best: BestEntry[] = [];
   private readonly outDir: string | undefined;
-  private readonly onEvent: (e: IlEvent) => void;
+  private readonly onEvent: (e: ILEvent) => void;
   private readonly logger: MetricSink | undefined;
   private readonly logEvery: number;
   private readonly dataInfo: Record<string, unknown> | undefined;
 
-  constructor(readonly model: IlModel, readonly train: IlDataSource, readonly val: IlDataSource | null, options: IlTrainerOptions = {}) {
+  constructor(readonly model: ILModel, readonly train: ILDataSource, readonly val: ILDataSource | null, options: ILTrainerOptions = {}) {
     const { outDir, onEvent, logger, logEverySteps, dataInfo, ...cfg } = options;
     this.dataInfo = dataInfo;
-    this.config = resolveIlConfig(cfg);
+    this.config = resolveILConfig(cfg);
     this.outDir = outDir;
     this.onEvent = onEvent ?? (() => undefined);
     this.logger = logger;
@@ -379,12 +380,12 @@ export class IlTrainer {
    * Runs until `config.epochs` (or `until.epochs` / `until.steps` global steps, to stop early
    * for tests and time-limited jobs; a checkpoint is written at the stop point).
    */
-  async fit(until: { epochs?: number; steps?: number } = {}): Promise<IlTrainResult> {
+  async fit(until: { epochs?: number; steps?: number } = {}): Promise<ILTrainResult> {
     const c = this.config;
     const stopEpoch = Math.min(until.epochs ?? c.epochs, c.epochs);
     const stopStep = until.steps ?? Number.POSITIVE_INFINITY;
     const spe = this.stepsPerEpoch;
-    const result: IlTrainResult = { epochs: this.pos.epoch, globalStep: this.pos.globalStep, trainLoss: [], validation: [], best: this.best };
+    const result: ILTrainResult = { epochs: this.pos.epoch, globalStep: this.pos.globalStep, trainLoss: [], validation: [], best: this.best };
     this.onEvent({
       type: 'start',
       epochs: c.epochs,
@@ -471,7 +472,7 @@ export class IlTrainer {
   }
 
   /** One optimizer step on the rows `idx`, in micro-batches when configured. */
-  private async step(idx: Int32Array, rng: Rng): Promise<IlStepResult> {
+  private async step(idx: Int32Array, rng: Rng): Promise<ILStepResult> {
     const c = this.config;
     const micro = c.microBatchSize > 0 ? c.microBatchSize : idx.length;
     let acc: Map<string, tf.Tensor> | null = null;
@@ -495,7 +496,7 @@ export class IlTrainer {
           loss += w * r.loss;
         }
       }
-      return { loss, gradNorm: applyIlGradients(this.optimizer, acc!, c.maxGradNorm || null) };
+      return { loss, gradNorm: applyILGradients(this.optimizer, acc!, c.maxGradNorm || null) };
     } finally {
       if (acc) tf.dispose([...acc.values()]);
     }
@@ -504,7 +505,7 @@ export class IlTrainer {
   /** Validation of the current weights (EMA-averaged if EMA is on). */
   async validateCurrent(): Promise<ValidationResult> {
     if (!this.val) throw new Error('No validation set was given to the IL trainer.');
-    const run = () => validateIl(this.model, this.val!, { batchSize: this.config.valBatchSize, seed: this.config.valSeed, maxRows: this.config.valMaxRows });
+    const run = () => evaluateIL(this.model, this.val!, { batchSize: this.config.valBatchSize, seed: this.config.valSeed, maxRows: this.config.valMaxRows });
     return this.ema ? this.ema.withAveraged(run) : run();
   }
 
@@ -552,7 +553,7 @@ export class IlTrainer {
     put('optimizer.exp_avg_sq.', opt.expAvgSq);
     const emaState = this.ema?.getState();
     if (emaState) put('ema.', emaState.shadow);
-    const state: IlTrainerState = {
+    const state: ILTrainerState = {
       format: 'drivekit-il-trainer',
       version: 1,
       config: this.config,
@@ -584,12 +585,12 @@ export class IlTrainer {
   async resume(dir: string): Promise<void> {
     // A run killed mid-swap may have left `<dir>.old` or a complete temporary folder instead.
     await recoverDir(dir);
-    const trainer = await loadCheckpoint<IlTrainerState>(dir, { name: 'trainer' });
+    const trainer = await loadCheckpoint<ILTrainerState>(dir, { name: 'trainer' });
     const st = trainer.config;
     if (st?.format !== 'drivekit-il-trainer') throw new Error(`${trainer.configPath}: not an IL trainer state (field 'format' is ${JSON.stringify(st?.format)}, expected "drivekit-il-trainer").`);
     const mismatches: string[] = [];
     const free = new Set(['epochs', 'valEvery', 'valMaxRows', 'valBatchSize', 'keepBest', 'checkpointEverySteps']);
-    for (const key of Object.keys(this.config) as (keyof IlTrainConfig)[]) {
+    for (const key of Object.keys(this.config) as (keyof ILTrainConfig)[]) {
       if (free.has(key)) continue;
       const a = JSON.stringify(st.config[key]);
       const b = JSON.stringify(this.config[key]);
@@ -630,11 +631,11 @@ export class IlTrainer {
  * Samples a trajectory for every row (in order, `batchSize` at a time, from a fresh stream
  * seeded with `seed`) and compares it with the target.
  */
-export async function validateIl(model: IlModel, data: IlDataSource, options: { batchSize?: number; seed?: number; maxRows?: number } = {}): Promise<ValidationResult> {
+export async function evaluateIL(model: ILModel, data: ILDataSource, options: { batchSize?: number; seed?: number; maxRows?: number } = {}): Promise<ValidationResult> {
   const bs = options.batchSize ?? 16;
   const n = options.maxRows ? Math.min(options.maxRows, data.numRows) : data.numRows;
   const rng = new Rng(options.seed ?? 12345);
-  let l1 = 0, ade = 0, fde = 0;
+  let errors: TrajectoryErrors | null = null;
   for (let start = 0; start < n; start += bs) {
     const idx = Int32Array.from({ length: Math.min(bs, n - start) }, (_, j) => start + j);
     const rows = await data.readRows(idx);
@@ -648,24 +649,17 @@ export async function validateIl(model: IlModel, data: IlDataSource, options: { 
       disposeBatch(batch);
     }
     const tgt = rows.target;
-    for (let i = 0; i < rows.count; i++) {
-      for (let k = 0; k < 8; k++) {
-        const o = i * 24 + k * 3;
-        const dx = pred[o]! - tgt[o]!, dy = pred[o + 1]! - tgt[o + 1]!, dh = pred[o + 2]! - tgt[o + 2]!;
-        l1 += Math.abs(dx) + Math.abs(dy) + Math.abs(dh);
-        const d = Math.hypot(dx, dy);
-        ade += d;
-        if (k === 7) fde += d;
-      }
-    }
+    const stride = tgt.length / rows.count;
+    errors ??= new TrajectoryErrors({ horizon: stride / 3, poseDim: 3 });
+    for (let i = 0; i < rows.count; i++) errors.add(pred, i * stride, tgt, i * stride);
   }
-  return { l1: l1 / (n * 24), ade: ade / (n * 8), fde: fde / n, rows: n };
+  return errors ? errors.result() : { l1: NaN, ade: NaN, fde: NaN, rows: 0 };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Checkpoint helpers
 
-function modelTensors(model: IlModel): Map<string, SafeTensor> {
+function modelTensors(model: ILModel): Map<string, SafeTensor> {
   if (model.stateDict) return model.stateDict();
   const out = new Map<string, SafeTensor>();
   for (const [name, v] of toEntries(model.variables)) {
@@ -674,7 +668,7 @@ function modelTensors(model: IlModel): Map<string, SafeTensor> {
   return out;
 }
 
-function loadModelTensors(model: IlModel, tensors: Map<string, SafeTensor>, source: string): void {
+function loadModelTensors(model: ILModel, tensors: Map<string, SafeTensor>, source: string): void {
   if (model.loadStateDict) {
     model.loadStateDict(tensors, source);
     return;
@@ -694,3 +688,37 @@ function loadModelTensors(model: IlModel, tensors: Map<string, SafeTensor>, sour
     tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, v.shape, 'float32')));
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, as DDIM, PDM, PPO)
+
+/** @deprecated Renamed `ILTrainOptions`. */
+export type IlTrainOptions = ILTrainOptions;
+/** @deprecated Renamed `ILTrainConfig`. */
+export type IlTrainConfig = ILTrainConfig;
+/** @deprecated Renamed `ILTensorBatch`. */
+export type IlTensorBatch = ILTensorBatch;
+/** @deprecated Renamed `ILModel`. */
+export type IlModel = ILModel;
+/** @deprecated Renamed `ILTrainerState`. */
+export type IlTrainerState = ILTrainerState;
+/** @deprecated Renamed `ILTrainerOptions`. */
+export type IlTrainerOptions = ILTrainerOptions;
+/** @deprecated Renamed `ILTrainer`. */
+export const IlTrainer = ILTrainer;
+/** @deprecated Renamed `ILTrainer`. */
+export type IlTrainer = ILTrainer;
+/** @deprecated Renamed `ILEvent`. */
+export type IlEvent = ILEvent;
+/** @deprecated Renamed `resolveILConfig`. */
+export const resolveIlConfig = resolveILConfig;
+/** @deprecated Renamed `applyILGradients`. */
+export const applyIlGradients = applyILGradients;
+/** @deprecated Renamed `ILTrainResult`. */
+export type IlTrainResult = ILTrainResult;
+/** @deprecated Renamed `ILStepResult`. */
+export type IlStepResult = ILStepResult;
+/** @deprecated Renamed `evaluateIL`. */
+export const validateIl = evaluateIL;
+/** @deprecated Renamed `ILStepOptions`. */
+export type IlStepOptions = ILStepOptions;

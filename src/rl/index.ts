@@ -1,20 +1,36 @@
-// Public surface of drivekit/rl.
-export {};
+// Public surface of drivekit/rl: the learners (IL, BC, PPO, GAIL, DiffGRPO), their configs, losses
+// and shared parts (callbacks, gradients, normalisation, curricula, evaluation), and the training
+// data (hidden-state cache, scene datasets, expert demonstrations). Node-only: trainers write
+// checkpoints and run folders.
+
+// Optimisation: AdamW, schedules, EMA.
 export { ADAMW_DEFAULTS, AdamW, clipCoefficient, clipGradNorm, globalNorm } from './optim.js';
 export type { AdamWConfig, AdamWOptions, AdamWState, ClipResult, NamedArray, NamedVariables } from './optim.js';
 export { RECOGDRIVE_IL_SCHEDULE, WarmupCosineSchedule } from './schedules.js';
 export type { ScheduleInterval, WarmupCosineConfig } from './schedules.js';
 export { Ema } from './ema.js';
 export type { EmaOptions, EmaState } from './ema.js';
-export { InMemoryIlData, IlDataRange, makeSyntheticRows, selectRows, validateRows } from './il-data.js';
-export type { IlDataSource, IlRows, SyntheticOptions } from './il-data.js';
+
+// Imitation learning (IL) of the diffusion planner, and its data.
+export { InMemoryILData, ILDataRange, makeSyntheticRows, selectRows, validateRows } from './il-data.js';
+export type { ILDataSource, ILRows, SyntheticOptions } from './il-data.js';
 export { CACHE_FORMAT, HiddenStateCache, HiddenStateCacheWriter, concatRows, hiddenStateSchema, writeHiddenStateCache, writeSyntheticCache } from './hidden-state-cache.js';
 export type { CacheExpectation, CacheWriterOptions } from './hidden-state-cache.js';
-export { IL_TRAIN_DEFAULTS, IlTrainer, accumulateGrads, applyIlGradients, disposeBatch, ilLossAndGrads, ilTrainStep, resolveIlConfig, rowsToBatch, validateIl } from './il-trainer.js';
-export type { BestEntry, IlEvent, IlModel, IlStepOptions, IlStepResult, IlTensorBatch, IlTrainConfig, IlTrainOptions, IlTrainResult, IlTrainerOptions, IlTrainerState, MetricSink, ValidationResult } from './il-trainer.js';
+export { IL_TRAIN_DEFAULTS, ILTrainer, accumulateGrads, applyILGradients, disposeBatch, ilLossAndGrads, ilTrainStep, resolveILConfig, rowsToBatch, evaluateIL } from './il-trainer.js';
+export type { BestEntry, ILEvent, ILModel, ILStepOptions, ILStepResult, ILTensorBatch, ILTrainConfig, ILTrainOptions, ILTrainResult, ILTrainerOptions, ILTrainerState, MetricSink, ValidationResult } from './il-trainer.js';
+export { plannerForIL } from './il-planner.js';
+export type { PlannerILOptions } from './il-planner.js';
+/** @deprecated Names before the acronym casing (IL, as DDIM, PDM, PPO); they remain as aliases. */
+export { InMemoryIlData, IlDataRange } from './il-data.js';
+export type { IlDataSource, IlRows } from './il-data.js';
+export { IlTrainer, applyIlGradients, resolveIlConfig, validateIl } from './il-trainer.js';
+export type { IlEvent, IlModel, IlStepOptions, IlStepResult, IlTensorBatch, IlTrainConfig, IlTrainOptions, IlTrainResult, IlTrainerOptions, IlTrainerState } from './il-trainer.js';
 export { plannerForIl } from './il-planner.js';
 export type { PlannerIlOptions } from './il-planner.js';
-export * from './scene-dataset.js';
+export { defaultScenesPath, readScenesJsonl, SCENE_DATASET_FORMAT, sceneRows, writeSceneDataset } from './scene-dataset.js';
+export type { SceneDatasetOptions, SceneDatasetResult } from './scene-dataset.js';
+
+// Expert demonstrations (BC, GAIL).
 export { DEFAULT_DEMO_CLEANING, DEMONSTRATIONS_FORMAT, NO_DEMO_CLEANING, cleanEpisode, concatDemonstrations, demonstrationsSchema, episodeRanges, readDemonstrations, recordExpertDemonstrations, resolveDemoCleaning } from './data/demonstrations.js';
 export type { CleaningCounts, DemoCleaning, Demonstrations, DemonstrationsMetadata, EpisodeSignals, ReadDemonstrationsOptions, RecordCounts, RecordExpertOptions, RecordReport } from './data/demonstrations.js';
 

@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { defineConfig, type ConfigDef } from '../core/config.js';
+import { ConfigError, InputError, UsageError } from '../core/errors.js';
 
 /** AdamW hyper-parameters. Defaults are ReCogDrive's (spec §4: lr 1e-4, betas (0.9, 0.95), wd 1e-4). */
 export interface AdamWConfig {
@@ -77,7 +78,7 @@ export function toEntries(vars: NamedVariables): [string, tf.Variable][] {
 
 function validateConfig(c: AdamWConfig): void {
   const bad = (name: string, v: number, want: string) => {
-    throw new Error(`Invalid AdamW ${name}: ${v}. Should be ${want}.`);
+    throw new ConfigError(`Invalid AdamW ${name}: ${v}. Should be ${want}.`, { field: name, expected: want, found: v });
   };
   if (!(c.lr >= 0) || !Number.isFinite(c.lr)) bad('lr', c.lr, 'a finite number >= 0');
   if (!(c.beta1 >= 0 && c.beta1 < 1)) bad('beta1', c.beta1, 'in [0, 1)');
@@ -116,10 +117,10 @@ export class AdamW {
     validateConfig(this.config);
     this.lr = this.config.lr;
     this.params = toEntries(params);
-    if (this.params.length === 0) throw new Error('AdamW needs at least one parameter; got an empty set.');
+    if (this.params.length === 0) throw new UsageError('AdamW needs at least one parameter; got an empty set.', { field: 'params', expected: 'at least one parameter', found: 0 });
     this.decays = new Map(this.params.map(([n]) => [n, !(noDecay?.(n) ?? false)]));
     for (const [name, p] of this.params) {
-      if (p.dtype !== 'float32') throw new Error(`AdamW parameter '${name}': expected dtype float32, found ${p.dtype}.`);
+      if (p.dtype !== 'float32') throw new UsageError(`AdamW parameter '${name}': expected dtype float32, found ${p.dtype}.`, { field: name, expected: 'float32', found: p.dtype });
       this.m.set(name, zerosVariable(p.shape));
       this.v.set(name, zerosVariable(p.shape));
     }
@@ -142,11 +143,11 @@ export class AdamW {
    */
   step(grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>, options: { gradScale?: number } = {}): void {
     const gradScale = options.gradScale ?? 1;
-    if (!Number.isFinite(gradScale)) throw new Error(`AdamW.step: invalid gradScale ${gradScale}. Should be finite.`);
+    if (!Number.isFinite(gradScale)) throw new UsageError(`AdamW.step: invalid gradScale ${gradScale}. Should be finite.`, { field: 'gradScale', expected: 'a finite number', found: gradScale });
     this.checkAlive();
     const g = grads instanceof Map ? grads : new Map(Object.entries(grads));
     for (const name of g.keys()) {
-      if (!this.m.has(name)) throw new Error(`AdamW.step: gradient for unknown parameter '${name}'. Known: ${this.paramNames.slice(0, 8).join(', ')}${this.params.length > 8 ? ', ...' : ''}.`);
+      if (!this.m.has(name)) throw new UsageError(`AdamW.step: gradient for unknown parameter '${name}'. Known: ${this.paramNames.slice(0, 8).join(', ')}${this.params.length > 8 ? ', ...' : ''}.`);
     }
     this.steps += 1;
     const { beta1, beta2, eps, weightDecay } = this.config;
@@ -162,7 +163,7 @@ export class AdamW {
       const rawGrad = g.get(name);
       if (!rawGrad) continue;
       if (!shapesEqual(rawGrad.shape, p.shape)) {
-        throw new Error(`AdamW.step: gradient '${name}' has shape [${rawGrad.shape}], parameter has [${p.shape}].`);
+        throw new UsageError(`AdamW.step: gradient '${name}' has shape [${rawGrad.shape}], parameter has [${p.shape}].`, { field: name, expected: p.shape, found: rawGrad.shape });
       }
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
@@ -206,10 +207,10 @@ export class AdamW {
    */
   setState(state: AdamWState): void {
     this.checkAlive();
-    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`AdamW state: invalid step ${state.step}. Should be an integer >= 0.`);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new InputError(`AdamW state: invalid step ${state.step}. Should be an integer >= 0.`, { field: 'step', expected: 'an integer >= 0', found: state.step });
     for (const key of ['beta1', 'beta2', 'eps', 'weightDecay'] as const) {
       if (state.config && state.config[key] !== this.config[key]) {
-        throw new Error(`AdamW state: config.${key} is ${state.config[key]} in the checkpoint but ${this.config[key]} here. Use the same optimizer settings to resume.`);
+        throw new ConfigError(`AdamW state: config.${key} is ${state.config[key]} in the checkpoint but ${this.config[key]} here. Use the same optimizer settings to resume.`, { field: `config.${key}`, expected: this.config[key], found: state.config[key] });
       }
     }
     const problems: string[] = [];
@@ -222,7 +223,7 @@ export class AdamW {
       }
       for (const name of Object.keys(table)) if (!this.m.has(name)) problems.push(`${kind}.${name}: unexpected (no such parameter)`);
     }
-    if (problems.length > 0) throw new Error(`AdamW state does not match the parameters: ${problems.join('; ')}.`);
+    if (problems.length > 0) throw new InputError(`AdamW state does not match the parameters: ${problems.join('; ')}.`, { field: 'state', expected: 'the optimizer parameters', found: problems.join('; ') });
     for (const [name, p] of this.params) {
       const a = state.expAvg[name]!;
       const b = state.expAvgSq[name]!;
@@ -245,7 +246,7 @@ export class AdamW {
   }
 
   private checkAlive(): void {
-    if (this.disposed) throw new Error('AdamW used after dispose().');
+    if (this.disposed) throw new UsageError('AdamW used after dispose().');
   }
 }
 
@@ -287,7 +288,7 @@ export function clipGradNorm(grads: Record<string, tf.Tensor> | Map<string, tf.T
  * touching them (pass the factor to `AdamW.step(grads, {gradScale})`).
  */
 export function clipCoefficient(grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>, maxNorm: number): { totalNorm: number; clipCoef: number } {
-  if (!(maxNorm > 0)) throw new Error(`Invalid maxNorm: ${maxNorm}. Should be > 0.`);
+  if (!(maxNorm > 0)) throw new ConfigError(`Invalid maxNorm: ${maxNorm}. Should be > 0.`, { field: 'maxNorm', expected: '> 0', found: maxNorm });
   const totalNorm = globalNorm(grads);
   // torch: clip_coef = max_norm / (total_norm + 1e-6), clamped to <= 1 (computed in float32).
   const clipCoef = Math.fround(Math.min(1, Math.fround(maxNorm / Math.fround(totalNorm + 1e-6))));

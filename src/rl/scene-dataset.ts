@@ -16,7 +16,7 @@ import { SCENE_TOKEN_WIDTH, sceneTokens } from '../navsim/scene-tokens.js';
 import { generateScene, type SceneGenOptions } from '../navsim/scenegen.js';
 import type { PdmScene } from '../navsim/types.js';
 import { HiddenStateCacheWriter } from './hidden-state-cache.js';
-import { HISTORY_SIZE, type IlRows, STATUS_SIZE, TARGET_SIZE, allocRows } from './il-data.js';
+import { HISTORY_SIZE, type ILRows, STATUS_SIZE, TARGET_SIZE, allocRows } from './il-data.js';
 
 export const SCENE_DATASET_FORMAT = 'drivekit-scene-dataset';
 
@@ -59,7 +59,7 @@ function validateSeeds(seeds: readonly number[]): void {
 }
 
 /** Generates the rows (and parsed scenes) of some seeds. */
-export function sceneRows(seeds: readonly number[], opts: Pick<SceneDatasetOptions, 'numTokens' | 'width' | 'sceneGen'>): { rows: IlRows; scenes: Record<string, unknown>[] } {
+export function sceneRows(seeds: readonly number[], opts: Pick<SceneDatasetOptions, 'numTokens' | 'width' | 'sceneGen'>): { rows: ILRows; scenes: Record<string, unknown>[] } {
   const L = opts.numTokens, H = opts.width;
   const n = seeds.length;
   const rows = allocRows(n, L, H);

@@ -1,11 +1,26 @@
-// Public surface of drivekit/viz.
-export * from './svg.js';
-export * from './map-svg.js';
-export * from './png.js';
-export * from './env-svg.js';
-export * from './plot.js';
-export * from './notebook.js';
-export * from './svg-overlays.js';
-export * from './navsim-svg.js';
-export * from './vega.js';
-export * from './animate.js';
+// Public surface of drivekit/viz: SVG bird's-eye views of maps, environment states and NAVSIM
+// scenes, and training-curve plots, as SVG text. Browser-safe: PNG export (`writePng`,
+// `svgToPng`, `writeSvg`) and notebook display (`display`, `inNotebook`) are in `drivekit/node`.
+
+// SVG canvas and overlays.
+export { SvgCanvas } from './svg.js';
+export type { SvgAttrs, SvgCanvasOptions } from './svg.js';
+export { drawLegend, drawScaleBar, drawTitle, scaleBarLength } from './svg-overlays.js';
+export type { ColorBar, LegendEntry, OverlayBox } from './svg-overlays.js';
+
+// Maps, environment states and NAVSIM scenes.
+export { drawRays, drawTrajectories, drawVehicles, MAP_COLORS, mapBounds, mapToSvg, renderMap } from './map-svg.js';
+export type { MapSvgOptions, RayFan, Trajectory, VehicleBox } from './map-svg.js';
+export { ENV_VIEW_HALF_SIZE, envToSvg, lidarRayFan, PARKED_COLOR, sceneVehicles } from './env-svg.js';
+export type { EnvSvgOptions } from './env-svg.js';
+export { NAVSIM_COLORS, renderNavsimScene, scoreColor } from './navsim-svg.js';
+export type { NavsimSvgOptions } from './navsim-svg.js';
+
+// Charts: vega-lite specs, rendered to SVG without a DOM (files and notebook display: drivekit/node).
+export { barChartSpec, CHART_PALETTE, histogramSpec, lineChart, lineChartSpec, smoothEma, trainingCurvesSpec } from './plot.js';
+export type { BarChartOptions, BarDatum, ChartOptions, ChartSpec, CurvePanel, Distribution, HistogramOptions, LineChartOptions, Series, TrainingCurvesOptions } from './plot.js';
+export { renderSpec } from './vega.js';
+
+// Animations (animated SVG).
+export { animatedSvg, animateEpisode, animateGrpoGroup } from './animate.js';
+export type { EpisodeAnimation, EpisodeAnimationOptions, GrpoGroupAnimationOptions } from './animate.js';

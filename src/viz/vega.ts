@@ -3,10 +3,9 @@
  * spec to vega, a headless vega View (renderer 'none') renders its scenegraph to an SVG string
  * (text widths are estimated). vega and vega-lite are ES modules with top-level await, so they are
  * loaded on first use with `import()` (also from the CommonJS build) and rendering is asynchronous.
+ * Browser-safe; writing chart files and notebook display are in `vega-node.ts` (`drivekit/node`).
  */
-import { display } from './notebook.js';
 import type { ChartSpec } from './plot.js';
-import { writePng, writeSvg } from './png.js';
 
 type Vega = typeof import('vega');
 type VegaLite = typeof import('vega-lite');
@@ -48,37 +47,4 @@ function stableIds(svg: string): string {
   for (let i = 0; i < numbered.length; i++) h = Math.imul(h ^ numbered.charCodeAt(i), 0x01000193);
   const tag = (h >>> 0).toString(16).padStart(8, '0');
   return numbered.replace(/clip-#-/g, `clip-${tag}-`);
-}
-
-export interface WriteChartOptions {
-  /** Also write `<base>.png` (default true). */
-  png?: boolean;
-  /** PNG pixels per SVG pixel (default 2, sharp on high-density screens). */
-  pngScale?: number;
-}
-
-/**
- * Renders the spec and writes `<base>.svg` and `<base>.png` atomically (`base` may end in
- * `.svg`). Returns the paths written.
- */
-export async function writeChart(base: string, spec: ChartSpec, opts: WriteChartOptions = {}): Promise<string[]> {
-  const stem = base.replace(/\.svg$/i, '');
-  const svg = await renderSpec(spec);
-  writeSvg(`${stem}.svg`, svg);
-  if (opts.png === false) return [`${stem}.svg`];
-  const width = Number(/^<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? 0);
-  writePng(`${stem}.png`, svg, { width: width > 0 ? Math.round(width * (opts.pngScale ?? 2)) : undefined, background: 'white' });
-  return [`${stem}.svg`, `${stem}.png`];
-}
-
-/**
- * Renders the spec and shows it in the tslab notebook cell (nothing happens outside a
- * notebook); returns the SVG.
- *
- *   await showChart(lineChartSpec([{ name: 'loss', y: losses }], { logY: true }));
- */
-export async function showChart(spec: ChartSpec): Promise<string> {
-  const svg = await renderSpec(spec);
-  display({ svg });
-  return svg;
 }

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateScene, readScenesArrow, sceneTokens } from '../../src/navsim/index.js';
+import { generateScene, sceneTokens } from '../../src/navsim/index.js';
+import { readScenesArrow } from '../../src/node.js';
 import { HiddenStateCache } from '../../src/rl/hidden-state-cache.js';
 import { defaultScenesPath, readScenesJsonl, writeSceneDataset } from '../../src/rl/scene-dataset.js';
 

@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { scoreScene, type PdmScene } from 'drivekit/navsim';
-import { Rng, init, readSafetensors, createLogger, col, geometry, world, env, navsim, models, rl, metrics, viz, type SafetensorsFile } from 'drivekit';
+import { Rng, init, geometry, world, env, navsim, models, metrics, viz, type SafetensorsFile } from 'drivekit';
+import { readSafetensors, createLogger, col } from 'drivekit/node';
+import * as rl from 'drivekit/rl';
 
 export async function main(): Promise<number> {
   const backend = await init({ backend: 'wasm' });

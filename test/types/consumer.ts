@@ -4,24 +4,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  ArrowFileReader,
-  ArrowFileWriter,
-  Logger,
-  JsonlSink,
   Rng,
-  col,
   init,
-  loadStateDictInto,
   parseSafetensors,
-  progress,
   serializeSafetensors,
   toStateDict,
   type BackendName,
   type SafeTensor,
-  type TableSchema,
   VERSION,
   geometry as geometryNs,
 } from 'drivekit';
+import { ArrowFileReader, ArrowFileWriter, Logger, JsonlSink, col, loadStateDictInto, progress, type TableSchema } from 'drivekit/node';
+import * as nodeIo from 'drivekit/node';
 import * as core from 'drivekit/core';
 import * as geometry from 'drivekit/geometry';
 import * as world from 'drivekit/world';
@@ -60,6 +54,6 @@ export async function main(): Promise<string> {
   p.tick();
   p.stop();
   const wrapped: number = geometry.wrapAngle(4) + geometryNs.wrapAngle(-4);
-  const namespaces = [core, world, env, navsim, models, rl, metrics, viz].map((m) => Object.keys(m).length);
+  const namespaces = [core, world, env, navsim, models, rl, metrics, viz, nodeIo].map((m) => Object.keys(m).length);
   return [VERSION, backend, x, w?.shape, report.loaded, back.size, obs.length, tokens, wrapped, namespaces, core.VERSION].join(' ');
 }

@@ -138,7 +138,7 @@ describe('runtime entry points', () => {
     const c = JSON.parse(cjs) as Record<string, number>;
     const e = JSON.parse(esm) as Record<string, number>;
     expect(Object.keys(c).sort()).toEqual(['drivekit', ...SUBPATHS].sort());
-    expect(SUBPATHS.length).toBe(9);
+    expect(SUBPATHS.length).toBe(10);
     // Both builds expose the same names.
     for (const s of Object.keys(c)) expect(c[s] === e[s] || c[s] === e[s]! + 1, `${s}: cjs ${c[s]} vs esm ${e[s]}`).toBe(true);
     expect(c['drivekit/core']).toBeGreaterThan(20);

@@ -3,19 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/core/logger.js';
-import {
-  barChartSpec,
-  display,
-  histogramSpec,
-  inNotebook,
-  lineChartSpec,
-  renderSpec,
-  showChart,
-  smoothEma,
-  trainingCurvesSpec,
-  writeChart,
-  type ChartSpec,
-} from '../../src/viz/index.js';
+import { barChartSpec, histogramSpec, lineChartSpec, renderSpec, smoothEma, trainingCurvesSpec, type ChartSpec } from '../../src/viz/index.js';
+import { display, inNotebook, showChart, writeChart } from '../../src/node.js';
 
 type Json = Record<string, any>;
 const j = (s: ChartSpec) => s as unknown as Json;

@@ -9,7 +9,7 @@
  * ```
  *
  * One `iterate()`:
- * 1. Take the next B scenes of this epoch's seeded order (rows of an `IlDataSource`: scene tokens
+ * 1. Take the next B scenes of this epoch's seeded order (rows of an `ILDataSource`: scene tokens
  *    or VLM hidden states as conditioning; each row's token names its scene for the reward).
  * 2. Sample G rollouts per scene with the RL sampler (`planner.sampleChain`: η = 1, std ≥ 0.04,
  *    noise clip ±5), in `scoringChunks` chunks of scenes; each chunk's plans are sent to the reward
@@ -47,7 +47,7 @@ import { loadPlannerStateDict, plannerStateDict } from '../../models/weights.js'
 import { lastWaypointReverses } from '../../navsim/score-pool.js';
 import { type Callback, emit } from '../common/callbacks.js';
 import { applyGradients, lossAndGrads } from '../common/grads.js';
-import { HISTORY_SIZE, type IlDataSource, type IlRows, STATUS_SIZE } from '../il-data.js';
+import { HISTORY_SIZE, type ILDataSource, type ILRows, STATUS_SIZE } from '../il-data.js';
 import { accumulateGrads, type MetricSink } from '../il-trainer.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
 import { AdamW } from '../optim.js';
@@ -146,7 +146,7 @@ export class DiffGrpoTrainer {
   readonly reference: DiffusionPlanner;
   readonly optimizer: AdamW;
   readonly schedule: WarmupCosineSchedule;
-  readonly data: IlDataSource;
+  readonly data: ILDataSource;
   readonly reward: RewardFn;
   logger: MetricSink | null;
   callbacks: Callback[];
@@ -157,7 +157,7 @@ export class DiffGrpoTrainer {
   private readonly referenceSource: { path: string; sha256: string } | null;
   private readonly dataInfo: Record<string, unknown> | undefined;
 
-  constructor(planner: DiffusionPlanner, data: IlDataSource, reward: RewardFn, options: GrpoTrainerOptions = {}) {
+  constructor(planner: DiffusionPlanner, data: ILDataSource, reward: RewardFn, options: GrpoTrainerOptions = {}) {
     this.config = GRPO_TRAIN_CONFIG.resolve(options.config ?? {});
     const c = this.config;
     if (data.numRows < 1) throw new ConfigError('DiffGrpoTrainer: the scene set is empty.', { field: 'data', expected: 'at least one scene', found: 0 });
@@ -444,7 +444,7 @@ export class DiffGrpoTrainer {
 }
 
 /** Conditioning tensors of rows [from, to) of a host block. */
-function toInputs(rows: IlRows, from: number, to: number): PlannerInputs {
+function toInputs(rows: ILRows, from: number, to: number): PlannerInputs {
   const n = to - from, lh = rows.condLength * rows.condDim;
   return {
     hiddenStates: tf.tensor3d(rows.cond.subarray(from * lh, to * lh), [n, rows.condLength, rows.condDim]),

@@ -5,11 +5,15 @@ import { InRamp, OutRamp } from './ramp.js';
 import { Intersection, TIntersection } from './intersection.js';
 import { Roundabout } from './roundabout.js';
 
-export * from './block.js';
-export * from './simple.js';
-export * from './ramp.js';
-export * from './intersection.js';
-export * from './roundabout.js';
+// The block builders (MetaDrive's PG blocks) and their dimensions.
+export { BlockBuilder } from './block.js';
+export type { BlockId, BlockParams, BlockType, DraftRoad, Socket, TaperInfo } from './block.js';
+export { buildFirstBlock, Curve, ENTRANCE_LENGTH, FIRST_BLOCK_NODES, Straight } from './simple.js';
+export { IN_RAMP_EXTRA_PART, IN_RAMP_SOCKET_LEN, InRamp, OUT_RAMP_EXTRA_LEN, OutRamp, RAMP_ANGLE_DEG, RAMP_CONNECT_PART_LEN, RAMP_LEN, RAMP_RADIUS, RAMP_SPEED_LIMIT, rampLateralDistance, rampLongitudinalLength } from './ramp.js';
+export { Intersection, INTERSECTION_EXIT_LENGTH, INTERSECTION_RADIUS, socketEntry, TIntersection } from './intersection.js';
+export type { JunctionMeta } from './intersection.js';
+export { Roundabout, ROUNDABOUT_ANGLE_DEG, ROUNDABOUT_EXIT_LENGTH } from './roundabout.js';
+export type { RoundaboutMeta } from './roundabout.js';
 
 /** Block types a map string may use, by MetaDrive ID. */
 export const BLOCK_TYPES: Readonly<Record<Exclude<BlockId, 'I'>, BlockType>> = {
