@@ -251,6 +251,11 @@ export class WorkerPool {
     return t;
   }
 
+  /** Resolves (and, from TypeScript source, bundles) `module` now rather than at its first task. */
+  preload(module: string): void {
+    this.loader(module);
+  }
+
   private loader(module: string): string {
     let l = this.loaders.get(module);
     if (l === undefined) {
