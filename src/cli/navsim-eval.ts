@@ -30,7 +30,7 @@ import { ProposalScorePool, lastWaypointReverses } from '../navsim/score-pool.js
 import { generateScene } from '../navsim/scenegen.js';
 import { NAVSIM_SPLITS, parseSeedRange, sceneStats, splitRange, type SeedRange } from '../navsim/splits.js';
 import { STATE_SIZE, StateIndex, type PdmScene, type PdmVersion } from '../navsim/types.js';
-import { UsageError, flagError, intOption, parseArgs } from './args.js';
+import { UsageError, WORKERS_HELP, flagError, intOption, parseArgs, workersOption } from './args.js';
 import type { CliIO } from './main.js';
 
 const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|pdm-closed|human) --seeds A:B [options]
@@ -41,7 +41,7 @@ const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|pdm-c
   --seeds A:B       seeds A .. B-1, or train | val | test[:N] (splits: ${Object.entries(NAVSIM_SPLITS).map(([k, r]) => `${k} ${r.start}..${r.end - 1}`).join(', ')})
   --version V       only v1.1 or v2.2 (default: both)
   --cache DIR       a metric cache holding these seeds (default: PDM-Closed runs here, once per scene)
-  --workers N       scoring worker threads (default 0; needs --cache)
+  --workers N       ${WORKERS_HELP}; scoring threads read --cache (without it: this thread)
   --seed S          seed of the planner's initial noise (0)
   --steps K         DDIM steps (default: the checkpoint's)
   --tokens L        scene tokens per sample when the checkpoint does not record it (data.json condLength)
@@ -340,9 +340,11 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const v = opts.version as string | undefined;
   if (v !== undefined && v !== 'v1.1' && v !== 'v2.2') throw flagError('version', 'v1.1 or v2.2', v);
   const versions: PdmVersion[] = v ? [v] : [...PDM_VERSIONS];
-  const workers = intOption(opts, 'workers', 0, { min: 0 });
   const cacheDir = opts.cache as string | undefined;
-  if (workers > 0 && cacheDir === undefined) throw new UsageError('--workers needs --cache DIR (workers read the cache files).', { field: '--workers', expected: '0 without --cache', found: workers });
+  if (opts.workers !== undefined && opts.workers !== 1 && cacheDir === undefined) throw new UsageError('--workers needs --cache DIR (workers read the cache files).', { field: '--workers', expected: '1 without --cache', found: opts.workers });
+  const threads = workersOption(opts);
+  // N threads score: N worker threads of the pool (0: this thread), which read the cache files
+  const workers = cacheDir !== undefined && threads > 1 ? threads : 0;
   const quiet = Boolean(opts.quiet);
   const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as 'cv' | 'pdm-closed' | 'human' };
   const { cache, indices } = scenesForSeeds(range, versions, cacheDir, quiet);

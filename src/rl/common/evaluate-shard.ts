@@ -10,6 +10,7 @@
  * const r = await evaluatePolicyParallel({ policyDir: 'runs/bc', seeds: range(5000, 5100), runs: 2 }, { workers: 4 });
  * ```
  */
+import * as path from 'node:path';
 import { init, type BackendRequest } from '../../core/backend.js';
 import { InputError } from '../../core/errors.js';
 import { defaultWorkers, parallelMap } from '../../core/worker-pool.js';
@@ -65,7 +66,7 @@ export async function evaluateShardTask(task: EvalShardTask): Promise<EvalShardR
       varyTraffic: task.varyTraffic,
       numEnvs: task.numEnvs,
       seed: task.seed,
-      source: `${task.policyDir}/policy.json`,
+      source: path.join(task.policyDir, 'policy.json'),
     });
     return { outcomes: r.outcomes, steps: r.steps, deterministic: r.deterministic, traffic_density: r.traffic_density, vary_traffic: r.vary_traffic };
   } finally {
