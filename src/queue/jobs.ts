@@ -11,6 +11,9 @@
  * - `env-evaluate-shard`: `evaluateShardTask` of a slice of the seeds; the episode outcomes as
  *   `<outDir>/env-evaluate-<key>.json`.
  *
+ * - `navsim-eval-shard`: an agent's per-scene PDMS / EPDMS and sub-metrics on seeds [start, end)
+ *   (`runNavsimEvalShard`), as `<outDir>/navsim-eval-<key>.json`.
+ *
  * `<key>` is the sha256 of the job's kind, task and drivekit version (a policy is named by the
  * sha256 of its files, `policyHash`, so a changed policy at the same path is a new job). `outDir`
  * must be one folder that the submitter and every worker see at the same path (a shared volume).
@@ -22,6 +25,7 @@ import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import type { PdmVersion } from '../navsim/types.js';
+import type { AgentScores, NavsimEvalShardTask } from '../cli/navsim-eval.js';
 import type { EvalShardResult, EvalShardTask } from '../rl/common/evaluate-shard.js';
 
 export interface NavsimCacheShardJob {
@@ -36,7 +40,14 @@ export interface EnvEvaluateShardJob {
   task: EvalShardTask & { policyHash: string };
 }
 
-export type QueueJobData = NavsimCacheShardJob | EnvEvaluateShardJob;
+export interface NavsimEvalShardJob {
+  kind: 'navsim-eval-shard';
+  outDir: string;
+  /** `agentHash`: sha256 of a checkpoint's files (null for a baseline). */
+  task: NavsimEvalShardTask & { agentHash: string | null };
+}
+
+export type QueueJobData = NavsimCacheShardJob | EnvEvaluateShardJob | NavsimEvalShardJob;
 
 /** JSON with sorted keys (the content key must not depend on key order). */
 export function canonicalJson(v: unknown): string {
@@ -65,6 +76,16 @@ export function toJson(v: unknown): string {
 /** Reads `toJson`'s text back. */
 export function fromJson<T>(text: string): T {
   return JSON.parse(text, (_k, x) => (x !== null && typeof x === 'object' && typeof x.$num === 'string' && Object.keys(x).length === 1 ? Number(x.$num) : x)) as T;
+}
+
+/** sha256 (hex) of the files of a checkpoint folder (its top level), naming a checkpoint in job keys. */
+export function folderHash(dir: string): string {
+  const h = createHash('sha256');
+  for (const f of fs.readdirSync(dir).sort()) {
+    const file = path.join(dir, f);
+    if (fs.statSync(file).isFile()) h.update(f).update(fs.readFileSync(file));
+  }
+  return h.digest('hex');
 }
 
 /** sha256 (hex) of a policy folder's files, naming the policy in job keys. */
@@ -100,8 +121,12 @@ export async function runQueueJob(job: QueueJobData): Promise<QueueJobResult> {
     const { evaluateShardTask } = await import('../rl/common/evaluate-shard.js');
     const r: EvalShardResult = await evaluateShardTask(job.task);
     writeFileAtomicSync(done, toJson(r));
+  } else if (job.kind === 'navsim-eval-shard') {
+    const { runNavsimEvalShard } = await import('../cli/navsim-eval.js');
+    const r: AgentScores = await runNavsimEvalShard(job.task);
+    writeFileAtomicSync(done, toJson(r));
   } else {
-    throw new InputError(InputError.format({ field: 'kind', expected: 'navsim-cache-shard or env-evaluate-shard', found: (job as { kind: unknown }).kind }), { field: 'kind', expected: 'a job kind', found: (job as { kind: unknown }).kind });
+    throw new InputError(InputError.format({ field: 'kind', expected: 'navsim-cache-shard, env-evaluate-shard or navsim-eval-shard', found: (job as { kind: unknown }).kind }), { field: 'kind', expected: 'a job kind', found: (job as { kind: unknown }).kind });
   }
   return { file: done, reused: false };
 }

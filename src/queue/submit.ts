@@ -23,7 +23,8 @@ import { MetricCacheWriter, PDM_VERSIONS, shardFileName, type MetricCacheManifes
 import type { PdmVersion } from '../navsim/types.js';
 import type { EvaluationResult } from '../rl/common/evaluate.js';
 import { evalShards, mergeEvalShards, type EvalShardResult, type EvalSpec } from '../rl/common/evaluate-shard.js';
-import { fromJson, jobDoneFile, jobKey, policyHash, type EnvEvaluateShardJob, type NavsimCacheShardJob, type QueueJobData } from './jobs.js';
+import type { AgentScores, EvalResult, NavsimEvalShardTask } from '../cli/navsim-eval.js';
+import { folderHash, fromJson, jobDoneFile, jobKey, policyHash, type EnvEvaluateShardJob, type NavsimCacheShardJob, type NavsimEvalShardJob, type QueueJobData } from './jobs.js';
 import { useRespClient } from './resp-client.js';
 import { QUEUE_NAME, redisConnection } from './worker.js';
 
@@ -161,4 +162,31 @@ export async function submitEnvEvaluate(spec: EvalSpec, opts: SubmitOptions & { 
   const files = await runShardJobs(jobs, { ...opts, onShard: (i) => opts.onEpisodes?.(runs * tasks[i]!.seeds.length) });
   const results = files.map((f) => fromJson<EvalShardResult>(fs.readFileSync(f, 'utf8')));
   return mergeEvalShards(results, (performance.now() - t0) / 1000);
+}
+
+/**
+ * `navsim eval` of an agent on seeds [start, end) through the queue: shards of seeds, each planning
+ * and scoring its scenes; the per-scene values joined in order and averaged as one process does
+ * (a checkpoint's noise is drawn per scene, so a scene's plan does not depend on its shard).
+ */
+export async function submitNavsimEval(
+  agentName: string,
+  task: Omit<NavsimEvalShardTask, 'start' | 'end'>,
+  range: { start: number; end: number },
+  opts: SubmitOptions & { shardSize?: number; onScenes?: (scenes: number) => void },
+): Promise<EvalResult> {
+  const t0 = performance.now();
+  const { mergeAgentScores, navsimCheckpointDir, summarizeAgent } = await import('../cli/navsim-eval.js');
+  const outDir = queueDirOf(opts);
+  const agent = task.agent.kind === 'checkpoint' ? { ...task.agent, dir: path.resolve(await navsimCheckpointDir(task.agent.dir)) } : task.agent;
+  const agentHash = agent.kind === 'checkpoint' ? folderHash(agent.dir) : null;
+  const n = range.end - range.start;
+  const shardSize = opts.shardSize ?? Math.max(1, Math.min(64, Math.ceil(n / 16)));
+  const jobs: NavsimEvalShardJob[] = [];
+  for (let s = range.start; s < range.end; s += shardSize) {
+    jobs.push({ kind: 'navsim-eval-shard', outDir, task: { ...task, agent, ...(task.cacheDir ? { cacheDir: path.resolve(task.cacheDir) } : {}), start: s, end: Math.min(range.end, s + shardSize), agentHash } });
+  }
+  const files = await runShardJobs(jobs, { ...opts, onShard: (i) => opts.onScenes?.(jobs[i]!.task.end - jobs[i]!.task.start) });
+  const scores = mergeAgentScores(files.map((f) => fromJson<AgentScores>(fs.readFileSync(f, 'utf8'))));
+  return summarizeAgent(agentName, { start: range.start, end: range.end }, n, scores, (performance.now() - t0) / 1000);
 }

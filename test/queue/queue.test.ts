@@ -11,8 +11,11 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMetricCache, seedScenes } from '../../src/navsim/metric-cache.js';
 import { canonicalJson, fromJson, jobDoneFile, jobKey, runQueueJob, toJson, type NavsimCacheShardJob } from '../../src/queue/jobs.js';
+import { main } from '../../src/cli/main.js';
+import { init } from '../../src/core/backend.js';
+import { ActorCriticPolicy } from '../../src/models/mlp-policy.js';
 import { submitNavsimCache } from '../../src/queue/submit.js';
-import { redisConnection } from '../../src/queue/worker.js';
+import { redisConnection, startQueueWorker, type QueueWorkerHandle } from '../../src/queue/worker.js';
 import { startRedis, type TestRedis } from './redis.js';
 
 const SEEDS = { start: 40, end: 46 };
@@ -166,4 +169,50 @@ describe('queue with a real Redis and worker processes', () => {
     expect(manifest.seeds).toEqual([40, 41, 42, 43, 44, 45]);
     expect(filesOf(out)).toEqual(filesOf(reference));
   }, 60_000);
+});
+
+describe('navsim eval and env evaluate through the queue', () => {
+  let redis: TestRedis;
+  let worker: QueueWorkerHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+    worker = startQueueWorker({ redis: redis.url, concurrency: 2 });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await redis?.stop();
+  });
+
+  /** `drivekit ...`'s JSON line, less the wall time. */
+  async function cli(args: string[]): Promise<Record<string, unknown>> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    expect(err.filter((l) => !l.startsWith('tfjs backend'))).toEqual([]);
+    expect(code).toBe(0);
+    const { seconds: _s, episodes_per_second: _e, steps_per_second: _p, ...rest } = JSON.parse(out.at(-1)!);
+    return rest;
+  }
+
+  it('navsim eval --queue prints what one process prints (but the time)', async () => {
+    const args = ['navsim', 'eval', '--baseline', 'cv', '--seeds', `${SEEDS.start}:${SEEDS.end}`, '--version', 'v1.1', '--cache', reference, '--json', '--quiet'];
+    const one = await cli([...args, '--workers', '1']);
+    const queued = await cli([...args, '--queue', redis.url, '--queue-dir', path.join(tmp, 'q3'), '--shard-size', '2']);
+    expect(queued).toEqual(one);
+    expect(one).toMatchObject({ agent: 'cv', n: 6 });
+    expect(fs.readdirSync(path.join(tmp, 'q3')).filter((f) => f.startsWith('navsim-eval-'))).toHaveLength(3);
+  }, 60_000);
+
+  it('env evaluate --queue prints what one thread prints (but the timings)', async () => {
+    await init({ backend: 'wasm' });
+    const dir = path.join(tmp, 'policy');
+    const p = new ActorCriticPolicy({ obsDim: 259, actionType: 'box', actionDim: 2, hidden: [8], seed: 3 });
+    await p.save(dir);
+    p.dispose();
+    const args = ['env', 'evaluate', '--policy', dir, '--seeds', '3:7', '--runs', '2', '--map', '3', '--horizon', '30', '--json', '--quiet'];
+    const one = await cli([...args, '--workers', '1']);
+    const queued = await cli([...args, '--queue', redis.url, '--queue-dir', path.join(tmp, 'q4'), '--shard-size', '2']);
+    expect(queued).toEqual(one);
+    expect(one).toMatchObject({ episodes: 8, runs: 2 });
+  }, 90_000);
 });
