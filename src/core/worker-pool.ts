@@ -209,7 +209,7 @@ interface Thread {
  * A fixed number of worker threads that run `handler(task)` of drivekit modules, one task per
  * thread at a time, the next waiting task going to the first thread that frees. A thread that dies
  * rejects its task with a `DrivekitError` (field `worker`) and is replaced, so the pool keeps its
- * size. Idle threads do not keep the process alive. `close()` when done.
+ * size. The threads keep the process alive until `close()`.
  */
 export class WorkerPool {
   readonly size: number;
@@ -247,7 +247,6 @@ export class WorkerPool {
     };
     worker.on('error', (err) => die(`failed (${err.message})`));
     worker.on('exit', (code) => die(`exited with code ${code}`));
-    worker.unref();
     return t;
   }
 
@@ -286,14 +285,12 @@ export class WorkerPool {
       if (t.job !== null) continue;
       const job = this.waiting.shift()!;
       t.job = job;
-      t.worker.ref();
       if (this.crashNext !== null) {
         t.worker.postMessage({ op: 'crash', code: this.crashNext });
         this.crashNext = null;
       }
       t.worker.postMessage({ id: job.id, loader: job.loader, handler: job.handler, task: job.task });
     }
-    for (const t of this.threads) if (t.job === null) t.worker.unref();
   }
 
   /** Fault injection (tests): the thread that takes the next task exits with `code` first. */

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DrivekitError, InputError } from '../../src/core/errors.js';
@@ -18,6 +19,13 @@ describe('parallelMap', () => {
     expect(order.slice().sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(order).not.toEqual([0, 1, 2, 3, 4, 5, 6]); // they did finish out of order
   }, 30_000);
+
+  it('in a process with nothing else to do: more tasks than threads all run, then the process exits', async () => {
+    const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-pool-child.ts')], { cwd: path.join(__dirname, '../..'), timeout: 60_000 }, (_err, stdout) => resolve({ code: child.exitCode, stdout }));
+    });
+    expect(out).toEqual({ code: 0, stdout: '[0,1,4,9,16]\n' });
+  }, 60_000);
 
   it('a handler error comes back as itself, with its fields', async () => {
     const err = await parallelMap([{ x: 1 }, { x: -2 }], { workers: 2, module: FIXTURE, handler: 'checked', local: checked }).then(() => null, (e) => e);
