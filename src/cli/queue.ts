@@ -1,6 +1,6 @@
 /**
- * `drivekit queue worker --redis URL [--concurrency N]`: runs the shard jobs that `navsim cache
- * --queue URL` and `env evaluate --queue URL` add to the Redis queue (see docs/scale-out.md), until
+ * `drivekit queue worker --redis URL [--concurrency N]`: runs the shard jobs that `navsim cache`, `navsim eval`
+ * and `env evaluate` add given `--queue URL` to the Redis queue (see docs/scale-out.md), until
  * SIGTERM / SIGINT (then it finishes its jobs in progress and exits 0). One line per job on stderr.
  */
 import { defaultWorkers } from '../core/worker-pool.js';
@@ -9,7 +9,7 @@ import type { CliIO } from './main.js';
 
 const WORKER_USAGE = `drivekit queue worker --redis URL [options]
 
-  run shard jobs from the Redis queue (navsim cache / env evaluate --queue URL) until SIGTERM
+  run shard jobs from the Redis queue (navsim cache / navsim eval / env evaluate --queue URL) until SIGTERM
   --redis URL             redis://[user:password@]host:port[/db] (required)
   --concurrency N         jobs at once, one thread each (default: the number of cores)
   --lock-duration MS      a job whose worker stops renewing its lock for MS ms is taken over (30000)

@@ -103,6 +103,14 @@ describe('queue jobs', () => {
     expect(fromJson(toJson({ a: NaN, b: [Infinity, -Infinity, 1.5e-300] }))).toEqual({ a: NaN, b: [Infinity, -Infinity, 1.5e-300] });
   });
 
+  it('drivekit queue worker: --redis is required and must be a redis:// URL (exit 2)', async () => {
+    for (const [args, pattern] of [[[], /--redis URL is required/], [['--redis', 'http://x'], /--redis: expected a redis:\/\/ or rediss:\/\/ URL, found "http:\/\/x"/]] as const) {
+      const err: string[] = [];
+      expect(await main(['queue', 'worker', ...args], { out: () => {}, err: (l) => err.push(l) })).toBe(2);
+      expect(err.join('\n')).toMatch(pattern);
+    }
+  });
+
   it('take their Redis connection from a redis:// URL', () => {
     expect(redisConnection('redis://u:p%40ss@10.0.0.5:6380/2')).toMatchObject({ host: '10.0.0.5', port: 6380, username: 'u', password: 'p@ss', db: 2, maxRetriesPerRequest: null });
     expect(() => redisConnection('http://x')).toThrow(/redis:\/\//);
