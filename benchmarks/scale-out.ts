@@ -15,7 +15,7 @@
  * the best kept. Speed-up = time(1) / time(N); efficiency = speed-up / N. The 1-load average is
  * printed: on a shared machine the other processes' load is the first limit.
  *
- *   npx tsx benchmarks/scale-out.ts [--seeds 8] [--episodes 12] [--scenes 16] [--rounds 2]
+ *   npx tsx benchmarks/scale-out.ts [--seeds 8] [--episodes 12] [--scenes 16] [--rounds 2] [--cases scoring,cache,env,queue]
  * Writes bench-results/scale-out.json.
  */
 import { spawn } from 'node:child_process';
@@ -41,6 +41,7 @@ const SEEDS = Number(arg('seeds', '8'));
 const EPISODES = Number(arg('episodes', '12'));
 const SCENES = Number(arg('scenes', '16'));
 const ROUNDS = Number(arg('rounds', '2'));
+const CASES = new Set(arg('cases', 'scoring,cache,env,queue').split(','));
 const CORES = os.availableParallelism();
 const WORKERS = [...new Set([1, 2, CORES])].sort((a, b) => a - b);
 
@@ -76,6 +77,7 @@ function add(pathName: string, workers: number, seconds: number, units: number, 
 }
 
 // 1. scoring
+if (CASES.has('scoring')) {
 const cacheDir = path.join(tmp, 'score-cache');
 buildMetricCache(cacheDir, seedScenes(30_000, 30_000 + SCENES), { shardSize: 4 });
 const cache = openMetricCache(cacheDir);
@@ -103,9 +105,10 @@ for (const w of WORKERS) {
   await pool.close();
   add('scoring (ProposalScorePool, v1.1, G=8)', w, t, 3 * SCENES * G, 'proposals');
 }
+}
 
 // 2. cache building
-for (const w of WORKERS) {
+for (const w of CASES.has('cache') ? WORKERS : []) {
   let k = 0;
   const t = await best(async () => {
     await buildSeedMetricCache(path.join(tmp, `build-${w}-${k++}`), { start: 31_000, end: 31_000 + SEEDS }, { workers: w, shardSize: 2 });
@@ -114,6 +117,7 @@ for (const w of WORKERS) {
 }
 
 // 3. env evaluation
+if (CASES.has('env')) {
 await init({ backend: 'wasm' });
 const policyDir = path.join(tmp, 'policy');
 const p = new ActorCriticPolicy({ obsDim: 259, actionType: 'box', actionDim: 2, hidden: [64, 64], seed: 1 });
@@ -128,6 +132,7 @@ for (const w of WORKERS) {
   });
   add('env evaluation (evaluatePolicyParallel)', w, t, episodes, 'episodes');
 }
+}
 
 // 4. queue (cache building through Redis, one in-process queue worker)
 const notes: string[] = [];
@@ -141,7 +146,7 @@ async function freePort(): Promise<number> {
   });
 }
 let redis: ReturnType<typeof spawn> | null = null;
-try {
+if (CASES.has('queue')) try {
   const port = await freePort();
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: 'ignore' });
   await new Promise<void>((resolve, reject) => {

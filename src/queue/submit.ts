@@ -78,46 +78,75 @@ export async function runShardJobs(jobs: readonly QueueJobData[], opts: SubmitOp
   for (const j of jobs) fs.mkdirSync(j.outDir, { recursive: true });
   useRespClient();
   const queue = new Queue<QueueJobData>(opts.queueName ?? QUEUE_NAME, { connection: redisConnection(opts.redis) });
-  queue.on('error', () => {}); // Redis away: waited out below (the files tell what is done)
-  try {
-    // a new try of jobs that failed in an earlier submission
-    for (const id of ids) {
-      const old = await queue.getJob(id);
-      if (old && (await old.isFailed())) await old.remove();
+  queue.on('error', () => {}); // Redis away: waited out (the files tell what is done)
+  // Redis is only asked in the background: (re)add the jobs not done, look for jobs that failed for
+  // good. Each call has a deadline, and the wait below reads only the files, so no Redis call, even
+  // one that never answers (a connection lost mid-reply), can hold the submission up.
+  const redisMs = Math.max(5000, resubmitMs);
+  let fatal: Error | null = null;
+  let finished = false;
+  const background = (async () => {
+    try {
+      for (const id of ids) {
+        const old = await withDeadline(queue.getJob(id), redisMs);
+        if (old && (await withDeadline(old.isFailed(), redisMs))) await withDeadline(old.remove(), redisMs);
+      }
+    } catch {
+      // Redis away: the adds below will be tried again
     }
-    let lastAdd = -Infinity;
-    for (;;) {
-      check();
-      if (count === jobs.length) return files;
-      if (performance.now() - lastAdd >= resubmitMs) {
-        lastAdd = performance.now();
-        const pending = jobs.map((j, i) => ({ j, i })).filter(({ i }) => !done[i]);
-        try {
-          await queue.addBulk(
+    while (!finished) {
+      const pending = jobs.map((j, i) => ({ j, i })).filter(({ i }) => !done[i]);
+      try {
+        await withDeadline(
+          queue.addBulk(
             pending.map(({ j, i }) => ({
               name: j.kind,
               data: j,
               opts: { jobId: ids[i]!, attempts, backoff: { type: 'exponential', delay: opts.backoffMs ?? 1000 }, removeOnComplete: true, removeOnFail: false },
             })),
-          );
-          for (const { i } of pending) {
-            const job = await queue.getJob(ids[i]!);
-            if (job && (await job.isFailed()) && !fs.existsSync(files[i]!)) {
-              throw new DrivekitError(`queue: shard job ${i} (${jobs[i]!.kind}, id ${ids[i]}) failed ${job.attemptsMade} time(s): ${job.failedReason}`, {
-                field: 'job', expected: 'a job that succeeds', found: job.failedReason,
-              });
-            }
+          ),
+          redisMs,
+        );
+        for (const { i } of pending) {
+          if (finished) break;
+          const job = await withDeadline(queue.getJob(ids[i]!), redisMs);
+          if (job && (await withDeadline(job.isFailed(), redisMs)) && !fs.existsSync(files[i]!)) {
+            fatal = new DrivekitError(`queue: shard job ${i} (${jobs[i]!.kind}, id ${ids[i]}) failed ${job.attemptsMade} time(s): ${job.failedReason}`, {
+              field: 'job', expected: 'a job that succeeds', found: job.failedReason,
+            });
+            return;
           }
-        } catch (e) {
-          if (e instanceof DrivekitError) throw e;
-          // Redis away: keep waiting, the files still tell what is done
         }
+      } catch {
+        // Redis away or slow: try again after the pause
       }
+      await sleep(resubmitMs);
+    }
+  })();
+  try {
+    for (;;) {
+      check();
+      if (count === jobs.length) return files;
+      if (fatal) throw fatal;
       await sleep(pollMs);
     }
   } finally {
-    await queue.close().catch(() => {});
+    finished = true;
+    // closing waits for commands in flight: bounded, then the sockets are dropped
+    await withDeadline(Promise.all([background, queue.close()]), 3000).catch(() => queue.disconnect().catch(() => {}));
   }
+}
+
+/** `p`, or a rejection after `ms` (the pending call is left to finish or fail on its own). */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer in ${ms} ms`)), ms);
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** `buildMetricCache` of generated seeds [start, end) through the queue (shards byte-identical to the one-process build). */
