@@ -336,7 +336,8 @@ export async function parallelMap<T, R>(tasks: readonly T[], opts: ParallelMapOp
   if (!opts.pool && (n <= 1 || tasks.length <= 1)) {
     for (let i = 0; i < tasks.length; i++) {
       out[i] = await opts.local(tasks[i]!);
-      opts.onResult?.(out[i]!, i, ++done);
+      done++;
+      opts.onResult?.(out[i]!, i, done);
     }
     return out;
   }
@@ -347,7 +348,8 @@ export async function parallelMap<T, R>(tasks: readonly T[], opts: ParallelMapOp
     await Promise.all(
       tasks.map(async (task, i) => {
         out[i] = await pool.run<R>(opts.module, opts.handler, task);
-        opts.onResult?.(out[i]!, i, ++done);
+        done++;
+        opts.onResult?.(out[i]!, i, done);
       }),
     );
     return out;

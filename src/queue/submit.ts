@@ -69,7 +69,8 @@ export async function runShardJobs(jobs: readonly QueueJobData[], opts: SubmitOp
     for (let i = 0; i < jobs.length; i++) {
       if (!done[i] && fs.existsSync(files[i]!)) {
         done[i] = true;
-        opts.onShard?.(i, ++count, jobs.length);
+        count++; // not inside the optional call below: `f?.(++x)` skips the increment when f is absent
+        opts.onShard?.(i, count, jobs.length);
       }
     }
   };

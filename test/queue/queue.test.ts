@@ -14,7 +14,7 @@ import { canonicalJson, fromJson, jobDoneFile, jobKey, runQueueJob, toJson, type
 import { main } from '../../src/cli/main.js';
 import { init } from '../../src/core/backend.js';
 import { ActorCriticPolicy } from '../../src/models/mlp-policy.js';
-import { submitNavsimCache } from '../../src/queue/submit.js';
+import { runShardJobs, submitNavsimCache } from '../../src/queue/submit.js';
 import { redisConnection, startQueueWorker, type QueueWorkerHandle } from '../../src/queue/worker.js';
 import { startRedis, type TestRedis } from './redis.js';
 
@@ -96,6 +96,8 @@ describe('queue jobs', () => {
     expect(bytes.equals(fs.readFileSync(path.join(reference, 'shard-00001.arrow')))).toBe(true);
     expect(await runQueueJob(job)).toEqual({ file: jobDoneFile(job), reused: true });
     expect(fs.readdirSync(job.outDir).sort()).toEqual([path.basename(jobDoneFile(job)), path.basename(arrow)].sort());
+    // a submission whose outputs all exist returns them without asking Redis (none listens on port 1)
+    expect(await runShardJobs([job], { redis: 'redis://127.0.0.1:1' })).toEqual([jobDoneFile(job)]);
     expect(fromJson<{ names: string[] }>(fs.readFileSync(jobDoneFile(job), 'utf8')).names).toEqual([JSON.parse(fs.readFileSync(path.join(reference, 'manifest.json'), 'utf8')).names[1]]);
   });
 
