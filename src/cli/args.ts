@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendRequest } from '../core/backend.js';
 import { nearest, UsageError } from '../core/errors.js';
+import { defaultWorkers } from '../core/worker-pool.js';
 
 export { UsageError };
 
@@ -128,4 +129,12 @@ export function ensureParentDir(file: string, flag = 'out'): string {
     );
   }
   return file;
+}
+
+/** What `--workers N` says on every command: N threads do the work (1: this thread only); default the number of cores. */
+export const WORKERS_HELP = 'threads doing the work, 1 = this thread only (default: the number of cores)';
+
+/** The `--workers` flag of every command: an integer >= 1, default `defaultWorkers()` (the cores). */
+export function workersOption(opts: ParsedArgs): number {
+  return intOption(opts, 'workers', defaultWorkers(), { min: 1 });
 }

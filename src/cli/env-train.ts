@@ -24,9 +24,10 @@ import { BC_CONFIG, type BCConfig } from '../rl/bc/config.js';
 import { BCTrainer } from '../rl/bc/trainer.js';
 import type { VecNormalizeState } from '../rl/common/running-norm.js';
 import { EVAL_METRICS, evaluatePolicy, type EvalStepEvent } from '../rl/common/evaluate.js';
+import { evaluatePolicyParallel, type EvalSpec } from '../rl/common/evaluate-shard.js';
 import { concatDemonstrations, readDemonstrations } from '../rl/data/demonstrations.js';
 import { envToSvg } from '../viz/env-svg.js';
-import { UsageError, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, type OptionSpec, type ParsedArgs } from './args.js';
+import { UsageError, WORKERS_HELP, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, workersOption, type OptionSpec, type ParsedArgs } from './args.js';
 import { mapAndHorizonFrom, parseSeedRange } from './env.js';
 import type { CliIO } from './main.js';
 
@@ -76,6 +77,11 @@ export const EVALUATE_USAGE = `drivekit env evaluate --policy DIR --seeds A:B [o
   --record-episodes L   comma list of episode indices (0 = the first seed) to record (default 0)
   --record-every N      one frame every N steps (default 5; the last step is always drawn)
   --record-window M     half-size in metres of the view around the ego (default 40)
+  --workers N           ${WORKERS_HELP}; shards of seeds, same results as 1 (not with --record)
+  --shard-size N        seeds per shard (default: a quarter of a worker's share; with --queue, 1/16 of the seeds, at most 64)
+  --queue URL           run the shards as jobs on a Redis queue (redis://host:port; run \`drivekit queue worker\`
+                        on any number of machines; see docs/scale-out.md)
+  --queue-dir DIR       shard outputs, a folder every worker sees at the same path (default .drivekit-queue)
   --json                one JSON object
   --quiet               no progress bar`;
 
@@ -212,6 +218,10 @@ export async function evaluateCommand(args: string[], io: CliIO): Promise<number
       json: 'boolean',
       quiet: 'boolean',
       backend: 'string',
+      workers: 'number',
+      queue: 'string',
+      'queue-dir': 'string',
+      'shard-size': 'number',
     },
     EVALUATE_USAGE,
   );
@@ -241,9 +251,18 @@ export async function evaluateCommand(args: string[], io: CliIO): Promise<number
   if (!fs.existsSync(configPath) || !fs.existsSync(path.join(dir, 'policy.safetensors'))) {
     throw new InputError(InputError.format({ file: dir, expected: 'a policy folder (policy.safetensors + policy.json)', found: fs.existsSync(dir) ? 'no policy files' : 'no such folder' }), { file: dir, expected: 'policy.safetensors + policy.json', found: 'missing' });
   }
-  const backend = await init({ backend: (opts.backend as 'wasm' | 'cpu' | undefined) ?? 'wasm' });
+  if (recordDir && (opts.queue !== undefined || (opts.workers !== undefined && opts.workers !== 1))) {
+    throw new UsageError('--record draws the episodes in this thread: give --workers 1 (or no --workers) and no --queue with it.', { field: '--record', expected: 'no --workers > 1, no --queue', found: opts.queue ?? opts.workers });
+  }
+  const workers = recordDir ? 1 : workersOption(opts);
+  const shardSize = intOption(opts, 'shard-size', undefined, { min: 1 });
+  const backendRequest = (opts.backend as 'wasm' | 'cpu' | undefined) ?? 'wasm';
+  const backend = await init({ backend: backendRequest });
   const { policy, extra } = await ActorCriticPolicy.load(dir);
   const bar = progress({ total: runs * seeds.length, label: 'evaluate', mode: opts.json || opts.quiet ? 'silent' : 'auto' });
+  const spec: EvalSpec = {
+    policyDir: dir, seeds, runs, density, deterministic: opts.stochastic !== true, envConfig, varyTraffic: opts['same-traffic'] !== true, numEnvs, seed, backend: backendRequest,
+  };
   const trails = new Map<number, number[]>();
   const frames = new Map<number, string[]>();
   const written: string[] = [];
@@ -270,7 +289,12 @@ export async function evaluateCommand(args: string[], io: CliIO): Promise<number
   };
   let result;
   try {
-    result = evaluatePolicy(policy, {
+    if (opts.queue !== undefined) {
+      const { submitEnvEvaluate } = await import('../queue/submit.js');
+      result = await submitEnvEvaluate(spec, { redis: String(opts.queue), queueDir: opts['queue-dir'] as string | undefined, shardSize, onEpisodes: (episodes) => bar.tick?.(episodes) });
+    } else if (workers > 1) {
+      result = await evaluatePolicyParallel(spec, { workers, shardSize, onShard: (episodes) => bar.tick?.(episodes) });
+    } else result = evaluatePolicy(policy, {
       seeds,
       runs,
       density,

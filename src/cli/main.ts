@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   planner: { summary: 'DiT diffusion planner: info, make-synthetic-cache, train-il, sample', load: async () => (await import('./planner.js')).plannerCommand },
   classic: { summary: 'PPO on gymnasium classics (CartPole-v1, Pendulum-v1)', load: async () => (await import('./classic.js')).classicCommand },
   navsim: { summary: 'NAVSIM PDM scoring: score (PDMS/EPDMS), pack (Arrow)', load: async () => (await import('./navsim.js')).navsimCommand },
+  queue: { summary: 'Redis job queue: worker (runs --queue jobs; docs/scale-out.md)', load: async () => (await import('./queue.js')).queueCommand },
 };
 
 /** Registers a subcommand (used by the modules below and by tests). */

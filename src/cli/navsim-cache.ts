@@ -1,7 +1,7 @@
 /**
  * `drivekit navsim cache`: NAVSIM's metric-caching step (see docs/navsim-cache.md).
  *
- *   drivekit navsim cache (SCENES... | --seeds A:B [--workers N]) --out DIR [--shard-size N] [--version v1.1|v2.2] [--force]
+ *   drivekit navsim cache (SCENES... | --seeds A:B [--workers N | --queue URL]) --out DIR [--shard-size N] [--version v1.1|v2.2] [--force]
  *   drivekit navsim cache verify DIR [--sample 0.01 | --scenes a,b] [--json]
  *
  * Building prints one JSON line `{out, scenes, shards, versions, seconds}`; `verify` prints
@@ -17,7 +17,7 @@ import { parseScene } from '../navsim/scene-json.js';
 import { readSceneFile } from '../navsim/score-scene.js';
 import { parseSeedRange } from '../navsim/splits.js';
 import type { PdmVersion } from '../navsim/types.js';
-import { UsageError, flagError, intOption, numberOption, parseArgs } from './args.js';
+import { UsageError, WORKERS_HELP, flagError, intOption, numberOption, parseArgs, workersOption } from './args.js';
 import type { CliIO } from './main.js';
 
 const USAGE = `drivekit navsim cache (SCENES... | --seeds A:B) --out DIR [options]
@@ -30,7 +30,10 @@ const USAGE = `drivekit navsim cache (SCENES... | --seeds A:B) --out DIR [option
           --out DIR       the cache folder (must be new or empty, unless --force)
           --shard-size N  scenes per shard file (256)
           --version V     cache only v1.1 or v2.2 (default: both)
-          --workers N     build with N worker threads, one shard at a time each (--seeds only; 1)
+          --workers N     ${WORKERS_HELP}; one shard at a time each (--seeds; scene files: this thread)
+          --queue URL     build the shards as jobs on a Redis queue (redis://host:port; --seeds only;
+                          run \`drivekit queue worker\` on any number of machines; docs/scale-out.md)
+          --queue-dir DIR shard outputs, a folder every worker sees at the same path (.drivekit-queue)
           --force         replace an existing cache folder
           --quiet         no progress
   verify  recompute a sample and compare bit for bit (scene from its seed, PDM-Closed, probe)
@@ -58,7 +61,7 @@ function* fileScenes(files: string[]): Generator<MetricCacheSource> {
 }
 
 async function buildCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, { seeds: 'string', out: 'string', 'shard-size': 'number', version: 'string', force: 'boolean', quiet: 'boolean', workers: 'number' }, USAGE);
+  const opts = parseArgs(args, { seeds: 'string', out: 'string', 'shard-size': 'number', version: 'string', force: 'boolean', quiet: 'boolean', workers: 'number', queue: 'string', 'queue-dir': 'string' }, USAGE);
   const out = opts.out as string | undefined;
   if (!out) throw new UsageError(`--out DIR is required.\n${USAGE}`, { field: '--out', expected: 'a folder', found: undefined });
   const files = opts._;
@@ -69,8 +72,10 @@ async function buildCommand(args: string[], io: CliIO): Promise<number> {
   const shardSize = intOption(opts, 'shard-size', 256, { min: 1 });
   const versions = versionsOf(opts.version as string | undefined);
   const range = seeds !== undefined ? parseSeedRange(seeds, '--seeds') : null;
-  const workers = intOption(opts, 'workers', 1, { min: 1 });
-  if (workers > 1 && !range) throw new UsageError('--workers needs --seeds (scene files are cached in this thread).', { field: '--workers', expected: '1 with scene files', found: workers });
+  if (opts.workers !== undefined && opts.workers !== 1 && !range) throw new UsageError('--workers needs --seeds (scene files are cached in this thread).', { field: '--workers', expected: '1 with scene files', found: opts.workers });
+  const workers = range ? workersOption(opts) : 1;
+  const queue = opts.queue as string | undefined;
+  if (queue !== undefined && !range) throw new UsageError('--queue needs --seeds (the jobs generate their scenes from seeds).', { field: '--queue', expected: '--seeds A:B', found: files });
   const sources = range ? seedScenes(range.start, range.end) : fileScenes(files);
   const bar = progress({ total: range ? range.end - range.start : 0, label: 'navsim cache', mode: opts.quiet || !range ? 'silent' : 'auto' });
   const t0 = performance.now();
@@ -83,7 +88,16 @@ async function buildCommand(args: string[], io: CliIO): Promise<number> {
     onProgress: (done: number) => bar.update(done),
   };
   try {
-    manifest = workers > 1 && range ? await buildSeedMetricCache(out, range, { ...buildOpts, workers }) : buildMetricCache(out, sources, buildOpts);
+    if (queue !== undefined && range) {
+      const { submitNavsimCache } = await import('../queue/submit.js');
+      let scenes = 0;
+      manifest = await submitNavsimCache(out, range, {
+        ...buildOpts,
+        redis: queue,
+        queueDir: opts['queue-dir'] as string | undefined,
+        onShard: (i) => bar.update((scenes += Math.min(shardSize, range.end - range.start - i * shardSize))),
+      });
+    } else manifest = workers > 1 && range ? await buildSeedMetricCache(out, range, { ...buildOpts, workers }) : buildMetricCache(out, sources, buildOpts);
   } finally {
     bar.stop();
   }

@@ -30,7 +30,7 @@ import { ProposalScorePool, lastWaypointReverses } from '../navsim/score-pool.js
 import { generateScene } from '../navsim/scenegen.js';
 import { NAVSIM_SPLITS, parseSeedRange, sceneStats, splitRange, type SeedRange } from '../navsim/splits.js';
 import { STATE_SIZE, StateIndex, type PdmScene, type PdmVersion } from '../navsim/types.js';
-import { UsageError, flagError, intOption, parseArgs } from './args.js';
+import { UsageError, WORKERS_HELP, flagError, intOption, parseArgs, workersOption } from './args.js';
 import type { CliIO } from './main.js';
 
 const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|pdm-closed|human) --seeds A:B [options]
@@ -41,10 +41,14 @@ const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|pdm-c
   --seeds A:B       seeds A .. B-1, or train | val | test[:N] (splits: ${Object.entries(NAVSIM_SPLITS).map(([k, r]) => `${k} ${r.start}..${r.end - 1}`).join(', ')})
   --version V       only v1.1 or v2.2 (default: both)
   --cache DIR       a metric cache holding these seeds (default: PDM-Closed runs here, once per scene)
-  --workers N       scoring worker threads (default 0; needs --cache)
+  --workers N       ${WORKERS_HELP}; scoring threads read --cache (without it: this thread)
   --seed S          seed of the planner's initial noise (0)
   --steps K         DDIM steps (default: the checkpoint's)
   --tokens L        scene tokens per sample when the checkpoint does not record it (data.json condLength)
+  --queue URL       plan and score shards of seeds as jobs on a Redis queue (redis://host:port; run
+                    \`drivekit queue worker\` on any number of machines; see docs/scale-out.md)
+  --queue-dir DIR   shard outputs, a folder every worker sees at the same path (.drivekit-queue)
+  --shard-size N    seeds per queued shard (default 1/16 of the seeds, at most 64)
   --json            one JSON object
   --quiet           no progress`;
 
@@ -263,6 +267,70 @@ export interface EvalResult {
   seconds: number;
 }
 
+/** Per-scene results of an agent, per version, in scene order (what shards of a queued eval return). */
+export interface AgentScores {
+  /** Plans whose last waypoint reverses, and plans seen (over every version). */
+  reversing: number;
+  plans: number;
+  versions: { version: PdmVersion; score: number[]; metrics: Record<string, number[]> }[];
+}
+
+/** Plans and scores the scenes (`workers` pool threads, 0: this thread); no averaging. */
+export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PdmVersion[], workers: number): Promise<AgentScores> {
+  const scenes = indices.map((i) => cache.scene(i));
+  const pool = new ProposalScorePool(cache, { workers });
+  const out: AgentScores = { reversing: 0, plans: 0, versions: [] };
+  try {
+    for (const version of versions) {
+      const plans = await plan(scenes, version);
+      for (let i = 0; i < scenes.length; i++) {
+        if (lastWaypointReverses(plans, i)) out.reversing++;
+        out.plans++;
+      }
+      const rs = await pool.scoreBatch(indices.map((s, i) => ({ scene: s, poses: plans.subarray(i * 24, (i + 1) * 24), count: 1 })), { version });
+      const metrics: Record<string, number[]> = {};
+      for (const name of Object.keys(rs[0]?.metrics ?? {})) metrics[name] = rs.map((r) => r.metrics[name]![0]!);
+      out.versions.push({ version, score: rs.map((r) => r.score[0]!), metrics });
+    }
+  } finally {
+    await pool.close();
+  }
+  return out;
+}
+
+/** Shards' scores joined in shard order (each shard: the same versions, in the same order). */
+export function mergeAgentScores(parts: readonly AgentScores[]): AgentScores {
+  const first = parts[0]!;
+  return {
+    reversing: parts.reduce((a, p) => a + p.reversing, 0),
+    plans: parts.reduce((a, p) => a + p.plans, 0),
+    versions: first.versions.map((v, k) => ({
+      version: v.version,
+      score: parts.flatMap((p) => p.versions[k]!.score),
+      metrics: Object.fromEntries(Object.keys(v.metrics).map((name) => [name, parts.flatMap((p) => p.versions[k]!.metrics[name]!)])),
+    })),
+  };
+}
+
+/** The means of `eval --json` from per-scene scores. */
+export function summarizeAgent(agent: string, range: SeedRange, n: number, scores: AgentScores, seconds: number): EvalResult {
+  const result: EvalResult = { agent, seeds: [range.start, range.end], n, pdms: null, epdms: null, metrics: {}, reversing_fraction: 0, ec_defined: 0, seconds: 0 };
+  for (const { version, score, metrics: perScene } of scores.versions) {
+    const metrics: Record<string, number | null> = {};
+    for (const [name, list] of Object.entries(perScene)) {
+      const vals = Float64Array.from(list);
+      metrics[SHORT[name] ?? name] = mean(vals);
+      if (name === 'two_frame_extended_comfort') result.ec_defined = vals.filter((x) => !Number.isNaN(x)).length;
+    }
+    result.metrics[version] = metrics;
+    if (version === 'v1.1') result.pdms = mean(Float64Array.from(score));
+    else result.epdms = mean(Float64Array.from(score));
+  }
+  result.reversing_fraction = scores.plans > 0 ? scores.reversing / scores.plans : 0;
+  result.seconds = Number(seconds.toFixed(3));
+  return result;
+}
+
 /** Scores an agent's plans on the scenes and averages (the JSON object of `eval --json`). */
 export async function evaluateAgent(
   agent: string,
@@ -274,35 +342,36 @@ export async function evaluateAgent(
   workers: number,
 ): Promise<EvalResult> {
   const t0 = performance.now();
-  const scenes = indices.map((i) => cache.scene(i));
-  const pool = new ProposalScorePool(cache, { workers });
-  const result: EvalResult = { agent, seeds: [range.start, range.end], n: scenes.length, pdms: null, epdms: null, metrics: {}, reversing_fraction: 0, ec_defined: 0, seconds: 0 };
-  let reversing = 0, plansSeen = 0;
+  const scores = await scoreAgent(plan, cache, indices, versions, workers);
+  return summarizeAgent(agent, range, indices.length, scores, (performance.now() - t0) / 1000);
+}
+
+/** What a queued `navsim eval` shard evaluates: the agent, seeds [start, end), the versions. */
+export interface NavsimEvalShardTask {
+  agent: { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string; seed: number; steps?: number; tokens?: number };
+  start: number;
+  end: number;
+  versions: PdmVersion[];
+  /** A metric cache holding the seeds (a shared path), else the scenes are computed in the shard. */
+  cacheDir?: string;
+}
+
+/** Runs one shard in this thread (the queue job of `navsim eval --queue`). */
+export async function runNavsimEvalShard(task: NavsimEvalShardTask): Promise<AgentScores> {
+  const { cache, indices } = scenesForSeeds({ start: task.start, end: task.end }, task.versions, task.cacheDir, true);
+  const silent: CliIO = { out: () => {}, err: () => {} };
+  const a = task.agent;
+  const { plan, dispose } = a.kind === 'baseline' ? { plan: baselinePlanner(a.name), dispose: () => {} } : await checkpointPlanner(a.dir, { seed: a.seed, steps: a.steps, tokens: a.tokens, quiet: true }, silent);
   try {
-    for (const version of versions) {
-      const plans = await plan(scenes, version);
-      for (let i = 0; i < scenes.length; i++) {
-        if (lastWaypointReverses(plans, i)) reversing++;
-        plansSeen++;
-      }
-      const rs = await pool.scoreBatch(indices.map((s, i) => ({ scene: s, poses: plans.subarray(i * 24, (i + 1) * 24), count: 1 })), { version });
-      const score = Float64Array.from(rs, (r) => r.score[0]!);
-      const metrics: Record<string, number | null> = {};
-      for (const name of Object.keys(rs[0]?.metrics ?? {})) {
-        const vals = Float64Array.from(rs, (r) => r.metrics[name]![0]!);
-        metrics[SHORT[name] ?? name] = mean(vals);
-        if (name === 'two_frame_extended_comfort') result.ec_defined = vals.filter((x) => !Number.isNaN(x)).length;
-      }
-      result.metrics[version] = metrics;
-      if (version === 'v1.1') result.pdms = mean(score);
-      else result.epdms = mean(score);
-    }
+    return await scoreAgent(plan, cache, indices, task.versions, 0);
   } finally {
-    await pool.close();
+    dispose();
   }
-  result.reversing_fraction = plansSeen > 0 ? reversing / plansSeen : 0;
-  result.seconds = Number(((performance.now() - t0) / 1000).toFixed(3));
-  return result;
+}
+
+/** The folder of a checkpoint argument (for hashing its files in a job key). */
+export async function navsimCheckpointDir(dir: string): Promise<string> {
+  return checkpointDir(dir);
 }
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : (100 * v).toFixed(1));
@@ -323,7 +392,7 @@ export function formatEvalTable(rows: readonly EvalResult[]): string {
 async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const opts = parseArgs(
     args,
-    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', quiet: 'boolean' },
+    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number' },
     EVAL_USAGE,
   );
   const checkpoint = opts.checkpoint as string | undefined;
@@ -340,11 +409,33 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const v = opts.version as string | undefined;
   if (v !== undefined && v !== 'v1.1' && v !== 'v2.2') throw flagError('version', 'v1.1 or v2.2', v);
   const versions: PdmVersion[] = v ? [v] : [...PDM_VERSIONS];
-  const workers = intOption(opts, 'workers', 0, { min: 0 });
   const cacheDir = opts.cache as string | undefined;
-  if (workers > 0 && cacheDir === undefined) throw new UsageError('--workers needs --cache DIR (workers read the cache files).', { field: '--workers', expected: '0 without --cache', found: workers });
+  if (opts.workers !== undefined && opts.workers !== 1 && cacheDir === undefined) throw new UsageError('--workers needs --cache DIR (workers read the cache files).', { field: '--workers', expected: '1 without --cache', found: opts.workers });
+  const threads = workersOption(opts);
+  // N threads score: N worker threads of the pool (0: this thread), which read the cache files
+  const workers = cacheDir !== undefined && threads > 1 ? threads : 0;
   const quiet = Boolean(opts.quiet);
   const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as 'cv' | 'pdm-closed' | 'human' };
+  if (opts.queue !== undefined) {
+    const { submitNavsimEval } = await import('../queue/submit.js');
+    const steps = intOption(opts, 'steps', undefined, { min: 1 });
+    const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
+    const shardAgent = agent.kind === 'baseline' ? agent : { kind: 'checkpoint' as const, dir: agent.dir, seed: intOption(opts, 'seed', 0), ...(steps !== undefined ? { steps } : {}), ...(tokens !== undefined ? { tokens } : {}) };
+    const bar = progress({ total: range.end - range.start, label: 'navsim eval', mode: quiet || opts.json ? 'silent' : 'auto' });
+    let r: EvalResult;
+    try {
+      r = await submitNavsimEval(agent.kind === 'baseline' ? agent.name : agent.dir, { agent: shardAgent, versions, ...(cacheDir !== undefined ? { cacheDir } : {}) }, range, {
+        redis: String(opts.queue),
+        queueDir: opts['queue-dir'] as string | undefined,
+        shardSize: intOption(opts, 'shard-size', undefined, { min: 1 }),
+        onScenes: (k) => bar.tick(k),
+      });
+    } finally {
+      bar.stop();
+    }
+    io.out(opts.json ? JSON.stringify(r) : formatEvalTable([r]));
+    return 0;
+  }
   const { cache, indices } = scenesForSeeds(range, versions, cacheDir, quiet);
   let plan: Planner;
   let dispose = () => {};

@@ -34,7 +34,7 @@ import { type ILDataSource, InMemoryILData } from '../rl/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
 import { IL_TRAIN_CONFIG, type ILEvent, ILTrainer, type ILTrainOptions } from '../rl/il-trainer.js';
 import { sceneRows } from '../rl/scene-dataset.js';
-import { HelpRequest, UsageError, flagError, parseArgs, usageText, type OptionSpec, type ParsedArgs } from './args.js';
+import { HelpRequest, UsageError, WORKERS_HELP, flagError, parseArgs, usageText, workersOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './main.js';
 
 /** Scene tokens per sample and their width when training from seeds (the conditioning [L, H]). */
@@ -268,7 +268,7 @@ export const TRAIN_GRPO_USAGE = `drivekit navsim train-grpo --init IL_CKPT (--se
   --cache FILE        a hidden-state cache instead (its tokens name scenes of --metric-cache)
   --metric-cache DIR  score with a ProposalScorePool over this metric cache (navsim cache); default with
                       --seeds: score the generated scenes in this thread (sequential, no overlap)
-  --workers N         scoring worker threads of the pool (default 0: this thread)
+  --workers N         ${WORKERS_HELP}; with --metric-cache, N scoring worker threads
   --tokens L          scene tokens per sample (default: the IL checkpoint's data.json condLength)
   --out DIR           run folder: run.json, progress.jsonl (one record per iteration; curves progress.svg/.png), last/
   --iterations N      total iterations (default: epochs x scenes / scenes-per-iteration)
@@ -303,8 +303,8 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
   const out = opts.out as string | undefined;
   if (!out) throw new UsageError(`--out DIR is required.\n${usageText(TRAIN_GRPO_USAGE)}`, { field: '--out', expected: 'a folder', found: undefined });
   const quiet = Boolean(opts.quiet);
-  const workers = (opts.workers as number | undefined) ?? 0;
-  if (!Number.isInteger(workers) || workers < 0) throw flagError('workers', 'an integer >= 0', workers);
+  const threads = workersOption(opts);
+  const workers = threads > 1 ? threads : 0; // the pool's worker threads (0: this thread scores)
   let run: GrpoRun;
   if (opts.resume) {
     checkResumeFlags(opts, ['out', 'resume', 'json', 'quiet', 'backend', 'workers']);

@@ -17,7 +17,7 @@ import { sharedScenePool, type PoolSceneResult } from '../navsim/pool.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { readSceneFile, scoreSceneJson } from '../navsim/score-scene.js';
 import type { PdmScene, PdmVersion } from '../navsim/types.js';
-import { HelpRequest, UsageError, ensureParentDir, intOption, parseArgs, usageText } from './args.js';
+import { HelpRequest, UsageError, WORKERS_HELP, ensureParentDir, parseArgs, usageText, workersOption } from './args.js';
 import { checkSceneFile } from './files.js';
 import type { CliIO } from './main.js';
 
@@ -28,7 +28,7 @@ const SCORE_USAGE = `drivekit navsim score <scene.json|scenes.arrow>... [options
   the others are still scored, and the exit code is 1
   --version V     v1.1 (PDMS) or v2.2 (EPDMS) (default: from the scene schema, v1 -> v1.1, v2 -> v2.2)
   --json          only the JSON lines (no summary table)
-  --workers N     score with N threads: this one and N-1 workers (default 1; needs the built package)
+  --workers N     ${WORKERS_HELP}: this one and N-1 worker threads
   --trajectories F  score each scene's token's plan from F ({token: [[x, y, heading] x 8]}) instead
                   (SCENES may then be NAVSIM metric cache folders; see docs/navsim.md)`;
 
@@ -128,7 +128,7 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
   if (version !== undefined && version !== 'v1.1' && version !== 'v2.2') {
     throw new UsageError(`Option --version: expected v1.1 or v2.2, found ${JSON.stringify(version)}.`, { field: '--version', expected: 'v1.1 or v2.2', found: version });
   }
-  const workers = intOption(opts, 'workers', 1, { min: 1 });
+  const workers = workersOption(opts);
   const scoreOptions = version ? { version: version as PdmVersion } : {};
   const tables = new Map<PdmVersion, PdmSceneResult[]>();
   let failed = 0;

@@ -16,11 +16,11 @@
  * CLI's `--workers`), so later calls find warm, compiled workers.
  */
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerModuleLoader } from '../core/worker-pool.js';
 
 /** Options passed to `scoreSceneJson` in the worker (plain data). */
 export interface PoolScoreOptions {
@@ -81,30 +81,8 @@ export function resolveNavsimModule(name: string, explicit: string | undefined, 
   );
 }
 
-/**
- * A JavaScript expression, evaluated in a worker (`require` in scope), giving a Promise of the
- * module at `modulePath`: `require` (CommonJS build), the esbuild bundle (TypeScript source), the
- * tsx loader (source without esbuild), or `import` (ESM build).
- */
-export function workerModuleLoader(modulePath: string): string {
-  const isTs = modulePath.endsWith('.ts');
-  const isCjs = !isTs && (modulePath.endsWith('.cjs') || (modulePath.endsWith('.js') && isCommonJsDir(modulePath)));
-  let load: string;
-  let bundled: string | null = null;
-  if (isCjs) {
-    load = `Promise.resolve(require(${JSON.stringify(modulePath)}))`;
-  } else if (isTs && (bundled = bundleTs(modulePath)) !== null) {
-    // running from source: the module and its imports as one CommonJS text (no loader in the worker)
-    load = `Promise.resolve((() => { const module = { exports: {} }; (function (exports, module) {\n${bundled}\n})(module.exports, module); return module.exports; })())`;
-  } else if (isTs) {
-    // running from source, no esbuild: register the tsx loader in the worker, then import the TypeScript entry
-    const tsxApi = createRequire(modulePath).resolve('tsx/esm/api');
-    load = `(() => { require(${JSON.stringify(tsxApi)}).register(); return import(${JSON.stringify(pathToFileURL(modulePath).href)}); })()`;
-  } else {
-    load = `import(${JSON.stringify(pathToFileURL(modulePath).href)})`;
-  }
-  return load;
-}
+/** The module loader of `core/worker-pool.ts` (one loader for every worker of drivekit). */
+export { workerModuleLoader };
 
 function workerSource(modulePath: string): string {
   const load = workerModuleLoader(modulePath);
@@ -132,55 +110,6 @@ parentPort.on('message', async (msg) => {
   parentPort.postMessage({ id: msg.id, result });
 });
 `;
-}
-
-const bundleCache = new Map<string, string>();
-
-/**
- * `modulePath` (TypeScript) and everything it imports as one CommonJS text, by esbuild; null when
- * esbuild cannot be loaded or the module does not bundle (then the worker uses tsx). Built once per
- * process and module (~0.1 s); the scorer imports no packages, others stay `require` calls.
- */
-function bundleTs(modulePath: string): string | null {
-  const hit = bundleCache.get(modulePath);
-  if (hit !== undefined) return hit;
-  let text: string;
-  try {
-    const esbuild = createRequire(modulePath)('esbuild') as typeof import('esbuild');
-    const r = esbuild.buildSync({
-      entryPoints: [modulePath],
-      bundle: true,
-      write: false,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'silent',
-    });
-    text = r.outputFiles[0]!.text;
-  } catch {
-    return null;
-  }
-  bundleCache.set(modulePath, text);
-  return text;
-}
-
-function isCommonJsDir(file: string): boolean {
-  // nearest package.json decides (dist/cjs has {"type": "commonjs"})
-  let dir = path.dirname(file);
-  for (;;) {
-    const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj)) {
-      try {
-        return JSON.parse(fs.readFileSync(pj, 'utf8')).type !== 'module';
-      } catch {
-        return true;
-      }
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return true;
-    dir = up;
-  }
 }
 
 interface Pending {

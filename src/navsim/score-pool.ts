@@ -39,6 +39,7 @@ import {
   writeShardFile,
 } from './metric-cache.js';
 import type { PdmVersion } from './types.js';
+import { parallelMap } from '../core/worker-pool.js';
 import { resolveNavsimModule, workerModuleLoader } from './pool.js';
 
 
@@ -360,11 +361,34 @@ export class ProposalScorePool {
 // ---------------------------------------------------------------------------------------------
 // parallel cache building
 
+/** A cache-building task (plain data): generate seeds [start, end), cache them, write shard `file` into `staging`. */
+export interface BuildShardTask {
+  staging: string;
+  file: string;
+  start: number;
+  end: number;
+  versions: PdmVersion[];
+}
+
+/** Runs one `BuildShardTask` (the handler `parallelMap`'s workers run; pure: the shard's bytes depend only on the task). */
+export function buildShardTask(task: BuildShardTask): WrittenShard {
+  const entries = [...seedScenes(task.start, task.end)].map((src, i) => cacheEntry(src, task.versions, i));
+  return writeShardFile(task.staging, task.file, entries, task.versions);
+}
+
+/** The shard tasks of seeds [start, end) in shards of `shardSize` (shard k: `shardFileName(k)`). */
+export function seedShardTasks(staging: string, range: { start: number; end: number }, shardSize: number, versions: PdmVersion[]): BuildShardTask[] {
+  const tasks: BuildShardTask[] = [];
+  for (let s = range.start, k = 0; s < range.end; s += shardSize, k++) tasks.push({ staging, file: shardFileName(k), start: s, end: Math.min(range.end, s + shardSize), versions });
+  return tasks;
+}
+
 /**
- * `buildMetricCache` for generated seeds [start, end) with `workers` threads: each worker takes
- * the next shard's seeds, generates and caches them and writes the shard into the staging folder;
- * the manifest is written last and the folder renamed into place, as in the one-thread build (the
- * shards are byte-identical to it). A worker that dies fails the build (nothing appears at `dir`).
+ * `buildMetricCache` for generated seeds [start, end) with `workers` threads (`parallelMap` of
+ * `core/worker-pool.ts`): each worker takes the next shard's seeds, generates and caches them and
+ * writes the shard into the staging folder; the manifest is written last and the folder renamed
+ * into place, as in the one-thread build (the shards are byte-identical to it). A worker that dies
+ * fails the build (nothing appears at `dir`).
  */
 export async function buildSeedMetricCache(
   dir: string,
@@ -374,48 +398,21 @@ export async function buildSeedMetricCache(
   const versions = [...(opts.versions ?? PDM_VERSIONS)];
   const shardSize = opts.shardSize ?? 256;
   const writer = new MetricCacheWriter(dir, versions, shardSize, { ...opts, source: opts.source ?? { seeds: [range.start, range.end] } });
-  const n = Math.max(1, opts.workers ?? 1);
-  const tasks: { file: string; start: number; end: number }[] = [];
-  for (let s = range.start, k = 0; s < range.end; s += shardSize, k++) tasks.push({ file: shardFileName(k), start: s, end: Math.min(range.end, s + shardSize) });
-  const results: WrittenShard[] = new Array(tasks.length);
-  const src = workerSource(resolveNavsimModule('score-pool', opts.modulePath, 'DRIVEKIT_NAVSIM_POOL_MODULE'));
-  const workers: Worker[] = [];
-  let done = 0;
-  let failed = false;
+  const tasks = seedShardTasks(writer.staging, range, shardSize, versions);
+  let rows = 0;
   try {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(n, tasks.length) }, async (_, w) => {
-        const worker = new Worker(src, { eval: true });
-        workers.push(worker);
-        for (let t = next++; t < tasks.length && !failed; t = next++) {
-          const task = tasks[t]!;
-          const reply = await new Promise<{ shard?: WrittenShard; error?: WorkerReply['error'] }>((resolve, reject) => {
-            const onExit = (code: number) => reject(new DrivekitError(`buildSeedMetricCache: worker ${w} exited with code ${code} while building ${task.file}.`, { field: 'worker', expected: 'a live worker', found: `exit code ${code}` }));
-            worker.once('exit', onExit);
-            worker.once('message', (m) => {
-              worker.off('exit', onExit);
-              resolve(m);
-            });
-            worker.postMessage({ id: t, op: 'build-shard', staging: writer.staging, versions, ...task });
-          });
-          if (reply.error) {
-            failed = true;
-            throw errorFromReply(reply.error);
-          }
-          results[t] = reply.shard!;
-          done += reply.shard!.rows;
-          opts.onProgress?.(done);
-        }
-      }),
-    );
+    const results = await parallelMap(tasks, {
+      workers: Math.max(1, opts.workers ?? 1),
+      module: opts.modulePath ?? process.env.DRIVEKIT_NAVSIM_POOL_MODULE ?? 'navsim/score-pool',
+      handler: 'buildShardTask',
+      local: buildShardTask,
+      onResult: (r) => opts.onProgress?.((rows += r.rows)),
+    });
     for (const r of results) writer.addWrittenShard(r);
     return writer.finish();
   } catch (e) {
     writer.abort();
     throw e;
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 

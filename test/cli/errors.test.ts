@@ -68,7 +68,7 @@ describe('drivekit --version and --help', () => {
       [['env', 'rollout'], ['--policy', '--seeds A:B', 'default 0:10', '--density', 'default 0.1', '--horizon', '--map']],
       [['env', 'bench'], ['--steps', 'default 10000', '--density']],
       [['env', 'render'], ['--seed', '--out', '--frames', '--window', '--width', 'default 900']],
-      [['navsim', 'score'], ['--version', '--json', '--workers', 'default 1']],
+      [['navsim', 'score'], ['--version', '--json', '--workers', 'default: the number of cores']],
       [['navsim', 'pack'], ['--out']],
       [['planner', 'info'], ['--preset', 'small | large | tiny', '--cond-dim', 'default 1536']],
       [['planner', 'train-il'], ['--cache', '--epochs N (200)', '--batch-size B (512', '--preset small|large|tiny']],

@@ -56,6 +56,11 @@ export interface EvaluateOptions {
   numEnvs?: number;
   /** Root seed of the per-run streams (default 0). */
   seed?: number;
+  /**
+   * The scenario range [lo, hi] the env config is built for (default: the min and max of `seeds`);
+   * a shard of a larger evaluation passes the whole evaluation's range (`evaluatePolicyParallel`).
+   */
+  seedBounds?: [number, number];
   /** How errors name the policy (e.g. its policy.json). */
   source?: string;
   /** Called after every env step of every episode (recording). */
@@ -131,7 +136,12 @@ export function evaluatePolicy(policy: ActorCriticPolicy, options: EvaluateOptio
   }
   const deterministic = options.deterministic ?? true;
   const varyTraffic = options.varyTraffic ?? true;
-  const lo = Math.min(...seeds), hi = Math.max(...seeds);
+  let lo = Infinity, hi = -Infinity;
+  for (const x of seeds) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  if (options.seedBounds) [lo, hi] = options.seedBounds;
   const cfgInput: EnvConfigInput = { random_traffic: varyTraffic, ...options.envConfig, start_seed: lo, num_scenarios: hi - lo + 1 };
   if (options.density !== undefined) cfgInput.traffic_density = options.density;
   const cfg = resolveEnvConfig(cfgInput);
@@ -247,6 +257,16 @@ export function evaluatePolicy(policy: ActorCriticPolicy, options: EvaluateOptio
     }
   }
   const seconds = (performance.now() - t0) / 1000;
+  return summarizeEvaluation(outcomes, { deterministic, traffic_density: cfg.traffic_density, vary_traffic: cfg.random_traffic, steps, seconds });
+}
+
+/** The summary of `evaluatePolicy` from its outcomes (`outcomes[run][i]`), as a merge of shards does. */
+export function summarizeEvaluation(
+  outcomes: EpisodeOutcome[][],
+  meta: { deterministic: boolean; traffic_density: number; vary_traffic: boolean; steps: number; seconds: number },
+): EvaluationResult {
+  const { steps, seconds } = meta;
+  const runs = outcomes.length;
   const perRun = outcomes.map((eps) => summarizeDriving(eps));
   const means = {} as Record<EvalMetric, number>;
   const spread = {} as Record<EvalMetric, Spread>;
@@ -255,7 +275,7 @@ export function evaluatePolicy(policy: ActorCriticPolicy, options: EvaluateOptio
     means[m] = xs.reduce((a, b) => a + b, 0) / xs.length;
     spread[m] = spreadOf(xs);
   }
-  const episodes = runs * seeds.length;
+  const episodes = runs * (outcomes[0]?.length ?? 0);
   return {
     ...means,
     spread,
@@ -263,9 +283,9 @@ export function evaluatePolicy(policy: ActorCriticPolicy, options: EvaluateOptio
     episodes,
     per_run: perRun,
     outcomes,
-    deterministic,
-    traffic_density: cfg.traffic_density,
-    vary_traffic: cfg.random_traffic,
+    deterministic: meta.deterministic,
+    traffic_density: meta.traffic_density,
+    vary_traffic: meta.vary_traffic,
     steps,
     seconds,
     episodes_per_second: episodes / Math.max(seconds, 1e-9),

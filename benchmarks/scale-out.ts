@@ -1,0 +1,185 @@
+/**
+ * Scale-out (issue 14): speed-up against the number of worker threads for the three parallel
+ * paths, and the throughput of the Redis queue.
+ *
+ *  1. scoring: `ProposalScorePool.scoreBatch` of G = 8 proposals on every scene of a metric cache
+ *     (the GRPO reward / `navsim eval` path), warm scenes; 1 = this thread.
+ *  2. cache building: `buildSeedMetricCache` (scene generation, PDM-Closed for v1.1 and v2.2, the
+ *     probe, Arrow shards) of `--seeds` seeds in shards of 2.
+ *  3. env evaluation: `evaluatePolicyParallel` of a random MLP policy over `--episodes` seeds.
+ *  4. queue: the same cache build through Redis (`submitNavsimCache`) with one `drivekit queue
+ *     worker` in this process at concurrency 1, 2, cores; needs `redis-server` on the PATH
+ *     (skipped with a note otherwise).
+ *
+ * Workers: 1, 2 and the core count (`os.availableParallelism()`), each case run `--rounds` times,
+ * the best kept. Speed-up = time(1) / time(N); efficiency = speed-up / N. The 1-load average is
+ * printed: on a shared machine the other processes' load is the first limit.
+ *
+ *   npx tsx benchmarks/scale-out.ts [--seeds 8] [--episodes 12] [--scenes 16] [--rounds 2] [--cases scoring,cache,env,queue]
+ * Writes bench-results/scale-out.json.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeFileAtomicSync } from '../src/core/atomic.js';
+import { init } from '../src/core/backend.js';
+import { Rng } from '../src/core/rng.js';
+import { ActorCriticPolicy } from '../src/models/mlp-policy.js';
+import { buildMetricCache, openMetricCache, seedScenes } from '../src/navsim/metric-cache.js';
+import { ProposalScorePool, buildSeedMetricCache } from '../src/navsim/score-pool.js';
+import { submitNavsimCache } from '../src/queue/submit.js';
+import { startQueueWorker } from '../src/queue/worker.js';
+import { evaluatePolicyParallel } from '../src/rl/common/evaluate-shard.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+}
+const SEEDS = Number(arg('seeds', '8'));
+const EPISODES = Number(arg('episodes', '12'));
+const SCENES = Number(arg('scenes', '16'));
+const ROUNDS = Number(arg('rounds', '2'));
+const CASES = new Set(arg('cases', 'scoring,cache,env,queue').split(','));
+const CORES = os.availableParallelism();
+const WORKERS = [...new Set([1, 2, CORES])].sort((a, b) => a - b);
+
+interface Row {
+  path: string;
+  workers: number;
+  seconds: number;
+  units: number;
+  unit: string;
+  per_second: number;
+  speedup: number;
+  efficiency: number;
+}
+
+const rows: Row[] = [];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-bench-scale-'));
+
+async function best(f: () => Promise<void>): Promise<number> {
+  let t = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    await f();
+    t = Math.min(t, (performance.now() - t0) / 1000);
+  }
+  return t;
+}
+
+function add(pathName: string, workers: number, seconds: number, units: number, unit: string): void {
+  const base = rows.find((r) => r.path === pathName && r.workers === 1);
+  const speedup = base ? base.seconds / seconds : 1;
+  rows.push({ path: pathName, workers, seconds, units, unit, per_second: units / seconds, speedup, efficiency: speedup / workers });
+  console.error(`${pathName} x${workers}: ${seconds.toFixed(2)} s`);
+}
+
+// 1. scoring
+if (CASES.has('scoring')) {
+const cacheDir = path.join(tmp, 'score-cache');
+buildMetricCache(cacheDir, seedScenes(30_000, 30_000 + SCENES), { shardSize: 4 });
+const cache = openMetricCache(cacheDir);
+const rng = new Rng(3);
+const G = 8;
+const items = Array.from({ length: SCENES }, (_, s) => {
+  const poses = new Float64Array(G * 8 * 3);
+  for (let g = 0; g < G; g++) {
+    for (let k = 0; k < 8; k++) {
+      const o = (g * 8 + k) * 3;
+      poses[o] = (k + 1) * (2 + rng.uniform(0, 1.5));
+      poses[o + 1] = (k + 1) * rng.uniform(-0.2, 0.2);
+      poses[o + 2] = rng.uniform(-0.05, 0.05);
+    }
+  }
+  return { scene: s, poses, count: G };
+});
+for (const w of WORKERS) {
+  const pool = new ProposalScorePool(cache, { workers: w > 1 ? w : 0 });
+  await pool.warm();
+  await pool.scoreBatch(items, { version: 'v1.1' });
+  const t = await best(async () => {
+    for (let rep = 0; rep < 3; rep++) await pool.scoreBatch(items, { version: 'v1.1' });
+  });
+  await pool.close();
+  add('scoring (ProposalScorePool, v1.1, G=8)', w, t, 3 * SCENES * G, 'proposals');
+}
+}
+
+// 2. cache building
+for (const w of CASES.has('cache') ? WORKERS : []) {
+  let k = 0;
+  const t = await best(async () => {
+    await buildSeedMetricCache(path.join(tmp, `build-${w}-${k++}`), { start: 31_000, end: 31_000 + SEEDS }, { workers: w, shardSize: 2 });
+  });
+  add('cache building (buildSeedMetricCache)', w, t, SEEDS, 'scenes');
+}
+
+// 3. env evaluation
+if (CASES.has('env')) {
+await init({ backend: 'wasm' });
+const policyDir = path.join(tmp, 'policy');
+const p = new ActorCriticPolicy({ obsDim: 259, actionType: 'box', actionDim: 2, hidden: [64, 64], seed: 1 });
+await p.save(policyDir);
+p.dispose();
+for (const w of WORKERS) {
+  let episodes = 0;
+  const spec = { policyDir, seeds: Array.from({ length: EPISODES }, (_, i) => 500 + i), envConfig: { map: 3, horizon: 300 } };
+  const t = await best(async () => {
+    const r = await evaluatePolicyParallel(spec, { workers: w, shardSize: w > 1 ? Math.ceil(EPISODES / (2 * w)) : EPISODES });
+    episodes = r.episodes;
+  });
+  add('env evaluation (evaluatePolicyParallel)', w, t, episodes, 'episodes');
+}
+}
+
+// 4. queue (cache building through Redis, one in-process queue worker)
+const notes: string[] = [];
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+let redis: ReturnType<typeof spawn> | null = null;
+if (CASES.has('queue')) try {
+  const port = await freePort();
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp], { stdio: 'ignore' });
+  await new Promise<void>((resolve, reject) => {
+    redis!.once('error', reject);
+    setTimeout(resolve, 500);
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  for (const w of WORKERS) {
+    const worker = startQueueWorker({ redis: url, concurrency: w });
+    let k = 0;
+    const t = await best(async () => {
+      await submitNavsimCache(path.join(tmp, `queue-${w}-${k}`), { start: 31_000, end: 31_000 + SEEDS }, { redis: url, queueDir: path.join(tmp, `q-${w}-${k++}`), shardSize: 2, pollMs: 50 });
+    });
+    await worker.close();
+    add('queue: cache building via Redis (1 worker process)', w, t, SEEDS, 'scenes');
+  }
+} catch (e) {
+  notes.push(`queue case skipped: ${(e as Error).message}`);
+} finally {
+  redis?.kill('SIGKILL');
+}
+
+const table = [
+  `| path | workers | seconds | throughput | speed-up | efficiency |`,
+  `|---|---:|---:|---:|---:|---:|`,
+  ...rows.map((r) => `| ${r.path} | ${r.workers} | ${r.seconds.toFixed(2)} | ${r.per_second.toFixed(1)} ${r.unit}/s | ${r.speedup.toFixed(2)}x | ${(100 * r.efficiency).toFixed(0)} % |`),
+];
+console.log(table.join('\n'));
+console.log(`cores ${CORES}, load average (1 min) ${os.loadavg()[0]!.toFixed(2)}, node ${process.version}${notes.length ? `\n${notes.join('\n')}` : ''}`);
+fs.mkdirSync('bench-results', { recursive: true });
+writeFileAtomicSync(
+  'bench-results/scale-out.json',
+  JSON.stringify({ cores: CORES, load_average_1m: os.loadavg()[0], node: process.version, seeds: SEEDS, episodes: EPISODES, scenes: SCENES, rounds: ROUNDS, rows, notes }, null, 2) + '\n',
+);
+fs.rmSync(tmp, { recursive: true, force: true });
+process.exit(0);
