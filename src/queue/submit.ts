@@ -17,7 +17,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Queue, createBunRedisClient, type ConnectionOptions } from 'bullmq';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { DrivekitError, InputError } from '../core/errors.js';
 import { MetricCacheWriter, PDM_VERSIONS, shardFileName, type MetricCacheManifest, type WrittenShard } from '../navsim/metric-cache.js';
 import type { PdmVersion } from '../navsim/types.js';
@@ -25,7 +26,6 @@ import type { EvaluationResult } from '../rl/common/evaluate.js';
 import { evalShards, mergeEvalShards, type EvalShardResult, type EvalSpec } from '../rl/common/evaluate-shard.js';
 import type { AgentScores, EvalResult, NavsimEvalShardTask } from '../cli/navsim-eval.js';
 import { folderHash, fromJson, jobDoneFile, jobKey, policyHash, type EnvEvaluateShardJob, type NavsimCacheShardJob, type NavsimEvalShardJob, type QueueJobData } from './jobs.js';
-import { RespClient } from './resp-client.js';
 import { QUEUE_NAME, redisConnection } from './worker.js';
 
 export interface SubmitOptions {
@@ -78,9 +78,9 @@ export async function runShardJobs(jobs: readonly QueueJobData[], opts: SubmitOp
   if (count === jobs.length) return files;
   for (const j of jobs) fs.mkdirSync(j.outDir, { recursive: true });
   // the queue's own Redis client, closed by us below whatever state BullMQ's close() is left in
-  const client = createBunRedisClient(new RespClient(redisConnection(opts.redis)));
+  const client = new Redis(redisConnection(opts.redis));
   client.on('error', () => {});
-  const queue = new Queue<QueueJobData>(opts.queueName ?? QUEUE_NAME, { connection: client as unknown as ConnectionOptions });
+  const queue = new Queue<QueueJobData>(opts.queueName ?? QUEUE_NAME, { connection: client });
   queue.on('error', () => {}); // Redis away: waited out (the files tell what is done)
   // Redis is only asked in the background: (re)add the jobs not done, look for jobs that failed for
   // good. Each call has a deadline, and the wait below reads only the files, so no Redis call, even

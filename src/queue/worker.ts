@@ -10,7 +10,6 @@ import { Worker, type ConnectionOptions } from 'bullmq';
 import { ConfigError } from '../core/errors.js';
 import { WorkerPool } from '../core/worker-pool.js';
 import type { QueueJobData, QueueJobResult } from './jobs.js';
-import { useRespClient } from './resp-client.js';
 
 /** The queue drivekit's commands and workers use (override with `queueName`). */
 export const QUEUE_NAME = 'drivekit';
@@ -63,7 +62,6 @@ export interface QueueWorkerHandle {
 /** Starts a worker; it runs until `close()`. */
 export function startQueueWorker(opts: QueueWorkerOptions): QueueWorkerHandle {
   const concurrency = opts.concurrency ?? 1;
-  useRespClient();
   const pool = new WorkerPool(concurrency);
   pool.preload('queue/jobs'); // the main thread must be free to renew job locks once jobs run
   const worker = new Worker<QueueJobData, QueueJobResult>(
