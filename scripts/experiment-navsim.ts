@@ -48,7 +48,7 @@ const P = quick
       train: Number(arg('train', '600')),
       val: Number(arg('val', '100')),
       test: Number(arg('test', '200')),
-      ilEpochs: Number(arg('il-epochs', '10')),
+      ilEpochs: Number(arg('il-epochs', '25')),
       ilBatch: Number(arg('il-batch', '64')),
       ilLr: arg('il-lr', '1e-3'),
       grpoIterations: Number(arg('grpo-iterations', '150')),
@@ -85,18 +85,22 @@ async function drivekit(name: string, args: string[]): Promise<string> {
 
 /**
  * A stage whose result is kept in WORK/stages/NAME.json: a rerun of the script (after a crash, or
- * with only the report changed) skips it. `--fresh` reruns everything.
+ * with only the report changed) skips it when its command is the same and no earlier stage (other
+ * than the metric caches) ran again. `--fresh` reruns everything.
  */
 const fresh = argv.includes('--fresh');
+let rerunAll = false;
 async function stage(name: string, args: string[], outputs: string[] = []): Promise<string> {
   const file = path.join(work, 'stages', `${name}.json`);
-  if (!fresh && fs.existsSync(file) && outputs.every((o) => fs.existsSync(o))) {
-    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as { result: string; command: string; seconds: number };
+  const kept = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { result: string; command: string; seconds: number }) : null;
+  if (!fresh && kept && kept.command === `drivekit ${args.join(' ')}` && !rerunAll && outputs.every((o) => fs.existsSync(o))) {
     stages.push({ name, command: kept.command, seconds: kept.seconds });
     console.log(`[${name}] kept from an earlier run (${kept.seconds.toFixed(0)} s)`);
     return kept.result;
   }
   for (const o of outputs) fs.rmSync(o, { recursive: true, force: true });
+  // a stage run again (new settings, or missing outputs) invalidates every later kept stage
+  if (!name.startsWith('cache-')) rerunAll = true;
   const result = await drivekit(name, args);
   const s = stages.at(-1)!;
   fs.mkdirSync(path.dirname(file), { recursive: true });
