@@ -48,7 +48,7 @@ const P = quick
       train: Number(arg('train', '600')),
       val: Number(arg('val', '100')),
       test: Number(arg('test', '200')),
-      ilEpochs: Number(arg('il-epochs', '25')),
+      ilEpochs: Number(arg('il-epochs', '60')),
       ilBatch: Number(arg('il-batch', '64')),
       ilLr: arg('il-lr', '1e-3'),
       grpoIterations: Number(arg('grpo-iterations', '150')),
