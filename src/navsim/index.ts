@@ -26,3 +26,4 @@ export * from './scene-tokens.js';
 export * from './metric-cache.js';
 export * from './score-pool.js';
 export * from './splits.js';
+export * from './ego-mlp.js';
