@@ -51,7 +51,7 @@ const P = quick
       ilEpochs: Number(arg('il-epochs', '60')),
       ilBatch: Number(arg('il-batch', '64')),
       ilLr: arg('il-lr', '1e-3'),
-      grpoIterations: Number(arg('grpo-iterations', '150')),
+      grpoIterations: Number(arg('grpo-iterations', '800')),
       grpoLr: arg('grpo-lr', '1e-4'),
       scenesPerIteration: Number(arg('scenes-per-iteration', '4')),
       studyIterations: Number(arg('study-iterations', '40')),
