@@ -199,10 +199,10 @@ const charts: [string, string][] = [
     { name: 'epoch mean', x: ilEpochs.map((r) => Number(r.step)), y: ilEpochs.map((r) => Number(r['train/epoch_loss'])) },
   ], { title: 'IL: training loss', xLabel: 'step', yLabel: 'loss', logY: true })],
   ['grpo-reward', lineChart([
-    { name: 'reward (PDMS, training weights, after the reversing penalty)', x: it, y: col('rollout/reward_mean') },
-    { name: 'reward, mean of the last 10', x: it, y: smooth(col('rollout/reward_mean')) },
-    { name: 'reversing fraction', x: it, y: col('rollout/reversing_fraction') },
-  ], { title: 'DiffGRPO: rollout reward per iteration', xLabel: 'iteration', yLabel: 'reward / fraction' })],
+    { name: 'reward', x: it, y: col('rollout/reward_mean') },
+    { name: 'reward (mean of 10)', x: it, y: smooth(col('rollout/reward_mean')) },
+    { name: 'reversing', x: it, y: col('rollout/reversing_fraction') },
+  ], { title: 'DiffGRPO: rollout reward (PDMS, training weights, after the reversing penalty)', xLabel: 'iteration', yLabel: 'reward / fraction' })],
   ['grpo-loss', lineChart([
     { name: 'policy loss L_RL', x: it, y: col('train/policy_loss') },
     { name: 'BC loss L_BC (before λ)', x: it, y: col('train/bc_loss') },
