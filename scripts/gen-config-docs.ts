@@ -24,6 +24,7 @@ import { DDIM_CONFIG, DDIM_NOISE_CONFIG } from '../src/models/ddim.js';
 import { DISCRIMINATOR_CONFIG } from '../src/models/discriminator.js';
 import { POLICY_CONFIG } from '../src/models/mlp-policy.js';
 import { PLANNER_CONFIG } from '../src/models/planner.js';
+import { EGO_MLP_CONFIG } from '../src/navsim/ego-mlp.js';
 import { SCENEGEN_CONFIG } from '../src/navsim/scenegen.js';
 import { PDM_WEIGHTS_CONFIG } from '../src/navsim/weights.js';
 import { BC_CONFIG } from '../src/rl/bc/config.js';
@@ -111,6 +112,11 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
     where: '`navsim/weights.ts`: `PDM_WEIGHTS_CONFIG`, `resolvePdmWeights`, the `weights` option of `scoreScene`',
     about: 'Weights of the weighted PDM metrics. The defaults shown are v2.2 (EPDMS); v1.1 (PDMS) uses progress 5, TTC 5, comfort 2 and 0 for the v2.2 terms.',
     def: PDM_WEIGHTS_CONFIG,
+  },
+  {
+    where: '`navsim/ego-mlp.ts`: `EGO_MLP_CONFIG`, `EgoStatusMlp.train(status, target, n, config)`',
+    about: "NAVSIM's Ego Status MLP baseline (`navsim eval --baseline mlp`): status -> 8 poses, L1 loss, Adam, plain JavaScript.",
+    def: EGO_MLP_CONFIG,
   },
 ];
 

@@ -9,6 +9,9 @@
  *    + cosine), then samples G trajectories per held-out scene with the 5-step DDIM sampler, and
  *    the NAVSIM PDM score (v1.1, with PDM-Closed as EP normaliser) rates them against the human
  *    future and a constant-velocity baseline.
+ * 3. A short DiffGRPO stage (ReCogDrive stage 3: G rollouts per training scene, PDMS reward, BC
+ *    anchor to the IL weights) fine-tunes the planner; the held-out scenes are sampled and scored
+ *    again and a before / after table is printed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../core/backend.js';
@@ -21,7 +24,10 @@ import { parseScene } from '../navsim/scene-json.js';
 import { scoreScene } from '../navsim/score-scene.js';
 import type { Trajectory } from '../navsim/scorer.js';
 import type { PdmScene } from '../navsim/types.js';
-import { InMemoryILData } from '../rl/il-data.js';
+import { GRPO_TRAIN_DEFAULTS } from '../rl/grpo/config.js';
+import { inProcessPdmReward, pdmRewardOptions } from '../rl/grpo/reward.js';
+import { DiffGrpoTrainer } from '../rl/grpo/trainer.js';
+import { type ILRows, InMemoryILData } from '../rl/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
 import { ILTrainer } from '../rl/il-trainer.js';
 import { sceneRows } from '../rl/scene-dataset.js';
@@ -29,7 +35,7 @@ import { parseArgs } from './args.js';
 import type { CliIO } from './main.js';
 
 const USAGE =
-  'drivekit demo [--quick] [--json] [--backend auto|wasm|cpu|webgpu|tensorflow] [--train-scenes N] [--test-scenes N] [--epochs N] [--seed S]';
+  'drivekit demo [--quick] [--json] [--backend auto|wasm|cpu|webgpu|tensorflow] [--train-scenes N] [--test-scenes N] [--epochs N] [--grpo-iterations N] [--seed S]';
 
 export interface DemoOptions {
   /** Seeds of the MetaDrive evaluation episodes (unseen maps). */
@@ -37,6 +43,8 @@ export interface DemoOptions {
   trainScenes: number;
   testScenes: number;
   epochs: number;
+  /** DiffGRPO iterations after IL (B = 4 training scenes x G rollouts each, PDMS reward). */
+  grpoIterations: number;
   /** Samples per test scene (GRPO's G). */
   groupSize: number;
   seed: number;
@@ -47,6 +55,7 @@ export const DEMO_DEFAULTS: Readonly<DemoOptions> = Object.freeze({
   trainScenes: 192,
   testScenes: 16,
   epochs: 30,
+  grpoIterations: 30,
   groupSize: 8,
   seed: 0,
 });
@@ -86,6 +95,49 @@ function constantVelocity(vx: number): Trajectory {
   const poses: number[][] = [];
   for (let i = 1; i <= 8; i++) poses.push([vx * 0.5 * i, 0, 0]);
   return { poses, frame: 'ego' };
+}
+
+/**
+ * Samples G trajectories per held-out scene and scores each with the PDM score (v1.1): the planner's
+ * samples, the best of each group and (with `baselines`) the human future and constant velocity.
+ */
+function evaluatePlanner(planner: DiffusionPlanner, rows: ILRows, scenes: readonly PdmScene[], opts: DemoOptions, baselines: boolean): Record<string, PdmsSummary> {
+  const G = opts.groupSize;
+  const cond = tf.tensor3d(rows.cond, [rows.count, rows.condLength, rows.condDim]);
+  const history = tf.tensor2d(rows.history, [rows.count, 12]);
+  const status = tf.tensor2d(rows.status, [rows.count, 8]);
+  const encoded = planner.encodeCondition({ hiddenStates: cond, history, status });
+  const sample = planner.sample(encoded, { rng: new Rng(opts.seed + 1), groupSize: G });
+  const traj = sample.trajectory.arraySync() as number[][][];
+  sample.trajectory.dispose();
+  sample.normalized.dispose();
+  encoded.dispose();
+  tf.dispose([cond, history, status]);
+
+  const planned: Record<string, number | null>[] = [];
+  const best: Record<string, number | null>[] = [];
+  const human: Record<string, number | null>[] = [];
+  const cv: Record<string, number | null>[] = [];
+  for (let i = 0; i < rows.count; i++) {
+    const scene = scenes[i]!;
+    const proposals: Trajectory[] = traj.slice(i * G, (i + 1) * G).map((poses) => ({ poses, frame: 'ego' }));
+    const humanPoses: number[][] = [];
+    for (let k = 0; k < 8; k++) humanPoses.push([rows.target[i * 24 + k * 3]!, rows.target[i * 24 + k * 3 + 1]!, rows.target[i * 24 + k * 3 + 2]!]);
+    const vx = rows.status[i * 8 + 4]!;
+    const scored = scoreScene(scene, [...proposals, ...(baselines ? [{ poses: humanPoses, frame: 'ego' as const }, constantVelocity(vx)] : [])], { version: 'v1.1' });
+    const m = scored.metrics as unknown as Record<string, number | null>[];
+    planned.push(...m.slice(0, G));
+    best.push(m.slice(0, G).reduce((a, b) => ((b.score ?? 0) > (a.score ?? 0) ? b : a)));
+    if (baselines) {
+      human.push(m[G]!);
+      cv.push(m[G + 1]!);
+    }
+  }
+  return {
+    planner_samples: summarise(planned),
+    planner_best_of_group: summarise(best),
+    ...(baselines ? { human: summarise(human), constant_velocity: summarise(cv) } : {}),
+  };
 }
 
 export async function runDemo(opts: DemoOptions, backend: string, log: (line: string) => void) {
@@ -132,47 +184,34 @@ export async function runDemo(opts: DemoOptions, backend: string, log: (line: st
   const tTrain = performance.now();
 
   // Sample G trajectories per held-out scene and score each with the PDM score (v1.1).
-  const rows = test.rows;
-  const G = opts.groupSize;
-  const cond = tf.tensor3d(rows.cond, [rows.count, rows.condLength, rows.condDim]);
-  const history = tf.tensor2d(rows.history, [rows.count, 12]);
-  const status = tf.tensor2d(rows.status, [rows.count, 8]);
-  const encoded = planner.encodeCondition({ hiddenStates: cond, history, status });
-  const sample = planner.sample(encoded, { rng: new Rng(opts.seed + 1), groupSize: G });
-  const traj = sample.trajectory.arraySync() as number[][][];
-  sample.trajectory.dispose();
-  sample.normalized.dispose();
-  encoded.dispose();
-  tf.dispose([cond, history, status]);
-
-  const planned: Record<string, number | null>[] = [];
-  const best: Record<string, number | null>[] = [];
-  const human: Record<string, number | null>[] = [];
-  const cv: Record<string, number | null>[] = [];
-  for (let i = 0; i < rows.count; i++) {
-    const scene: PdmScene = parseScene(test.scenes[i], { source: `scene ${testSeeds[i]}` });
-    const proposals: Trajectory[] = traj.slice(i * G, (i + 1) * G).map((poses) => ({ poses, frame: 'ego' }));
-    const humanPoses: number[][] = [];
-    for (let k = 0; k < 8; k++) humanPoses.push([rows.target[i * 24 + k * 3]!, rows.target[i * 24 + k * 3 + 1]!, rows.target[i * 24 + k * 3 + 2]!]);
-    const vx = rows.status[i * 8 + 4]!;
-    const scored = scoreScene(scene, [...proposals, { poses: humanPoses, frame: 'ego' }, constantVelocity(vx)], { version: 'v1.1' });
-    const m = scored.metrics as unknown as Record<string, number | null>[];
-    planned.push(...m.slice(0, G));
-    best.push(m.slice(0, G).reduce((a, b) => ((b.score ?? 0) > (a.score ?? 0) ? b : a)));
-    human.push(m[G]!);
-    cv.push(m[G + 1]!);
-  }
+  const testScenes: PdmScene[] = test.scenes.map((j, i) => parseScene(j, { source: `scene ${testSeeds[i]}` }));
+  const pdms = evaluatePlanner(planner, test.rows, testScenes, opts, true);
   const tScore = performance.now();
-  const pdms = {
-    planner_samples: summarise(planned),
-    planner_best_of_group: summarise(best),
-    human: summarise(human),
-    constant_velocity: summarise(cv),
-  };
   for (const [k, s] of Object.entries(pdms)) {
     log(
       `recogdrive PDMS v1.1 ${k.padEnd(22)} ${fmt(s.score)}  (NC ${fmt(s.nc)} DAC ${fmt(s.dac)} EP ${fmt(s.ep)} TTC ${fmt(s.ttc)} C ${fmt(s.comfort)}, n=${s.n})`,
     );
+  }
+
+  // --- 3. DiffGRPO after IL: G rollouts per training scene, PDMS reward, BC anchor to the IL weights ----
+  const byName = new Map(train.scenes.map((j, i) => [train.rows.tokens[i]!, parseScene(j, { source: `scene ${trainSeeds[i]}` })]));
+  const reward = inProcessPdmReward(byName, pdmRewardOptions(GRPO_TRAIN_DEFAULTS));
+  const grpo = new DiffGrpoTrainer(planner, new InMemoryILData(train.rows), reward, {
+    config: { iterations: opts.grpoIterations, scenesPerIteration: 4, groupSize: opts.groupSize, optimizer: { lr: 1e-4 }, seed: opts.seed, checkpointEvery: 0 },
+  });
+  const rewards: number[] = [];
+  grpo.callbacks.push((e) => void (e.type === 'iteration' && rewards.push(Number(e.log['rollout/reward_mean']))));
+  await grpo.fit();
+  grpo.dispose();
+  const tGrpo = performance.now();
+  const after = evaluatePlanner(planner, test.rows, testScenes, opts, false);
+  const tScore2 = performance.now();
+  const head = (a: number[]) => a.slice(0, 5).reduce((x, y) => x + y, 0) / Math.max(1, Math.min(5, a.length));
+  log(`recogdrive DiffGRPO: ${opts.grpoIterations} iterations of 4 scenes x ${opts.groupSize} rollouts, reward (first 5 / last 5) ${fmt(head(rewards))} -> ${fmt(head(rewards.slice(-5)))}`);
+  log('recogdrive before / after DiffGRPO (held-out scenes, PDMS v1.1 of the planner samples):');
+  log(`  ${'agent'.padEnd(16)} ${['PDMS', 'NC', 'DAC', 'EP', 'TTC', 'C'].map((h) => h.padStart(6)).join(' ')}`);
+  for (const [k, s] of [['constant velocity', pdms.constant_velocity], ['IL', pdms.planner_samples], ['IL + DiffGRPO', after.planner_samples], ['human', pdms.human]] as const) {
+    log(`  ${k.padEnd(16)} ${[s.score, s.nc, s.dac, s.ep, s.ttc, s.comfort].map((x) => fmt(x).padStart(6)).join(' ')}`);
   }
   planner.dispose();
   const seconds = {
@@ -180,10 +219,12 @@ export async function runDemo(opts: DemoOptions, backend: string, log: (line: st
     scenes: (tScenes - tEnv) / 1000,
     il_train: (tTrain - tScenes) / 1000,
     sample_and_score: (tScore - tTrain) / 1000,
-    total: (tScore - t0) / 1000,
+    grpo: (tGrpo - tScore) / 1000,
+    sample_and_score_after_grpo: (tScore2 - tGrpo) / 1000,
+    total: (tScore2 - t0) / 1000,
   };
   log(`time: ${Object.entries(seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
-  return { backend, options: opts, metadrive, recogdrive: { il_loss: losses, pdms }, seconds };
+  return { backend, options: opts, metadrive, recogdrive: { il_loss: losses, pdms, grpo: { reward: rewards, pdms: after } }, seconds };
 }
 
 function fmt(x: number | undefined, digits = 3): string {
@@ -193,12 +234,12 @@ function fmt(x: number | undefined, digits = 3): string {
 export async function demoCommand(args: string[], io: CliIO): Promise<number> {
   const a = parseArgs(
     args,
-    { quick: 'boolean', json: 'boolean', backend: 'string', 'train-scenes': 'number', 'test-scenes': 'number', epochs: 'number', seed: 'number' },
+    { quick: 'boolean', json: 'boolean', backend: 'string', 'train-scenes': 'number', 'test-scenes': 'number', epochs: 'number', 'grpo-iterations': 'number', seed: 'number' },
     USAGE,
   );
   const opts: DemoOptions = { ...DEMO_DEFAULTS, envSeeds: [...DEMO_DEFAULTS.envSeeds] };
-  if (a.quick) Object.assign(opts, { envSeeds: [0, 1, 2], trainScenes: 48, testScenes: 4, epochs: 4 });
-  for (const [flag, key] of [['train-scenes', 'trainScenes'], ['test-scenes', 'testScenes'], ['epochs', 'epochs'], ['seed', 'seed']] as const) {
+  if (a.quick) Object.assign(opts, { envSeeds: [0, 1, 2], trainScenes: 48, testScenes: 4, epochs: 4, grpoIterations: 2 });
+  for (const [flag, key] of [['train-scenes', 'trainScenes'], ['test-scenes', 'testScenes'], ['epochs', 'epochs'], ['grpo-iterations', 'grpoIterations'], ['seed', 'seed']] as const) {
     const v = a[flag];
     if (v === undefined) continue;
     if (!Number.isInteger(v) || (v as number) < (key === 'seed' ? 0 : 1)) {

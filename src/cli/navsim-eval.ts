@@ -21,23 +21,28 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import { progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import { mixSeed } from '../world/generator.js';
 import { type CachedScene, MetricCache, PDM_VERSIONS, cacheEntry, openMetricCache, seedScenes } from '../navsim/metric-cache.js';
 import { ProposalScorePool, lastWaypointReverses } from '../navsim/score-pool.js';
-import { generateScene } from '../navsim/scenegen.js';
+import { EgoStatusMlp } from '../navsim/ego-mlp.js';
+import { pdmClosedStates, runPdmClosedOnScene } from '../navsim/pdm-closed.js';
+import { type GeneratedScene, generateScene, previousFrameScene } from '../navsim/scenegen.js';
 import { NAVSIM_SPLITS, parseSeedRange, sceneStats, splitRange, type SeedRange } from '../navsim/splits.js';
 import { STATE_SIZE, StateIndex, type PdmScene, type PdmVersion } from '../navsim/types.js';
 import { UsageError, WORKERS_HELP, flagError, intOption, parseArgs, workersOption } from './args.js';
 import type { CliIO } from './main.js';
 
-const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|pdm-closed|human) --seeds A:B [options]
+const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|mlp|pdm-closed|human) --seeds A:B [options]
 
   mean PDMS (v1.1) and EPDMS (v2.2) of an agent on generated scenes
   --checkpoint DIR  DiffusionPlanner checkpoint (model.safetensors + model.json, or a run folder's last/)
-  --baseline B      cv (constant velocity), pdm-closed (privileged), human (logged future)
+  --baseline B      cv (constant velocity), mlp (ego-status MLP), pdm-closed (privileged), human (logged future)
+  --mlp FILE        the MLP's JSON checkpoint (read if it exists, else trained and written there)
+  --mlp-seeds A:B   the MLP's training scenes when it is trained here (default train:1000)
   --seeds A:B       seeds A .. B-1, or train | val | test[:N] (splits: ${Object.entries(NAVSIM_SPLITS).map(([k, r]) => `${k} ${r.start}..${r.end - 1}`).join(', ')})
   --version V       only v1.1 or v2.2 (default: both)
   --cache DIR       a metric cache holding these seeds (default: PDM-Closed runs here, once per scene)
@@ -72,7 +77,8 @@ const SHORT: Record<string, string> = {
   two_frame_extended_comfort: 'ec',
 };
 
-type Agent = { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string };
+type BaselineName = 'cv' | 'mlp' | 'pdm-closed' | 'human';
+type Agent = { kind: 'baseline'; name: BaselineName } | { kind: 'checkpoint'; dir: string };
 
 /** Plans of every scene for a version: n x 8 x 3, ego frame. */
 type Planner = (scenes: readonly CachedScene[], version: PdmVersion) => Promise<Float64Array>;
@@ -130,6 +136,87 @@ export function pdmClosedPlan(c: CachedScene, version: PdmVersion, out = new Flo
   return out;
 }
 
+/** The previous frame of a cached scene as a scene (generated scenes carry one), or null. */
+function previousScene(c: CachedScene): PdmScene | null {
+  const pf = c.scene.previousFrame;
+  return pf && pf.form === 'scene' ? pf.scene : null;
+}
+
+/**
+ * A baseline's plans at each scene's previous frame (v2.2 EC compares the plan with the one made
+ * there); rows of scenes without a previous frame are NaN. PDM-Closed runs on the previous frame
+ * here (not cached).
+ */
+function previousBaselinePlanner(name: 'cv' | 'pdm-closed' | 'human'): Planner {
+  const pdmMemo = new Map<string, Float64Array>();
+  return async (scenes, version) => {
+    const out = new Float64Array(scenes.length * 24).fill(NaN);
+    scenes.forEach((c, i) => {
+      const prev = previousScene(c);
+      if (!prev) return;
+      if (name === 'cv') constantVelocityPlan(prev, out, i * 24);
+      else if (name === 'human') humanPlan(prev, out, i * 24);
+      else {
+        const key = `${version}/${c.name}`;
+        let states = pdmMemo.get(key);
+        if (!states) pdmMemo.set(key, (states = pdmClosedStates(runPdmClosedOnScene(prev, version))));
+        pdmClosedPlan({ ...c, scene: prev, pdmClosed: { [version]: states } }, version, out, i * 24);
+      }
+    });
+    return out;
+  };
+}
+
+/** The generated scene of a cached scene's seed (the MLP and the planner need its status / tokens). */
+function generatedOf(c: CachedScene): GeneratedScene {
+  if (c.seed === null) throw new InputError(InputError.format({ file: c.name, field: 'seed', expected: 'a generated scene (planner inputs come from its seed)', found: null }), { file: c.name, field: 'seed', expected: 'a generated scene', found: null });
+  return generateScene(c.seed);
+}
+
+/**
+ * The ego-status MLP (NAVSIM's "Ego Status MLP", `navsim/ego-mlp.ts`) from `--mlp FILE` (its JSON
+ * checkpoint) or trained here, deterministically, on the human futures of `--mlp-seeds` (default
+ * train:1000; written to `--mlp FILE` when that file does not exist yet).
+ */
+export function egoMlpFor(file: string | undefined, seeds: SeedRange, quiet: boolean): EgoStatusMlp {
+  if (file !== undefined && fs.existsSync(file)) return EgoStatusMlp.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+  const n = seeds.end - seeds.start;
+  const status = new Float32Array(n * 8), target = new Float32Array(n * 24);
+  const bar = progress({ total: n, label: 'MLP training scenes', mode: quiet ? 'silent' : 'auto' });
+  try {
+    for (let i = 0; i < n; i++) {
+      const g = generateScene(seeds.start + i);
+      status.set(g.status, i * 8);
+      target.set(g.target, i * 24);
+      bar.update(i + 1);
+    }
+  } finally {
+    bar.stop();
+  }
+  const mlp = EgoStatusMlp.train(status, target, n);
+  if (file !== undefined) writeFileAtomicSync(file, JSON.stringify({ ...mlp.toJSON(), trainSeeds: [seeds.start, seeds.end] }) + '\n');
+  return mlp;
+}
+
+/** The MLP's plans at the current frames and (`previous`) at the previous frames. */
+export function mlpPlanners(mlp: EgoStatusMlp): { plan: Planner; planPrevious: Planner } {
+  const memo = new Map<string, { cur: Float64Array; prev: Float64Array }>();
+  const get = (c: CachedScene) => {
+    let m = memo.get(c.name);
+    if (!m) {
+      const g = generatedOf(c);
+      memo.set(c.name, (m = { cur: mlp.plan(g.status), prev: mlp.plan(g.previous.status) }));
+    }
+    return m;
+  };
+  const make = (which: 'cur' | 'prev'): Planner => async (scenes) => {
+    const out = new Float64Array(scenes.length * 24);
+    scenes.forEach((c, i) => out.set(get(c)[which], i * 24));
+    return out;
+  };
+  return { plan: make('cur'), planPrevious: make('prev') };
+}
+
 function baselinePlanner(name: 'cv' | 'pdm-closed' | 'human'): Planner {
   return async (scenes, version) => {
     const out = new Float64Array(scenes.length * 24);
@@ -154,7 +241,7 @@ async function checkpointDir(dir: string): Promise<string> {
   return ck.dir;
 }
 
-async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; dispose: () => void }> {
+export async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; planPrevious: Planner; dispose: () => void }> {
   const dir = await checkpointDir(dirArg);
   const { init } = await import('../core/backend.js');
   const backend = await init({ backend: 'auto' });
@@ -166,19 +253,24 @@ async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: n
   const L = recorded ?? opts.tokens;
   if (L === undefined) throw new UsageError(`${dir} records no conditioning length (data.json condLength); give --tokens L.`, { field: '--tokens', expected: 'an integer >= 1', found: undefined });
   const tf = await import('@tensorflow/tfjs');
-  const { sceneRows } = await import('../rl/scene-dataset.js');
+  const { rowsOfGenerated } = await import('../rl/scene-dataset.js');
   const byScene = new Map<string, Float64Array>();
-  const plan: Planner = async (scenes) => {
+  const generated = new Map<string, GeneratedScene>();
+  const genOf = (c: CachedScene) => {
+    let g = generated.get(c.name);
+    if (!g) generated.set(c.name, (g = generatedOf(c)));
+    return g;
+  };
+  // the previous frame (v2.2 EC) is planned with its own noise stream (a fresh sample, as an agent replanning would)
+  const make = (previous: boolean): Planner => async (scenes) => {
     const out = new Float64Array(scenes.length * 24);
-    const todo = scenes.filter((c) => !byScene.has(c.name));
+    const key = (c: CachedScene) => (previous ? `${c.name}#previous` : c.name);
+    const todo = scenes.filter((c) => !byScene.has(key(c)));
     const B = 16;
     for (let start = 0; start < todo.length; start += B) {
       const chunk = todo.slice(start, start + B);
-      const seeds = chunk.map((c) => {
-        if (c.seed === null) throw new InputError(InputError.format({ file: c.name, field: 'seed', expected: 'a generated scene (scene tokens come from its seed)', found: null }), { file: c.name, field: 'seed', expected: 'a generated scene', found: null });
-        return c.seed;
-      });
-      const { rows } = sceneRows(seeds, { numTokens: L, width: planner.config.condDim });
+      const seeds = chunk.map((c) => (previous ? mixSeed(c.seed!, 0x707276) : c.seed!));
+      const { rows } = rowsOfGenerated(chunk.map((c) => (previous ? previousFrameScene(genOf(c)) : genOf(c))), { numTokens: L, width: planner.config.condDim });
       // one noise stream per scene (seeded by --seed and the scene's seed): results do not depend on batching
       const traj = new Float32Array(chunk.length * 24);
       for (let j = 0; j < chunk.length; j++) {
@@ -197,12 +289,12 @@ async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: n
         traj.set(r.dataSync() as Float32Array, j * 24);
         r.dispose();
       }
-      chunk.forEach((c, j) => byScene.set(c.name, Float64Array.from(traj.subarray(j * 24, (j + 1) * 24))));
+      chunk.forEach((c, j) => byScene.set(key(c), Float64Array.from(traj.subarray(j * 24, (j + 1) * 24))));
     }
-    scenes.forEach((c, i) => out.set(byScene.get(c.name)!, i * 24));
+    scenes.forEach((c, i) => out.set(byScene.get(key(c))!, i * 24));
     return out;
   };
-  return { plan, dispose: () => planner.dispose() };
+  return { plan: make(false), planPrevious: make(true), dispose: () => planner.dispose() };
 }
 
 /** Cached scenes of a seed range: from a cache folder (every seed must be in it) or computed here. */
@@ -275,8 +367,12 @@ export interface AgentScores {
   versions: { version: PdmVersion; score: number[]; metrics: Record<string, number[]> }[];
 }
 
-/** Plans and scores the scenes (`workers` pool threads, 0: this thread); no averaging. */
-export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PdmVersion[], workers: number): Promise<AgentScores> {
+/**
+ * Plans and scores the scenes (`workers` pool threads, 0: this thread); no averaging. With
+ * `planPrevious`, v2.2's EC compares each plan with the agent's own plan at the scene's previous
+ * frame (rows of NaN: no previous frame, the scorer's default).
+ */
+export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PdmVersion[], workers: number, planPrevious?: Planner): Promise<AgentScores> {
   const scenes = indices.map((i) => cache.scene(i));
   const pool = new ProposalScorePool(cache, { workers });
   const out: AgentScores = { reversing: 0, plans: 0, versions: [] };
@@ -287,7 +383,12 @@ export async function scoreAgent(plan: Planner, cache: MetricCache, indices: rea
         if (lastWaypointReverses(plans, i)) out.reversing++;
         out.plans++;
       }
-      const rs = await pool.scoreBatch(indices.map((s, i) => ({ scene: s, poses: plans.subarray(i * 24, (i + 1) * 24), count: 1 })), { version });
+      const prevPlans = version === 'v2.2' && planPrevious ? await planPrevious(scenes, version) : null;
+      const previousOf = (i: number) => {
+        const p = prevPlans?.subarray(i * 24, (i + 1) * 24);
+        return p && !Number.isNaN(p[0]!) ? { previous: p } : {};
+      };
+      const rs = await pool.scoreBatch(indices.map((s, i) => ({ scene: s, poses: plans.subarray(i * 24, (i + 1) * 24), count: 1, ...previousOf(i) })), { version });
       const metrics: Record<string, number[]> = {};
       for (const name of Object.keys(rs[0]?.metrics ?? {})) metrics[name] = rs.map((r) => r.metrics[name]![0]!);
       out.versions.push({ version, score: rs.map((r) => r.score[0]!), metrics });
@@ -340,9 +441,10 @@ export async function evaluateAgent(
   versions: readonly PdmVersion[],
   range: SeedRange,
   workers: number,
+  planPrevious?: Planner,
 ): Promise<EvalResult> {
   const t0 = performance.now();
-  const scores = await scoreAgent(plan, cache, indices, versions, workers);
+  const scores = await scoreAgent(plan, cache, indices, versions, workers, planPrevious);
   return summarizeAgent(agent, range, indices.length, scores, (performance.now() - t0) / 1000);
 }
 
@@ -361,9 +463,9 @@ export async function runNavsimEvalShard(task: NavsimEvalShardTask): Promise<Age
   const { cache, indices } = scenesForSeeds({ start: task.start, end: task.end }, task.versions, task.cacheDir, true);
   const silent: CliIO = { out: () => {}, err: () => {} };
   const a = task.agent;
-  const { plan, dispose } = a.kind === 'baseline' ? { plan: baselinePlanner(a.name), dispose: () => {} } : await checkpointPlanner(a.dir, { seed: a.seed, steps: a.steps, tokens: a.tokens, quiet: true }, silent);
+  const { plan, planPrevious, dispose } = a.kind === 'baseline' ? { plan: baselinePlanner(a.name), planPrevious: previousBaselinePlanner(a.name), dispose: () => {} } : await checkpointPlanner(a.dir, { seed: a.seed, steps: a.steps, tokens: a.tokens, quiet: true }, silent);
   try {
-    return await scoreAgent(plan, cache, indices, task.versions, 0);
+    return await scoreAgent(plan, cache, indices, task.versions, 0, planPrevious);
   } finally {
     dispose();
   }
@@ -392,16 +494,16 @@ export function formatEvalTable(rows: readonly EvalResult[]): string {
 async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const opts = parseArgs(
     args,
-    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number' },
+    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number', mlp: 'string', 'mlp-seeds': 'string' },
     EVAL_USAGE,
   );
   const checkpoint = opts.checkpoint as string | undefined;
   const baseline = opts.baseline as string | undefined;
   if ((checkpoint === undefined) === (baseline === undefined)) {
-    throw new UsageError(`give --checkpoint DIR or --baseline cv|pdm-closed|human (one of them).\n${EVAL_USAGE}`, { field: '--baseline', expected: 'one of --checkpoint, --baseline', found: checkpoint ?? baseline });
+    throw new UsageError(`give --checkpoint DIR or --baseline cv|mlp|pdm-closed|human (one of them).\n${EVAL_USAGE}`, { field: '--baseline', expected: 'one of --checkpoint, --baseline', found: checkpoint ?? baseline });
   }
-  if (baseline !== undefined && baseline !== 'cv' && baseline !== 'pdm-closed' && baseline !== 'human') {
-    throw flagError('baseline', baseline === 'mlp' ? 'cv, pdm-closed or human (the ego-status MLP is a trained checkpoint: use --checkpoint)' : 'cv, pdm-closed or human', baseline);
+  if (baseline !== undefined && baseline !== 'cv' && baseline !== 'mlp' && baseline !== 'pdm-closed' && baseline !== 'human') {
+    throw flagError('baseline', 'cv, mlp, pdm-closed or human', baseline);
   }
   const seedsText = opts.seeds as string | undefined;
   if (seedsText === undefined) throw new UsageError(`--seeds A:B is required.\n${EVAL_USAGE}`, { field: '--seeds', expected: 'A:B', found: undefined });
@@ -415,12 +517,16 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   // N threads score: N worker threads of the pool (0: this thread), which read the cache files
   const workers = cacheDir !== undefined && threads > 1 ? threads : 0;
   const quiet = Boolean(opts.quiet);
-  const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as 'cv' | 'pdm-closed' | 'human' };
+  const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as BaselineName };
+  if (agent.kind !== 'baseline' || agent.name !== 'mlp') {
+    for (const f of ['mlp', 'mlp-seeds']) if (opts[f] !== undefined) throw new UsageError(`--${f} goes with --baseline mlp.`, { field: `--${f}`, expected: 'only with --baseline mlp', found: opts[f] });
+  }
+  if (opts.queue !== undefined && agent.kind === 'baseline' && agent.name === 'mlp') throw new UsageError('--baseline mlp does not run through --queue (its model is trained or read in this process).', { field: '--queue', expected: 'no --queue with --baseline mlp', found: opts.queue });
   if (opts.queue !== undefined) {
     const { submitNavsimEval } = await import('../queue/submit.js');
     const steps = intOption(opts, 'steps', undefined, { min: 1 });
     const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
-    const shardAgent = agent.kind === 'baseline' ? agent : { kind: 'checkpoint' as const, dir: agent.dir, seed: intOption(opts, 'seed', 0), ...(steps !== undefined ? { steps } : {}), ...(tokens !== undefined ? { tokens } : {}) };
+    const shardAgent = agent.kind === 'baseline' ? { kind: 'baseline' as const, name: agent.name as 'cv' | 'pdm-closed' | 'human' } : { kind: 'checkpoint' as const, dir: agent.dir, seed: intOption(opts, 'seed', 0), ...(steps !== undefined ? { steps } : {}), ...(tokens !== undefined ? { tokens } : {}) };
     const bar = progress({ total: range.end - range.start, label: 'navsim eval', mode: quiet || opts.json ? 'silent' : 'auto' });
     let r: EvalResult;
     try {
@@ -436,18 +542,24 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
     io.out(opts.json ? JSON.stringify(r) : formatEvalTable([r]));
     return 0;
   }
+  const mlp = agent.kind === 'baseline' && agent.name === 'mlp' ? egoMlpFor(opts.mlp as string | undefined, parseSeedRange(String(opts['mlp-seeds'] ?? 'train:1000'), '--mlp-seeds'), quiet) : null;
   const { cache, indices } = scenesForSeeds(range, versions, cacheDir, quiet);
   let plan: Planner;
+  let planPrevious: Planner | undefined;
   let dispose = () => {};
-  if (agent.kind === 'baseline') plan = baselinePlanner(agent.name);
-  else {
+  if (mlp) ({ plan, planPrevious } = mlpPlanners(mlp));
+  else if (agent.kind === 'baseline') {
+    const name = agent.name as 'cv' | 'pdm-closed' | 'human';
+    plan = baselinePlanner(name);
+    planPrevious = previousBaselinePlanner(name);
+  } else {
     const steps = intOption(opts, 'steps', undefined, { min: 1 });
     const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
-    ({ plan, dispose } = await checkpointPlanner(agent.dir, { seed: intOption(opts, 'seed', 0), steps, tokens, quiet }, io));
+    ({ plan, planPrevious, dispose } = await checkpointPlanner(agent.dir, { seed: intOption(opts, 'seed', 0), steps, tokens, quiet }, io));
   }
   let r: EvalResult;
   try {
-    r = await evaluateAgent(agent.kind === 'baseline' ? agent.name : agent.dir, plan, cache, indices, versions, range, workers);
+    r = await evaluateAgent(agent.kind === 'baseline' ? agent.name : agent.dir, plan, cache, indices, versions, range, workers, planPrevious);
   } finally {
     dispose();
   }

@@ -47,3 +47,7 @@ export { MAX_ROUTE_TOKENS, ROUTE_CHUNK_M, SCENE_TOKEN_WIDTH, sceneCommand, scene
 export type { SceneTokenOptions } from './scene-tokens.js';
 export { humanAtJunction, leadAgent, leadBrakes, NAVSIM_SPLITS, parseSeedRange, sceneStats, splitOfSeed, splitRange } from './splits.js';
 export type { SceneInfo, SeedRange, SplitName, SplitStats } from './splits.js';
+
+// NAVSIM's ego-status MLP baseline (plain JS; a JSON checkpoint).
+export { EGO_MLP_CONFIG, EGO_MLP_FORMAT, EGO_MLP_IN, EGO_MLP_OUT, EgoStatusMlp } from './ego-mlp.js';
+export type { EgoMlpConfig } from './ego-mlp.js';

@@ -37,7 +37,9 @@ import { sceneToJson, scenesFromArrowTable, scenesToArrowTable } from './arrow-s
 import { DEFAULT_PDM_CLOSED, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
 import { parseScene } from './scene-json.js';
 import { generateScene } from './scenegen.js';
+import { initialStateArray, referenceStatesFromPoses } from './interpolate.js';
 import { prepareScene, scoreProposalsDetailed, toGoldenMetrics } from './scorer.js';
+import { simulateProposals } from './simulate.js';
 import type { PdmScene, PdmVersion, PdmWeights } from './types.js';
 
 /** Format of the files; another value in a manifest is an error naming both. */
@@ -551,6 +553,29 @@ export interface CachedScoreOptions {
   /** Poses per proposal (default 8) and their spacing (default 0.5 s). */
   posesPerProposal?: number;
   intervalS?: number;
+  /**
+   * v2.2 EC: the plan the agent made at the scene's previous frame (8 x 3, x / y / heading in that
+   * frame's ego frame, 0.5 s apart), compared with every proposal. Default: the previous frame's own
+   * trajectory (the logged plan), as `scoreScene` does.
+   */
+  previousPoses?: Float64Array;
+}
+
+/**
+ * The simulated states (41 x 11) of a plan made at the scene's previous frame (`poses`: 8 x 3 in
+ * that frame's ego frame) and the frame interval: what v2.2 EC compares a proposal with (spec 5.10).
+ * Null when the scene has no previous frame within 0.55 s, or one given only as simulated states
+ * (no ego state to plan from).
+ */
+export function previousPlanStates(scene: PdmScene, poses: ArrayLike<number>, posesPerProposal = 8, intervalS = 0.5): { states: Float64Array; intervalS: number } | null {
+  const pf = scene.previousFrame;
+  if (!pf || pf.form === 'states') return null;
+  const ego = pf.form === 'scene' ? pf.scene.ego : pf.ego;
+  const ts = pf.form === 'scene' ? pf.scene.timestampUs : pf.timestampUs;
+  const dt = scene.timestampUs * 1e-6 - ts * 1e-6;
+  if (!(dt > 0 && dt <= 0.55)) return null;
+  const refs = referenceStatesFromPoses(ego, ts, poses, posesPerProposal, 'ego', intervalS);
+  return { states: simulateProposals(refs, 1, initialStateArray(ego)), intervalS: dt };
 }
 
 /** Per-proposal scores: `score[g]` and `metrics[name][g]` (golden key names; NaN where a metric is undefined, e.g. EC without a previous frame). */
@@ -588,6 +613,7 @@ export function scoreCachedScene(c: CachedScene, poses: Float64Array, count: num
     pdmClosedStates: pdm,
     posesPerProposal: k,
     intervalS: opts.intervalS,
+    ...(opts.previousPoses !== undefined && version === 'v2.2' ? { previous: previousPlanStates(c.scene, opts.previousPoses, k, opts.intervalS) } : {}),
   });
   r.proposals.forEach((p, g) => {
     const m = toGoldenMetrics(p, version) as Record<string, number | null>;

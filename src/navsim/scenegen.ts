@@ -17,6 +17,8 @@
  *     overlap another agent are removed and the simulation is re-run.
  *  4. The ego's states at -1.5, -1, -0.5, 0 s are the history; its rear-axle poses at
  *     0.5 .. 4 s are the human trajectory; agents are written for frames 0..50 (0..5 s).
+ *  5. The same frame 0.5 s earlier (history, human plan, agents at -0.5 .. 4.5 s) is the scene's
+ *     `previous_frame`, so that v2.2 two-frame extended comfort (EC) is defined.
  */
 import { Rng } from '../core/rng.js';
 import { wrapAngle } from '../geometry/angle.js';
@@ -136,6 +138,12 @@ export interface GeneratedScene {
   status: Float32Array;
   /** Human future poses at 0.5 .. 4 s in the ego frame, `[8, 3]`. */
   target: Float32Array;
+  /**
+   * The previous frame (0.5 s earlier), also `scene.previous_frame.scene`: its scene JSON (map and
+   * centre line inherited from `scene`) and its planner inputs, so an agent can plan on it too
+   * (v2.2 EC compares the agent's plan with the plan it made at the previous frame).
+   */
+  previous: { name: string; scene: Record<string, unknown>; history: Float32Array; status: Float32Array; target: Float32Array; command: DrivingCommand };
   /** The world map the scene was cut from (not serialised; `generateMap(seed, opts.map)` rebuilds it). */
   map: PGMap;
   info: {
@@ -162,6 +170,8 @@ const WARMUP_STEPS = 30;
 const HISTORY_STEPS = 15;
 const T0_STEP = WARMUP_STEPS + HISTORY_STEPS;
 const SIM_STEPS = T0_STEP + 51;
+/** The previous frame (v2.2 EC) is this many 0.1 s steps before t0. */
+const PREVIOUS_FRAME_STEPS = 5;
 const STREAM_SCENE = 0x73636e; // "scn"
 const RAMP_SPEED = 12;
 /** Look-ahead of the driving command (m) and the heading change that makes a turn (rad). */
@@ -200,6 +210,17 @@ function nearbyRoads(map: PGMap, x: number, y: number, dist: number): Road[] {
     const b = r.bounds;
     return !(b[0] > x + dist || b[2] < x - dist || b[1] > y + dist || b[3] < y - dist);
   });
+}
+
+/**
+ * The previous frame of a generated scene as a generated scene of its own: its planner inputs and
+ * its scene JSON with the map and centre line of `g` (for scene tokens, or for planning at the
+ * previous frame, which v2.2 EC compares with).
+ */
+export function previousFrameScene(g: GeneratedScene): GeneratedScene {
+  const p = g.previous;
+  const scene = { schema: g.scene.schema, ...p.scene, map: g.scene.map, pdm_closed: g.scene.pdm_closed };
+  return { ...g, name: p.name, scene, history: p.history, status: p.status, target: p.target, info: { ...g.info, command: p.command, egoSpeed: p.status[4]! } };
 }
 
 /**
@@ -484,58 +505,66 @@ function assemble(
     const v = te[o + 3]!;
     return { x: q[0]!, y: q[1]!, heading: egoPath.heading(s), vx: v, vy: 0, ax: te[o + 4]!, ay: v * v * egoPath.curvature(s), s };
   };
-  const now = egoAt(T0_STEP);
-  const historyJson: Record<string, number>[] = [];
-  for (let j = 0; j < 4; j++) {
-    const k = WARMUP_STEPS + j * 5;
-    const e = egoAt(k);
-    historyJson.push({
-      timestamp_us: t0 - (T0_STEP - k) * 100_000, x: r6(e.x), y: r6(e.y), heading: r6(e.heading), vx: r6(e.vx), vy: 0, ax: r6(e.ax), ay: r6(e.ay),
-    });
-  }
-  // The ego state is the last history entry (rounding included); all ego-frame values are relative to it.
-  const egoJson = historyJson[3]!;
-  const [x0, y0, h0] = [egoJson.x!, egoJson.y!, egoJson.heading!];
-  const history = new Float32Array(12);
-  historyJson.forEach((e, j) => toFrame(x0, y0, h0, e.x!, e.y!, e.heading!, history, 3 * j));
-  const target = new Float32Array(24);
-  const poses: number[][] = [];
-  const pose = new Float64Array(3);
-  for (let j = 0; j < 8; j++) {
-    const e = egoAt(T0_STEP + 5 * (j + 1));
-    toFrame(x0, y0, h0, e.x, e.y, e.heading, pose, 0);
-    // Poses (rounded to 1e-6) for the scene; the planner target is their float32 rounding.
-    poses.push(Array.from(pose, r6));
-    for (let q = 0; q < 3; q++) target[3 * j + q] = poses[j]![q]!;
-  }
-  const command = drivingCommand(egoPath, now.s);
-  const status = new Float32Array(8);
-  status[DRIVING_COMMANDS.indexOf(command)] = 1;
-  status[4] = egoJson.vx!;
-  status[5] = egoJson.vy!;
-  status[6] = egoJson.ax!;
-  status[7] = egoJson.ay!;
-
-  const agents: Record<string, unknown>[] = [];
-  for (let i = 1; i < actors.length; i++) {
-    const a = actors[i]!;
-    const t = sim.tracks[i]!;
-    const states: (Record<string, number> | null)[] = [];
-    let present = 0;
-    for (let k = T0_STEP; k < SIM_STEPS; k++) {
-      if (sim.offPath[i]![k] && a.kind !== 'pedestrian') {
-        states.push(null);
-        continue;
-      }
-      const o = k * TRACK_STRIDE;
-      const h = t[o + 2]!;
-      const v = a.kind === 'parked' ? 0 : t[o + 3]!;
-      states.push({ x: r6(t[o]!), y: r6(t[o + 1]!), heading: r6(h), vx: r6(v * Math.cos(h)), vy: r6(v * Math.sin(h)) });
-      present++;
+  // One frame at step T: its history, human future, status and agents (the current frame is
+  // T0_STEP; the previous frame, T0_STEP - 5, is what v2.2 EC compares a plan with).
+  const frameAt = (T: number) => {
+    const now = egoAt(T);
+    const historyJson: Record<string, number>[] = [];
+    for (let j = 0; j < 4; j++) {
+      const k = T - HISTORY_STEPS + j * 5;
+      const e = egoAt(k);
+      historyJson.push({
+        timestamp_us: t0 - (T0_STEP - k) * 100_000, x: r6(e.x), y: r6(e.y), heading: r6(e.heading), vx: r6(e.vx), vy: 0, ax: r6(e.ax), ay: r6(e.ay),
+      });
     }
-    if (present === 0) continue;
-    agents.push({ id: a.id, type: a.type, length: r6(a.length), width: r6(a.width), height: r6(a.height), states });
-  }
+    // The ego state is the last history entry (rounding included); all ego-frame values are relative to it.
+    const egoJson = historyJson[3]!;
+    const [x0, y0, h0] = [egoJson.x!, egoJson.y!, egoJson.heading!];
+    const history = new Float32Array(12);
+    historyJson.forEach((e, j) => toFrame(x0, y0, h0, e.x!, e.y!, e.heading!, history, 3 * j));
+    const target = new Float32Array(24);
+    const poses: number[][] = [];
+    const pose = new Float64Array(3);
+    for (let j = 0; j < 8; j++) {
+      const e = egoAt(T + 5 * (j + 1));
+      toFrame(x0, y0, h0, e.x, e.y, e.heading, pose, 0);
+      // Poses (rounded to 1e-6) for the scene; the planner target is their float32 rounding.
+      poses.push(Array.from(pose, r6));
+      for (let q = 0; q < 3; q++) target[3 * j + q] = poses[j]![q]!;
+    }
+    const command = drivingCommand(egoPath, now.s);
+    const status = new Float32Array(8);
+    status[DRIVING_COMMANDS.indexOf(command)] = 1;
+    status[4] = egoJson.vx!;
+    status[5] = egoJson.vy!;
+    status[6] = egoJson.ax!;
+    status[7] = egoJson.ay!;
+
+    const agents: Record<string, unknown>[] = [];
+    for (let i = 1; i < actors.length; i++) {
+      const a = actors[i]!;
+      const t = sim.tracks[i]!;
+      const states: (Record<string, number> | null)[] = [];
+      let present = 0;
+      for (let k = T; k < T + 51; k++) {
+        if (sim.offPath[i]![k] && a.kind !== 'pedestrian') {
+          states.push(null);
+          continue;
+        }
+        const o = k * TRACK_STRIDE;
+        const h = t[o + 2]!;
+        const v = a.kind === 'parked' ? 0 : t[o + 3]!;
+        states.push({ x: r6(t[o]!), y: r6(t[o + 1]!), heading: r6(h), vx: r6(v * Math.cos(h)), vy: r6(v * Math.sin(h)) });
+        present++;
+      }
+      if (present === 0) continue;
+      agents.push({ id: a.id, type: a.type, length: r6(a.length), width: r6(a.width), height: r6(a.height), states });
+    }
+    return { now, historyJson, egoJson, history, target, poses, command, status, agents };
+  };
+  const cur = frameAt(T0_STEP);
+  const prev = frameAt(T0_STEP - PREVIOUS_FRAME_STEPS);
+  const { now, historyJson, egoJson, history, target, poses, command, status, agents } = cur;
 
   const routeRoads = new Set(map.routeRoads.map((r) => roadKey(r.from, r.to)));
   const mapJson: SceneMapJson = sceneMapJson(map, { center: [now.x, now.y], radius: opts.mapRadius, routeRoads, speedLimit, step: opts.mapStep });
@@ -561,6 +590,24 @@ function assemble(
     history: historyJson,
     human_trajectory: humanTrajectory,
   };
+  // The frame 0.5 s earlier (map and PDM-Closed centre line inherited from this frame): its own
+  // ego, agents, history and human plan, so that v2.2 EC is defined (spec 5.10: Δt = 0.5 s <= 0.55).
+  const prevHuman = { frame: 'ego', poses: prev.poses };
+  const e = prev.egoJson;
+  // (through JSON: a stored scene keeps its previous frame as a JSON string, where -0 reads back as 0)
+  const previousScene = JSON.parse(JSON.stringify({
+    name: `${name}-prev`,
+    timestamp_us: t0 - PREVIOUS_FRAME_STEPS * 100_000,
+    log_name: name,
+    scene_type: 'original',
+    ego: { x: e.x, y: e.y, heading: e.heading, vx: e.vx, vy: 0, ax: e.ax, ay: e.ay, steering_angle: 0 },
+    trajectory: prevHuman,
+    agents: prev.agents,
+    observation_mode: 'direct_10hz',
+    history: prev.historyJson,
+    human_trajectory: prevHuman,
+  })) as Record<string, unknown>;
+  scene.previous_frame = { scene: previousScene };
   return {
     seed,
     name,
@@ -569,6 +616,7 @@ function assemble(
     status,
     target,
     map,
+    previous: { name: `${name}-prev`, scene: previousScene, history: prev.history, status: prev.status, target: prev.target, command: prev.command },
     info: {
       blocks: map.blocks.map((b) => b.name),
       speedLimit: limit,

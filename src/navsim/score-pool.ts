@@ -60,6 +60,8 @@ export interface ProposalBatchItem {
   /** count x K x 3 values (x, y, heading in the ego frame; K = 8 at 0.5 s by default). */
   poses: Float64Array;
   count: number;
+  /** v2.2 EC: the agent's plan at the scene's previous frame (8 x 3; `CachedScoreOptions.previousPoses`). */
+  previous?: Float64Array;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -69,6 +71,7 @@ interface WorkerItem {
   scene: number;
   poses: Float64Array;
   count: number;
+  previous?: Float64Array;
 }
 interface WorkerRequest {
   id: number;
@@ -122,7 +125,7 @@ export function scorePoolWorkerHandle(msg: WorkerRequest): { reply: WorkerReply;
         scoreCachedScene(c, new Float64Array(24), 1, msg.options); // decodes and prepares the scene
         return { score: new Float64Array(0), names: [], values: [] };
       }
-      const r = scoreCachedScene(c, it.poses, it.count, msg.options);
+      const r = scoreCachedScene(c, it.poses, it.count, it.previous ? { ...msg.options, previousPoses: it.previous } : msg.options);
       const names = Object.keys(r.metrics);
       const values = names.map((n) => r.metrics[n]!);
       transfer.push(r.score.buffer as ArrayBuffer, ...values.map((v) => v.buffer as ArrayBuffer));
@@ -281,7 +284,12 @@ export class ProposalScorePool {
       const found = `count ${item.count}, ${item.poses.length} values`;
       throw new InputError(InputError.format({ file: this.cache.manifest.names[index], field: 'poses', expected, found }), { file: this.cache.manifest.names[index], field: 'poses', expected, found });
     }
-    return { scene: index, poses: item.poses, count: item.count };
+    if (item.previous !== undefined && (!(item.previous instanceof Float64Array) || item.previous.length < k * 3)) {
+      const expected = `a Float64Array of ${k} x 3 pose values`;
+      const found = item.previous instanceof Float64Array ? `${item.previous.length} values` : typeof item.previous;
+      throw new InputError(InputError.format({ file: this.cache.manifest.names[index], field: 'previous', expected, found }), { file: this.cache.manifest.names[index], field: 'previous', expected, found });
+    }
+    return { scene: index, poses: item.poses, count: item.count, ...(item.previous !== undefined ? { previous: item.previous } : {}) };
   }
 
   /** Scores `count` proposals of one scene. */
@@ -312,7 +320,7 @@ export class ProposalScorePool {
           scoreCachedScene(c, new Float64Array(24), 1, options);
           return { score: new Float64Array(0), metrics: {} };
         }
-        return scoreCachedScene(c, it.poses, it.count, options);
+        return scoreCachedScene(c, it.poses, it.count, it.previous ? { ...options, previousPoses: it.previous } : options);
       });
     }
     const byWorker = new Map<number, number[]>();

@@ -13,7 +13,7 @@ import { withAtomicFile } from '../core/atomic.js';
 import { writeScenesArrow } from '../navsim/arrow-scenes.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { SCENE_TOKEN_WIDTH, sceneTokens } from '../navsim/scene-tokens.js';
-import { generateScene, type SceneGenOptions } from '../navsim/scenegen.js';
+import { generateScene, type GeneratedScene, type SceneGenOptions } from '../navsim/scenegen.js';
 import type { PdmScene } from '../navsim/types.js';
 import { HiddenStateCacheWriter } from './hidden-state-cache.js';
 import { HISTORY_SIZE, type ILRows, STATUS_SIZE, TARGET_SIZE, allocRows } from './il-data.js';
@@ -60,12 +60,16 @@ function validateSeeds(seeds: readonly number[]): void {
 
 /** Generates the rows (and parsed scenes) of some seeds. */
 export function sceneRows(seeds: readonly number[], opts: Pick<SceneDatasetOptions, 'numTokens' | 'width' | 'sceneGen'>): { rows: ILRows; scenes: Record<string, unknown>[] } {
+  return rowsOfGenerated(seeds.map((seed) => generateScene(seed, opts.sceneGen)), opts);
+}
+
+/** The rows (and scene JSON) of already generated scenes (e.g. `previousFrameScene(g)`: the frame 0.5 s earlier). */
+export function rowsOfGenerated(generated: readonly GeneratedScene[], opts: Pick<SceneDatasetOptions, 'numTokens' | 'width'>): { rows: ILRows; scenes: Record<string, unknown>[] } {
   const L = opts.numTokens, H = opts.width;
-  const n = seeds.length;
+  const n = generated.length;
   const rows = allocRows(n, L, H);
   const scenes: Record<string, unknown>[] = [];
-  seeds.forEach((seed, i) => {
-    const g = generateScene(seed, opts.sceneGen);
+  generated.forEach((g, i) => {
     rows.tokens[i] = g.name;
     rows.cond.set(sceneTokens(g, { numTokens: L, width: H }), i * L * H);
     rows.history.set(g.history, i * HISTORY_SIZE);

@@ -87,14 +87,33 @@ describe('drivekit navsim eval', () => {
       expect(Object.keys(r.metrics['v2.2'])).toEqual(['nc', 'dac', 'ddc', 'tlc', 'ep', 'ttc', 'lk', 'hc', 'ec']);
       expect(r.reversing_fraction).toBe(0);
     }
-    // generated scenes have no previous frame: EC is undefined everywhere
-    expect(cv.metrics['v2.2'].ec).toBe(null);
-    expect(cv.ec_defined).toBe(0);
+    // generated scenes carry the previous frame (0.5 s earlier): EC is defined everywhere, each
+    // agent's plan compared with its own plan there
+    for (const r of [cv, human, pdm]) {
+      expect(r.ec_defined).toBe(4);
+      expect(r.metrics['v2.2'].ec).toBeGreaterThanOrEqual(0);
+      expect(r.metrics['v2.2'].ec).toBeLessThanOrEqual(1);
+    }
     // the human future is clean; constant velocity is not
     expect(human.metrics['v1.1'].nc).toBe(1);
     expect(human.metrics['v1.1'].dac).toBe(1);
     expect(cv.pdms).toBeLessThan(human.pdms);
     expect(pdm.pdms).toBeGreaterThan(0.95);
+  }, 120_000);
+
+  it('--baseline mlp: the ego-status MLP trained on --mlp-seeds, written to --mlp and read back with the same numbers', async () => {
+    const file = path.join(tmp, 'mlp.json');
+    const a = await evalJson(['--baseline', 'mlp', '--mlp', file, '--mlp-seeds', 'train:24', '--seeds', SEEDS, '--cache', cacheDir]);
+    expect(fs.existsSync(file)).toBe(true);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).trainSeeds).toEqual([0, 24]);
+    const b = await evalJson(['--baseline', 'mlp', '--mlp', file, '--seeds', SEEDS, '--cache', cacheDir]);
+    expect(a.agent).toBe('mlp');
+    expect(b.pdms).toBe(a.pdms);
+    expect(b.metrics).toEqual(a.metrics);
+    expect(a.ec_defined).toBe(4);
+    expect(a.pdms).toBeGreaterThan(0);
+    const bad = await run(['navsim', 'eval', '--baseline', 'cv', '--mlp', file, '--seeds', SEEDS, '--json', '--quiet']);
+    expect(bad.code).toBe(2);
   }, 120_000);
 
   it('gives the same numbers with and without a cache, and with 2 scoring workers', async () => {

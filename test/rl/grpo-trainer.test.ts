@@ -192,22 +192,24 @@ describe('DiffGrpoTrainer', () => {
     }
   });
 
-  // 30 iterations, not 200: one tiny iteration costs ~0.1 s alone but ~0.4 s on the shared 2-core
-  // machine, and 200 would take the whole test budget. The count is checked after every iteration,
-  // so a leak of even one tensor per iteration fails at iteration 2.
-  it('leaks no tensors over 30 iterations (count checked after every iteration)', async () => {
-    const planner = DiffusionPlanner.create({ ...TINY, numInferenceSteps: 2 }, { seed: 0 });
-    const t = trainer({ planner, config: { groupSize: 2, scenesPerIteration: 1, iterations: 30 } });
+  // 200 iterations of the smallest planner (1 block, width 8, 2 DDIM steps, G = 2, B = 1): every
+  // code path of an iteration (rollouts, teacher chains, loss, gradients, AdamW) at a fraction of
+  // the tiny size's cost: about 0.1 s an iteration alone, 0.6 s at load average 24 on the shared
+  // 2-core machine (hence the long timeout). The count is checked after every iteration, so a leak
+  // of even one tensor per iteration fails at iteration 2.
+  it('leaks no tensors over 200 iterations (count checked after every iteration)', async () => {
+    const planner = DiffusionPlanner.create({ numHeads: 1, headDim: 8, numLayers: 1, ditOutputDim: 8, mlpHidden: 16, condDim: H, numInferenceSteps: 2 }, { seed: 0 });
+    const t = trainer({ planner, config: { groupSize: 2, scenesPerIteration: 1, iterations: 200 } });
     await t.fit(1); // first-use tables (kernels, RoPE) are created once
     const counts: number[] = [];
     t.callbacks.push((e) => void (e.type === 'iteration' && counts.push(tf.memory().numTensors)));
-    await expectNoTensorLeak(() => t.fit(), 'DiffGrpoTrainer.fit(29 iterations)');
-    expect(t.iteration).toBe(30);
-    expect(counts).toHaveLength(29);
+    await expectNoTensorLeak(() => t.fit(), 'DiffGrpoTrainer.fit(199 iterations)');
+    expect(t.iteration).toBe(200);
+    expect(counts).toHaveLength(199);
     expect(new Set(counts).size).toBe(1);
     t.dispose();
     t.planner.dispose();
-  });
+  }, 600_000);
 
   it('trains on generated scenes with the in-process PDM reward and logs every sub-metric', async () => {
     const seeds = [0, 1];
