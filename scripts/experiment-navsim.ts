@@ -16,7 +16,6 @@
  *
  *   npx tsx scripts/experiment-navsim.ts [--quick] [--study] [--out results/navsim-grpo] [--work .tmp/navsim-grpo]
  */
-import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
@@ -32,12 +31,10 @@ import { sceneRows } from '../src/rl/scene-dataset.js';
 import { renderNavsimScene } from '../src/viz/navsim-svg.js';
 import { lineChart } from '../src/viz/plot.js';
 import { writePng } from '../src/viz/png.js';
+import { flagReader, gitCommit } from './experiment-common.js';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = flagReader(argv);
 const quick = argv.includes('--quick');
 const study = argv.includes('--study');
 const out = arg('out', quick ? '.tmp/navsim-quick/results' : 'results/navsim-grpo');
@@ -62,13 +59,7 @@ const P = quick
 
 fs.mkdirSync(out, { recursive: true });
 fs.mkdirSync(work, { recursive: true });
-const commit = (() => {
-  try {
-    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-})();
+const commit = gitCommit();
 
 const tStart = performance.now();
 const stages: { name: string; command: string; seconds: number }[] = [];

@@ -15,6 +15,7 @@ import policyWeightsUrl from '../results/metadrive/ppo/policy.safetensors?url';
 import { parseSafetensors } from '../src/core/safetensors.js';
 import { DrivingEnv, type StepInfo } from '../src/env/env.js';
 import { ExpertEgoPolicy } from '../src/env/policies.js';
+import { METRIC_ABBREVIATIONS } from '../src/metrics/pdm-table.js';
 import { ActorCriticPolicy, POLICY_CONFIG } from '../src/models/mlp-policy.js';
 import { generateScene } from '../src/navsim/scenegen.js';
 import { parseScene } from '../src/navsim/scene-json.js';
@@ -205,19 +206,7 @@ async function runEpisode(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // NAVSIM scoring
 
-const METRIC_LABELS: Record<string, string> = {
-  no_at_fault_collisions: 'NC',
-  drivable_area_compliance: 'DAC',
-  driving_direction_compliance: 'DDC',
-  traffic_light_compliance: 'TLC',
-  ego_progress: 'EP',
-  time_to_collision_within_bound: 'TTC',
-  lane_keeping: 'LK',
-  history_comfort: 'HC',
-  comfort: 'C',
-  two_frame_extended_comfort: 'EC',
-  score: 'score',
-};
+const METRIC_LABELS: Readonly<Record<string, string>> = METRIC_ABBREVIATIONS;
 
 function scoreGeneratedScene(): void {
   show('score-status', 'running');
