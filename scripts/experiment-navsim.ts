@@ -29,9 +29,9 @@ import { openMetricCache, scoreCachedScene } from '../src/navsim/metric-cache.js
 import { lastWaypointReverses } from '../src/navsim/score-pool.js';
 import { sceneRows } from '../src/rl/scene-dataset.js';
 import { renderNavsimScene } from '../src/viz/navsim-svg.js';
-import { lineChart } from '../src/viz/plot.js';
+import { lineChartSpec, type ChartSpec } from '../src/viz/plot.js';
 import { writePng } from '../src/viz/png.js';
-import { flagReader, gitCommit } from './experiment-common.js';
+import { flagReader, gitCommit, writeChart } from './experiment-common.js';
 
 const argv = process.argv.slice(2);
 const arg = flagReader(argv);
@@ -184,26 +184,23 @@ const smooth = (ys: number[], w = 10) => ys.map((_, i) => {
   const s = ys.slice(Math.max(0, i - w + 1), i + 1).filter((v) => Number.isFinite(v));
   return s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
 });
-const charts: [string, string][] = [
-  ['il-loss', lineChart([
+const charts: [string, ChartSpec][] = [
+  ['il-loss', lineChartSpec([
     ...(ilLog.length ? [{ name: 'IL loss (ε-MSE), logged steps', x: ilLog.map((r) => Number(r.step)), y: ilLog.map((r) => Number(r['train/loss'])) }] : []),
     { name: 'epoch mean', x: ilEpochs.map((r) => Number(r.step)), y: ilEpochs.map((r) => Number(r['train/epoch_loss'])) },
   ], { title: 'IL: training loss', xLabel: 'step', yLabel: 'loss', logY: true })],
-  ['grpo-reward', lineChart([
+  ['grpo-reward', lineChartSpec([
     { name: 'reward', x: it, y: col('rollout/reward_mean') },
     { name: 'reward (mean of 10)', x: it, y: smooth(col('rollout/reward_mean')) },
     { name: 'reversing', x: it, y: col('rollout/reversing_fraction') },
   ], { title: 'DiffGRPO: rollout reward (PDMS, training weights, after the reversing penalty)', xLabel: 'iteration', yLabel: 'reward / fraction' })],
-  ['grpo-loss', lineChart([
+  ['grpo-loss', lineChartSpec([
     { name: 'policy loss L_RL', x: it, y: col('train/policy_loss') },
     { name: 'BC loss L_BC (before λ)', x: it, y: col('train/bc_loss') },
     { name: 'total L', x: it, y: col('train/loss') },
   ], { title: 'DiffGRPO: losses per iteration', xLabel: 'iteration', yLabel: 'loss' })],
 ];
-for (const [name, svg] of charts) {
-  writeFileAtomicSync(path.join(out, `${name}.svg`), svg);
-  writePng(path.join(out, `${name}.png`), svg);
-}
+for (const [name, spec] of charts) await writeChart(out, name, spec);
 
 // BEV picture: one test scene, G = 8 samples of the GRPO planner (eval sampler, η = 1), scored (PDMS)
 await init({ backend: 'wasm' });

@@ -46,7 +46,7 @@ export type { PPOPreset } from './ppo/presets.js';
 export { classicVecEnv, trainClassicPPO } from './ppo/classic.js';
 export type { ClassicRunOptions, ClassicRunResult } from './ppo/classic.js';
 export { DRIVING_POLICY_DEFAULTS, DRIVING_PPO_DEFAULTS, trainDrivingPPO } from './ppo/driving.js';
-export type { DrivingPPOOptions, DrivingPPOResult } from './ppo/driving.js';
+export type { DrivingPPOOptions, DrivingPPOResult, DrivingValidation, ValidationPoint } from './ppo/driving.js';
 export { RolloutBuffer, explainedVariance } from './buffers/rollout-buffer.js';
 export type { RolloutBufferOptions, RolloutMinibatch } from './buffers/rollout-buffer.js';
 export { RunningMeanStd, VEC_NORMALIZE_DEFAULTS, VecNormalize } from './common/running-norm.js';

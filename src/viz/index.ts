@@ -17,7 +17,7 @@ export { NAVSIM_COLORS, renderNavsimScene, scoreColor } from './navsim-svg.js';
 export type { NavsimSvgOptions } from './navsim-svg.js';
 
 // Charts: vega-lite specs, rendered to SVG without a DOM (files and notebook display: drivekit/node).
-export { barChartSpec, CHART_PALETTE, histogramSpec, lineChart, lineChartSpec, smoothEma, trainingCurvesSpec } from './plot.js';
+export { barChartSpec, CHART_PALETTE, histogramSpec, lineChartSpec, smoothEma, trainingCurvesSpec } from './plot.js';
 export type { BarChartOptions, BarDatum, ChartOptions, ChartSpec, CurvePanel, Distribution, HistogramOptions, LineChartOptions, Series, TrainingCurvesOptions } from './plot.js';
 export { renderSpec } from './vega.js';
 

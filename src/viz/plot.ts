@@ -303,4 +303,3 @@ function isDistributionList(d: ArrayLike<number> | readonly Distribution[]): d i
   return Array.isArray(d) && d.length > 0 && typeof d[0] === 'object' && d[0] !== null;
 }
 
-export { lineChart } from './legacy-line-chart.js';

@@ -21,6 +21,7 @@ import { decompressXz } from './xz.js';
 
 export * from './layout.js';
 export { ALLOWED_CLASSES, ALLOWED_ENUMS, ALLOWED_FUNCTIONS, NavsimCacheError, NdArray, PyEnum, PyObject, unpickleRestricted } from './pickle.js';
+export type { UnpickleContext } from './pickle.js';
 export { V1_METRIC_CACHE_FIELDS, metricCacheToScene, type ImportDiagnostics } from './to-scene.js';
 export { parseWkb, type WkbGeometry } from './wkb.js';
 export { decompressXz } from './xz.js';
