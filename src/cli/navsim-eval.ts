@@ -16,8 +16,10 @@
  * is the logged future; `pdm-closed` is PDM-Closed's cached trajectory (privileged: it sees the
  * map and the agents) at 0.5 .. 4 s, the one of each version; `--checkpoint` a DiffusionPlanner
  * checkpoint folder (`model.safetensors` + `model.json`, or the `last/` inside a run folder)
- * conditioned on scene tokens, sampled by plain DDIM (eta = 0) from seeded noise (`--seed`); loaded
- * with `DiffusionPlanner.fromCheckpoint`.
+ * conditioned on scene tokens, sampled from seeded noise (`--seed`, one stream per scene) by
+ * ReCogDrive's evaluation sampler (`get_action`: DDIM with eta = 1, std >= 1e-4, noise clipped to
+ * ±1; spec §2.3) or, with `--sampler deterministic`, by plain DDIM (eta = 0); loaded with
+ * `DiffusionPlanner.fromCheckpoint`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -47,7 +49,9 @@ const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|mlp|p
   --version V       only v1.1 or v2.2 (default: both)
   --cache DIR       a metric cache holding these seeds (default: PDM-Closed runs here, once per scene)
   --workers N       ${WORKERS_HELP}; scoring threads read --cache (without it: this thread)
-  --seed S          seed of the planner's initial noise (0)
+  --seed S          seed of the planner's noise (0; one stream per scene, so results do not depend on batching)
+  --sampler S       stochastic (default: ReCogDrive's evaluation, DDIM eta = 1, std >= 1e-4, noise clip 1)
+                    or deterministic (plain DDIM, eta = 0)
   --steps K         DDIM steps (default: the checkpoint's)
   --tokens L        scene tokens per sample when the checkpoint does not record it (data.json condLength)
   --queue URL       plan and score shards of seeds as jobs on a Redis queue (redis://host:port; run
@@ -241,7 +245,10 @@ async function checkpointDir(dir: string): Promise<string> {
   return ck.dir;
 }
 
-export async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; planPrevious: Planner; dispose: () => void }> {
+/** How `navsim eval` samples a checkpoint: ReCogDrive's stochastic `get_action` (the default) or plain DDIM. */
+export type EvalSampler = 'stochastic' | 'deterministic';
+
+export async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; sampler?: EvalSampler; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; planPrevious: Planner; dispose: () => void }> {
   const dir = await checkpointDir(dirArg);
   const { init } = await import('../core/backend.js');
   const backend = await init({ backend: 'auto' });
@@ -281,7 +288,7 @@ export async function checkpointPlanner(dirArg: string, opts: { seed: number; st
               history: tf.tensor2d(rows.history.subarray(j * 12, (j + 1) * 12), [1, 12]),
               status: tf.tensor2d(rows.status.subarray(j * 8, (j + 1) * 8), [1, 8]),
             },
-            { rng: new Rng(mixSeed(opts.seed, seeds[j]!)), deterministic: true, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
+            { rng: new Rng(mixSeed(opts.seed, seeds[j]!)), deterministic: opts.sampler === 'deterministic', ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
           );
           s.normalized.dispose();
           return s.trajectory;
@@ -450,7 +457,7 @@ export async function evaluateAgent(
 
 /** What a queued `navsim eval` shard evaluates: the agent, seeds [start, end), the versions. */
 export interface NavsimEvalShardTask {
-  agent: { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string; seed: number; steps?: number; tokens?: number };
+  agent: { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string; seed: number; steps?: number; tokens?: number; sampler?: EvalSampler };
   start: number;
   end: number;
   versions: PdmVersion[];
@@ -463,7 +470,7 @@ export async function runNavsimEvalShard(task: NavsimEvalShardTask): Promise<Age
   const { cache, indices } = scenesForSeeds({ start: task.start, end: task.end }, task.versions, task.cacheDir, true);
   const silent: CliIO = { out: () => {}, err: () => {} };
   const a = task.agent;
-  const { plan, planPrevious, dispose } = a.kind === 'baseline' ? { plan: baselinePlanner(a.name), planPrevious: previousBaselinePlanner(a.name), dispose: () => {} } : await checkpointPlanner(a.dir, { seed: a.seed, steps: a.steps, tokens: a.tokens, quiet: true }, silent);
+  const { plan, planPrevious, dispose } = a.kind === 'baseline' ? { plan: baselinePlanner(a.name), planPrevious: previousBaselinePlanner(a.name), dispose: () => {} } : await checkpointPlanner(a.dir, { seed: a.seed, steps: a.steps, tokens: a.tokens, sampler: a.sampler ?? 'stochastic', quiet: true }, silent);
   try {
     return await scoreAgent(plan, cache, indices, task.versions, 0, planPrevious);
   } finally {
@@ -494,7 +501,7 @@ export function formatEvalTable(rows: readonly EvalResult[]): string {
 async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const opts = parseArgs(
     args,
-    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number', mlp: 'string', 'mlp-seeds': 'string' },
+    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', sampler: 'string', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number', mlp: 'string', 'mlp-seeds': 'string' },
     EVAL_USAGE,
   );
   const checkpoint = opts.checkpoint as string | undefined;
@@ -517,6 +524,10 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   // N threads score: N worker threads of the pool (0: this thread), which read the cache files
   const workers = cacheDir !== undefined && threads > 1 ? threads : 0;
   const quiet = Boolean(opts.quiet);
+  const samplerText = (opts.sampler as string | undefined) ?? 'stochastic';
+  if (samplerText !== 'stochastic' && samplerText !== 'deterministic') throw flagError('sampler', 'stochastic or deterministic', samplerText);
+  const sampler: EvalSampler = samplerText;
+  if (opts.sampler !== undefined && checkpoint === undefined) throw new UsageError('--sampler goes with --checkpoint.', { field: '--sampler', expected: 'only with --checkpoint', found: opts.sampler });
   const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as BaselineName };
   if (agent.kind !== 'baseline' || agent.name !== 'mlp') {
     for (const f of ['mlp', 'mlp-seeds']) if (opts[f] !== undefined) throw new UsageError(`--${f} goes with --baseline mlp.`, { field: `--${f}`, expected: 'only with --baseline mlp', found: opts[f] });
@@ -526,7 +537,7 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
     const { submitNavsimEval } = await import('../queue/submit.js');
     const steps = intOption(opts, 'steps', undefined, { min: 1 });
     const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
-    const shardAgent = agent.kind === 'baseline' ? { kind: 'baseline' as const, name: agent.name as 'cv' | 'pdm-closed' | 'human' } : { kind: 'checkpoint' as const, dir: agent.dir, seed: intOption(opts, 'seed', 0), ...(steps !== undefined ? { steps } : {}), ...(tokens !== undefined ? { tokens } : {}) };
+    const shardAgent = agent.kind === 'baseline' ? { kind: 'baseline' as const, name: agent.name as 'cv' | 'pdm-closed' | 'human' } : { kind: 'checkpoint' as const, dir: agent.dir, seed: intOption(opts, 'seed', 0), sampler, ...(steps !== undefined ? { steps } : {}), ...(tokens !== undefined ? { tokens } : {}) };
     const bar = progress({ total: range.end - range.start, label: 'navsim eval', mode: quiet || opts.json ? 'silent' : 'auto' });
     let r: EvalResult;
     try {
@@ -555,7 +566,7 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   } else {
     const steps = intOption(opts, 'steps', undefined, { min: 1 });
     const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
-    ({ plan, planPrevious, dispose } = await checkpointPlanner(agent.dir, { seed: intOption(opts, 'seed', 0), steps, tokens, quiet }, io));
+    ({ plan, planPrevious, dispose } = await checkpointPlanner(agent.dir, { seed: intOption(opts, 'seed', 0), steps, tokens, sampler, quiet }, io));
   }
   let r: EvalResult;
   try {

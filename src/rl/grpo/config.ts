@@ -22,6 +22,7 @@ export interface GrpoTrainConfig {
   progressWeight: number;
   metricWeights: Record<string, number>;
   reversePenalty: number;
+  rolloutMinStd: number | null;
   scoringChunks: number;
   microBatchScenes: number;
   seed: number;
@@ -54,6 +55,7 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTr
     doc: 'Overrides of the other metric weights (e.g. {"extendedComfort": 2}); default: the version\'s, EC off for EPDMS.',
   },
   reversePenalty: { default: 0.5, type: 'number', min: 0, doc: 'λ_rev subtracted from the reward of a plan whose last waypoint reverses (ReCogDrive #23); 0 = detect and log only.' },
+  rolloutMinStd: { default: null, type: 'number', min: 0, nullable: true, doc: "Std floor of the rollout and teacher chains (null: the planner's sampler.rollout.minStd, ReCogDrive 0.04; paper v1: 0.02)." },
   scoringChunks: { default: 1, type: 'integer', min: 1, doc: 'Sample the batch in this many chunks of scenes, each sent for scoring before the next is sampled (more overlap with a worker pool, but smaller sampling batches); scoring always overlaps the teacher chains.' },
   microBatchScenes: { default: 0, type: 'integer', min: 0, doc: 'Scenes per forward/backward pass, gradients accumulated over the batch (0 = all B at once; bounds memory: one pass holds G·K + K rows per scene).' },
   seed: { default: 0, type: 'integer', doc: 'Seed of the run (scene order, rollout and teacher noise).' },

@@ -195,6 +195,11 @@ export class DiffGrpoTrainer {
     return this.config.iterations ?? this.config.epochs * this.iterationsPerEpoch;
   }
 
+  /** The rollout sampler's overrides of the planner's `sampler.rollout` settings. */
+  private rolloutNoise(): { minStd?: number } {
+    return this.config.rolloutMinStd === null ? {} : { minStd: this.config.rolloutMinStd };
+  }
+
   /** Steps 1–4: samples B scenes × G rollouts (and the teacher chains) and scores them. */
   async collect(): Promise<GroupBatch> {
     const c = this.config;
@@ -221,7 +226,7 @@ export class DiffGrpoTrainer {
         const from = Math.floor((k * B) / chunks), to = Math.floor(((k + 1) * B) / chunks);
         const part = from === 0 && to === B ? inputs : toInputs(host, from, to);
         try {
-          const r = this.planner.sampleChain(part, { groupSize: G, rng: chunkRngs[k]! });
+          const r = this.planner.sampleChain(part, { groupSize: G, rng: chunkRngs[k]!, ...this.rolloutNoise() });
           chains.push(r.chain);
           const plans = Float64Array.from(r.trajectory.dataSync());
           tf.dispose([r.trajectory, ...(r.noise ? [r.noise] : [])]);
@@ -234,7 +239,7 @@ export class DiffGrpoTrainer {
         }
       }
       if (c.bcCoeff > 0) {
-        const r = this.reference.sampleChain(inputs, { groupSize: 1, rng: teacherRng });
+        const r = this.reference.sampleChain(inputs, { groupSize: 1, rng: teacherRng, ...this.rolloutNoise() });
         teacherChain = r.chain;
         tf.dispose([r.trajectory, ...(r.noise ? [r.noise] : [])]);
       }
