@@ -33,6 +33,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { init } from '../src/core/backend.js';
 import { Rng } from '../src/core/rng.js';
@@ -176,6 +177,12 @@ if (CASES.has('rollout')) {
   for (const w of WORKERS) {
     const env = await WorkerVectorEnv.create(ENVS, envConfig, { seed: 0, workers: w });
     const policy = new ActorCriticPolicy({ ...DRIVING_POLICY_DEFAULTS, obsDim: env.obsSize, actionType: 'box', actionDim: 2, seed: 0 });
+    // drive like a BC start: mean throttle 0.5, sigma 0.2 (-1.6 as after --init), so the ego moves
+    // through traffic and the env steps cost what they cost in training
+    tf.tidy(() => {
+      policy.params.get('action_net.bias').assign(tf.tensor1d([0, 0.5]));
+      policy.params.get('log_std').assign(tf.fill([2], -1.6));
+    });
     const ppo = new PPO(policy, env, { ...DRIVING_PPO_DEFAULTS, nSteps: N_STEPS, batchSize: N_STEPS, seed: 0 });
     const rng = new Rng(1);
     ppo.collectRollouts(rng); // warm: maps built, JIT, tfjs kernels
