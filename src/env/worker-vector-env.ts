@@ -411,7 +411,7 @@ export class WorkerVectorEnv {
     for (let k = 1; k < this.threads; k++) {
       const b = k * STRIDE;
       ctl[b + C_OP] = op;
-      seqs.push(Atomics.add(ctl, b + C_REQ, 1) + 1);
+      seqs.push((Atomics.add(ctl, b + C_REQ, 1) + 1) | 0); // int32 wrap, as stored
       Atomics.notify(ctl, b + C_REQ);
     }
     const t0 = performance.now();
