@@ -1,7 +1,7 @@
 /**
  * NAVSIM's own metric caches on the command line (see docs/navsim.md):
  *
- *   drivekit navsim import-cache CACHE_DIR --out scenes.arrow|DIR [--workers N] [--verify N] [--force] [--quiet]
+ *   drivekit navsim import-cache CACHE_DIR --out scenes.arrow|DIR [--concurrency N] [--verify N] [--force] [--quiet]
  *   drivekit navsim score SCENES... --trajectories FILE.json [--version v1.1|v2.2] [--json]
  *   drivekit navsim eval --cache SCENES (--trajectories FILE.json | --checkpoint DIR) --out results.csv [--version v1.1|v2.2] [--json]
  *
@@ -31,8 +31,8 @@ export const IMPORT_USAGE = `drivekit navsim import-cache CACHE_DIR --out scenes
   token is the scene name), PDM-Closed's trajectory kept; a file that fails is reported as a JSON
   line {token, file, error} on stderr and the others go on (exit code 1)
   --out PATH     an Arrow scenes file (.arrow), or a folder: a drivekit metric cache (v1.1, sharded)
-  --workers N    files read and decoded concurrently (default 4; xz runs off the main thread's
-                 stack, pickle decoding on it)
+  --concurrency N  files read and decoded at once, in this thread (default 4; xz runs off the main
+                 thread's stack, pickle decoding on it); --workers N is its old name (files, not threads)
   --verify N     afterwards, rescore N sampled scenes from the written output and from the .pkl
                  again (PDM-Closed's own plan) and compare bit for bit (default 0)
   --shard-size N scenes per shard of a folder output (256)
@@ -131,12 +131,13 @@ function scoreOne(scene: PdmScene, poses: Float64Array, version: PdmVersion, pdm
 }
 
 async function importCacheCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, { out: 'string', workers: 'number', verify: 'number', 'shard-size': 'number', force: 'boolean', quiet: 'boolean' }, IMPORT_USAGE);
+  const opts = parseArgs(args, { out: 'string', concurrency: 'number', workers: 'number', verify: 'number', 'shard-size': 'number', force: 'boolean', quiet: 'boolean' }, IMPORT_USAGE);
   const [dir, ...extra] = opts._;
   if (!dir || extra.length > 0) throw new UsageError(`drivekit navsim import-cache: give one CACHE_DIR.\n${usageText(IMPORT_USAGE)}`, { field: 'CACHE_DIR', expected: 'one folder', found: opts._ });
   const out = opts.out as string | undefined;
   if (!out) throw new UsageError(`drivekit navsim import-cache: --out is required.\n${usageText(IMPORT_USAGE)}`, { field: '--out', expected: 'an .arrow file or a folder', found: undefined });
-  const workers = intOption(opts, 'workers', 4, { min: 1, max: 256 });
+  if (opts.concurrency !== undefined && opts.workers !== undefined) throw new UsageError('drivekit navsim import-cache: give --concurrency (or its old name --workers), not both.', { field: '--concurrency', expected: 'one of --concurrency, --workers', found: 'both' });
+  const workers = intOption(opts, opts.workers !== undefined ? 'workers' : 'concurrency', 4, { min: 1, max: 256 });
   const verifyN = intOption(opts, 'verify', 0, { min: 0 });
   const shardSize = intOption(opts, 'shard-size', 256, { min: 1 });
   const toArrow = out.endsWith('.arrow');
