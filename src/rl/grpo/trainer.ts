@@ -37,7 +37,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { recoverDir, writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
+import { writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
 import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import type { LogRecord } from '../../core/logger.js';
@@ -45,10 +45,12 @@ import { Rng } from '../../core/rng.js';
 import type { DiffusionPlanner, PlannerInputs } from '../../models/planner.js';
 import { loadPlannerStateDict, plannerStateDict } from '../../models/weights.js';
 import { lastWaypointReverses } from '../../navsim/score-pool.js';
-import { type Callback, emit } from '../common/callbacks.js';
-import { applyGradients, lossAndGrads } from '../common/grads.js';
-import { HISTORY_SIZE, type ILDataSource, type ILRows, STATUS_SIZE } from '../il-data.js';
-import { accumulateGrads, type MetricSink } from '../il-trainer.js';
+import { type Callback, type MetricSink, emit } from '../common/callbacks.js';
+import { CheckpointDirs } from '../common/checkpoints.js';
+import { GradientAccumulator, applyGradients, lossAndGrads, microBatches } from '../common/grads.js';
+import { assertResumable, difference, readRunState, writeRunState } from '../common/run-state.js';
+import { disposeInputs, rowsToInputs } from '../data/planner-batch.js';
+import type { ILDataSource } from '../il-data.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
 import { AdamW } from '../optim.js';
 import { WarmupCosineSchedule } from '../schedules.js';
@@ -153,7 +155,7 @@ export class DiffGrpoTrainer {
   private root: Rng;
   private order: number[] = [];
   private pos = 0;
-  private readonly outDir: string | undefined;
+  private readonly dirs: CheckpointDirs | null;
   private readonly referenceSource: { path: string; sha256: string } | null;
   private readonly dataInfo: Record<string, unknown> | undefined;
 
@@ -176,7 +178,7 @@ export class DiffGrpoTrainer {
     const total = c.scheduleInterval === 'epoch' ? Math.ceil(this.totalIterations / this.iterationsPerEpoch) : this.totalIterations;
     this.schedule = new WarmupCosineSchedule({ lr: c.optimizer.lr, minLr: c.minLr, warmup: 0, total, interval: 'epoch' });
     this.root = new Rng(c.seed);
-    this.outDir = options.outDir;
+    this.dirs = options.outDir ? new CheckpointDirs(options.outDir, { keepBest: 0 }) : null;
     this.dataInfo = options.dataInfo;
     this.logger = options.logger ?? null;
     this.callbacks = options.callbacks ?? [];
@@ -207,7 +209,7 @@ export class DiffGrpoTrainer {
     const host = await this.data.readRows(rows);
     const B = host.count;
     const sceneIds = host.tokens.slice();
-    const inputs = toInputs(host, 0, B);
+    const inputs = rowsToInputs(host, 0, B);
     const chunks = Math.min(c.scoringChunks, B);
     const chunkRngs = rolloutRng.split(chunks);
     const chains: tf.Tensor4D[] = [];
@@ -219,7 +221,7 @@ export class DiffGrpoTrainer {
     try {
       for (let k = 0; k < chunks; k++) {
         const from = Math.floor((k * B) / chunks), to = Math.floor(((k + 1) * B) / chunks);
-        const part = from === 0 && to === B ? inputs : toInputs(host, from, to);
+        const part = from === 0 && to === B ? inputs : rowsToInputs(host, from, to);
         try {
           const r = this.planner.sampleChain(part, { groupSize: G, rng: chunkRngs[k]! });
           chains.push(r.chain);
@@ -266,15 +268,12 @@ export class DiffGrpoTrainer {
   train(batch: GroupBatch): GrpoStepResult {
     const c = this.config;
     const B = batch.sceneIds.length, G = c.groupSize;
-    const micro = c.microBatchScenes > 0 ? Math.min(c.microBatchScenes, B) : B;
     const options = { groupSize: G, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] };
     // Every term is a mean over scenes (advantages are per group; the quantile clip, which is
     // batch-wide, is checked to be off), so L = Σ_chunks (scenes in chunk / B)·L_chunk.
-    let acc: Map<string, tf.Tensor> | null = null;
-    let loss = 0, policy = 0, bc = 0;
+    const acc = new GradientAccumulator();
     try {
-      for (let s0 = 0; s0 < B; s0 += micro) {
-        const s1 = Math.min(s0 + micro, B);
+      for (const { from: s0, to: s1, weight } of microBatches(B, c.microBatchScenes)) {
         const whole = s0 === 0 && s1 === B;
         const part = whole ? null : sliceBatch(batch, s0, s1, G);
         const b = part ?? batch;
@@ -283,21 +282,15 @@ export class DiffGrpoTrainer {
             const l = this.planner.grpoLoss({ inputs: b.inputs, chain: b.chain, rewards: whole ? batch.rewards : batch.rewards.subarray(s0 * G, s1 * G), ...(b.teacherChain ? { teacherChain: b.teacherChain } : {}) }, options);
             return { loss: l.total, aux: () => ({ policy: l.policyLoss.dataSync()[0]!, bc: l.bcLoss ? l.bcLoss.dataSync()[0]! : NaN }) };
           });
-          const w = (s1 - s0) / B;
-          acc = whole ? out.grads : accumulateGrads(acc, out.grads, w);
-          loss += w * out.loss;
-          policy += w * out.aux.policy;
-          bc += w * out.aux.bc;
+          acc.add(out.loss, out.grads, weight, out.aux);
         } finally {
           if (part) tf.dispose([part.inputs.hiddenStates, part.inputs.history, part.inputs.status, part.chain, ...(part.teacherChain ? [part.teacherChain] : [])]);
         }
       }
-      const grads = acc!;
-      acc = null;
-      const gradNorm = applyGradients(this.optimizer, grads, c.maxGradNorm, `DiffGRPO iteration ${this.pos}`);
-      return { loss, policyLoss: policy, bcLoss: bc, gradNorm };
+      const gradNorm = applyGradients(this.optimizer, acc.take(), c.maxGradNorm, `DiffGRPO iteration ${this.pos}`);
+      return { loss: acc.loss, policyLoss: acc.aux.policy!, bcLoss: acc.aux.bc!, gradNorm };
     } finally {
-      if (acc) tf.dispose([...(acc as Map<string, tf.Tensor>).values()]);
+      acc.dispose();
     }
   }
 
@@ -371,15 +364,15 @@ export class DiffGrpoTrainer {
       last = await this.iterate();
       stopped = emit(this.callbacks, { type: 'iteration', iteration: this.pos, timesteps: plans(), log: last });
       const every = this.config.checkpointEvery;
-      if (this.outDir && every > 0 && this.pos % every === 0 && this.pos < stop) await this.saveLast();
+      if (this.dirs && every > 0 && this.pos % every === 0 && this.pos < stop) await this.saveLast();
     }
-    if (this.outDir) await this.saveLast();
+    if (this.dirs) await this.saveLast();
     emit(this.callbacks, { type: 'end', iteration: this.pos, timesteps: plans(), stopped });
     return { iterations: this.pos, stopped, last };
   }
 
   private async saveLast(): Promise<void> {
-    const dir = path.join(this.outDir!, 'last');
+    const dir = this.dirs!.lastDir;
     await this.save(dir);
     emit(this.callbacks, { type: 'checkpoint', iteration: this.pos, timesteps: this.pos * this.config.scenesPerIteration * this.config.groupSize, dir });
   }
@@ -397,7 +390,7 @@ export class DiffGrpoTrainer {
     await writeDirAtomic(dir, async (tmp) => {
       await saveCheckpoint(tmp, { tensors: plannerStateDict(this.planner), config: this.planner.config, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
       await saveOptimizerState(tmp, this.optimizer);
-      await writeFileAtomic(path.join(tmp, 'trainer.json'), JSON.stringify(state, null, 2) + '\n');
+      await writeRunState(path.join(tmp, 'trainer.json'), state, true);
       if (this.dataInfo) await writeFileAtomic(path.join(tmp, 'data.json'), JSON.stringify(this.dataInfo, null, 2) + '\n');
     });
   }
@@ -408,22 +401,11 @@ export class DiffGrpoTrainer {
    * the reference weights (sha256) must match too. A difference is a `ConfigError` naming the field.
    */
   async resume(dir: string): Promise<void> {
-    await recoverDir(dir);
+    await CheckpointDirs.recover(dir);
     const file = path.join(dir, 'trainer.json');
-    let st: GrpoRunState;
-    try {
-      st = JSON.parse(await fs.promises.readFile(file, 'utf8')) as GrpoRunState;
-    } catch (e) {
-      throw new InputError(InputError.format({ file, expected: 'a DiffGRPO run state', found: (e as Error).message }, 'Is this a train-grpo checkpoint folder (last/)?'), { file, expected: 'a DiffGRPO run state', found: 'no readable JSON', cause: e });
-    }
-    if (st.format !== GRPO_RUN_FORMAT) throw new InputError(InputError.format({ file, field: 'format', expected: GRPO_RUN_FORMAT, found: st.format }), { file, field: 'format', expected: GRPO_RUN_FORMAT, found: st.format });
+    const st = await readRunState<GrpoRunState>(file, GRPO_RUN_FORMAT, 'a DiffGRPO run state (trainer.json of a train-grpo checkpoint folder, last/)');
     const saved = GRPO_TRAIN_CONFIG.resolve(st.config, { file });
-    for (const k of Object.keys(saved) as (keyof GrpoTrainConfig)[]) {
-      if (k === 'checkpointEvery') continue;
-      const a = JSON.stringify(saved[k]), b = JSON.stringify(this.config[k]);
-      if (a !== b) throw new ConfigError(ConfigError.format({ file, field: k, expected: saved[k], found: this.config[k] }, 'Resume with the settings of the checkpoint.'), { file, field: k, expected: saved[k], found: this.config[k] });
-    }
-    if (st.numScenes !== this.data.numRows) throw new ConfigError(ConfigError.format({ file, field: 'numScenes', expected: st.numScenes, found: this.data.numRows }), { file, field: 'numScenes', expected: st.numScenes, found: this.data.numRows });
+    assertResumable(saved, this.config, { file, free: ['checkpointEvery'], extra: difference('numScenes', st.numScenes, this.data.numRows) });
     if (st.reference && this.referenceSource && st.reference.sha256 !== this.referenceSource.sha256) {
       throw new ConfigError(ConfigError.format({ file, field: 'reference.sha256', expected: st.reference.sha256, found: this.referenceSource.sha256 }, `The reference policy differs from ${st.reference.path}'s.`), { file, field: 'reference.sha256', expected: st.reference.sha256, found: this.referenceSource.sha256 });
     }
@@ -441,20 +423,6 @@ export class DiffGrpoTrainer {
     this.optimizer.dispose();
     this.reference.dispose();
   }
-}
-
-/** Conditioning tensors of rows [from, to) of a host block. */
-function toInputs(rows: ILRows, from: number, to: number): PlannerInputs {
-  const n = to - from, lh = rows.condLength * rows.condDim;
-  return {
-    hiddenStates: tf.tensor3d(rows.cond.subarray(from * lh, to * lh), [n, rows.condLength, rows.condDim]),
-    history: tf.tensor2d(rows.history.subarray(from * HISTORY_SIZE, to * HISTORY_SIZE), [n, HISTORY_SIZE]),
-    status: tf.tensor2d(rows.status.subarray(from * STATUS_SIZE, to * STATUS_SIZE), [n, STATUS_SIZE]),
-  };
-}
-
-function disposeInputs(x: PlannerInputs): void {
-  tf.dispose([x.hiddenStates, x.history, x.status]);
 }
 
 /** Frees a batch's tensors. */
