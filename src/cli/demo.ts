@@ -25,8 +25,8 @@ import { scoreScene } from '../navsim/score-scene.js';
 import type { Trajectory } from '../navsim/scorer.js';
 import type { PdmScene } from '../navsim/types.js';
 import { GRPO_TRAIN_DEFAULTS } from '../rl/grpo/config.js';
-import { inProcessPdmReward, pdmRewardOptions } from '../rl/grpo/reward.js';
-import { DiffGrpoTrainer } from '../rl/grpo/trainer.js';
+import { inProcessPDMReward, pdmRewardOptions } from '../rl/grpo/reward.js';
+import { DiffGRPOTrainer } from '../rl/grpo/trainer.js';
 import { type ILRows, InMemoryILData } from '../rl/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
 import { ILTrainer } from '../rl/il-trainer.js';
@@ -195,8 +195,8 @@ export async function runDemo(opts: DemoOptions, backend: string, log: (line: st
 
   // --- 3. DiffGRPO after IL: G rollouts per training scene, PDMS reward, BC anchor to the IL weights ----
   const byName = new Map(train.scenes.map((j, i) => [train.rows.tokens[i]!, parseScene(j, { source: `scene ${trainSeeds[i]}` })]));
-  const reward = inProcessPdmReward(byName, pdmRewardOptions(GRPO_TRAIN_DEFAULTS));
-  const grpo = new DiffGrpoTrainer(planner, new InMemoryILData(train.rows), reward, {
+  const reward = inProcessPDMReward(byName, pdmRewardOptions(GRPO_TRAIN_DEFAULTS));
+  const grpo = new DiffGRPOTrainer(planner, new InMemoryILData(train.rows), reward, {
     config: { iterations: opts.grpoIterations, scenesPerIteration: 4, groupSize: opts.groupSize, optimizer: { lr: 1e-4 }, seed: opts.seed, checkpointEvery: 0 },
   });
   const rewards: number[] = [];

@@ -38,7 +38,7 @@ import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_CONFIG, DDIM_DETERMINISTIC, DDIM_NOISE_CONFIG, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
 import { addDiTParams, blockPrefix, columnBlocks, crossAttentionKV, isCrossBlock, type SelfQkv, selfQkvWeights, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors, rowBlocks } from './dit.js';
 import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
-import { diffGrpoLoss, type GrpoLossOutput, type GrpoOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
+import { diffGRPOLoss, type GRPOLossOutput, type GRPOOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
 import { addLinear, addTimmMlp, linear, linearP, mm, normalValues, ParamStore, ropeTables, rotateHalfMatrix, silu, timmMlp } from './layers.js';
 import { gaussianLogProb } from './logprob.js';
 import { type ChannelRange, denormalizeTrajectory, normalizeTrajectory, RECOGDRIVE_NORMALIZATION, type TrajectoryNormalization, validateNormalization } from './normalize.js';
@@ -357,7 +357,7 @@ export interface LogProbOptions {
   eta?: number;
 }
 
-export interface GrpoBatch {
+export interface GRPOBatch {
   inputs: PlannerInputs | CachedCondition;
   /** Rollout chains [B·G, K+1, 8, 3] from `sampleChain` (chain j belongs to scene ⌊j/G⌋). */
   chain: tf.Tensor;
@@ -860,7 +860,7 @@ export class DiffusionPlanner {
    * log-probs (and the teacher chains' for BC) under θ. Differentiable; call inside
    * `tf.variableGrads(() => planner.grpoLoss(b).total)`. Tensors returned belong to the caller.
    */
-  grpoLoss(batch: GrpoBatch, options: Partial<GrpoOptions> = {}): GrpoLossOutput {
+  grpoLoss(batch: GRPOBatch, options: Partial<GRPOOptions> = {}): GRPOLossOutput {
     const o = { ...DEFAULT_GRPO_OPTIONS, ...options };
     return this.withCondition(batch.inputs, true, (cond) => {
       const N = batch.chain.shape[0]!;
@@ -868,7 +868,7 @@ export class DiffusionPlanner {
       const rl = this.logProb(cond, batch.chain, { groupSize: o.groupSize });
       const bc = batch.teacherChain ? this.logProb(cond, batch.teacherChain, { groupSize: 1 }) : undefined;
       try {
-        return diffGrpoLoss({ rlLogProb: rl, rewards: batch.rewards, bcLogProb: bc }, o);
+        return diffGRPOLoss({ rlLogProb: rl, rewards: batch.rewards, bcLogProb: bc }, o);
       } finally {
         rl.dispose();
         bc?.dispose();
@@ -890,3 +890,9 @@ export class DiffusionPlanner {
     return this.store;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `GRPOBatch`. */
+export type GrpoBatch = GRPOBatch;

@@ -71,15 +71,15 @@ export { EVAL_METRICS, evaluatePolicy } from './common/evaluate.js';
 export type { EvalMetric, EvalStepEvent, EvaluateOptions, EvaluationResult, Spread } from './common/evaluate.js';
 
 // DiffGRPO (ReCogDrive's RL stage) on the diffusion planner.
-export { DiffGrpoTrainer, GRPO_RUN_FORMAT, disposeGroupBatch } from './grpo/trainer.js';
-export type { GroupBatch, GrpoStepResult, GrpoTrainerOptions } from './grpo/trainer.js';
+export { DiffGRPOTrainer, GRPO_RUN_FORMAT, disposeGroupBatch } from './grpo/trainer.js';
+export type { GroupBatch, GRPOStepResult, GRPOTrainerOptions } from './grpo/trainer.js';
 export { GRPO_TRAIN_CONFIG, GRPO_TRAIN_DEFAULTS } from './grpo/config.js';
-export type { GrpoTrainConfig } from './grpo/config.js';
-export { TRAINING_PROGRESS_WEIGHT, inProcessPdmReward, pdmRewardOptions, poolPdmReward, trainingWeights } from './grpo/reward.js';
-export type { PdmRewardOptions, RewardFn, RewardResult } from './grpo/reward.js';
+export type { GRPOTrainConfig } from './grpo/config.js';
+export { TRAINING_PROGRESS_WEIGHT, inProcessPDMReward, pdmRewardOptions, poolPDMReward, trainingWeights } from './grpo/reward.js';
+export type { PDMRewardOptions, RewardFn, RewardResult } from './grpo/reward.js';
 export { checkPlannerConfig, configDifference, frozenCopy, loadPlanner, weightsSha256 } from './grpo/reference.js';
-export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGrpoLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo/loss.js';
-export type { GroupAdvantages, GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo/loss.js';
+export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGRPOLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo/loss.js';
+export type { GroupAdvantages, GRPOLossInputs, GRPOLossOutput, GRPOOptions } from './grpo/loss.js';
 // Adversarial imitation (GAIL) on PPO's parts.
 export { GAIL, GAIL_CONFIG } from './gail/gail.js';
 export type { ExpertPairs, GAILConfig } from './gail/gail.js';
@@ -88,3 +88,12 @@ export type { DiscriminatorStats } from './gail/loss.js';
 export { NO_SHAPING, drivingShaping, lateralOffsetFromObs } from './gail/shaping.js';
 export type { DrivingShapingWeights } from './gail/shaping.js';
 export type { ShapingFn } from './ppo/ppo.js';
+
+/** @deprecated Names before the acronym casing (IL, PDM, DDIM, PPO, GRPO); they remain as aliases. */
+export { DiffGrpoTrainer } from './grpo/trainer.js';
+export { inProcessPdmReward, poolPdmReward } from './grpo/reward.js';
+export { diffGrpoLoss } from './grpo/loss.js';
+export type { GrpoStepResult, GrpoTrainerOptions } from './grpo/trainer.js';
+export type { GrpoTrainConfig } from './grpo/config.js';
+export type { PdmRewardOptions } from './grpo/reward.js';
+export type { GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo/loss.js';

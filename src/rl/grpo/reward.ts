@@ -4,8 +4,8 @@
  *
  * ```ts
  * type RewardFn = (sceneIds, trajectories, G) => Promise<{ reward, metrics }>;
- * const inProc = inProcessPdmReward(scenesByName, { version: 'v1.1' });   // this thread, sequential
- * const pooled = poolPdmReward(ProposalScorePool.open('cache/', { workers: 2 }), { version: 'v1.1' });
+ * const inProc = inProcessPDMReward(scenesByName, { version: 'v1.1' });   // this thread, sequential
+ * const pooled = poolPDMReward(ProposalScorePool.open('cache/', { workers: 2 }), { version: 'v1.1' });
  * const { reward, metrics } = await pooled(['gen_000003', 'gen_000004'], poses, 8); // poses: B·G·8·3
  * ```
  *
@@ -51,15 +51,15 @@ export function trainingWeights(version: PdmVersion, progress = TRAINING_PROGRES
   return w;
 }
 
-export interface PdmRewardOptions {
+export interface PDMRewardOptions {
   /** 'v1.1' (PDMS) or 'v2.2' (EPDMS). */
   version: PdmVersion;
   /** Metric weights (default `trainingWeights(version)`); given fields override it (an unknown key is a `ConfigError`). */
   weights?: Partial<PdmWeights>;
 }
 
-/** The reward options of a trainer config (`reward`, `progressWeight`, `metricWeights`): what to pass to `inProcessPdmReward` / `poolPdmReward`. */
-export function pdmRewardOptions(c: { reward: 'pdms' | 'epdms'; progressWeight: number; metricWeights: Readonly<Record<string, number>> }): PdmRewardOptions {
+/** The reward options of a trainer config (`reward`, `progressWeight`, `metricWeights`): what to pass to `inProcessPDMReward` / `poolPDMReward`. */
+export function pdmRewardOptions(c: { reward: 'pdms' | 'epdms'; progressWeight: number; metricWeights: Readonly<Record<string, number>> }): PDMRewardOptions {
   return { version: c.reward === 'epdms' ? 'v2.2' : 'v1.1', weights: { progress: c.progressWeight, ...c.metricWeights } };
 }
 
@@ -91,7 +91,7 @@ function place(out: RewardResult, b: number, G: number, score: Float64Array, met
  * Scores in this thread against scenes looked up by name (`Map` or function). Each scene's cache
  * entry (PDM-Closed, prepared scene) is computed on first use and kept.
  */
-export function inProcessPdmReward(scenes: ReadonlyMap<string, PdmScene> | ((id: string) => PdmScene | undefined), options: PdmRewardOptions): RewardFn {
+export function inProcessPDMReward(scenes: ReadonlyMap<string, PdmScene> | ((id: string) => PdmScene | undefined), options: PDMRewardOptions): RewardFn {
   const version = options.version;
   const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
   const lookup = typeof scenes === 'function' ? scenes : (id: string) => scenes.get(id);
@@ -118,7 +118,7 @@ export function inProcessPdmReward(scenes: ReadonlyMap<string, PdmScene> | ((id:
 }
 
 /** Scores through a `ProposalScorePool` (worker threads keep the cached scenes warm). */
-export function poolPdmReward(pool: ProposalScorePool, options: PdmRewardOptions): RewardFn {
+export function poolPDMReward(pool: ProposalScorePool, options: PDMRewardOptions): RewardFn {
   const version = options.version;
   const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
   return async (sceneIds, trajectories, G) => {
@@ -131,3 +131,13 @@ export function poolPdmReward(pool: ProposalScorePool, options: PdmRewardOptions
     return out;
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMRewardOptions`. */
+export type PdmRewardOptions = PDMRewardOptions;
+/** @deprecated Renamed `inProcessPDMReward`. */
+export const inProcessPdmReward = inProcessPDMReward;
+/** @deprecated Renamed `poolPDMReward`. */
+export const poolPdmReward = poolPDMReward;

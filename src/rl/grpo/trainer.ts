@@ -1,10 +1,10 @@
 /**
- * `DiffGrpoTrainer`: ReCogDrive's RL stage (spec §3), DiffGRPO with a behaviour-cloning anchor, on
+ * `DiffGRPOTrainer`: ReCogDrive's RL stage (spec §3), DiffGRPO with a behaviour-cloning anchor, on
  * the shared training parts (AdamW, `lossAndGrads`/`applyGradients`, typed callbacks, the logger).
  *
  * ```ts
  * const { planner } = await loadPlanner('runs/il');             // the IL checkpoint (its last/)
- * const trainer = new DiffGrpoTrainer(planner, scenes, inProcessPdmReward(byName, { version: 'v1.1' }), { outDir: 'runs/grpo' });
+ * const trainer = new DiffGRPOTrainer(planner, scenes, inProcessPDMReward(byName, { version: 'v1.1' }), { outDir: 'runs/grpo' });
  * await trainer.fit();                                            // or: await trainer.iterate() per step
  * ```
  *
@@ -54,15 +54,15 @@ import type { ILDataSource } from '../il-data.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
 import { AdamW } from '../optim.js';
 import { WarmupCosineSchedule } from '../schedules.js';
-import { GRPO_TRAIN_CONFIG, type GrpoTrainConfig } from './config.js';
+import { GRPO_TRAIN_CONFIG, type GRPOTrainConfig } from './config.js';
 import { checkPlannerConfig, frozenCopy } from './reference.js';
 import type { RewardFn, RewardResult } from './reward.js';
 
 export const GRPO_RUN_FORMAT = 'drivekit.grpo-run/v1';
 
-export interface GrpoTrainerOptions {
+export interface GRPOTrainerOptions {
   /** Overrides of `GRPO_TRAIN_DEFAULTS` (a `ConfigError` names an unknown or bad key). */
-  config?: Partial<Omit<GrpoTrainConfig, 'optimizer'>> & { optimizer?: Partial<GrpoTrainConfig['optimizer']> };
+  config?: Partial<Omit<GRPOTrainConfig, 'optimizer'>> & { optimizer?: Partial<GRPOTrainConfig['optimizer']> };
   /** The frozen reference policy (default: a frozen copy of the planner as given, i.e. the IL weights). Owned by the trainer. */
   reference?: DiffusionPlanner;
   /** Where the reference came from (recorded in checkpoints; a resume checks the sha256). */
@@ -98,14 +98,14 @@ export interface GroupBatch {
   timing: { samplingS: number; scoringS: number; scoringWaitS: number };
 }
 
-export interface GrpoStepResult {
+export interface GRPOStepResult {
   loss: number;
   policyLoss: number;
   bcLoss: number;
   gradNorm: number;
 }
 
-interface GrpoPosition {
+interface GRPOPosition {
   /** Iterations done. */
   iteration: number;
   /** Root stream at this iteration boundary. */
@@ -114,10 +114,10 @@ interface GrpoPosition {
   order: number[];
 }
 
-interface GrpoRunState {
+interface GRPORunState {
   format: typeof GRPO_RUN_FORMAT;
-  config: GrpoTrainConfig;
-  position: GrpoPosition;
+  config: GRPOTrainConfig;
+  position: GRPOPosition;
   numScenes: number;
   reference: { path: string; sha256: string } | null;
 }
@@ -142,8 +142,8 @@ const std = (a: ArrayLike<number>): number => {
   return n ? Math.sqrt(s / n) : NaN;
 };
 
-export class DiffGrpoTrainer {
-  readonly config: Readonly<GrpoTrainConfig>;
+export class DiffGRPOTrainer {
+  readonly config: Readonly<GRPOTrainConfig>;
   readonly planner: DiffusionPlanner;
   readonly reference: DiffusionPlanner;
   readonly optimizer: AdamW;
@@ -159,10 +159,10 @@ export class DiffGrpoTrainer {
   private readonly referenceSource: { path: string; sha256: string } | null;
   private readonly dataInfo: Record<string, unknown> | undefined;
 
-  constructor(planner: DiffusionPlanner, data: ILDataSource, reward: RewardFn, options: GrpoTrainerOptions = {}) {
+  constructor(planner: DiffusionPlanner, data: ILDataSource, reward: RewardFn, options: GRPOTrainerOptions = {}) {
     this.config = GRPO_TRAIN_CONFIG.resolve(options.config ?? {});
     const c = this.config;
-    if (data.numRows < 1) throw new ConfigError('DiffGrpoTrainer: the scene set is empty.', { field: 'data', expected: 'at least one scene', found: 0 });
+    if (data.numRows < 1) throw new ConfigError('DiffGRPOTrainer: the scene set is empty.', { field: 'data', expected: 'at least one scene', found: 0 });
     if (data.condDim !== planner.config.condDim) {
       throw new ConfigError(ConfigError.format({ field: 'condDim', expected: planner.config.condDim, found: data.condDim }, "The scenes' conditioning width differs from the planner's condDim."), { field: 'condDim', expected: planner.config.condDim, found: data.condDim });
     }
@@ -249,7 +249,7 @@ export class DiffGrpoTrainer {
       const rewards = new Float64Array(B * G);
       for (let i = 0; i < B * G; i++) {
         const r = scored.reward[i]!;
-        if (!Number.isFinite(r)) throw new InputError(`DiffGrpoTrainer: the reward of plan ${i % G} of scene ${sceneIds[Math.floor(i / G)]} is ${r}.`, { file: sceneIds[Math.floor(i / G)], field: 'reward', expected: 'a finite number', found: r });
+        if (!Number.isFinite(r)) throw new InputError(`DiffGRPOTrainer: the reward of plan ${i % G} of scene ${sceneIds[Math.floor(i / G)]} is ${r}.`, { file: sceneIds[Math.floor(i / G)], field: 'reward', expected: 'a finite number', found: r });
         reversing[i] = lastWaypointReverses(trajectories, i) ? 1 : 0;
         rewards[i] = r - c.reversePenalty * reversing[i]!;
       }
@@ -265,7 +265,7 @@ export class DiffGrpoTrainer {
   }
 
   /** Step 5 on a collected batch: loss, gradients, clip, one AdamW step. Does not dispose `batch`. */
-  train(batch: GroupBatch): GrpoStepResult {
+  train(batch: GroupBatch): GRPOStepResult {
     const c = this.config;
     const B = batch.sceneIds.length, G = c.groupSize;
     const options = { groupSize: G, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] };
@@ -295,7 +295,7 @@ export class DiffGrpoTrainer {
   }
 
   /** The loss of a batch under the current weights (no update). */
-  evaluateLoss(batch: GroupBatch): GrpoStepResult {
+  evaluateLoss(batch: GroupBatch): GRPOStepResult {
     const c = this.config;
     return tf.tidy(() => {
       const l = this.planner.grpoLoss(
@@ -314,7 +314,7 @@ export class DiffGrpoTrainer {
     const lr = this.schedule.lrAt(c.scheduleInterval === 'epoch' ? epoch : this.pos);
     this.optimizer.lr = lr;
     const batch = await this.collect();
-    let step: GrpoStepResult;
+    let step: GRPOStepResult;
     const tb = performance.now();
     try {
       step = this.train(batch);
@@ -379,9 +379,9 @@ export class DiffGrpoTrainer {
 
   /** Writes a resumable checkpoint folder (replaced atomically). */
   async save(dir: string): Promise<void> {
-    const state: GrpoRunState = {
+    const state: GRPORunState = {
       format: GRPO_RUN_FORMAT,
-      config: GRPO_TRAIN_CONFIG.toJSON(this.config) as unknown as GrpoTrainConfig,
+      config: GRPO_TRAIN_CONFIG.toJSON(this.config) as unknown as GRPOTrainConfig,
       position: { iteration: this.pos, rootRng: this.root.state(), order: [...this.order] },
       numScenes: this.data.numRows,
       reference: this.referenceSource,
@@ -403,7 +403,7 @@ export class DiffGrpoTrainer {
   async resume(dir: string): Promise<void> {
     await CheckpointDirs.recover(dir);
     const file = path.join(dir, 'trainer.json');
-    const st = await readRunState<GrpoRunState>(file, GRPO_RUN_FORMAT, 'a DiffGRPO run state (trainer.json of a train-grpo checkpoint folder, last/)');
+    const st = await readRunState<GRPORunState>(file, GRPO_RUN_FORMAT, 'a DiffGRPO run state (trainer.json of a train-grpo checkpoint folder, last/)');
     const saved = GRPO_TRAIN_CONFIG.resolve(st.config, { file });
     assertResumable(saved, this.config, { file, free: ['checkpointEvery'], extra: difference('numScenes', st.numScenes, this.data.numRows) });
     if (st.reference && this.referenceSource && st.reference.sha256 !== this.referenceSource.sha256) {
@@ -454,3 +454,15 @@ function mergeResults(parts: RewardResult[], starts: number[], B: number, G: num
   });
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `DiffGRPOTrainer`. */
+export const DiffGrpoTrainer = DiffGRPOTrainer;
+/** @deprecated Renamed `DiffGRPOTrainer`. */
+export type DiffGrpoTrainer = DiffGRPOTrainer;
+/** @deprecated Renamed `GRPOTrainerOptions`. */
+export type GrpoTrainerOptions = GRPOTrainerOptions;
+/** @deprecated Renamed `GRPOStepResult`. */
+export type GrpoStepResult = GRPOStepResult;
