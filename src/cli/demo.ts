@@ -23,7 +23,7 @@ import { DiffusionPlanner } from '../models/planner.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { scoreScene } from '../navsim/score-scene.js';
 import type { Trajectory } from '../navsim/scorer.js';
-import type { PdmScene } from '../navsim/types.js';
+import type { PDMScene } from '../navsim/types.js';
 import { GRPO_TRAIN_DEFAULTS } from '../rl/grpo/config.js';
 import { inProcessPDMReward, pdmRewardOptions } from '../rl/grpo/reward.js';
 import { DiffGRPOTrainer } from '../rl/grpo/trainer.js';
@@ -101,7 +101,7 @@ function constantVelocity(vx: number): Trajectory {
  * Samples G trajectories per held-out scene and scores each with the PDM score (v1.1): the planner's
  * samples, the best of each group and (with `baselines`) the human future and constant velocity.
  */
-function evaluatePlanner(planner: DiffusionPlanner, rows: ILRows, scenes: readonly PdmScene[], opts: DemoOptions, baselines: boolean): Record<string, PdmsSummary> {
+function evaluatePlanner(planner: DiffusionPlanner, rows: ILRows, scenes: readonly PDMScene[], opts: DemoOptions, baselines: boolean): Record<string, PdmsSummary> {
   const G = opts.groupSize;
   const cond = tf.tensor3d(rows.cond, [rows.count, rows.condLength, rows.condDim]);
   const history = tf.tensor2d(rows.history, [rows.count, 12]);
@@ -184,7 +184,7 @@ export async function runDemo(opts: DemoOptions, backend: string, log: (line: st
   const tTrain = performance.now();
 
   // Sample G trajectories per held-out scene and score each with the PDM score (v1.1).
-  const testScenes: PdmScene[] = test.scenes.map((j, i) => parseScene(j, { source: `scene ${testSeeds[i]}` }));
+  const testScenes: PDMScene[] = test.scenes.map((j, i) => parseScene(j, { source: `scene ${testSeeds[i]}` }));
   const pdms = evaluatePlanner(planner, test.rows, testScenes, opts, true);
   const tScore = performance.now();
   for (const [k, s] of Object.entries(pdms)) {

@@ -24,7 +24,7 @@ import { DiffusionPlanner, type PlannerConfig, type PlannerConfigInput, plannerC
 import { parseScene } from '../navsim/scene-json.js';
 import { generateScene } from '../navsim/scenegen.js';
 import { parseSeedRange } from '../navsim/splits.js';
-import type { PdmScene } from '../navsim/types.js';
+import type { PDMScene } from '../navsim/types.js';
 import { GRPO_TRAIN_CONFIG, type GRPOTrainConfig } from '../rl/grpo/config.js';
 import { checkpointDir, loadPlanner, weightsSha256 } from '../rl/grpo/reference.js';
 import { inProcessPDMReward, pdmRewardOptions, poolPDMReward, type RewardFn } from '../rl/grpo/reward.js';
@@ -346,7 +346,7 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
     reward = poolPDMReward(p, weightOptions);
   } else {
     const seedOf = data.seedOf;
-    reward = inProcessPDMReward((id: string): PdmScene | undefined => {
+    reward = inProcessPDMReward((id: string): PDMScene | undefined => {
       const seed = seedOf.get(id);
       if (seed === undefined) return undefined;
       const g = generateScene(seed);

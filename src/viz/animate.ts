@@ -9,7 +9,7 @@
 import type { DrivingEnv } from '../env/env.js';
 import type { EgoPolicy } from '../env/policies.js';
 import type { Trajectory } from '../navsim/scorer.js';
-import type { PdmScene } from '../navsim/types.js';
+import type { PDMScene } from '../navsim/types.js';
 import { pgMapOf } from '../env/world-adapter.js';
 import { lanePolygon } from '../world/lane.js';
 import { lidarRayFan, PARKED_COLOR, sceneVehicles } from './env-svg.js';
@@ -236,7 +236,7 @@ function prefix(t: Trajectory, k: number): Trajectory {
 }
 
 /** Farthest distance (m) of the trajectory's points from the ego. */
-function reach(scene: PdmScene, t: Trajectory): number {
+function reach(scene: PDMScene, t: Trajectory): number {
   const flat: number[] = [];
   if (t.poses.length > 0 && Array.isArray(t.poses[0])) for (const p of t.poses as readonly (readonly number[])[]) flat.push(p[0]!, p[1]!);
   else for (let i = 0; i + 2 < t.poses.length; i += 3) flat.push((t.poses as ArrayLike<number>)[i]!, (t.poses as ArrayLike<number>)[i + 1]!);
@@ -255,7 +255,7 @@ function poseCount(t: Trajectory): number {
  * the trajectories grow pose by pose from the ego in score colours, then the whole group stays
  * on screen with the score summary in the title.
  */
-export function animateGRPOGroup(scene: PdmScene, trajectories: readonly Trajectory[], scores: readonly (number | null)[], opts: GRPOGroupAnimationOptions = {}): string {
+export function animateGRPOGroup(scene: PDMScene, trajectories: readonly Trajectory[], scores: readonly (number | null)[], opts: GRPOGroupAnimationOptions = {}): string {
   if (trajectories.length === 0) throw new RangeError('animateGRPOGroup: no trajectories given.');
   if (scores.length !== trajectories.length) throw new RangeError(`animateGRPOGroup: ${scores.length} scores for ${trajectories.length} trajectories; give one score per trajectory.`);
   const horizon = Math.max(...trajectories.map(poseCount));

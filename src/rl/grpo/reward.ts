@@ -24,8 +24,8 @@ import { InputError } from '../../core/errors.js';
 import { type CachedScene, cacheEntry, METRIC_NAMES, scoreCachedScene } from '../../navsim/metric-cache.js';
 import type { ProposalScorePool } from '../../navsim/score-pool.js';
 import { defaultWeights } from '../../navsim/scorer.js';
-import { resolvePdmWeights } from '../../navsim/weights.js';
-import type { PdmScene, PdmVersion, PdmWeights } from '../../navsim/types.js';
+import { resolvePDMWeights } from '../../navsim/weights.js';
+import type { PDMScene, PDMVersion, PDMWeights } from '../../navsim/types.js';
 
 export interface RewardResult {
   /** One reward per plan (B·G). */
@@ -45,7 +45,7 @@ export const TRAINING_PROGRESS_WEIGHT = 10;
  * v1.1: r = NC·DAC·(10·EP + 5·TTC + 2·C)/17. v2.2: r = NC·DAC·DDC·TLC·(10·EP + 5·TTC + 2·LK + 2·HC)/19,
  * extended comfort (two-frame) left out as ReCogDrive's refactor does for single-frame scoring.
  */
-export function trainingWeights(version: PdmVersion, progress = TRAINING_PROGRESS_WEIGHT): PdmWeights {
+export function trainingWeights(version: PDMVersion, progress = TRAINING_PROGRESS_WEIGHT): PDMWeights {
   const w = { ...defaultWeights(version), progress };
   if (version === 'v2.2') w.extendedComfort = 0;
   return w;
@@ -53,9 +53,9 @@ export function trainingWeights(version: PdmVersion, progress = TRAINING_PROGRES
 
 export interface PDMRewardOptions {
   /** 'v1.1' (PDMS) or 'v2.2' (EPDMS). */
-  version: PdmVersion;
+  version: PDMVersion;
   /** Metric weights (default `trainingWeights(version)`); given fields override it (an unknown key is a `ConfigError`). */
-  weights?: Partial<PdmWeights>;
+  weights?: Partial<PDMWeights>;
 }
 
 /** The reward options of a trainer config (`reward`, `progressWeight`, `metricWeights`): what to pass to `inProcessPDMReward` / `poolPDMReward`. */
@@ -74,7 +74,7 @@ function checkShape(sceneIds: readonly string[], trajectories: Float64Array, G: 
   }
 }
 
-function emptyResult(version: PdmVersion, n: number): RewardResult {
+function emptyResult(version: PDMVersion, n: number): RewardResult {
   return { reward: new Float64Array(n), metrics: Object.fromEntries(METRIC_NAMES[version].map((m) => [m, new Float64Array(n)])) };
 }
 
@@ -91,9 +91,9 @@ function place(out: RewardResult, b: number, G: number, score: Float64Array, met
  * Scores in this thread against scenes looked up by name (`Map` or function). Each scene's cache
  * entry (PDM-Closed, prepared scene) is computed on first use and kept.
  */
-export function inProcessPDMReward(scenes: ReadonlyMap<string, PdmScene> | ((id: string) => PdmScene | undefined), options: PDMRewardOptions): RewardFn {
+export function inProcessPDMReward(scenes: ReadonlyMap<string, PDMScene> | ((id: string) => PDMScene | undefined), options: PDMRewardOptions): RewardFn {
   const version = options.version;
-  const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
+  const weights = resolvePDMWeights(version, { ...trainingWeights(version), ...options.weights });
   const lookup = typeof scenes === 'function' ? scenes : (id: string) => scenes.get(id);
   const entries = new Map<string, CachedScene>();
   const entry = (id: string): CachedScene => {
@@ -120,7 +120,7 @@ export function inProcessPDMReward(scenes: ReadonlyMap<string, PdmScene> | ((id:
 /** Scores through a `ProposalScorePool` (worker threads keep the cached scenes warm). */
 export function poolPDMReward(pool: ProposalScorePool, options: PDMRewardOptions): RewardFn {
   const version = options.version;
-  const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
+  const weights = resolvePDMWeights(version, { ...trainingWeights(version), ...options.weights });
   return async (sceneIds, trajectories, G) => {
     checkShape(sceneIds, trajectories, G);
     // slice(): a message clones a view's whole buffer, so each scene gets its own.
