@@ -16,15 +16,17 @@ export { InMemoryILData, ILDataRange, makeSyntheticRows, selectRows, validateRow
 export type { ILDataSource, ILRows, SyntheticOptions } from './il-data.js';
 export { CACHE_FORMAT, HiddenStateCache, HiddenStateCacheWriter, concatRows, hiddenStateSchema, writeHiddenStateCache, writeSyntheticCache } from './hidden-state-cache.js';
 export type { CacheExpectation, CacheWriterOptions } from './hidden-state-cache.js';
-export { IL_TRAIN_DEFAULTS, ILTrainer, accumulateGrads, applyILGradients, disposeBatch, ilLossAndGrads, ilTrainStep, resolveILConfig, rowsToBatch, evaluateIL } from './il-trainer.js';
-export type { BestEntry, ILEvent, ILModel, ILStepOptions, ILStepResult, ILTensorBatch, ILTrainConfig, ILTrainOptions, ILTrainResult, ILTrainerOptions, ILTrainerState, MetricSink, ValidationResult } from './il-trainer.js';
+export { IL_TRAIN_DEFAULTS, IL_TRAINER_FORMAT, ILTrainer, applyILGradients, ilLossAndGrads, ilTrainStep, resolveILConfig, evaluateIL } from './il-trainer.js';
+export type { BestEntry, ILEvent, ILModel, ILStepOptions, ILStepResult, ILTrainConfig, ILTrainOptions, ILTrainResult, ILTrainerOptions, ILTrainerState, ValidationResult } from './il-trainer.js';
+export { disposeBatch, disposeInputs, rowsToBatch, rowsToInputs } from './data/planner-batch.js';
+export type { PlannerBatch } from './data/planner-batch.js';
 export { plannerForIL } from './il-planner.js';
 export type { PlannerILOptions } from './il-planner.js';
 /** @deprecated Names before the acronym casing (IL, as DDIM, PDM, PPO); they remain as aliases. */
 export { InMemoryIlData, IlDataRange } from './il-data.js';
 export type { IlDataSource, IlRows } from './il-data.js';
 export { IlTrainer, applyIlGradients, resolveIlConfig, validateIl } from './il-trainer.js';
-export type { IlEvent, IlModel, IlStepOptions, IlStepResult, IlTensorBatch, IlTrainConfig, IlTrainOptions, IlTrainResult, IlTrainerOptions, IlTrainerState } from './il-trainer.js';
+export type { ILTensorBatch, IlEvent, IlModel, IlStepOptions, IlStepResult, IlTensorBatch, IlTrainConfig, IlTrainOptions, IlTrainResult, IlTrainerOptions, IlTrainerState } from './il-trainer.js';
 export { plannerForIl } from './il-planner.js';
 export type { PlannerIlOptions } from './il-planner.js';
 export { defaultScenesPath, readScenesJsonl, SCENE_DATASET_FORMAT, sceneRows, writeSceneDataset } from './scene-dataset.js';
@@ -54,9 +56,16 @@ export type { VecNormalizeOptions, VecNormalizeState } from './common/running-no
 export { CURRICULUM_STAGE, TrafficCurriculum } from './common/curriculum.js';
 export type { CurriculumStage, CurriculumState, DensityTarget } from './common/curriculum.js';
 export { emit, stopOnReward } from './common/callbacks.js';
-export type { Callback, TrainEvent } from './common/callbacks.js';
-export { applyGradients, lossAndGrads } from './common/grads.js';
-export type { LossAndGrads } from './common/grads.js';
+export type { Callback, MetricSink, TrainEvent } from './common/callbacks.js';
+export { GradientAccumulator, accumulateGrads, applyGradients, lossAndGrads, microBatches } from './common/grads.js';
+export type { LossAndGrads, MicroBatch } from './common/grads.js';
+// Run machinery shared by the epoch-based learners: position and seeded shuffling, checkpoint folders, run state.
+export { EpochLoop, batchRows, initialPosition, openEpoch, stepsPerEpoch } from './common/epoch-loop.js';
+export type { EpochLoopHooks, EpochPosition, EpochStep } from './common/epoch-loop.js';
+export { CheckpointDirs } from './common/checkpoints.js';
+export type { CheckpointDirsOptions, RankedCheckpoint } from './common/checkpoints.js';
+export { assertResumable, checkRunFormat, configDifferences, difference, readRunState, writeRunState } from './common/run-state.js';
+export type { ConfigDifference } from './common/run-state.js';
 export { boxBounds, spaceWidth } from './common/vec-env.js';
 export type { SpaceLike, VecEnvLike, VecStepLike } from './common/vec-env.js';
 
