@@ -31,17 +31,19 @@ import type { LogRecord } from '../core/logger.js';
 import { Rng } from '../core/rng.js';
 import { defineConfig, type ConfigDef } from '../core/config.js';
 import type { SafeTensor } from '../core/safetensors.js';
+import { assignStateDict, toStateDict } from '../core/state-dict.js';
 import { TrajectoryErrors } from '../metrics/trajectory.js';
 import type { PlannerBatch } from '../models/planner.js';
 import { type Callback, type MetricSink, emit } from './common/callbacks.js';
 import { CheckpointDirs, type RankedCheckpoint } from './common/checkpoints.js';
 import { EpochLoop, type EpochPosition } from './common/epoch-loop.js';
 import { GradientAccumulator, lossAndGrads, microBatches } from './common/grads.js';
+import { putArrays, takeArrays } from './common/optimizer-state.js';
 import { assertResumable, checkRunFormat, difference } from './common/run-state.js';
 import { disposeBatch, rowsToBatch } from './data/planner-batch.js';
 import { Ema } from './ema.js';
 import type { ILDataSource } from './il-data.js';
-import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedArray, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
+import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
 import { WarmupCosineSchedule, type ScheduleInterval } from './schedules.js';
 
 // Moved to the data module and to rl/common; re-exported here for existing imports.
@@ -478,13 +480,10 @@ export class ILTrainer {
   private async writeState(dir: string): Promise<void> {
     const opt = this.optimizer.getState();
     const tensors = new Map<string, SafeTensor>();
-    const put = (prefix: string, table: Record<string, NamedArray>) => {
-      for (const [name, a] of Object.entries(table)) tensors.set(`${prefix}${name}`, { dtype: 'F32', shape: a.shape, data: a.data });
-    };
-    put('optimizer.exp_avg.', opt.expAvg);
-    put('optimizer.exp_avg_sq.', opt.expAvgSq);
+    putArrays(tensors, 'optimizer.exp_avg.', opt.expAvg);
+    putArrays(tensors, 'optimizer.exp_avg_sq.', opt.expAvgSq);
     const emaState = this.ema?.getState();
-    if (emaState) put('ema.', emaState.shadow);
+    if (emaState) putArrays(tensors, 'ema.', emaState.shadow);
     const state: ILTrainerState = {
       format: IL_TRAINER_FORMAT,
       version: 1,
@@ -528,14 +527,8 @@ export class ILTrainer {
       throw new ConfigError(`Cannot resume from ${dir}: it is at epoch ${st.position.epoch}, beyond epochs = ${this.config.epochs}.`, { file: dir, field: 'epochs', expected: `>= ${st.position.epoch}`, found: this.config.epochs });
     }
     const model = await loadCheckpoint(dir, { name: 'model' });
-    loadModelTensors(this.model, model.tensors, model.weightsPath);
-    const take = (prefix: string): Record<string, NamedArray> => {
-      const out: Record<string, NamedArray> = {};
-      for (const [name, t] of trainer.tensors) {
-        if (name.startsWith(prefix)) out[name.slice(prefix.length)] = { shape: t.shape, data: t.data as Float32Array };
-      }
-      return out;
-    };
+    await loadModelTensors(this.model, model.tensors, model.weightsPath);
+    const take = (prefix: string) => takeArrays(trainer.tensors, prefix);
     this.optimizer.setState({ step: st.optimizerStep, config: st.config.optimizer, expAvg: take('optimizer.exp_avg.'), expAvgSq: take('optimizer.exp_avg_sq.') });
     if (this.ema) this.ema.setState({ decay: this.ema.decay, numUpdates: st.emaUpdates, shadow: take('ema.') });
     this.loop.restore(st.position);
@@ -585,34 +578,15 @@ export async function evaluateIL(model: ILModel, data: ILDataSource, options: { 
 // ---------------------------------------------------------------------------------------------
 // Checkpoint helpers
 
+/** The model's weights by name (its `stateDict`, or its variables as they are). */
 function modelTensors(model: ILModel): Map<string, SafeTensor> {
-  if (model.stateDict) return model.stateDict();
-  const out = new Map<string, SafeTensor>();
-  for (const [name, v] of toEntries(model.variables)) {
-    out.set(name, { dtype: 'F32', shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
-  }
-  return out;
+  return model.stateDict ? model.stateDict() : toStateDict(Object.fromEntries(toEntries(model.variables)));
 }
 
-function loadModelTensors(model: ILModel, tensors: Map<string, SafeTensor>, source: string): void {
-  if (model.loadStateDict) {
-    model.loadStateDict(tensors, source);
-    return;
-  }
-  const entries = toEntries(model.variables);
-  const problems: string[] = [];
-  for (const [name, v] of entries) {
-    const t = tensors.get(name);
-    if (!t) problems.push(`missing ${name} (expected [${v.shape}])`);
-    else if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) problems.push(`${name}: expected [${v.shape}], found [${t.shape}]`);
-  }
-  const known = new Set(entries.map(([n]) => n));
-  for (const name of tensors.keys()) if (!known.has(name)) problems.push(`unexpected ${name}`);
-  if (problems.length > 0) throw new Error(`${source}: weights do not match the model: ${problems.join('; ')}.`);
-  for (const [name, v] of entries) {
-    const t = tensors.get(name)!;
-    tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, v.shape, 'float32')));
-  }
+/** Loads weights into the model (its `loadStateDict`, or its variables by name; names and shapes must match). */
+async function loadModelTensors(model: ILModel, tensors: Map<string, SafeTensor>, source: string): Promise<void> {
+  if (model.loadStateDict) model.loadStateDict(tensors, source);
+  else await assignStateDict(Object.fromEntries(toEntries(model.variables)), { tensors, metadata: {} }, null, source, {});
 }
 
 // ---------------------------------------------------------------------------------------------
