@@ -41,10 +41,10 @@ import { GradientAccumulator, lossAndGrads, microBatches } from './common/grads.
 import { putArrays, takeArrays } from './common/optimizer-state.js';
 import { assertResumable, checkRunFormat, difference } from './common/run-state.js';
 import { disposeBatch, rowsToBatch } from './data/planner-batch.js';
-import { Ema } from './ema.js';
+import { Ema } from './common/ema.js';
 import type { ILDataSource } from './il-data.js';
-import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
-import { WarmupCosineSchedule, type ScheduleInterval } from './schedules.js';
+import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedVariables, clipCoefficient, toEntries } from './common/optim.js';
+import { WarmupCosineSchedule, type ScheduleInterval } from './common/schedules.js';
 
 // Moved to the data module and to rl/common; re-exported here for existing imports.
 export { disposeBatch, rowsToBatch } from './data/planner-batch.js';

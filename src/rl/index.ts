@@ -1,15 +1,15 @@
 // Public surface of drivekit/rl: the learners (IL, BC, PPO, GAIL, DiffGRPO), their configs, losses
-// and shared parts (callbacks, gradients, normalisation, curricula, evaluation), and the training
+// and shared parts (run machinery, callbacks, gradients, normalisation, curricula, evaluation), and the training
 // data (hidden-state cache, scene datasets, expert demonstrations). Node-only: trainers write
 // checkpoints and run folders.
 
 // Optimisation: AdamW, schedules, EMA.
-export { ADAMW_DEFAULTS, AdamW, clipCoefficient, clipGradNorm, globalNorm } from './optim.js';
-export type { AdamWConfig, AdamWOptions, AdamWState, ClipResult, NamedArray, NamedVariables } from './optim.js';
-export { RECOGDRIVE_IL_SCHEDULE, WarmupCosineSchedule } from './schedules.js';
-export type { ScheduleInterval, WarmupCosineConfig } from './schedules.js';
-export { Ema } from './ema.js';
-export type { EmaOptions, EmaState } from './ema.js';
+export { ADAMW_DEFAULTS, AdamW, clipCoefficient, clipGradNorm, globalNorm } from './common/optim.js';
+export type { AdamWConfig, AdamWOptions, AdamWState, ClipResult, NamedArray, NamedVariables } from './common/optim.js';
+export { RECOGDRIVE_IL_SCHEDULE, WarmupCosineSchedule } from './common/schedules.js';
+export type { ScheduleInterval, WarmupCosineConfig } from './common/schedules.js';
+export { Ema } from './common/ema.js';
+export type { EmaOptions, EmaState } from './common/ema.js';
 
 // Imitation learning (IL) of the diffusion planner, and its data.
 export { InMemoryILData, ILDataRange, makeSyntheticRows, selectRows, validateRows } from './il-data.js';

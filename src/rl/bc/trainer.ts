@@ -44,7 +44,7 @@ import { VecNormalize, type VecNormalizeState } from '../common/running-norm.js'
 import { episodeRanges, type Demonstrations } from '../data/demonstrations.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
 import { assertResumable, readRunState, writeRunState } from '../common/run-state.js';
-import { AdamW } from '../optim.js';
+import { AdamW } from '../common/optim.js';
 import { BC_CONFIG, type BCConfig } from './config.js';
 import { bcLoss } from './loss.js';
 

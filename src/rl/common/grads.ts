@@ -4,7 +4,7 @@
  * `clip_grad_norm_` + `optimizer.step()`), both leak-free.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AdamW, clipCoefficient, type NamedVariables, toEntries } from '../optim.js';
+import { AdamW, clipCoefficient, type NamedVariables, toEntries } from './optim.js';
 
 export interface LossAndGrads<A> {
   /** The scalar loss value. */

@@ -6,7 +6,7 @@
  */
 import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
 import type { SafeTensor } from '../../core/safetensors.js';
-import type { AdamW, AdamWState, NamedArray } from '../optim.js';
+import type { AdamW, AdamWState, NamedArray } from './optim.js';
 
 /** Adds `table` to `into` as float32 tensors named `<prefix><name>`. */
 export function putArrays(into: Map<string, SafeTensor>, prefix: string, table: Record<string, NamedArray>): void {

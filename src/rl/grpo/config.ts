@@ -4,7 +4,7 @@
  * noise clip ±5) and the log-prob std floor (0.1) are the planner's `config.sampler` settings.
  */
 import { defineConfig, type ConfigDef } from '../../core/config.js';
-import { ADAMW_CONFIG, type AdamWConfig } from '../optim.js';
+import { ADAMW_CONFIG, type AdamWConfig } from '../common/optim.js';
 
 export interface GRPOTrainConfig {
   groupSize: number;

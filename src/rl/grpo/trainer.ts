@@ -52,8 +52,8 @@ import { assertResumable, difference, readRunState, writeRunState } from '../com
 import { disposeInputs, rowsToInputs } from '../data/planner-batch.js';
 import type { ILDataSource } from '../il-data.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
-import { AdamW } from '../optim.js';
-import { WarmupCosineSchedule } from '../schedules.js';
+import { AdamW } from '../common/optim.js';
+import { WarmupCosineSchedule } from '../common/schedules.js';
 import { GRPO_TRAIN_CONFIG, type GRPOTrainConfig } from './config.js';
 import { checkPlannerConfig, frozenCopy } from './reference.js';
 import type { RewardFn, RewardResult } from './reward.js';

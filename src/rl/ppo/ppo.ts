@@ -35,7 +35,7 @@ import { VecNormalize, type VecNormalizeState } from '../common/running-norm.js'
 import { type VecEnvLike, boxBounds, spaceWidth } from '../common/vec-env.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
 import { assertResumable, readRunState, writeRunState } from '../common/run-state.js';
-import { AdamW } from '../optim.js';
+import { AdamW } from '../common/optim.js';
 import { PPO_CONFIG, type PPOConfig } from './config.js';
 import { ppoLoss, ppoStats } from './loss.js';
 
