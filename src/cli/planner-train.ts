@@ -17,7 +17,8 @@ import { loadPlannerStateDict } from '../models/weights.js';
 import { HiddenStateCache, writeSyntheticCache } from '../rl/hidden-state-cache.js';
 import { ILDataRange, type ILDataSource } from '../rl/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
-import { type ILEvent, type ILTrainerState, ILTrainer, type ILTrainOptions, resolveILConfig } from '../rl/il-trainer.js';
+import { checkRunFormat } from '../rl/common/run-state.js';
+import { type ILEvent, IL_TRAINER_FORMAT, type ILTrainerState, ILTrainer, type ILTrainOptions, resolveILConfig } from '../rl/il-trainer.js';
 import { ensureParentDir, intOption, type OptionSpec, type ParsedArgs, parseArgs, UsageError, usageText } from './args.js';
 import { checkCacheFile } from './files.js';
 import type { CliIO } from './main.js';
@@ -169,7 +170,7 @@ export async function trainILCommand(args: string[], io: CliIO): Promise<number>
     if (!quiet && recovered.source !== null && recovered.source !== 'target') io.err(`Recovered ${resumeDir} from ${recovered.source === 'old' ? `${resumeDir}.old` : 'a complete temporary folder'} left by a killed run.`);
     const paths = checkpointPaths(resumeDir, 'trainer');
     resumeState = readJson<ILTrainerState>(paths.configPath, 'trainer state');
-    if (resumeState.format !== 'drivekit-il-trainer') throw new Error(`${paths.configPath}: not an IL trainer state (format ${JSON.stringify(resumeState.format)}).`);
+    checkRunFormat(resumeState, IL_TRAINER_FORMAT, paths.configPath);
     config = plannerConfig(resumeState.modelConfig as PlannerConfigInput);
     const sizeFlags = Object.keys(PLANNER_OPTIONS).filter((k) => opts[k] !== undefined);
     if (sizeFlags.length > 0) throw new UsageError(`--resume takes the planner config from the checkpoint; drop ${sizeFlags.map((f) => '--' + f).join(', ')}.`);
