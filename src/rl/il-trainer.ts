@@ -21,6 +21,11 @@
  * shuffle; every optimizer step then splits one stream for its loss noise. A checkpoint stores
  * the parent's state at the start of the epoch and the step within the epoch, so a resume
  * replays the shuffle and the splits exactly.
+ *
+ * The run machinery is shared (`rl/common/`): `EpochLoop` (seeded shuffle, resumable position),
+ * `GradientAccumulator` + `microBatches`, `CheckpointDirs` (`last/`, best-k, atomic swaps),
+ * `assertResumable` (the resume check), typed callbacks. This file is the IL part: the model
+ * contract, the step, validation, what a checkpoint holds.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
