@@ -31,10 +31,10 @@ import { mixSeed } from '../world/generator.js';
 import { type CachedScene, MetricCache, PDM_VERSIONS, cacheEntry, openMetricCache, seedScenes } from '../navsim/metric-cache.js';
 import { ProposalScorePool, lastWaypointReverses } from '../navsim/score-pool.js';
 import { EgoStatusMlp } from '../navsim/ego-mlp.js';
-import { pdmClosedStates, runPdmClosedOnScene } from '../navsim/pdm-closed.js';
+import { pdmClosedStates, runPDMClosedOnScene } from '../navsim/pdm-closed.js';
 import { type GeneratedScene, generateScene, previousFrameScene } from '../navsim/scenegen.js';
 import { NAVSIM_SPLITS, parseSeedRange, sceneStats, splitRange, type SeedRange } from '../navsim/splits.js';
-import { STATE_SIZE, StateIndex, type PdmScene, type PdmVersion } from '../navsim/types.js';
+import { STATE_SIZE, StateIndex, type PDMScene, type PDMVersion } from '../navsim/types.js';
 import { UsageError, WORKERS_HELP, flagError, intOption, parseArgs, workersOption } from './args.js';
 import type { CliIO } from './main.js';
 
@@ -85,10 +85,10 @@ type BaselineName = 'cv' | 'mlp' | 'pdm-closed' | 'human';
 type Agent = { kind: 'baseline'; name: BaselineName } | { kind: 'checkpoint'; dir: string };
 
 /** Plans of every scene for a version: n x 8 x 3, ego frame. */
-type Planner = (scenes: readonly CachedScene[], version: PdmVersion) => Promise<Float64Array>;
+type Planner = (scenes: readonly CachedScene[], version: PDMVersion) => Promise<Float64Array>;
 
 /** Constant velocity: the ego's current speed along its heading (+x of the ego frame). */
-export function constantVelocityPlan(scene: PdmScene, out = new Float64Array(24), offset = 0): Float64Array {
+export function constantVelocityPlan(scene: PDMScene, out = new Float64Array(24), offset = 0): Float64Array {
   const v = Math.hypot(scene.ego.vx, scene.ego.vy);
   for (let k = 0; k < 8; k++) {
     out[offset + 3 * k] = v * 0.5 * (k + 1);
@@ -99,7 +99,7 @@ export function constantVelocityPlan(scene: PdmScene, out = new Float64Array(24)
 }
 
 /** The logged human future (8 poses at 0.5 s) in the ego frame. */
-export function humanPlan(scene: PdmScene, out = new Float64Array(24), offset = 0): Float64Array {
+export function humanPlan(scene: PDMScene, out = new Float64Array(24), offset = 0): Float64Array {
   const t = scene.humanTrajectory ?? scene.trajectory;
   if (!t || t.poses.length < 24) {
     throw new InputError(InputError.format({ file: scene.name, field: 'human_trajectory', expected: '8 poses', found: t ? t.poses.length / 3 : null }), {
@@ -125,7 +125,7 @@ export function humanPlan(scene: PdmScene, out = new Float64Array(24), offset = 
 }
 
 /** PDM-Closed's cached states at 0.5 .. 4 s (every 5th 0.1 s state) in the ego frame. */
-export function pdmClosedPlan(c: CachedScene, version: PdmVersion, out = new Float64Array(24), offset = 0): Float64Array {
+export function pdmClosedPlan(c: CachedScene, version: PDMVersion, out = new Float64Array(24), offset = 0): Float64Array {
   const st = c.pdmClosed[version]!;
   const e = c.scene.ego;
   const co = Math.cos(e.heading), si = Math.sin(e.heading);
@@ -141,7 +141,7 @@ export function pdmClosedPlan(c: CachedScene, version: PdmVersion, out = new Flo
 }
 
 /** The previous frame of a cached scene as a scene (generated scenes carry one), or null. */
-function previousScene(c: CachedScene): PdmScene | null {
+function previousScene(c: CachedScene): PDMScene | null {
   const pf = c.scene.previousFrame;
   return pf && pf.form === 'scene' ? pf.scene : null;
 }
@@ -163,7 +163,7 @@ function previousBaselinePlanner(name: 'cv' | 'pdm-closed' | 'human'): Planner {
       else {
         const key = `${version}/${c.name}`;
         let states = pdmMemo.get(key);
-        if (!states) pdmMemo.set(key, (states = pdmClosedStates(runPdmClosedOnScene(prev, version))));
+        if (!states) pdmMemo.set(key, (states = pdmClosedStates(runPDMClosedOnScene(prev, version))));
         pdmClosedPlan({ ...c, scene: prev, pdmClosed: { [version]: states } }, version, out, i * 24);
       }
     });
@@ -305,7 +305,7 @@ export async function checkpointPlanner(dirArg: string, opts: { seed: number; st
 }
 
 /** Cached scenes of a seed range: from a cache folder (every seed must be in it) or computed here. */
-function scenesForSeeds(range: SeedRange, versions: readonly PdmVersion[], cacheDir: string | undefined, quiet: boolean): { cache: MetricCache; indices: number[] } {
+function scenesForSeeds(range: SeedRange, versions: readonly PDMVersion[], cacheDir: string | undefined, quiet: boolean): { cache: MetricCache; indices: number[] } {
   if (cacheDir !== undefined) {
     const cache = openMetricCache(cacheDir);
     for (const v of versions) {
@@ -359,7 +359,7 @@ export interface EvalResult {
   n: number;
   pdms: number | null;
   epdms: number | null;
-  metrics: Partial<Record<PdmVersion, Record<string, number | null>>>;
+  metrics: Partial<Record<PDMVersion, Record<string, number | null>>>;
   reversing_fraction: number;
   /** Scenes where v2.2 EC is defined (a previous frame exists). */
   ec_defined: number;
@@ -371,7 +371,7 @@ export interface AgentScores {
   /** Plans whose last waypoint reverses, and plans seen (over every version). */
   reversing: number;
   plans: number;
-  versions: { version: PdmVersion; score: number[]; metrics: Record<string, number[]> }[];
+  versions: { version: PDMVersion; score: number[]; metrics: Record<string, number[]> }[];
 }
 
 /**
@@ -379,7 +379,7 @@ export interface AgentScores {
  * `planPrevious`, v2.2's EC compares each plan with the agent's own plan at the scene's previous
  * frame (rows of NaN: no previous frame, the scorer's default).
  */
-export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PdmVersion[], workers: number, planPrevious?: Planner): Promise<AgentScores> {
+export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PDMVersion[], workers: number, planPrevious?: Planner): Promise<AgentScores> {
   const scenes = indices.map((i) => cache.scene(i));
   const pool = new ProposalScorePool(cache, { workers });
   const out: AgentScores = { reversing: 0, plans: 0, versions: [] };
@@ -445,7 +445,7 @@ export async function evaluateAgent(
   plan: Planner,
   cache: MetricCache,
   indices: readonly number[],
-  versions: readonly PdmVersion[],
+  versions: readonly PDMVersion[],
   range: SeedRange,
   workers: number,
   planPrevious?: Planner,
@@ -460,7 +460,7 @@ export interface NavsimEvalShardTask {
   agent: { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string; seed: number; steps?: number; tokens?: number; sampler?: EvalSampler };
   start: number;
   end: number;
-  versions: PdmVersion[];
+  versions: PDMVersion[];
   /** A metric cache holding the seeds (a shared path), else the scenes are computed in the shard. */
   cacheDir?: string;
 }
@@ -517,7 +517,7 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const range = parseSeedRange(seedsText, '--seeds');
   const v = opts.version as string | undefined;
   if (v !== undefined && v !== 'v1.1' && v !== 'v2.2') throw flagError('version', 'v1.1 or v2.2', v);
-  const versions: PdmVersion[] = v ? [v] : [...PDM_VERSIONS];
+  const versions: PDMVersion[] = v ? [v] : [...PDM_VERSIONS];
   const cacheDir = opts.cache as string | undefined;
   if (opts.workers !== undefined && opts.workers !== 1 && cacheDir === undefined) throw new UsageError('--workers needs --cache DIR (workers read the cache files).', { field: '--workers', expected: '1 without --cache', found: opts.workers });
   const threads = workersOption(opts);

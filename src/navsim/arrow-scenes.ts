@@ -41,7 +41,7 @@ import {
 } from 'apache-arrow';
 import { writeFileAtomicSync } from '../core/atomic.js';
 import { parseScene } from './scene-json.js';
-import { NavsimInputError, type PdmScene, type PoseTrajectory, type PreviousFrame } from './types.js';
+import { NavsimInputError, type PDMScene, type PoseTrajectory, type PreviousFrame } from './types.js';
 
 export const SCENES_ARROW_LAYOUT = 'drivekit.navsim.scenes/v1';
 
@@ -115,8 +115,8 @@ function trajectoryJson(t: PoseTrajectory): Record<string, unknown> {
   return { frame: t.frame, interval_s: t.intervalS, poses: tuplesToRows(t.poses, 3) };
 }
 
-/** A parsed scene back in its `pdm_ref_scene` JSON form (parses to an equal `PdmScene`). */
-export function sceneToJson(scene: PdmScene, opts: { withMapAndCenterline?: boolean } = {}): Record<string, unknown> {
+/** A parsed scene back in its `pdm_ref_scene` JSON form (parses to an equal `PDMScene`). */
+export function sceneToJson(scene: PDMScene, opts: { withMapAndCenterline?: boolean } = {}): Record<string, unknown> {
   const withMap = opts.withMapAndCenterline ?? true;
   const out: Record<string, unknown> = {
     schema: scene.schema,
@@ -168,7 +168,7 @@ function previousFrameJson(p: PreviousFrame): Record<string, unknown> {
   };
 }
 
-function sceneRow(scene: PdmScene): Record<string, unknown> {
+function sceneRow(scene: PDMScene): Record<string, unknown> {
   const e = scene.ego;
   const traj = (t: PoseTrajectory | null) => (t ? { frame: t.frame, interval_s: t.intervalS, poses: t.poses } : null);
   return {
@@ -207,7 +207,7 @@ function sceneRow(scene: PdmScene): Record<string, unknown> {
 }
 
 /** The scenes as an Arrow table (one record batch per `batchSize` scenes). */
-export function scenesToArrowTable(scenes: ReadonlyArray<PdmScene>, batchSize = 256): Table {
+export function scenesToArrowTable(scenes: ReadonlyArray<PDMScene>, batchSize = 256): Table {
   const rows = scenes.map(sceneRow);
   const batches: Table[] = [];
   for (let start = 0; start < Math.max(rows.length, 1); start += batchSize) {
@@ -223,7 +223,7 @@ export function scenesToArrowTable(scenes: ReadonlyArray<PdmScene>, batchSize = 
 }
 
 /** Writes scenes to an Arrow IPC file atomically (temp file + rename). */
-export function writeScenesArrow(path: string, scenes: ReadonlyArray<PdmScene>, batchSize = 256): void {
+export function writeScenesArrow(path: string, scenes: ReadonlyArray<PDMScene>, batchSize = 256): void {
   writeFileAtomicSync(path, tableToIPC(scenesToArrowTable(scenes, batchSize), 'file'));
 }
 
@@ -292,7 +292,7 @@ function rowToJson(row: any): Record<string, unknown> {
  * Reads and validates a scene file. Throws a `NavsimInputError` naming the file and the column
  * (layout problems) or the file, the row, the scene and the field (bad values).
  */
-export function readScenesArrow(path: string): PdmScene[] {
+export function readScenesArrow(path: string): PDMScene[] {
   let table: Table;
   try {
     table = tableFromIPC(fs.readFileSync(path));
@@ -307,7 +307,7 @@ export function readScenesArrow(path: string): PdmScene[] {
  * reads as a scene file); `path` names the source in errors. With `rows`, only those rows are
  * decoded, in that order.
  */
-export function scenesFromArrowTable(table: Table, path: string, rows?: readonly number[]): PdmScene[] {
+export function scenesFromArrowTable(table: Table, path: string, rows?: readonly number[]): PDMScene[] {
   const byName = new Map(table.schema.fields.map((f) => [f.name, f]));
   for (const [name, type] of SCENES_ARROW_COLUMNS) {
     const f = byName.get(name);
@@ -316,7 +316,7 @@ export function scenesFromArrowTable(table: Table, path: string, rows?: readonly
       throw new NavsimInputError(`${path}: column '${name}': expected ${typeString(type)}, found ${typeString(f.type)}`, path, name);
     }
   }
-  const scenes: PdmScene[] = [];
+  const scenes: PDMScene[] = [];
   for (const i of rows ?? Array.from({ length: table.numRows }, (_, k) => k)) {
     const row = table.get(i);
     let json: Record<string, unknown>;

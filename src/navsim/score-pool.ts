@@ -38,7 +38,7 @@ import {
   shardFileName,
   writeShardFile,
 } from './metric-cache.js';
-import type { PdmVersion } from './types.js';
+import type { PDMVersion } from './types.js';
 import { parallelMap } from '../core/worker-pool.js';
 import { resolveNavsimModule, workerModuleLoader } from './pool.js';
 
@@ -96,7 +96,7 @@ interface BuildRequest {
   file: string;
   start: number;
   end: number;
-  versions: PdmVersion[];
+  versions: PDMVersion[];
 }
 
 /** The worker's handler of a cache-building task (exported for the worker bundle). */
@@ -375,7 +375,7 @@ export interface BuildShardTask {
   file: string;
   start: number;
   end: number;
-  versions: PdmVersion[];
+  versions: PDMVersion[];
 }
 
 /** Runs one `BuildShardTask` (the handler `parallelMap`'s workers run; pure: the shard's bytes depend only on the task). */
@@ -385,7 +385,7 @@ export function buildShardTask(task: BuildShardTask): WrittenShard {
 }
 
 /** The shard tasks of seeds [start, end) in shards of `shardSize` (shard k: `shardFileName(k)`). */
-export function seedShardTasks(staging: string, range: { start: number; end: number }, shardSize: number, versions: PdmVersion[]): BuildShardTask[] {
+export function seedShardTasks(staging: string, range: { start: number; end: number }, shardSize: number, versions: PDMVersion[]): BuildShardTask[] {
   const tasks: BuildShardTask[] = [];
   for (let s = range.start, k = 0; s < range.end; s += shardSize, k++) tasks.push({ staging, file: shardFileName(k), start: s, end: Math.min(range.end, s + shardSize), versions });
   return tasks;

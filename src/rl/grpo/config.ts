@@ -4,9 +4,9 @@
  * noise clip ±5) and the log-prob std floor (0.1) are the planner's `config.sampler` settings.
  */
 import { defineConfig, type ConfigDef } from '../../core/config.js';
-import { ADAMW_CONFIG, type AdamWConfig } from '../optim.js';
+import { ADAMW_CONFIG, type AdamWConfig } from '../common/optim.js';
 
-export interface GrpoTrainConfig {
+export interface GRPOTrainConfig {
   groupSize: number;
   scenesPerIteration: number;
   epochs: number;
@@ -31,7 +31,7 @@ export interface GrpoTrainConfig {
 
 const WEIGHT_KEYS = ['progress', 'ttc', 'comfort', 'drivingDirection', 'laneKeeping', 'historyComfort', 'extendedComfort'];
 
-export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTrainConfig>('GrpoTrainConfig', {
+export const GRPO_TRAIN_CONFIG: ConfigDef<GRPOTrainConfig> = defineConfig<GRPOTrainConfig>('GRPOTrainConfig', {
   groupSize: { default: 8, type: 'integer', min: 2, doc: 'G, rollouts per scene (ReCogDrive sample_time: 8); >= 2 for the unbiased group std.' },
   scenesPerIteration: { default: 8, type: 'integer', min: 1, doc: 'B, scenes per iteration (ReCogDrive: 128 on 32 GPUs; one gradient step per B·G rollouts).' },
   epochs: { default: 10, type: 'integer', min: 1, doc: 'Passes over the training scenes (ReCogDrive: 10); the cosine schedule spans them.' },
@@ -62,4 +62,10 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTr
   checkpointEvery: { default: 10, type: 'integer', min: 0, doc: 'Write last/ every this many iterations (and at the end); 0 = only at the end.' },
 });
 
-export const GRPO_TRAIN_DEFAULTS: Readonly<GrpoTrainConfig> = GRPO_TRAIN_CONFIG.defaults;
+export const GRPO_TRAIN_DEFAULTS: Readonly<GRPOTrainConfig> = GRPO_TRAIN_CONFIG.defaults;
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `GRPOTrainConfig`. */
+export type GrpoTrainConfig = GRPOTrainConfig;
