@@ -27,10 +27,10 @@ import type { PDMScene } from '../navsim/types.js';
 import { GRPO_TRAIN_DEFAULTS } from '../rl/grpo/config.js';
 import { inProcessPDMReward, pdmRewardOptions } from '../rl/grpo/reward.js';
 import { DiffGRPOTrainer } from '../rl/grpo/trainer.js';
-import { type ILRows, InMemoryILData } from '../rl/il-data.js';
+import { type ILRows, InMemoryILData } from '../rl/data/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
 import { ILTrainer } from '../rl/il-trainer.js';
-import { sceneRows } from '../rl/scene-dataset.js';
+import { sceneRows } from '../rl/data/scene-dataset.js';
 import { parseArgs } from './args.js';
 import type { CliIO } from './main.js';
 

@@ -260,7 +260,7 @@ export async function checkpointPlanner(dirArg: string, opts: { seed: number; st
   const L = recorded ?? opts.tokens;
   if (L === undefined) throw new UsageError(`${dir} records no conditioning length (data.json condLength); give --tokens L.`, { field: '--tokens', expected: 'an integer >= 1', found: undefined });
   const tf = await import('@tensorflow/tfjs');
-  const { rowsOfGenerated } = await import('../rl/scene-dataset.js');
+  const { rowsOfGenerated } = await import('../rl/data/scene-dataset.js');
   const byScene = new Map<string, Float64Array>();
   const generated = new Map<string, GeneratedScene>();
   const genOf = (c: CachedScene) => {

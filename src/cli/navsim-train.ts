@@ -29,11 +29,11 @@ import { GRPO_TRAIN_CONFIG, type GRPOTrainConfig } from '../rl/grpo/config.js';
 import { checkpointDir, loadPlanner, weightsSha256 } from '../rl/grpo/reference.js';
 import { inProcessPDMReward, pdmRewardOptions, poolPDMReward, type RewardFn } from '../rl/grpo/reward.js';
 import { DiffGRPOTrainer } from '../rl/grpo/trainer.js';
-import { HiddenStateCache, concatRows } from '../rl/hidden-state-cache.js';
-import { type ILDataSource, InMemoryILData } from '../rl/il-data.js';
+import { HiddenStateCache, concatRows } from '../rl/data/hidden-state-cache.js';
+import { type ILDataSource, InMemoryILData } from '../rl/data/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
 import { IL_TRAIN_CONFIG, type ILEvent, ILTrainer, type ILTrainOptions } from '../rl/il-trainer.js';
-import { sceneRows } from '../rl/scene-dataset.js';
+import { sceneRows } from '../rl/data/scene-dataset.js';
 import { HelpRequest, UsageError, WORKERS_HELP, flagError, parseArgs, usageText, workersOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './main.js';
 

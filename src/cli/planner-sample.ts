@@ -15,7 +15,7 @@ import { batchInputs, DiffusionPlanner, type PlannerConfig, type PlannerConfigIn
 import { plannerCheckpointConfig, resolvePlannerCheckpoint } from '../models/planner-checkpoint.js';
 import { loadPlannerStateDict } from '../models/weights.js';
 import { disposeBatch, rowsToBatch } from '../rl/data/planner-batch.js';
-import { HiddenStateCache } from '../rl/hidden-state-cache.js';
+import { HiddenStateCache } from '../rl/data/hidden-state-cache.js';
 import { ensureParentDir, intOption, type OptionSpec, parseArgs, UsageError } from './args.js';
 import { checkCacheFile } from './files.js';
 import type { CliIO } from './main.js';

@@ -47,7 +47,7 @@ import { putArrays, takeArrays } from './common/optimizer-state.js';
 import { assertResumable, checkRunFormat, difference } from './common/run-state.js';
 import { disposeBatch, rowsToBatch } from './data/planner-batch.js';
 import { Ema } from './common/ema.js';
-import type { ILDataSource } from './il-data.js';
+import type { ILDataSource } from './data/il-data.js';
 import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedVariables, clipCoefficient, toEntries } from './common/optim.js';
 import { WarmupCosineSchedule, type ScheduleInterval } from './common/schedules.js';
 

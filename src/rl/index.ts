@@ -12,10 +12,10 @@ export { Ema } from './common/ema.js';
 export type { EmaOptions, EmaState } from './common/ema.js';
 
 // Imitation learning (IL) of the diffusion planner, and its data.
-export { InMemoryILData, ILDataRange, makeSyntheticRows, selectRows, validateRows } from './il-data.js';
-export type { ILDataSource, ILRows, SyntheticOptions } from './il-data.js';
-export { CACHE_FORMAT, HiddenStateCache, HiddenStateCacheWriter, concatRows, hiddenStateSchema, writeHiddenStateCache, writeSyntheticCache } from './hidden-state-cache.js';
-export type { CacheExpectation, CacheWriterOptions } from './hidden-state-cache.js';
+export { InMemoryILData, ILDataRange, makeSyntheticRows, selectRows, validateRows } from './data/il-data.js';
+export type { ILDataSource, ILRows, SyntheticOptions } from './data/il-data.js';
+export { CACHE_FORMAT, HiddenStateCache, HiddenStateCacheWriter, concatRows, hiddenStateSchema, writeHiddenStateCache, writeSyntheticCache } from './data/hidden-state-cache.js';
+export type { CacheExpectation, CacheWriterOptions } from './data/hidden-state-cache.js';
 export { IL_TRAIN_DEFAULTS, IL_TRAINER_FORMAT, ILTrainer, applyILGradients, ilLossAndGrads, ilTrainStep, resolveILConfig, evaluateIL } from './il-trainer.js';
 export type { BestEntry, ILEvent, ILModel, ILStepOptions, ILStepResult, ILTrainConfig, ILTrainOptions, ILTrainResult, ILTrainerOptions, ILTrainerState, ValidationResult } from './il-trainer.js';
 export { disposeBatch, disposeInputs, rowsToBatch, rowsToInputs } from './data/planner-batch.js';
@@ -23,14 +23,14 @@ export type { PlannerBatch } from './data/planner-batch.js';
 export { plannerForIL } from './il-planner.js';
 export type { PlannerILOptions } from './il-planner.js';
 /** @deprecated Names before the acronym casing (IL, as DDIM, PDM, PPO); they remain as aliases. */
-export { InMemoryIlData, IlDataRange } from './il-data.js';
-export type { IlDataSource, IlRows } from './il-data.js';
+export { InMemoryIlData, IlDataRange } from './data/il-data.js';
+export type { IlDataSource, IlRows } from './data/il-data.js';
 export { IlTrainer, applyIlGradients, resolveIlConfig, validateIl } from './il-trainer.js';
 export type { ILTensorBatch, IlEvent, IlModel, IlStepOptions, IlStepResult, IlTensorBatch, IlTrainConfig, IlTrainOptions, IlTrainResult, IlTrainerOptions, IlTrainerState } from './il-trainer.js';
 export { plannerForIl } from './il-planner.js';
 export type { PlannerIlOptions } from './il-planner.js';
-export { defaultScenesPath, readScenesJsonl, SCENE_DATASET_FORMAT, sceneRows, writeSceneDataset } from './scene-dataset.js';
-export type { SceneDatasetOptions, SceneDatasetResult } from './scene-dataset.js';
+export { defaultScenesPath, readScenesJsonl, SCENE_DATASET_FORMAT, sceneRows, writeSceneDataset } from './data/scene-dataset.js';
+export type { SceneDatasetOptions, SceneDatasetResult } from './data/scene-dataset.js';
 
 // Expert demonstrations (BC, GAIL).
 export { DEFAULT_DEMO_CLEANING, DEMONSTRATIONS_FORMAT, NO_DEMO_CLEANING, cleanEpisode, concatDemonstrations, demonstrationsSchema, episodeRanges, readDemonstrations, recordExpertDemonstrations, resolveDemoCleaning } from './data/demonstrations.js';

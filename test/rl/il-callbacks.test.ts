@@ -6,7 +6,7 @@ import { init } from '../../src/core/backend.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { expectNoTensorLeak } from '../../src/core/testing.js';
 import type { TrainEvent } from '../../src/rl/common/callbacks.js';
-import { InMemoryILData, makeSyntheticRows } from '../../src/rl/il-data.js';
+import { InMemoryILData, makeSyntheticRows } from '../../src/rl/data/il-data.js';
 import { ILTrainer } from '../../src/rl/il-trainer.js';
 import { TinyIlModel } from './helpers/tiny-il-model.js';
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PlannerBatch, PlannerInputs } from '../../models/planner.js';
-import { HISTORY_SIZE, type ILRows, STATUS_SIZE, TARGET_SIZE } from '../il-data.js';
+import { HISTORY_SIZE, type ILRows, STATUS_SIZE, TARGET_SIZE } from './il-data.js';
 
 export type { PlannerBatch } from '../../models/planner.js';
 

@@ -50,7 +50,7 @@ import { CheckpointDirs } from '../common/checkpoints.js';
 import { GradientAccumulator, applyGradients, lossAndGrads, microBatches } from '../common/grads.js';
 import { assertResumable, difference, readRunState, writeRunState } from '../common/run-state.js';
 import { disposeInputs, rowsToInputs } from '../data/planner-batch.js';
-import type { ILDataSource } from '../il-data.js';
+import type { ILDataSource } from '../data/il-data.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
 import { AdamW } from '../common/optim.js';
 import { WarmupCosineSchedule } from '../common/schedules.js';

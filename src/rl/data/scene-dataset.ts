@@ -9,12 +9,12 @@
  * Both files are written atomically; on failure neither appears (an existing file stays).
  */
 import * as fs from 'node:fs';
-import { withAtomicFile } from '../core/atomic.js';
-import { writeScenesArrow } from '../navsim/arrow-scenes.js';
-import { parseScene } from '../navsim/scene-json.js';
-import { SCENE_TOKEN_WIDTH, sceneTokens } from '../navsim/scene-tokens.js';
-import { generateScene, type GeneratedScene, type SceneGenOptions } from '../navsim/scenegen.js';
-import type { PDMScene } from '../navsim/types.js';
+import { withAtomicFile } from '../../core/atomic.js';
+import { writeScenesArrow } from '../../navsim/arrow-scenes.js';
+import { parseScene } from '../../navsim/scene-json.js';
+import { SCENE_TOKEN_WIDTH, sceneTokens } from '../../navsim/scene-tokens.js';
+import { generateScene, type GeneratedScene, type SceneGenOptions } from '../../navsim/scenegen.js';
+import type { PDMScene } from '../../navsim/types.js';
 import { HiddenStateCacheWriter } from './hidden-state-cache.js';
 import { HISTORY_SIZE, type ILRows, STATUS_SIZE, TARGET_SIZE, allocRows } from './il-data.js';
 
