@@ -7,7 +7,7 @@
 
 // The diffusion planner: config, presets, the model and its PyTorch-named state dict.
 export { batchInputs, countParameters, DiffusionPlanner, PLANNER_CONFIG, PLANNER_PRESETS, PLANNER_SAMPLER_CONFIG, plannerConfig, TRAJECTORY_NORMALIZATION_CONFIG, validatePlannerConfig } from './planner.js';
-export type { CachedCondition, ChainResult, GRPOBatch, ILBatch, ILNoise, LogProbOptions, PlannerConfig, PlannerConfigInput, PlannerBatch, PlannerInit, PlannerInputs, PlannerPreset, SampleOptions, SampleResult, SamplerSettings } from './planner.js';
+export type { CachedCondition, ChainResult, ILBatch, ILNoise, LogProbOptions, PlannerConfig, PlannerConfigInput, PlannerBatch, PlannerInit, PlannerInputs, PlannerPreset, SampleOptions, SampleResult, SamplerSettings } from './planner.js';
 export { describePlannerSize, LIGHTNING_PREFIX, loadPlannerStateDict, loadPlannerWeights, OLD_POLICY_PREFIX, plannerSizeOfStateDict, plannerStateDict, savePlannerWeights } from './weights.js';
 export type { LoadReport, SaveOptions } from './weights.js';
 
@@ -27,11 +27,3 @@ export { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogPro
 export { DISCRIMINATOR_CONFIG, MlpDiscriminator } from './discriminator.js';
 export type { DiscriminatorConfig } from './discriminator.js';
 
-/** @deprecated The DiffGRPO loss lives in `drivekit/rl` (`rl/grpo/loss.ts`); these re-exports keep old imports working. */
-export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGRPOLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo.js';
-export type { GroupAdvantages, GRPOLossInputs, GRPOLossOutput, GRPOOptions } from './grpo.js';
-
-/** @deprecated Names before the acronym casing (IL, PDM, DDIM, PPO, GRPO); they remain as aliases. */
-export { diffGrpoLoss } from './grpo.js';
-export type { GrpoBatch } from './planner.js';
-export type { GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo.js';

@@ -17,8 +17,7 @@
  * const loss = planner.ilLoss({ cond, history, status, target }, { rng }); // ε-MSE (a PlannerBatch)
  * const { trajectory } = planner.sample(inputs, { rng, groupSize }); // eval sampler (η = 1)
  * const r = planner.sampleChain(inputs, { rng, groupSize: 8 });      // RL rollout: chain + noise
- * const lp = planner.logProb(inputs, r.chain, { groupSize: 8 });     // [B·G·K, 8, 3] log-probs
- * const g = planner.grpoLoss({ inputs, chain, rewards, teacherChain }); // DiffGRPO + BC
+ * const lp = planner.logProb(inputs, r.chain, { groupSize: 8 });     // [B·G·K, 8, 3] log-probs (DiffGRPO: rl/grpo plannerGRPOLoss)
  * await planner.save('runs/p');                    // folder: model.safetensors + model.json (Node)
  * const q = await DiffusionPlanner.fromCheckpoint('runs/il'); // a checkpoint or run folder (its last/)
  * cond.dispose(); planner.dispose();
@@ -38,7 +37,6 @@ import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_CONFIG, DDIM_DETERMINISTIC, DDIM_NOISE_CONFIG, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
 import { addDiTParams, blockPrefix, columnBlocks, crossAttentionKV, isCrossBlock, type SelfQkv, selfQkvWeights, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors, rowBlocks } from './dit.js';
 import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
-import { diffGRPOLoss, type GRPOLossOutput, type GRPOOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
 import { addLinear, addTimmMlp, linear, linearP, mm, normalValues, ParamStore, ropeTables, rotateHalfMatrix, silu, timmMlp } from './layers.js';
 import { gaussianLogProb } from './logprob.js';
 import { type ChannelRange, denormalizeTrajectory, normalizeTrajectory, RECOGDRIVE_NORMALIZATION, type TrajectoryNormalization, validateNormalization } from './normalize.js';
@@ -357,14 +355,6 @@ export interface LogProbOptions {
   eta?: number;
 }
 
-export interface GRPOBatch {
-  inputs: PlannerInputs | CachedCondition;
-  /** Rollout chains [B·G, K+1, 8, 3] from `sampleChain` (chain j belongs to scene ⌊j/G⌋). */
-  chain: tf.Tensor;
-  rewards: ArrayLike<number>;
-  /** Teacher chains [B, K+1, 8, 3] from the frozen reference policy (BC term); omit to skip it. */
-  teacherChain?: tf.Tensor;
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -855,27 +845,6 @@ export class DiffusionPlanner {
     );
   }
 
-  /**
-   * DiffGRPO + BC loss (`forward_grpo`) for stored rollouts and rewards: re-evaluates the rollout
-   * log-probs (and the teacher chains' for BC) under θ. Differentiable; call inside
-   * `tf.variableGrads(() => planner.grpoLoss(b).total)`. Tensors returned belong to the caller.
-   */
-  grpoLoss(batch: GRPOBatch, options: Partial<GRPOOptions> = {}): GRPOLossOutput {
-    const o = { ...DEFAULT_GRPO_OPTIONS, ...options };
-    return this.withCondition(batch.inputs, true, (cond) => {
-      const N = batch.chain.shape[0]!;
-      if (N !== cond.numScenes * o.groupSize) throw new Error(`DiffusionPlanner.grpoLoss: ${N} chains ≠ ${cond.numScenes} scenes × groupSize ${o.groupSize}.`);
-      const rl = this.logProb(cond, batch.chain, { groupSize: o.groupSize });
-      const bc = batch.teacherChain ? this.logProb(cond, batch.teacherChain, { groupSize: 1 }) : undefined;
-      try {
-        return diffGRPOLoss({ rlLogProb: rl, rewards: batch.rewards, bcLogProb: bc }, o);
-      } finally {
-        rl.dispose();
-        bc?.dispose();
-      }
-    });
-  }
-
   /** Frees all variables and cached tables. */
   dispose(): void {
     if (this.disposed) return;
@@ -894,5 +863,3 @@ export class DiffusionPlanner {
 // ---------------------------------------------------------------------------------------------
 // Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
 
-/** @deprecated Renamed `GRPOBatch`. */
-export type GrpoBatch = GRPOBatch;

@@ -87,8 +87,8 @@ export type { GRPOTrainConfig } from './grpo/config.js';
 export { TRAINING_PROGRESS_WEIGHT, inProcessPDMReward, pdmRewardOptions, poolPDMReward, trainingWeights } from './grpo/reward.js';
 export type { PDMRewardOptions, RewardFn, RewardResult } from './grpo/reward.js';
 export { checkPlannerConfig, configDifference, frozenCopy, loadPlanner, weightsSha256 } from './grpo/reference.js';
-export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGRPOLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo/loss.js';
-export type { GroupAdvantages, GRPOLossInputs, GRPOLossOutput, GRPOOptions } from './grpo/loss.js';
+export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGRPOLoss, groupAdvantages, plannerGRPOLoss, quantile, weightedAdvantages } from './grpo/loss.js';
+export type { GroupAdvantages, GRPOBatch, GRPOLossInputs, GRPOLossOutput, GRPOOptions } from './grpo/loss.js';
 // Adversarial imitation (GAIL) on PPO's parts.
 export { GAIL, GAIL_CONFIG } from './gail/gail.js';
 export type { ExpertPairs, GAILConfig } from './gail/gail.js';
@@ -105,4 +105,4 @@ export { diffGrpoLoss } from './grpo/loss.js';
 export type { GrpoStepResult, GrpoTrainerOptions } from './grpo/trainer.js';
 export type { GrpoTrainConfig } from './grpo/config.js';
 export type { PdmRewardOptions } from './grpo/reward.js';
-export type { GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo/loss.js';
+export type { GrpoBatch, GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo/loss.js';

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { clampedMeanPerRow, LOGPROB_CLAMP } from '../../models/logprob.js';
+import type { CachedCondition, DiffusionPlanner, PlannerInputs } from '../../models/planner.js';
 
 const f32 = Math.fround;
 
@@ -165,3 +166,43 @@ export type GrpoLossOutput = GRPOLossOutput;
 export type GrpoOptions = GRPOOptions;
 /** @deprecated Renamed `diffGRPOLoss`. */
 export const diffGrpoLoss = diffGRPOLoss;
+
+/** Stored rollouts of a planner and their rewards: what `plannerGRPOLoss` re-evaluates under θ. */
+export interface GRPOBatch {
+  inputs: PlannerInputs | CachedCondition;
+  /** Rollout chains [B·G, K+1, 8, 3] from `sampleChain` (chain j belongs to scene ⌊j/G⌋). */
+  chain: tf.Tensor;
+  rewards: ArrayLike<number>;
+  /** Teacher chains [B, K+1, 8, 3] from the frozen reference policy (BC term); omit to skip it. */
+  teacherChain?: tf.Tensor;
+}
+
+/** @deprecated Renamed `GRPOBatch`. */
+export type GrpoBatch = GRPOBatch;
+
+/**
+ * DiffGRPO + BC loss (`forward_grpo`) of a planner for stored rollouts and rewards: the rollout
+ * log-probs (and the teacher chains' for BC) are re-evaluated under the planner's current weights
+ * (`planner.logProb`, one conditioning encode shared by both) and combined by `diffGRPOLoss`.
+ * Differentiable; call inside `tf.variableGrads(() => plannerGRPOLoss(planner, b).total)`.
+ * Tensors returned belong to the caller.
+ */
+export function plannerGRPOLoss(planner: DiffusionPlanner, batch: GRPOBatch, options: Partial<GRPOOptions> = {}): GRPOLossOutput {
+  const o = { ...DEFAULT_GRPO_OPTIONS, ...options };
+  const given = (batch.inputs as CachedCondition).kind === 'CachedCondition';
+  const cond = given ? (batch.inputs as CachedCondition) : planner.encodeCondition(batch.inputs as PlannerInputs, undefined, { differentiable: true });
+  try {
+    const N = batch.chain.shape[0]!;
+    if (N !== cond.numScenes * o.groupSize) throw new Error(`plannerGRPOLoss: ${N} chains ≠ ${cond.numScenes} scenes × groupSize ${o.groupSize}.`);
+    const rl = planner.logProb(cond, batch.chain, { groupSize: o.groupSize });
+    const bc = batch.teacherChain ? planner.logProb(cond, batch.teacherChain, { groupSize: 1 }) : undefined;
+    try {
+      return diffGRPOLoss({ rlLogProb: rl, rewards: batch.rewards, bcLogProb: bc }, o);
+    } finally {
+      rl.dispose();
+      bc?.dispose();
+    }
+  } finally {
+    if (!given) cond.dispose();
+  }
+}

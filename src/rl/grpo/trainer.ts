@@ -19,7 +19,7 @@
  * 4. Await the rewards: PDMS or EPDMS with the training weights (EP weight 10). The #23 guard: a
  *    plan whose last waypoint reverses along the plan's direction is counted, and loses
  *    `reversePenalty` from its reward.
- * 5. Loss and gradients of L = L_RL + λ·L_BC (`planner.grpoLoss`: group advantages with the
+ * 5. Loss and gradients of L = L_RL + λ·L_BC (`plannerGRPOLoss`: group advantages with the
  *    unbiased std, log-probs re-evaluated under θ with std ≥ 0.1, clamped to [−5, 2], averaged
  *    over the 24 values, weighted by γ^(K−1−k)); clip to the global norm (1.0); one AdamW step at
  *    the cosine rate (1e-4 → 0 over the epochs, no warmup). One gradient step per rollout batch:
@@ -54,6 +54,7 @@ import type { ILDataSource } from '../data/il-data.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
 import { AdamW } from '../common/optim.js';
 import { WarmupCosineSchedule } from '../common/schedules.js';
+import { plannerGRPOLoss } from './loss.js';
 import { GRPO_TRAIN_CONFIG, type GRPOTrainConfig } from './config.js';
 import { checkPlannerConfig, frozenCopy } from './reference.js';
 import type { RewardFn, RewardResult } from './reward.js';
@@ -284,7 +285,7 @@ export class DiffGRPOTrainer {
         const b = part ?? batch;
         try {
           const out = lossAndGrads(this.planner.variables, () => {
-            const l = this.planner.grpoLoss({ inputs: b.inputs, chain: b.chain, rewards: whole ? batch.rewards : batch.rewards.subarray(s0 * G, s1 * G), ...(b.teacherChain ? { teacherChain: b.teacherChain } : {}) }, options);
+            const l = plannerGRPOLoss(this.planner, { inputs: b.inputs, chain: b.chain, rewards: whole ? batch.rewards : batch.rewards.subarray(s0 * G, s1 * G), ...(b.teacherChain ? { teacherChain: b.teacherChain } : {}) }, options);
             return { loss: l.total, aux: () => ({ policy: l.policyLoss.dataSync()[0]!, bc: l.bcLoss ? l.bcLoss.dataSync()[0]! : NaN }) };
           });
           acc.add(out.loss, out.grads, weight, out.aux);
@@ -303,7 +304,7 @@ export class DiffGRPOTrainer {
   evaluateLoss(batch: GroupBatch): GRPOStepResult {
     const c = this.config;
     return tf.tidy(() => {
-      const l = this.planner.grpoLoss(
+      const l = plannerGRPOLoss(this.planner, 
         { inputs: batch.inputs, chain: batch.chain, rewards: batch.rewards, ...(batch.teacherChain ? { teacherChain: batch.teacherChain } : {}) },
         { groupSize: c.groupSize, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] },
       );
