@@ -40,7 +40,7 @@ const study = argv.includes('--study');
 const out = arg('out', quick ? '.tmp/navsim-quick/results' : 'results/navsim-grpo');
 const work = arg('work', quick ? '.tmp/navsim-quick' : '.tmp/navsim-grpo');
 const P = quick
-  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1 }
+  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '10', bcCoeff: '0.1', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1 }
   : {
       train: Number(arg('train', '2000')),
       val: Number(arg('val', '200')),
@@ -52,6 +52,8 @@ const P = quick
       grpoLr: arg('grpo-lr', '3e-4'),
       scenesPerIteration: Number(arg('scenes-per-iteration', '16')),
       rolloutMinStd: arg('rollout-min-std', '0.02'),
+      progressWeight: arg('progress-weight', '10'),
+      bcCoeff: arg('bc-coeff', '0.1'),
       studyIterations: Number(arg('study-iterations', '40')),
       studyVal: Number(arg('study-val', '200')),
       mlpSeeds: Number(arg('mlp-seeds', '2000')),
@@ -117,10 +119,10 @@ const il = JSON.parse(await stage('train-il', ['navsim', 'train-il', '--seeds', 
 // 3. GRPO with the defaults
 const grpoArgs = (dir: string, iterations: number, extra: string[]) => [
   'navsim', 'train-grpo', '--init', ilWork, '--seeds', trainSeeds, '--metric-cache', cacheDir('train'), '--workers', String(P.workers), '--out', dir,
-  '--iterations', String(iterations), '--scenes-per-iteration', String(P.scenesPerIteration), '--lr', P.grpoLr, '--rollout-min-std', P.rolloutMinStd, '--json', '--quiet', ...extra,
+  '--iterations', String(iterations), '--scenes-per-iteration', String(P.scenesPerIteration), '--lr', P.grpoLr, '--rollout-min-std', P.rolloutMinStd, '--progress-weight', P.progressWeight, '--json', '--quiet', ...extra,
 ];
 const grpoWork = path.join(work, 'grpo');
-const grpo = JSON.parse(await stage('train-grpo', grpoArgs(grpoWork, P.grpoIterations, []), [grpoWork]));
+const grpo = JSON.parse(await stage('train-grpo', grpoArgs(grpoWork, P.grpoIterations, ['--bc-coeff', P.bcCoeff]), [grpoWork]));
 
 // the committed checkpoints: weights, config and conditioning length (no optimiser state)
 function copyCheckpoint(from: string, to: string): void {
@@ -316,8 +318,8 @@ ${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`
 - Scenes: train ${trainSeeds}, val ${valSeeds}, test ${testSeeds} (\`src/navsim/splits.ts\`); metric caches built with 2 workers.
 - IL: tiny preset (2 blocks, width 32), scene tokens 48 × 24, ${P.ilEpochs} epochs, batch ${P.ilBatch}, peak lr ${P.ilLr}
   (every setting in \`il/run.json\`).
-- GRPO: defaults of \`GRPO_TRAIN_CONFIG\` (G = 8, PDMS reward with EP weight 10, λ = 0.1, λ_rev = 0.5, γ = 0.6, clip 1.0)
-  except ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes, lr ${P.grpoLr} and a rollout std floor of ${P.rolloutMinStd}
+- GRPO: defaults of \`GRPO_TRAIN_CONFIG\` (G = 8, PDMS reward, λ_rev = 0.5, γ = 0.6, clip 1.0), EP weight ${P.progressWeight}
+  (ReCogDrive: 10), BC weight λ = ${P.bcCoeff} (ReCogDrive: 0.1), ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes, lr ${P.grpoLr} and a rollout std floor of ${P.rolloutMinStd}
   (paper v1's value; the code's default is 0.04); rewards from a
   \`ProposalScorePool\` with ${P.workers} worker(s) over the train metric cache (every setting in \`grpo/run.json\`).
 - GRPO iteration time (mean of the last 20): ${timing.iteration_s.toFixed(2)} s = sampling ${timing.sampling_s.toFixed(2)} s
