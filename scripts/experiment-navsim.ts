@@ -93,8 +93,9 @@ async function stage(name: string, args: string[], outputs: string[] = []): Prom
     return kept.result;
   }
   for (const o of outputs) fs.rmSync(o, { recursive: true, force: true });
-  // a stage run again (new settings, or missing outputs) invalidates every later kept stage
-  if (!name.startsWith('cache-')) rerunAll = true;
+  // a training stage run again (new settings, or missing outputs) invalidates every later kept
+  // stage; caches and evaluations feed nothing later
+  if (!/^(cache-|eval-|study-eval-)/.test(name)) rerunAll = true;
   const result = await drivekit(name, args);
   const s = stages.at(-1)!;
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -138,10 +139,10 @@ copyCheckpoint(ilWork, ilDir);
 copyCheckpoint(grpoWork, grpoDir);
 
 // 4. evaluation on the test split
-const evalOn = async (name: string, agent: string[], seeds: string, cache: string): Promise<EvalResult> =>
-  JSON.parse(await stage(name, ['navsim', 'eval', ...agent, '--seeds', seeds, '--cache', cache, '--json', '--quiet'])) as EvalResult;
+const evalOn = async (name: string, agent: string[], seeds: string, cache: string, outputs: string[] = []): Promise<EvalResult> =>
+  JSON.parse(await stage(name, ['navsim', 'eval', ...agent, '--seeds', seeds, '--cache', cache, '--json', '--quiet'], outputs)) as EvalResult;
+// the MLP's checkpoint is an output of its evaluation stage: removed (and trained again) when the stage reruns
 const mlpFile = path.join(out, 'mlp.json');
-if (!fs.existsSync(path.join(work, 'stages', 'eval-test-MLP.json'))) fs.rmSync(mlpFile, { force: true });
 const agents: [string, string[]][] = [
   ['CV', ['--baseline', 'cv']],
   ['MLP', ['--baseline', 'mlp', '--mlp', mlpFile, '--mlp-seeds', `train:${P.mlpSeeds}`]],
@@ -151,7 +152,7 @@ const agents: [string, string[]][] = [
   ['human', ['--baseline', 'human']],
 ];
 const test: EvalResult[] = [];
-for (const [name, a] of agents) test.push({ ...(await evalOn(`eval-test-${name}`, a, testSeeds, cacheDir('test'))), agent: name });
+for (const [name, a] of agents) test.push({ ...(await evalOn(`eval-test-${name}`, a, testSeeds, cacheDir('test'), name === 'MLP' ? [mlpFile] : [])), agent: name });
 const byName = (n: string) => test.find((r) => r.agent === n)!;
 
 // 5. the #23 study (val split)
@@ -241,6 +242,7 @@ const bevScores: number[] = [];
 
 // Results
 const wallMinutes = (performance.now() - tStart) / 60000;
+const stageMinutes = stages.reduce((a, st) => a + st.seconds, 0) / 60;
 const grpoTail = grpoLog.slice(-20);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const timing = {
@@ -250,7 +252,7 @@ const timing = {
   backward_s: mean(grpoTail.map((r) => Number(r['time/backward_s']))),
   scoring_fraction: mean(grpoTail.map((r) => Number(r['time/scoring_fraction']))),
 };
-const results = { commit, quick, params: P, il, grpo, test, studyVal, study: studyRows, timing, bevScores, stages, wallMinutes };
+const results = { commit, quick, params: P, il, grpo, test, studyVal, study: studyRows, timing, bevScores, stages, wallMinutes, stageMinutes };
 writeFileAtomicSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '-' : (100 * v).toFixed(1));
@@ -281,8 +283,9 @@ const findings = fs.existsSync(findingsFile) ? `\n${fs.readFileSync(findingsFile
 const readme = `# NAVSIM track: scenes → metric cache → IL → DiffGRPO → evaluation
 
 Made by \`npx tsx scripts/experiment-navsim.ts ${argv.join(' ')}\`${argv.length === 0 ? ' (npm run experiment:navsim)' : ''} at commit \`${commit}\`
-on the shared 2-core development machine (WASM backend, other agents' jobs running beside it),
-**${wallMinutes.toFixed(1)} minutes** wall time in all.
+on the shared 2-core development machine (WASM backend, other agents' jobs running beside it):
+**${stageMinutes.toFixed(1)} minutes** for all stages (each stage's seconds as measured when it last ran;
+this invocation took ${wallMinutes.toFixed(1)} minutes, stages kept from an earlier run of the same command included as 0).
 
 ## Test split (${testSeeds}: seeds ${20000}..${20000 + P.test - 1}), NAVSIM's table layout
 
