@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { workerModuleLoader } from '../core/worker-pool.js';
+import type { PdmScene } from './types.js';
 
 /** Options passed to `scoreSceneJson` in the worker (plain data). */
 export interface PoolScoreOptions {
@@ -100,8 +101,12 @@ parentPort.on('message', async (msg) => {
   try {
     // a task is a scene JSON object, or {file} to read a scene JSON file in the worker; with
     // {file, all} a file holding an array of scenes gives one result per scene
-    const scene = msg.file !== undefined ? (mod.readSceneFile ? mod.readSceneFile(msg.file) : JSON.parse(require('node:fs').readFileSync(msg.file, 'utf8'))) : msg.scene;
-    result = msg.all ? (Array.isArray(scene) ? scene : [scene]).map((s) => mod.scoreSceneJson(s, msg.options)) : mod.scoreSceneJson(scene, msg.options);
+    // {parsed} is a scene already decoded (from an Arrow file), scored as it is
+    if (msg.parsed !== undefined) result = mod.scoreParsedScene(msg.parsed, msg.options);
+    else {
+      const scene = msg.file !== undefined ? (mod.readSceneFile ? mod.readSceneFile(msg.file) : JSON.parse(require('node:fs').readFileSync(msg.file, 'utf8'))) : msg.scene;
+      result = msg.all ? (Array.isArray(scene) ? scene : [scene]).map((s) => mod.scoreSceneJson(s, msg.options)) : mod.scoreSceneJson(scene, msg.options);
+    }
   }
   catch (e) {
     result = { name: msg.name, error: String(e && e.message ? e.message : e) };
@@ -127,7 +132,7 @@ export class ScenePool {
   readonly depth: number;
   private readonly workers: Worker[] = [];
   private readonly inFlight = new Map<Worker, number[]>();
-  private readonly queue: { id: number; name: string; scene?: unknown; file?: string; all?: boolean; options: PoolScoreOptions }[] = [];
+  private readonly queue: { id: number; name: string; scene?: unknown; parsed?: PdmScene; file?: string; all?: boolean; options: PoolScoreOptions }[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
@@ -223,6 +228,14 @@ export class ScenePool {
   }
 
   /**
+   * Scores a parsed scene (e.g. from an Arrow file: `readScenesArrow`) in some worker, as it is
+   * (structured-cloned, no JSON in between); the same result as `score` of its JSON.
+   */
+  scoreParsed(scene: PdmScene, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
+    return this.enqueue({ parsed: scene }, scene.name, options) as Promise<PoolSceneResult>;
+  }
+
+  /**
    * Scores a scene JSON file (a scene or a golden file); the worker reads and parses it, so the
    * calling thread never holds the scene. A file that cannot be read gives an error result.
    */
@@ -239,7 +252,7 @@ export class ScenePool {
     return this.enqueue({ file, all: true }, file, options) as Promise<PoolSceneResult[]>;
   }
 
-  private enqueue(task: { scene?: unknown; file?: string; all?: boolean }, name: string | undefined, options: PoolScoreOptions): Promise<PoolSceneResult | PoolSceneResult[]> {
+  private enqueue(task: { scene?: unknown; parsed?: PdmScene; file?: string; all?: boolean }, name: string | undefined, options: PoolScoreOptions): Promise<PoolSceneResult | PoolSceneResult[]> {
     if (this.closed) return Promise.reject(new Error('ScenePool: closed'));
     const id = this.nextId++;
     const taskName = name ?? `scene ${id}`;
