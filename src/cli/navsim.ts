@@ -97,6 +97,13 @@ async function planJobs(files: string[]): Promise<SceneJob[]> {
   return jobs;
 }
 
+/** The job's decoded scene, dropped from the job (scored once: it can be collected after). */
+function release(job: SceneJob): PdmScene {
+  const s = job.scene!;
+  job.scene = undefined;
+  return s;
+}
+
 /** Scene JSON objects of one job (a JSON file may hold one scene, a golden file, or an array). */
 function readJob(job: SceneJob): { name: string; json: unknown }[] {
   const parsed: unknown = readSceneFile(job.file); // its error is prefixed with the file by line(), as the pool's
@@ -145,7 +152,11 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
   /** The lines of one job scored in this thread. */
   const here = (job: SceneJob): Line[] => {
     if (job.error !== undefined) return [{ r: { name: job.name, error: job.error }, v: fixed ?? 'v1.1' }];
-    if (job.scene !== undefined) return [{ r: scoreParsedScene(job.scene, { ...scoreOptions, source: job.file }), v: fixed ?? defaultVersion(job.scene) }];
+    if (job.scene !== undefined) {
+      const scene = job.scene;
+      job.scene = undefined; // scored once: let it (and its cached scoring context) go
+      return [{ r: scoreParsedScene(scene, { ...scoreOptions, source: job.file }), v: fixed ?? defaultVersion(scene) }];
+    }
     let items: { name: string; json: unknown }[];
     try {
       items = readJob(job);
@@ -180,7 +191,7 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
           j.error !== undefined
             ? [{ name: j.name, error: j.error }]
             : j.scene !== undefined
-              ? [await pool.scoreParsed(j.scene, scoreOptions)]
+              ? [await pool.scoreParsed(release(j), scoreOptions)]
               : await pool.scoreFileAll(j.file, scoreOptions);
         if (rs.length === 0) rs.push({ name: j.file, error: `${j.file}: expected a scene object or a non-empty array of scenes, found an empty array [].` });
         done[i] = rs.map((r) => ({ r, v: guess(r) }));
