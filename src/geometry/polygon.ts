@@ -138,6 +138,9 @@ function countSegment(px: number, py: number, x1: number, y1: number, x2: number
     return px >= minx && px <= maxx ? -1 : 0;
   }
   if ((y1 > py && y2 <= py) || (y2 > py && y1 <= py)) {
+    // both ends right of the point: the edge crosses the ray to +x right of it (the exact
+    // orientation below would say so too), the usual case for the ray of an interior point
+    if (x1 > px && x2 > px) return 1;
     let o = orient2d(x1, y1, x2, y2, px, py);
     if (o === 0) return -1;
     if (y2 < y1) o = -o;
