@@ -160,9 +160,8 @@ function columnsOf(batch: RecordBatch): Columns | null {
       tl: col('traffic_light_frames_2hz'),
       prev: col('previous_frame'),
     };
-  } catch (e) {
-    if (e instanceof Decline) return null;
-    throw e;
+  } catch {
+    return null;
   }
 }
 
@@ -389,9 +388,8 @@ export function decodeSceneRowFast(table: Table, row: number): PdmScene | null {
       if (c === null) return null;
       try {
         return decodeRow(c, row - start);
-      } catch (e) {
-        if (e instanceof Decline) return null;
-        throw e;
+      } catch {
+        return null; // declined (or anything unforeseen): the scene reader decides
       }
     }
     start += batch.numRows;
@@ -411,9 +409,8 @@ export function decodeScenesFast(table: Table): (PdmScene | null)[] {
       }
       try {
         out.push(decodeRow(c, i));
-      } catch (e) {
-        if (e instanceof Decline) out.push(null);
-        else throw e;
+      } catch {
+        out.push(null); // declined (or anything unforeseen): the scene reader decides
       }
     }
   }

@@ -15,7 +15,7 @@
 import { type Ring, egoCenter, egoFootprintRing, locatePointInRing, EXTERIOR, INTERIOR, ringDistance } from './pdm-closed-geometry.js';
 import { DEFAULT_GENERATOR, DEFAULT_IDM_POLICY, type IdmPolicyConfig, ProposalGenerator } from './pdm-closed-idm.js';
 import { ForecastObservation, type PdmRedLight, type PdmTrackedObject } from './pdm-closed-observation.js';
-import { PdmPath, parallelDiscretePath } from './pdm-closed-path.js';
+import { PdmPath, parallelDiscretePath, pathNormals } from './pdm-closed-path.js';
 import { initialStateArray } from './interpolate.js';
 import { pdmClosedInputFromScene } from './pdm-closed-input.js';
 import { forecastToScorerObservation } from './pdm-closed-observation.js';
@@ -176,8 +176,10 @@ export function startingLane(input: PdmClosedInput): PdmClosedLane | null {
 /** The three proposal paths: the centerline, then one per lateral offset. */
 export function proposalPaths(centerline: Float64Array, lateralOffsets: number[]): PdmPath[] {
   const center = new PdmPath(centerline);
-  // the shifted paths keep the raw headings, so their unwrapped headings are the centre's
-  return [center, ...lateralOffsets.map((o) => new PdmPath(parallelDiscretePath(centerline, o), center.heading))];
+  // the shifted paths keep the raw headings, so their unwrapped headings are the centre's; the
+  // normal of every state is computed once for all offsets (the same cos / sin values)
+  const normals = lateralOffsets.length > 0 ? pathNormals(centerline) : undefined;
+  return [center, ...lateralOffsets.map((o) => new PdmPath(parallelDiscretePath(centerline, o, normals), center.heading))];
 }
 
 /** The forecast observation PDM-Closed plans and scores against. */
