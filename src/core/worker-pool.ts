@@ -362,6 +362,7 @@ export class WorkerPool {
   }
 
   private pump(): void {
+    if (this.closed) return; // (and no unref: close() awaits the threads' exit)
     for (let w = 0; w < this.waiting.length; ) {
       const job = this.waiting[w]!;
       let t: Thread | null = null;
@@ -424,7 +425,8 @@ export class WorkerPool {
     for (const j of this.waiting.splice(0)) j.reject(err());
     const running = this.threads.flatMap((t) => t.jobs.splice(0));
     for (const j of running) j.reject(err());
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    // an unref'd thread would let the process exit before its termination is awaited
+    await Promise.all(this.threads.map((t) => (t.worker.ref(), t.worker.terminate())));
   }
 }
 

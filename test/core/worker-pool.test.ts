@@ -24,7 +24,7 @@ describe('parallelMap', () => {
     const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-pool-child.ts')], { cwd: path.join(__dirname, '../..'), timeout: 60_000 }, (_err, stdout) => resolve({ code: child.exitCode, stdout }));
     });
-    expect(out).toEqual({ code: 0, stdout: '[0,1,4,9,16]\n' });
+    expect(out).toEqual({ code: 0, stdout: '[0,1,4,9,16]\n[25,36,49] closed\n' });
   }, 60_000);
 
   it('a handler error comes back as itself, with its fields', async () => {
