@@ -9,7 +9,8 @@
  *     --version v1.1` over the 39 v1.1 golden files repeated to a few hundred scenes in ONE call
  *     (read + JSON.parse + parse + PDM-Closed + the trajectory; target <= 1 ms / scene, Python
  *     ~100 ms); plus `--workers 2` (the CLI's process-wide pool, warm after the warm-up calls, as
- *     the single thread is), a fresh built CLI process per call (start-up and JIT warm-up
+ *     the single thread is; best whole call, as its ordered lines come in bursts), a fresh built
+ *     CLI process per call (start-up and JIT warm-up
  *     included; needs `npm run build`), and the worker pool's scaling.
  *  3. scene input (issue 14), the 39 v1.1 golden scenes x `--input-repeat` (20) as JSON files and
  *     as one packed Arrow file (`drivekit navsim pack`), one thread, in-process:
@@ -214,17 +215,19 @@ async function benchCli(): Promise<void> {
     scenesPerRound: list.length,
     rounds: calls.length,
   });
-  // the same call with --workers 2 (throughput with both cores), measured the same way: the CLI's
-  // process-wide pool keeps its workers between calls, so after the warm-up calls they are warm
-  // as the single thread is; best = fastest window of one pass over the 39 files
+  // the same call with --workers 2 (throughput with both cores): the CLI's process-wide pool
+  // keeps its workers between calls, so after the warm-up calls they are warm as the single
+  // thread is; best = the fastest whole call
   if (workerCounts.includes(2)) {
     await cliCall(v1Files, ['--workers', '2']);
     await cliCall(list, ['--workers', '2']);
     const wc: { ms: number; cpuMs: number; lineTimes: number[] }[] = [];
     const t1 = performance.now();
     while (wc.length < 2 || performance.now() - t1 < minSeconds * 1000) wc.push(await cliCall(list, ['--workers', '2']));
-    const wb = Math.min(...passWindows(wc, v1Files.length));
-    rows.push({ case: `CLI whole scene, --workers 2 (warm pool), ${list.length} scenes per call`, unit: 'ms/scene', target: TARGET_MS_PER_SCENE, best: wb, median: median(wc.map((c) => per(c.ms))), cpu: median(wc.map((c) => per(c.cpuMs))), pass: wb <= TARGET_MS_PER_SCENE, scenesPerRound: list.length, rounds: wc.length });
+    // lines come out in input order, so with two threads they come in bursts (the lines a
+    // descheduled thread held back): windows of lines are meaningless here, the best whole call is not
+    const wb = Math.min(...wc.map((c) => per(c.ms)));
+    rows.push({ case: `CLI whole scene, --workers 2 (warm pool), ${list.length} scenes per call (best call)`, unit: 'ms/scene', target: TARGET_MS_PER_SCENE, best: wb, median: median(wc.map((c) => per(c.ms))), cpu: median(wc.map((c) => per(c.cpuMs))), pass: wb <= TARGET_MS_PER_SCENE, scenesPerRound: list.length, rounds: wc.length });
   }
   // a fresh `drivekit navsim score` process (built CLI): start-up, module load and JIT warm-up included
   const bin = path.resolve('bin/drivekit.cjs');
