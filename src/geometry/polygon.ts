@@ -426,6 +426,31 @@ export class PreparedPolygon {
   }
 
   /**
+   * `containsStrict(xy[o], xy[o + 1])` (the same answer, the same query count), for hot loops: the
+   * point is read from the array and the exact band test runs inline, so no coordinate crosses a
+   * call that is not inlined (each such crossing allocates a heap number).
+   */
+  containsStrictAt(xy: Float64Array, o: number): boolean {
+    const px = xy[o]!;
+    const py = xy[o + 1]!;
+    const bb = this.bounds;
+    if (!(px >= bb[0]! && px <= bb[2]! && py >= bb[1]! && py <= bb[3]!)) return false;
+    if (this.cells !== null) return this.locate(px, py) === Location.Interior;
+    if (++this.queries === PreparedPolygon.cellGridAfterQueries) this.buildCells();
+    // locateExact, inline
+    const edges = this.edgeList ?? this.buildIndex();
+    const b = this.band(py);
+    let crossings = 0;
+    for (let i = this.bandStart[b]!, end = this.bandStart[b + 1]!; i < end; i++) {
+      const e = 4 * this.bandEdges[i]!;
+      const c = countSegment(px, py, edges[e]!, edges[e + 1]!, edges[e + 2]!, edges[e + 3]!);
+      if (c < 0) return false;
+      crossings += c;
+    }
+    return crossings % 2 === 1;
+  }
+
+  /**
    * Closed intersection with a simple ring given as a flat array of n vertices (e.g. a box from
    * `boxCorners`), with that ring's bounds. Touching counts.
    */
