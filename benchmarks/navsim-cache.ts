@@ -21,7 +21,7 @@ import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { Rng } from '../src/core/rng.js';
 import { buildMetricCache, cacheEntry, openMetricCache, seedScenes, writeMetricCache } from '../src/navsim/metric-cache.js';
 import { ProposalScorePool, buildSeedMetricCache } from '../src/navsim/score-pool.js';
-import type { PdmVersion } from '../src/navsim/types.js';
+import type { PDMVersion } from '../src/navsim/types.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -81,7 +81,7 @@ function group(i: number): Float64Array {
 }
 const groups = Array.from({ length: N }, (_, i) => group(i));
 
-interface PoolCase { workers: number; version: PdmVersion; best: number; median: number }
+interface PoolCase { workers: number; version: PDMVersion; best: number; median: number }
 const poolCases: PoolCase[] = [];
 for (const workers of [0, 1, 2]) {
   const pool = ProposalScorePool.open(dir, { workers });

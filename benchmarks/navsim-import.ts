@@ -3,7 +3,7 @@
  *
  *  1. cold start: the first file (xz-decompress instantiates its WebAssembly module once);
  *  2. per scene, warm, one at a time: read (fs), xz, restricted unpickle, conversion to a
- *     PdmScene, and the whole import; scenes / s; the raw file read alone as the I/O floor;
+ *     PDMScene, and the whole import; scenes / s; the raw file read alone as the I/O floor;
  *  3. scenes / s with 4 files in flight (the CLI's default --workers);
  *  4. import + score (the sample trajectory, v1.1, PDM-Closed pinned from the cache) per scene.
  * Each measurement runs `--rounds` times over all files; the median round is reported, wall time
@@ -119,7 +119,7 @@ console.log(`| first file (cold: WebAssembly instantiation) | ${f(coldMs, 1)} ms
 console.log(`| read the file (fs) | ${f(result.perSceneMs.read)} ms |`);
 console.log(`| xz decompression | ${f(result.perSceneMs.xz)} ms |`);
 console.log(`| restricted unpickle | ${f(result.perSceneMs.unpickle)} ms |`);
-console.log(`| to PdmScene (box poses from polygons, map, PDM-Closed) | ${f(result.perSceneMs.convert)} ms |`);
+console.log(`| to PDMScene (box poses from polygons, map, PDM-Closed) | ${f(result.perSceneMs.convert)} ms |`);
 console.log(`| whole import | ${f(result.perSceneMs.importTotal)} ms (${f(result.scenesPerS.sequential, 0)} scenes/s) |`);
 console.log(`| whole import, CPU time (user + sys; robust to a loaded machine) | ${f(result.perSceneMs.importCpu)} ms (${f(1000 / result.perSceneMs.importCpu, 0)} scenes/s per core) |`);
 console.log(`| 4 files in flight | ${f(1000 / result.scenesPerS.fourInFlight)} ms (${f(result.scenesPerS.fourInFlight, 0)} scenes/s) |`);

@@ -44,7 +44,7 @@ import { parseScene } from '../src/navsim/scene-json.js';
 import { pdmClosedFor, readSceneFile, scoreParsedScene, scoreSceneJson } from '../src/navsim/score-scene.js';
 import { prepareScene, scoreProposals } from '../src/navsim/scorer.js';
 import { Rng } from '../src/core/rng.js';
-import type { PdmScene, PdmVersion } from '../src/navsim/types.js';
+import type { PDMScene, PDMVersion } from '../src/navsim/types.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -126,7 +126,7 @@ function rateRow(label: string, perRound: number, rs: Round[], target: number | 
 }
 
 /** K proposals per scene: the scene's trajectory plus seeded perturbations of it (ego frame, 8 x 0.5 s). */
-function proposalsFor(scene: PdmScene, k: number, rng: Rng): Float64Array {
+function proposalsFor(scene: PDMScene, k: number, rng: Rng): Float64Array {
   const base = scene.trajectory!.poses;
   const n = base.length / 3;
   const out = new Float64Array(k * 8 * 3);
@@ -143,14 +143,14 @@ function proposalsFor(scene: PdmScene, k: number, rng: Rng): Float64Array {
   return out;
 }
 
-function pdmStatesOf(s: PdmScene, version: PdmVersion): Float64Array {
+function pdmStatesOf(s: PDMScene, version: PDMVersion): Float64Array {
   const r = pdmClosedFor(s, version);
   const out = new Float64Array((r.poses.length / 3) * 11);
   for (let t = 0; t < r.poses.length / 3; t++) out.set(r.poses.subarray(3 * t, 3 * t + 3), 11 * t);
   return out;
 }
 
-function benchWarm(json: any[], version: PdmVersion, k: number): void {
+function benchWarm(json: any[], version: PDMVersion, k: number): void {
   const rng = new Rng(11);
   const scenes = json.map((j) => parseScene(j)).filter((s) => s.trajectory);
   const props = scenes.map((s) => proposalsFor(s, k, rng));
@@ -160,7 +160,7 @@ function benchWarm(json: any[], version: PdmVersion, k: number): void {
   rateRow(`proposals/s, warm, ${k} per scene, ${version} golden (${scenes.length} scenes)`, scenes.length * k, rs, TARGET_PROPOSALS_PER_S);
 }
 
-function benchCold2(json: any[], version: PdmVersion): void {
+function benchCold2(json: any[], version: PDMVersion): void {
   // fresh scene objects every call: parse + prepare + PDM-Closed row + 2 proposals (planner excluded)
   const rng = new Rng(12);
   const pinned = json.map((j) => {

@@ -14,7 +14,7 @@ import { writeFileAtomicSync } from '../src/core/atomic.js';
 import { Rng } from '../src/core/rng.js';
 import { parseScene } from '../src/navsim/scene-json.js';
 import { scoreProposals } from '../src/navsim/scorer.js';
-import type { PdmVersion } from '../src/navsim/types.js';
+import type { PDMVersion } from '../src/navsim/types.js';
 
 const V1 = process.env.DRIVEKIT_PDM_GOLDEN ?? path.resolve('test/golden/pdm_v1');
 const V2 = process.env.DRIVEKIT_PDM_V2_GOLDEN ?? path.resolve('test/golden/pdm_v2');
@@ -39,7 +39,7 @@ function load(dir: string, G: number, rng: Rng) {
 }
 
 const rows: Record<string, number | string>[] = [];
-for (const [dir, version] of [[V1, 'v1.1'], [V2, 'v2.2']] as [string, PdmVersion][]) {
+for (const [dir, version] of [[V1, 'v1.1'], [V2, 'v2.2']] as [string, PDMVersion][]) {
   for (const G of [2, 64]) {
     const scenes = load(dir, G, new Rng(0));
     for (const s of scenes) scoreProposals(s.scene, s.props!, { version, pdmClosedStates: s.pdm }); // prepare + warm up

@@ -27,7 +27,7 @@ import { Rng } from '../src/core/rng.js';
 import { countParameters, DiffusionPlanner, plannerConfig, type PlannerConfig } from '../src/models/planner.js';
 import { plannerForIL } from '../src/rl/il-planner.js';
 import { ilTrainStep } from '../src/rl/il-trainer.js';
-import { AdamW } from '../src/rl/optim.js';
+import { AdamW } from '../src/rl/common/optim.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

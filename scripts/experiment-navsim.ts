@@ -27,7 +27,7 @@ import { formatEvalTable, type EvalResult } from '../src/cli/navsim-eval.js';
 import { DiffusionPlanner } from '../src/models/planner.js';
 import { openMetricCache, scoreCachedScene } from '../src/navsim/metric-cache.js';
 import { lastWaypointReverses } from '../src/navsim/score-pool.js';
-import { sceneRows } from '../src/rl/scene-dataset.js';
+import { sceneRows } from '../src/rl/data/scene-dataset.js';
 import { renderNavsimScene } from '../src/viz/navsim-svg.js';
 import { lineChartSpec, type ChartSpec } from '../src/viz/plot.js';
 import { writePng } from '../src/viz/png.js';
@@ -40,21 +40,24 @@ const study = argv.includes('--study');
 const out = arg('out', quick ? '.tmp/navsim-quick/results' : 'results/navsim-grpo');
 const work = arg('work', quick ? '.tmp/navsim-quick' : '.tmp/navsim-grpo');
 const P = quick
-  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1 }
+  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '10', bcCoeff: '0.1', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1 }
   : {
-      train: Number(arg('train', '600')),
-      val: Number(arg('val', '100')),
-      test: Number(arg('test', '200')),
-      ilEpochs: Number(arg('il-epochs', '60')),
+      train: Number(arg('train', '2000')),
+      val: Number(arg('val', '200')),
+      test: Number(arg('test', '500')),
+      ilEpochs: Number(arg('il-epochs', '40')),
       ilBatch: Number(arg('il-batch', '64')),
       ilLr: arg('il-lr', '1e-3'),
-      grpoIterations: Number(arg('grpo-iterations', '800')),
-      grpoLr: arg('grpo-lr', '1e-4'),
-      scenesPerIteration: Number(arg('scenes-per-iteration', '4')),
+      grpoIterations: Number(arg('grpo-iterations', '250')),
+      grpoLr: arg('grpo-lr', '3e-4'),
+      scenesPerIteration: Number(arg('scenes-per-iteration', '16')),
+      rolloutMinStd: arg('rollout-min-std', '0.02'),
+      progressWeight: arg('progress-weight', '10'),
+      bcCoeff: arg('bc-coeff', '0.1'),
       studyIterations: Number(arg('study-iterations', '40')),
-      studyVal: Number(arg('study-val', '50')),
-      mlpSeeds: Number(arg('mlp-seeds', '500')),
-      workers: Number(arg('workers', '1')),
+      studyVal: Number(arg('study-val', '200')),
+      mlpSeeds: Number(arg('mlp-seeds', '2000')),
+      workers: Number(arg('workers', '2')),
     };
 
 fs.mkdirSync(out, { recursive: true });
@@ -116,10 +119,10 @@ const il = JSON.parse(await stage('train-il', ['navsim', 'train-il', '--seeds', 
 // 3. GRPO with the defaults
 const grpoArgs = (dir: string, iterations: number, extra: string[]) => [
   'navsim', 'train-grpo', '--init', ilWork, '--seeds', trainSeeds, '--metric-cache', cacheDir('train'), '--workers', String(P.workers), '--out', dir,
-  '--iterations', String(iterations), '--scenes-per-iteration', String(P.scenesPerIteration), '--lr', P.grpoLr, '--json', '--quiet', ...extra,
+  '--iterations', String(iterations), '--scenes-per-iteration', String(P.scenesPerIteration), '--lr', P.grpoLr, '--rollout-min-std', P.rolloutMinStd, '--progress-weight', P.progressWeight, '--json', '--quiet', ...extra,
 ];
 const grpoWork = path.join(work, 'grpo');
-const grpo = JSON.parse(await stage('train-grpo', grpoArgs(grpoWork, P.grpoIterations, []), [grpoWork]));
+const grpo = JSON.parse(await stage('train-grpo', grpoArgs(grpoWork, P.grpoIterations, ['--bc-coeff', P.bcCoeff]), [grpoWork]));
 
 // the committed checkpoints: weights, config and conditioning length (no optimiser state)
 function copyCheckpoint(from: string, to: string): void {
@@ -272,6 +275,9 @@ const studyTable = studyRows.length
       ...studyRows.map((r) => `| ${r.reward.toUpperCase()} | ${r.lambda} | ${pct(r.pdms)} | ${pct(r.epdms)} | ${pct(r.ec)} | ${pct(r.reversing)} | ${pct(r.trainReversing)} |`),
     ].join('\n')
   : '(not run: add `--study`)';
+// Hand-written findings about a run live in OUT/FINDINGS.md (kept across reruns) and are appended here.
+const findingsFile = path.join(out, 'FINDINGS.md');
+const findings = fs.existsSync(findingsFile) ? `\n${fs.readFileSync(findingsFile, 'utf8').trimEnd()}\n` : '';
 const readme = `# NAVSIM track: scenes → metric cache → IL → DiffGRPO → evaluation
 
 Made by \`npx tsx scripts/experiment-navsim.ts ${argv.join(' ')}\`${argv.length === 0 ? ' (npm run experiment:navsim)' : ''} at commit \`${commit}\`
@@ -283,7 +289,9 @@ on the shared 2-core development machine (WASM backend, other agents' jobs runni
 v1.1 columns (NC, DAC, TTC, C, EP, PDMS), then the v2.2 EPDMS columns; percentages. EC is NAVSIM v2's
 two-frame extended comfort: the plan against the plan the same agent made at the previous frame
 (0.5 s earlier; generated scenes carry that frame). \`reversing\`: share of plans whose last waypoint
-goes backwards (ReCogDrive #23).
+goes backwards (ReCogDrive #23). The planners (IL, GRPO) are sampled as ReCogDrive evaluates them:
+its \`get_action\` sampler (DDIM, η = 1, std ≥ 1e-4, noise clip ±1), seeded per scene
+(\`navsim eval --sampler stochastic\`, the default).
 
 ${navsimTable}
 
@@ -310,8 +318,9 @@ ${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`
 - Scenes: train ${trainSeeds}, val ${valSeeds}, test ${testSeeds} (\`src/navsim/splits.ts\`); metric caches built with 2 workers.
 - IL: tiny preset (2 blocks, width 32), scene tokens 48 × 24, ${P.ilEpochs} epochs, batch ${P.ilBatch}, peak lr ${P.ilLr}
   (every setting in \`il/run.json\`).
-- GRPO: defaults of \`GRPO_TRAIN_CONFIG\` (G = 8, PDMS reward with EP weight 10, λ = 0.1, λ_rev = 0.5, γ = 0.6, clip 1.0)
-  except ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes and lr ${P.grpoLr}; rewards from a
+- GRPO: defaults of \`GRPO_TRAIN_CONFIG\` (G = 8, PDMS reward, λ_rev = 0.5, γ = 0.6, clip 1.0), EP weight ${P.progressWeight}
+  (ReCogDrive: 10), BC weight λ = ${P.bcCoeff} (ReCogDrive: 0.1), ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes, lr ${P.grpoLr} and a rollout std floor of ${P.rolloutMinStd}
+  (paper v1's value; the code's default is 0.04); rewards from a
   \`ProposalScorePool\` with ${P.workers} worker(s) over the train metric cache (every setting in \`grpo/run.json\`).
 - GRPO iteration time (mean of the last 20): ${timing.iteration_s.toFixed(2)} s = sampling ${timing.sampling_s.toFixed(2)} s
   + scoring (main-thread time) ${timing.scoring_s.toFixed(3)} s + backward ${timing.backward_s.toFixed(2)} s; scoring share ${(100 * timing.scoring_fraction).toFixed(1)} %.
@@ -324,7 +333,7 @@ ${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`
 - Curves: [IL loss](il-loss.svg), [GRPO reward](grpo-reward.svg), [GRPO losses](grpo-loss.svg) (and PNGs).
 - [BEV picture](bev-group.svg): test scene ${20000}, 8 GRPO samples coloured by PDMS (${bevScores.map((x) => x.toFixed(2)).join(', ')}).
 - \`results.json\`: every number above.
-`;
+${findings}`;
 writeFileAtomicSync(path.join(out, 'README.md'), readme);
 console.log(formatEvalTable(test));
 console.log(`wall time ${wallMinutes.toFixed(1)} min`);

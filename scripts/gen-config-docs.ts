@@ -109,7 +109,7 @@ export const CONFIG_SECTIONS: readonly ConfigSection[] = [
     def: SCENEGEN_CONFIG,
   },
   {
-    where: '`navsim/weights.ts`: `PDM_WEIGHTS_CONFIG`, `resolvePdmWeights`, the `weights` option of `scoreScene`',
+    where: '`navsim/weights.ts`: `PDM_WEIGHTS_CONFIG`, `resolvePDMWeights`, the `weights` option of `scoreScene`',
     about: 'Weights of the weighted PDM metrics. The defaults shown are v2.2 (EPDMS); v1.1 (PDMS) uses progress 5, TTC 5, comfort 2 and 0 for the v2.2 terms.',
     def: PDM_WEIGHTS_CONFIG,
   },

@@ -45,3 +45,7 @@ export type { WriteChartOptions } from './viz/vega-node.js';
 
 // NAVSIM's own metric caches (v1.1 pickles: xz + a restricted unpickler), read into scenes.
 export * from './navsim/nuplan-cache/index.js';
+
+// The driving env's vector stepped by worker threads (PPO / GAIL rollouts, `env train-ppo --workers N`).
+export { WorkerVectorEnv } from './env/worker-vector-env.js';
+export type { WorkerVectorEnvOptions, WorkerVectorEnvStats } from './env/worker-vector-env.js';

@@ -21,7 +21,7 @@ import { generateScene } from '../src/navsim/scenegen.js';
 import { parseScene } from '../src/navsim/scene-json.js';
 import { pdmClosedFor, scoreScene } from '../src/navsim/score-scene.js';
 import { toGoldenMetrics, type Trajectory } from '../src/navsim/scorer.js';
-import type { PdmVersion } from '../src/navsim/types.js';
+import type { PDMVersion } from '../src/navsim/types.js';
 import { VecNormalize, type VecNormalizeState } from '../src/rl/common/running-norm.js';
 import { envToSvg } from '../src/viz/env-svg.js';
 import { renderNavsimScene } from '../src/viz/navsim-svg.js';
@@ -211,7 +211,7 @@ const METRIC_LABELS: Readonly<Record<string, string>> = METRIC_ABBREVIATIONS;
 function scoreGeneratedScene(): void {
   show('score-status', 'running');
   const seed = readInt('score-seed', 0, 2 ** 32 - 1);
-  const version = ($('score-version') as HTMLSelectElement).value as PdmVersion;
+  const version = ($('score-version') as HTMLSelectElement).value as PDMVersion;
   const t0 = performance.now();
   const g = generateScene(seed);
   const scene = parseScene(g.scene, { source: g.name });

@@ -23,14 +23,14 @@ import { DiffusionPlanner } from '../models/planner.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { scoreScene } from '../navsim/score-scene.js';
 import type { Trajectory } from '../navsim/scorer.js';
-import type { PdmScene } from '../navsim/types.js';
+import type { PDMScene } from '../navsim/types.js';
 import { GRPO_TRAIN_DEFAULTS } from '../rl/grpo/config.js';
-import { inProcessPdmReward, pdmRewardOptions } from '../rl/grpo/reward.js';
-import { DiffGrpoTrainer } from '../rl/grpo/trainer.js';
-import { type ILRows, InMemoryILData } from '../rl/il-data.js';
+import { inProcessPDMReward, pdmRewardOptions } from '../rl/grpo/reward.js';
+import { DiffGRPOTrainer } from '../rl/grpo/trainer.js';
+import { type ILRows, InMemoryILData } from '../rl/data/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
 import { ILTrainer } from '../rl/il-trainer.js';
-import { sceneRows } from '../rl/scene-dataset.js';
+import { sceneRows } from '../rl/data/scene-dataset.js';
 import { parseArgs } from './args.js';
 import type { CliIO } from './main.js';
 
@@ -101,7 +101,7 @@ function constantVelocity(vx: number): Trajectory {
  * Samples G trajectories per held-out scene and scores each with the PDM score (v1.1): the planner's
  * samples, the best of each group and (with `baselines`) the human future and constant velocity.
  */
-function evaluatePlanner(planner: DiffusionPlanner, rows: ILRows, scenes: readonly PdmScene[], opts: DemoOptions, baselines: boolean): Record<string, PdmsSummary> {
+function evaluatePlanner(planner: DiffusionPlanner, rows: ILRows, scenes: readonly PDMScene[], opts: DemoOptions, baselines: boolean): Record<string, PdmsSummary> {
   const G = opts.groupSize;
   const cond = tf.tensor3d(rows.cond, [rows.count, rows.condLength, rows.condDim]);
   const history = tf.tensor2d(rows.history, [rows.count, 12]);
@@ -184,7 +184,7 @@ export async function runDemo(opts: DemoOptions, backend: string, log: (line: st
   const tTrain = performance.now();
 
   // Sample G trajectories per held-out scene and score each with the PDM score (v1.1).
-  const testScenes: PdmScene[] = test.scenes.map((j, i) => parseScene(j, { source: `scene ${testSeeds[i]}` }));
+  const testScenes: PDMScene[] = test.scenes.map((j, i) => parseScene(j, { source: `scene ${testSeeds[i]}` }));
   const pdms = evaluatePlanner(planner, test.rows, testScenes, opts, true);
   const tScore = performance.now();
   for (const [k, s] of Object.entries(pdms)) {
@@ -195,8 +195,8 @@ export async function runDemo(opts: DemoOptions, backend: string, log: (line: st
 
   // --- 3. DiffGRPO after IL: G rollouts per training scene, PDMS reward, BC anchor to the IL weights ----
   const byName = new Map(train.scenes.map((j, i) => [train.rows.tokens[i]!, parseScene(j, { source: `scene ${trainSeeds[i]}` })]));
-  const reward = inProcessPdmReward(byName, pdmRewardOptions(GRPO_TRAIN_DEFAULTS));
-  const grpo = new DiffGrpoTrainer(planner, new InMemoryILData(train.rows), reward, {
+  const reward = inProcessPDMReward(byName, pdmRewardOptions(GRPO_TRAIN_DEFAULTS));
+  const grpo = new DiffGRPOTrainer(planner, new InMemoryILData(train.rows), reward, {
     config: { iterations: opts.grpoIterations, scenesPerIteration: 4, groupSize: opts.groupSize, optimizer: { lr: 1e-4 }, seed: opts.seed, checkpointEvery: 0 },
   });
   const rewards: number[] = [];

@@ -13,7 +13,7 @@ import { progress } from '../core/progress.js';
 import { GAIL_CONFIG, type GAILConfig } from '../rl/gail/gail.js';
 import { PPO_CONFIG, type PPOConfig } from '../rl/ppo/config.js';
 import { DRIVING_PPO_DEFAULTS, trainDrivingPPO } from '../rl/ppo/driving.js';
-import { ensureParentDir, flagError, intOption, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { WORKERS_HELP, ensureParentDir, flagError, intOption, numberOption, parseArgs, workersOption, type OptionSpec } from './args.js';
 import { parseSeedRange } from './env.js';
 import type { CliIO } from './main.js';
 
@@ -36,6 +36,8 @@ export function trainPpoUsage(gail = false): string {
     '  --value-warmup N      critic-only iterations after --init (default 3)',
     '  --resume              continue the run in DIR/last/',
     '  --num-envs N          environments stepped in lock-step (default 8)',
+    `  --workers N           ${WORKERS_HELP}: this one and N-1 worker threads step slices of the envs, the policy runs`,
+    '                        once per step in this thread over all of them; the same run as --workers 1',
     '  --seed S              seed (default 0)',
     '  --start-seed A        first training map (default 0)',
     '  --num-scenarios N     number of training maps (default 100)',
@@ -70,7 +72,7 @@ export async function trainGailCommand(args: string[], io: CliIO): Promise<numbe
 
 export async function trainPpoCommand(args: string[], io: CliIO, gail = false): Promise<number> {
   const spec: OptionSpec = {
-    out: 'string', timesteps: 'number', init: 'string', 'init-log-std': 'number', 'value-warmup': 'number', resume: 'boolean', 'num-envs': 'number', seed: 'number',
+    out: 'string', timesteps: 'number', init: 'string', 'init-log-std': 'number', 'value-warmup': 'number', resume: 'boolean', 'num-envs': 'number', workers: 'number', seed: 'number',
     'start-seed': 'number', 'num-scenarios': 'number', density: 'number', curriculum: 'string', 'checkpoint-every': 'number', json: 'boolean', backend: 'string',
     'val-seeds': 'string', 'val-every': 'number', 'val-density': 'number', 'val-runs': 'number',
   };
@@ -113,6 +115,7 @@ export async function trainPpoCommand(args: string[], io: CliIO, gail = false): 
   }
   const curriculum = opts.curriculum as string | undefined;
   if (curriculum !== undefined && !/^\s*[0-9.]+(@[0-9.]+)?(\s*,\s*[0-9.]+(@[0-9.]+)?)*\s*$/.test(curriculum)) throw flagError('curriculum', 'densities such as 0.05,0.1,0.2 or 0.05@0.8,0.1@0.8,0.2', curriculum);
+  const workers = workersOption(opts);
   const backend = await init({ backend: (opts.backend as 'wasm' | 'cpu' | undefined) ?? 'wasm' });
   ensureParentDir(path.join(out, 'x'), 'out');
   const logger = createLogger({ dir: out, formats: ['jsonl'], append: !!opts.resume });
@@ -123,6 +126,7 @@ export async function trainPpoCommand(args: string[], io: CliIO, gail = false): 
     ...(opts.init ? { init: opts.init as string } : {}),
     resume: !!opts.resume,
     numEnvs: intOption(opts, 'num-envs', 8, { min: 1 }),
+    workers,
     seed: intOption(opts, 'seed', 0, { min: 0 }),
     startSeed: intOption(opts, 'start-seed', 0, { min: 0 }),
     numScenarios: intOption(opts, 'num-scenarios', 100, { min: 1 }),
@@ -143,7 +147,7 @@ export async function trainPpoCommand(args: string[], io: CliIO, gail = false): 
   bar?.stop();
   logger.close();
   await writeLogCurves(path.join(out, 'progress.jsonl'), gail ? GAIL_CURVES : PPO_CURVES, { xLabel: 'environment steps', title: gail ? 'GAIL' : 'PPO' }, io, !!opts.json);
-  const summary = { backend, ...result };
+  const summary = { backend, workers, ...result };
   const best = result.validation?.best;
   io.out(opts.json ? JSON.stringify(summary) : `${gail ? 'train-gail' : 'train-ppo'}: ${result.timesteps} steps in ${result.seconds.toFixed(0)} s, curriculum stage ${result.finalStage}, training success (last 100 episodes) ${(100 * result.trainSuccess).toFixed(0)} %; policy in ${out}${best ? `; best validation success ${(100 * best.success_rate).toFixed(1)} % at ${best.timesteps} steps, in ${result.validation!.bestDir}` : ''}`);
   return 0;

@@ -12,7 +12,7 @@ import { DEFAULT_ENV_CONFIG, observationSize, resolveEnvConfig, type EnvConfigIn
 import { ActorCriticPolicy } from '../models/mlp-policy.js';
 import { progress } from '../core/progress.js';
 import { DEFAULT_DEMO_CLEANING, recordExpertDemonstrations, type DemoCleaning } from '../rl/data/demonstrations.js';
-import { UsageError, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, type ParsedArgs } from './args.js';
+import { UsageError, WORKERS_HELP, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, workersOption, type ParsedArgs } from './args.js';
 import { parseSeedRange } from './env.js';
 import type { CliIO } from './main.js';
 
@@ -39,6 +39,9 @@ export const RECORD_EXPERT_USAGE = `drivekit env record-expert --seeds A:B --out
   --driver DIR               DAgger: this policy (policy.safetensors + policy.json, e.g. train-bc's) drives and the
                              expert labels the states it visits (default: the expert drives)
   --expert-prob B            DAgger mixture: each step is driven by the expert with probability B (default 0)
+  --workers N                ${WORKERS_HELP}; shards of seeds, the same file as 1 (with --action-noise or
+                             --expert-prob > 0: this thread, their stream runs through the episodes in order)
+  --shard-size N             seeds per shard (default: a quarter of a worker's share, at most 8)
   --json                     one JSON object (counts per rule, frames/s, CPU seconds)
   --quiet                    no progress bar`;
 
@@ -81,6 +84,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       'noise-seed': 'number',
       driver: 'string',
       'expert-prob': 'number',
+      workers: 'number',
+      'shard-size': 'number',
       json: 'boolean',
       quiet: 'boolean',
     },
@@ -122,6 +127,9 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       throw new InputError(InputError.format({ file: String(opts.driver), field: 'obsDim', expected: `a driving policy (observation ${observationSize(resolveEnvConfig(env))}, box:2 actions)`, found }), { file: String(opts.driver), field: 'obsDim', expected: observationSize(resolveEnvConfig(env)), found });
     }
   }
+  const workers = workersOption(opts);
+  const shardSize = intOption(opts, 'shard-size', undefined, { min: 1 });
+  const expertProb = numberOption(opts, 'expert-prob', 0, { min: 0, max: 1 });
   const cpu0 = process.cpuUsage();
   const bar = progress({ total: frames ?? seeds.length, label: 'record-expert', mode: opts.quiet ? 'silent' : 'auto' });
   let report;
@@ -133,8 +141,11 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       env,
       cleaning,
       ...(actionNoise ? { actionNoise } : {}),
-      ...(driver ? { driver: (o: Float32Array) => driver!.act(o, 1, { deterministic: true }).actions, expertProbability: numberOption(opts, 'expert-prob', 0, { min: 0, max: 1 }) } : {}),
+      // the driver folder (not the loaded policy): worker threads load it themselves
+      ...(driver ? { driverDir: String(opts.driver), expertProbability: expertProb } : {}),
       noiseSeed: intOption(opts, 'noise-seed', 0, { min: 0 }),
+      workers,
+      ...(shardSize !== undefined ? { shardSize } : {}),
       onEpisode: (e) =>
         bar.update(frames !== undefined ? Math.min(frames, e.counts.frames_kept) : e.counts.episodes_recorded, { kept: e.counts.frames_kept, failed: e.counts.episodes_failed }),
     });
@@ -162,6 +173,9 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
     frames_per_second: c.frames_recorded / Math.max(report.recordSeconds, 1e-9),
     /** CPU time of this process (record + write): frames per CPU second is steadier on a busy machine. */
     cpu_seconds: cpuSeconds,
+    /** Threads that played the episodes (1 with --workers 1, or when the recording must run in order). */
+    threads: report.threads,
+    ...(report.sequentialReason ? { sequential_reason: report.sequentialReason } : {}),
   };
   if (opts.json) io.out(JSON.stringify(result));
   else {
@@ -169,7 +183,7 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
     io.out(`wrote ${report.out}: ${c.frames_kept} frames in ${c.episodes_kept} episodes (obs ${report.obsDim}, action ${report.actDim})`);
     io.out(`recorded ${c.frames_recorded} frames over ${c.episodes_recorded} episodes (seeds ${result.seeds_played.join(':')}; ${c.episodes_failed} failed)`);
     io.out(`dropped: standstill ${d.standstill}, steering spikes ${d.steering_spike}, short trajectories ${d.short_trajectory}; kept in recovery windows ${d.recovery_exempt}`);
-    io.out(`${result.frames_per_second.toFixed(0)} frames/s recording, ${report.writeSeconds.toFixed(2)} s writing, ${cpuSeconds.toFixed(1)} CPU s`);
+    io.out(`${result.frames_per_second.toFixed(0)} frames/s recording (${report.threads} thread${report.threads === 1 ? '' : 's'}${report.sequentialReason ? `: ${report.sequentialReason}` : ''}), ${report.writeSeconds.toFixed(2)} s writing, ${cpuSeconds.toFixed(1)} CPU s`);
   }
   return 0;
 }

@@ -16,7 +16,7 @@ import { PDM_VERSIONS, buildMetricCache, seedScenes, verifyMetricCache, type Met
 import { parseScene } from '../navsim/scene-json.js';
 import { readSceneFile } from '../navsim/score-scene.js';
 import { parseSeedRange } from '../navsim/splits.js';
-import type { PdmVersion } from '../navsim/types.js';
+import type { PDMVersion } from '../navsim/types.js';
 import { UsageError, WORKERS_HELP, flagError, intOption, numberOption, parseArgs, workersOption } from './args.js';
 import type { CliIO } from './main.js';
 
@@ -42,7 +42,7 @@ const USAGE = `drivekit navsim cache (SCENES... | --seeds A:B) --out DIR [option
           --seed S        seed of the sample draw (0)
           --json          one JSON object instead of lines`;
 
-function versionsOf(v: string | undefined): PdmVersion[] {
+function versionsOf(v: string | undefined): PDMVersion[] {
   if (v === undefined) return [...PDM_VERSIONS];
   if (v !== 'v1.1' && v !== 'v2.2') throw flagError('version', 'v1.1 or v2.2', v);
   return [v];

@@ -16,8 +16,10 @@
  * is the logged future; `pdm-closed` is PDM-Closed's cached trajectory (privileged: it sees the
  * map and the agents) at 0.5 .. 4 s, the one of each version; `--checkpoint` a DiffusionPlanner
  * checkpoint folder (`model.safetensors` + `model.json`, or the `last/` inside a run folder)
- * conditioned on scene tokens, sampled by plain DDIM (eta = 0) from seeded noise (`--seed`); loaded
- * with `DiffusionPlanner.fromCheckpoint`.
+ * conditioned on scene tokens, sampled from seeded noise (`--seed`, one stream per scene) by
+ * ReCogDrive's evaluation sampler (`get_action`: DDIM with eta = 1, std >= 1e-4, noise clipped to
+ * ±1; spec §2.3) or, with `--sampler deterministic`, by plain DDIM (eta = 0); loaded with
+ * `DiffusionPlanner.fromCheckpoint`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,10 +31,10 @@ import { mixSeed } from '../world/generator.js';
 import { type CachedScene, MetricCache, PDM_VERSIONS, cacheEntry, openMetricCache, seedScenes } from '../navsim/metric-cache.js';
 import { ProposalScorePool, lastWaypointReverses } from '../navsim/score-pool.js';
 import { EgoStatusMlp } from '../navsim/ego-mlp.js';
-import { pdmClosedStates, runPdmClosedOnScene } from '../navsim/pdm-closed.js';
+import { pdmClosedStates, runPDMClosedOnScene } from '../navsim/pdm-closed.js';
 import { type GeneratedScene, generateScene, previousFrameScene } from '../navsim/scenegen.js';
 import { NAVSIM_SPLITS, parseSeedRange, sceneStats, splitRange, type SeedRange } from '../navsim/splits.js';
-import { STATE_SIZE, StateIndex, type PdmScene, type PdmVersion } from '../navsim/types.js';
+import { STATE_SIZE, StateIndex, type PDMScene, type PDMVersion } from '../navsim/types.js';
 import { UsageError, WORKERS_HELP, flagError, intOption, parseArgs, workersOption } from './args.js';
 import type { CliIO } from './main.js';
 
@@ -47,7 +49,9 @@ const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|mlp|p
   --version V       only v1.1 or v2.2 (default: both)
   --cache DIR       a metric cache holding these seeds (default: PDM-Closed runs here, once per scene)
   --workers N       ${WORKERS_HELP}; scoring threads read --cache (without it: this thread)
-  --seed S          seed of the planner's initial noise (0)
+  --seed S          seed of the planner's noise (0; one stream per scene, so results do not depend on batching)
+  --sampler S       stochastic (default: ReCogDrive's evaluation, DDIM eta = 1, std >= 1e-4, noise clip 1)
+                    or deterministic (plain DDIM, eta = 0)
   --steps K         DDIM steps (default: the checkpoint's)
   --tokens L        scene tokens per sample when the checkpoint does not record it (data.json condLength)
   --queue URL       plan and score shards of seeds as jobs on a Redis queue (redis://host:port; run
@@ -81,10 +85,10 @@ type BaselineName = 'cv' | 'mlp' | 'pdm-closed' | 'human';
 type Agent = { kind: 'baseline'; name: BaselineName } | { kind: 'checkpoint'; dir: string };
 
 /** Plans of every scene for a version: n x 8 x 3, ego frame. */
-type Planner = (scenes: readonly CachedScene[], version: PdmVersion) => Promise<Float64Array>;
+type Planner = (scenes: readonly CachedScene[], version: PDMVersion) => Promise<Float64Array>;
 
 /** Constant velocity: the ego's current speed along its heading (+x of the ego frame). */
-export function constantVelocityPlan(scene: PdmScene, out = new Float64Array(24), offset = 0): Float64Array {
+export function constantVelocityPlan(scene: PDMScene, out = new Float64Array(24), offset = 0): Float64Array {
   const v = Math.hypot(scene.ego.vx, scene.ego.vy);
   for (let k = 0; k < 8; k++) {
     out[offset + 3 * k] = v * 0.5 * (k + 1);
@@ -95,7 +99,7 @@ export function constantVelocityPlan(scene: PdmScene, out = new Float64Array(24)
 }
 
 /** The logged human future (8 poses at 0.5 s) in the ego frame. */
-export function humanPlan(scene: PdmScene, out = new Float64Array(24), offset = 0): Float64Array {
+export function humanPlan(scene: PDMScene, out = new Float64Array(24), offset = 0): Float64Array {
   const t = scene.humanTrajectory ?? scene.trajectory;
   if (!t || t.poses.length < 24) {
     throw new InputError(InputError.format({ file: scene.name, field: 'human_trajectory', expected: '8 poses', found: t ? t.poses.length / 3 : null }), {
@@ -121,7 +125,7 @@ export function humanPlan(scene: PdmScene, out = new Float64Array(24), offset = 
 }
 
 /** PDM-Closed's cached states at 0.5 .. 4 s (every 5th 0.1 s state) in the ego frame. */
-export function pdmClosedPlan(c: CachedScene, version: PdmVersion, out = new Float64Array(24), offset = 0): Float64Array {
+export function pdmClosedPlan(c: CachedScene, version: PDMVersion, out = new Float64Array(24), offset = 0): Float64Array {
   const st = c.pdmClosed[version]!;
   const e = c.scene.ego;
   const co = Math.cos(e.heading), si = Math.sin(e.heading);
@@ -137,7 +141,7 @@ export function pdmClosedPlan(c: CachedScene, version: PdmVersion, out = new Flo
 }
 
 /** The previous frame of a cached scene as a scene (generated scenes carry one), or null. */
-function previousScene(c: CachedScene): PdmScene | null {
+function previousScene(c: CachedScene): PDMScene | null {
   const pf = c.scene.previousFrame;
   return pf && pf.form === 'scene' ? pf.scene : null;
 }
@@ -159,7 +163,7 @@ function previousBaselinePlanner(name: 'cv' | 'pdm-closed' | 'human'): Planner {
       else {
         const key = `${version}/${c.name}`;
         let states = pdmMemo.get(key);
-        if (!states) pdmMemo.set(key, (states = pdmClosedStates(runPdmClosedOnScene(prev, version))));
+        if (!states) pdmMemo.set(key, (states = pdmClosedStates(runPDMClosedOnScene(prev, version))));
         pdmClosedPlan({ ...c, scene: prev, pdmClosed: { [version]: states } }, version, out, i * 24);
       }
     });
@@ -241,7 +245,10 @@ async function checkpointDir(dir: string): Promise<string> {
   return ck.dir;
 }
 
-export async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; planPrevious: Planner; dispose: () => void }> {
+/** How `navsim eval` samples a checkpoint: ReCogDrive's stochastic `get_action` (the default) or plain DDIM. */
+export type EvalSampler = 'stochastic' | 'deterministic';
+
+export async function checkpointPlanner(dirArg: string, opts: { seed: number; steps?: number; tokens?: number; sampler?: EvalSampler; quiet: boolean }, io: CliIO): Promise<{ plan: Planner; planPrevious: Planner; dispose: () => void }> {
   const dir = await checkpointDir(dirArg);
   const { init } = await import('../core/backend.js');
   const backend = await init({ backend: 'auto' });
@@ -253,7 +260,7 @@ export async function checkpointPlanner(dirArg: string, opts: { seed: number; st
   const L = recorded ?? opts.tokens;
   if (L === undefined) throw new UsageError(`${dir} records no conditioning length (data.json condLength); give --tokens L.`, { field: '--tokens', expected: 'an integer >= 1', found: undefined });
   const tf = await import('@tensorflow/tfjs');
-  const { rowsOfGenerated } = await import('../rl/scene-dataset.js');
+  const { rowsOfGenerated } = await import('../rl/data/scene-dataset.js');
   const byScene = new Map<string, Float64Array>();
   const generated = new Map<string, GeneratedScene>();
   const genOf = (c: CachedScene) => {
@@ -281,7 +288,7 @@ export async function checkpointPlanner(dirArg: string, opts: { seed: number; st
               history: tf.tensor2d(rows.history.subarray(j * 12, (j + 1) * 12), [1, 12]),
               status: tf.tensor2d(rows.status.subarray(j * 8, (j + 1) * 8), [1, 8]),
             },
-            { rng: new Rng(mixSeed(opts.seed, seeds[j]!)), deterministic: true, ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
+            { rng: new Rng(mixSeed(opts.seed, seeds[j]!)), deterministic: opts.sampler === 'deterministic', ...(opts.steps !== undefined ? { steps: opts.steps } : {}) },
           );
           s.normalized.dispose();
           return s.trajectory;
@@ -298,7 +305,7 @@ export async function checkpointPlanner(dirArg: string, opts: { seed: number; st
 }
 
 /** Cached scenes of a seed range: from a cache folder (every seed must be in it) or computed here. */
-function scenesForSeeds(range: SeedRange, versions: readonly PdmVersion[], cacheDir: string | undefined, quiet: boolean): { cache: MetricCache; indices: number[] } {
+function scenesForSeeds(range: SeedRange, versions: readonly PDMVersion[], cacheDir: string | undefined, quiet: boolean): { cache: MetricCache; indices: number[] } {
   if (cacheDir !== undefined) {
     const cache = openMetricCache(cacheDir);
     for (const v of versions) {
@@ -352,7 +359,7 @@ export interface EvalResult {
   n: number;
   pdms: number | null;
   epdms: number | null;
-  metrics: Partial<Record<PdmVersion, Record<string, number | null>>>;
+  metrics: Partial<Record<PDMVersion, Record<string, number | null>>>;
   reversing_fraction: number;
   /** Scenes where v2.2 EC is defined (a previous frame exists). */
   ec_defined: number;
@@ -364,7 +371,7 @@ export interface AgentScores {
   /** Plans whose last waypoint reverses, and plans seen (over every version). */
   reversing: number;
   plans: number;
-  versions: { version: PdmVersion; score: number[]; metrics: Record<string, number[]> }[];
+  versions: { version: PDMVersion; score: number[]; metrics: Record<string, number[]> }[];
 }
 
 /**
@@ -372,7 +379,7 @@ export interface AgentScores {
  * `planPrevious`, v2.2's EC compares each plan with the agent's own plan at the scene's previous
  * frame (rows of NaN: no previous frame, the scorer's default).
  */
-export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PdmVersion[], workers: number, planPrevious?: Planner): Promise<AgentScores> {
+export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PDMVersion[], workers: number, planPrevious?: Planner): Promise<AgentScores> {
   const scenes = indices.map((i) => cache.scene(i));
   const pool = new ProposalScorePool(cache, { workers });
   const out: AgentScores = { reversing: 0, plans: 0, versions: [] };
@@ -438,7 +445,7 @@ export async function evaluateAgent(
   plan: Planner,
   cache: MetricCache,
   indices: readonly number[],
-  versions: readonly PdmVersion[],
+  versions: readonly PDMVersion[],
   range: SeedRange,
   workers: number,
   planPrevious?: Planner,
@@ -450,10 +457,10 @@ export async function evaluateAgent(
 
 /** What a queued `navsim eval` shard evaluates: the agent, seeds [start, end), the versions. */
 export interface NavsimEvalShardTask {
-  agent: { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string; seed: number; steps?: number; tokens?: number };
+  agent: { kind: 'baseline'; name: 'cv' | 'pdm-closed' | 'human' } | { kind: 'checkpoint'; dir: string; seed: number; steps?: number; tokens?: number; sampler?: EvalSampler };
   start: number;
   end: number;
-  versions: PdmVersion[];
+  versions: PDMVersion[];
   /** A metric cache holding the seeds (a shared path), else the scenes are computed in the shard. */
   cacheDir?: string;
 }
@@ -463,7 +470,7 @@ export async function runNavsimEvalShard(task: NavsimEvalShardTask): Promise<Age
   const { cache, indices } = scenesForSeeds({ start: task.start, end: task.end }, task.versions, task.cacheDir, true);
   const silent: CliIO = { out: () => {}, err: () => {} };
   const a = task.agent;
-  const { plan, planPrevious, dispose } = a.kind === 'baseline' ? { plan: baselinePlanner(a.name), planPrevious: previousBaselinePlanner(a.name), dispose: () => {} } : await checkpointPlanner(a.dir, { seed: a.seed, steps: a.steps, tokens: a.tokens, quiet: true }, silent);
+  const { plan, planPrevious, dispose } = a.kind === 'baseline' ? { plan: baselinePlanner(a.name), planPrevious: previousBaselinePlanner(a.name), dispose: () => {} } : await checkpointPlanner(a.dir, { seed: a.seed, steps: a.steps, tokens: a.tokens, sampler: a.sampler ?? 'stochastic', quiet: true }, silent);
   try {
     return await scoreAgent(plan, cache, indices, task.versions, 0, planPrevious);
   } finally {
@@ -494,7 +501,7 @@ export function formatEvalTable(rows: readonly EvalResult[]): string {
 async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const opts = parseArgs(
     args,
-    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number', mlp: 'string', 'mlp-seeds': 'string' },
+    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', sampler: 'string', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number', mlp: 'string', 'mlp-seeds': 'string' },
     EVAL_USAGE,
   );
   const checkpoint = opts.checkpoint as string | undefined;
@@ -510,13 +517,17 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const range = parseSeedRange(seedsText, '--seeds');
   const v = opts.version as string | undefined;
   if (v !== undefined && v !== 'v1.1' && v !== 'v2.2') throw flagError('version', 'v1.1 or v2.2', v);
-  const versions: PdmVersion[] = v ? [v] : [...PDM_VERSIONS];
+  const versions: PDMVersion[] = v ? [v] : [...PDM_VERSIONS];
   const cacheDir = opts.cache as string | undefined;
   if (opts.workers !== undefined && opts.workers !== 1 && cacheDir === undefined) throw new UsageError('--workers needs --cache DIR (workers read the cache files).', { field: '--workers', expected: '1 without --cache', found: opts.workers });
   const threads = workersOption(opts);
   // N threads score: N worker threads of the pool (0: this thread), which read the cache files
   const workers = cacheDir !== undefined && threads > 1 ? threads : 0;
   const quiet = Boolean(opts.quiet);
+  const samplerText = (opts.sampler as string | undefined) ?? 'stochastic';
+  if (samplerText !== 'stochastic' && samplerText !== 'deterministic') throw flagError('sampler', 'stochastic or deterministic', samplerText);
+  const sampler: EvalSampler = samplerText;
+  if (opts.sampler !== undefined && checkpoint === undefined) throw new UsageError('--sampler goes with --checkpoint.', { field: '--sampler', expected: 'only with --checkpoint', found: opts.sampler });
   const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as BaselineName };
   if (agent.kind !== 'baseline' || agent.name !== 'mlp') {
     for (const f of ['mlp', 'mlp-seeds']) if (opts[f] !== undefined) throw new UsageError(`--${f} goes with --baseline mlp.`, { field: `--${f}`, expected: 'only with --baseline mlp', found: opts[f] });
@@ -526,7 +537,7 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
     const { submitNavsimEval } = await import('../queue/submit.js');
     const steps = intOption(opts, 'steps', undefined, { min: 1 });
     const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
-    const shardAgent = agent.kind === 'baseline' ? { kind: 'baseline' as const, name: agent.name as 'cv' | 'pdm-closed' | 'human' } : { kind: 'checkpoint' as const, dir: agent.dir, seed: intOption(opts, 'seed', 0), ...(steps !== undefined ? { steps } : {}), ...(tokens !== undefined ? { tokens } : {}) };
+    const shardAgent = agent.kind === 'baseline' ? { kind: 'baseline' as const, name: agent.name as 'cv' | 'pdm-closed' | 'human' } : { kind: 'checkpoint' as const, dir: agent.dir, seed: intOption(opts, 'seed', 0), sampler, ...(steps !== undefined ? { steps } : {}), ...(tokens !== undefined ? { tokens } : {}) };
     const bar = progress({ total: range.end - range.start, label: 'navsim eval', mode: quiet || opts.json ? 'silent' : 'auto' });
     let r: EvalResult;
     try {
@@ -555,7 +566,7 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   } else {
     const steps = intOption(opts, 'steps', undefined, { min: 1 });
     const tokens = intOption(opts, 'tokens', undefined, { min: 1 });
-    ({ plan, planPrevious, dispose } = await checkpointPlanner(agent.dir, { seed: intOption(opts, 'seed', 0), steps, tokens, quiet }, io));
+    ({ plan, planPrevious, dispose } = await checkpointPlanner(agent.dir, { seed: intOption(opts, 'seed', 0), steps, tokens, sampler, quiet }, io));
   }
   let r: EvalResult;
   try {

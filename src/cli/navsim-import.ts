@@ -1,7 +1,7 @@
 /**
  * NAVSIM's own metric caches on the command line (see docs/navsim.md):
  *
- *   drivekit navsim import-cache CACHE_DIR --out scenes.arrow|DIR [--workers N] [--verify N] [--force] [--quiet]
+ *   drivekit navsim import-cache CACHE_DIR --out scenes.arrow|DIR [--concurrency N] [--verify N] [--force] [--quiet]
  *   drivekit navsim score SCENES... --trajectories FILE.json [--version v1.1|v2.2] [--json]
  *   drivekit navsim eval --cache SCENES (--trajectories FILE.json | --checkpoint DIR) --out results.csv [--version v1.1|v2.2] [--json]
  *
@@ -15,12 +15,12 @@ import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import { progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
-import { formatPdmTable, pdmTable, type PdmSceneResult } from '../metrics/pdm-table.js';
+import { formatPDMTable, pdmTable, type PDMSceneResult } from '../metrics/pdm-table.js';
 import { readScenesArrow, sceneToJson, writeScenesArrow } from '../navsim/arrow-scenes.js';
 import { MANIFEST_FILE, METRIC_NAMES, MetricCacheWriter, cacheEntry, openMetricCache, scoreCachedScene, type CachedScene } from '../navsim/metric-cache.js';
 import { listNavsimCache, readNavsimCacheFile, type NavsimCacheFileRef } from '../navsim/nuplan-cache/index.js';
 import { parseScene } from '../navsim/scene-json.js';
-import type { PdmScene, PdmVersion } from '../navsim/types.js';
+import type { PDMScene, PDMVersion } from '../navsim/types.js';
 import { UsageError, flagError, intOption, parseArgs, usageText } from './args.js';
 import type { CliIO } from './main.js';
 
@@ -31,8 +31,8 @@ export const IMPORT_USAGE = `drivekit navsim import-cache CACHE_DIR --out scenes
   token is the scene name), PDM-Closed's trajectory kept; a file that fails is reported as a JSON
   line {token, file, error} on stderr and the others go on (exit code 1)
   --out PATH     an Arrow scenes file (.arrow), or a folder: a drivekit metric cache (v1.1, sharded)
-  --workers N    files read and decoded concurrently (default 4; xz runs off the main thread's
-                 stack, pickle decoding on it)
+  --concurrency N  files read and decoded at once, in this thread (default 4; xz runs off the main
+                 thread's stack, pickle decoding on it); --workers N is its old name (files, not threads)
   --verify N     afterwards, rescore N sampled scenes from the written output and from the .pkl
                  again (PDM-Closed's own plan) and compare bit for bit (default 0)
   --shard-size N scenes per shard of a folder output (256)
@@ -71,8 +71,8 @@ interface Failure {
 }
 
 /** Reads the listed files with `workers` in flight, in listing order; failures are reported and skipped. */
-async function* importAll(refs: NavsimCacheFileRef[], workers: number, onFail: (f: Failure) => void): AsyncGenerator<{ ref: NavsimCacheFileRef; scene: PdmScene; residual: number }> {
-  const pending: Promise<{ ref: NavsimCacheFileRef; scene?: PdmScene; residual?: number; error?: unknown }>[] = [];
+async function* importAll(refs: NavsimCacheFileRef[], workers: number, onFail: (f: Failure) => void): AsyncGenerator<{ ref: NavsimCacheFileRef; scene: PDMScene; residual: number }> {
+  const pending: Promise<{ ref: NavsimCacheFileRef; scene?: PDMScene; residual?: number; error?: unknown }>[] = [];
   let next = 0;
   const start = () => {
     const ref = refs[next++]!;
@@ -98,7 +98,7 @@ async function* importAll(refs: NavsimCacheFileRef[], workers: number, onFail: (
 }
 
 /** PDM-Closed's own plan (0.5 .. 4 s of its cached states) in the ego frame: a fixed probe. */
-function pdmPlan(scene: PdmScene): Float64Array {
+function pdmPlan(scene: PDMScene): Float64Array {
   const st = scene.pdmClosedTrajectory!;
   const e = scene.ego;
   const c = Math.cos(e.heading), s = Math.sin(e.heading);
@@ -113,7 +113,7 @@ function pdmPlan(scene: PdmScene): Float64Array {
   return out;
 }
 
-function scoreOne(scene: PdmScene, poses: Float64Array, version: PdmVersion, pdm?: Float64Array): Record<string, number | null> {
+function scoreOne(scene: PDMScene, poses: Float64Array, version: PDMVersion, pdm?: Float64Array): Record<string, number | null> {
   const entry: CachedScene = { index: 0, name: scene.name, seed: null, scene, pdmClosed: {}, pdmClosedSource: {}, humanMetrics: {} };
   const states = pdm ?? scene.pdmClosedTrajectory;
   if (!states) {
@@ -131,12 +131,13 @@ function scoreOne(scene: PdmScene, poses: Float64Array, version: PdmVersion, pdm
 }
 
 async function importCacheCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, { out: 'string', workers: 'number', verify: 'number', 'shard-size': 'number', force: 'boolean', quiet: 'boolean' }, IMPORT_USAGE);
+  const opts = parseArgs(args, { out: 'string', concurrency: 'number', workers: 'number', verify: 'number', 'shard-size': 'number', force: 'boolean', quiet: 'boolean' }, IMPORT_USAGE);
   const [dir, ...extra] = opts._;
   if (!dir || extra.length > 0) throw new UsageError(`drivekit navsim import-cache: give one CACHE_DIR.\n${usageText(IMPORT_USAGE)}`, { field: 'CACHE_DIR', expected: 'one folder', found: opts._ });
   const out = opts.out as string | undefined;
   if (!out) throw new UsageError(`drivekit navsim import-cache: --out is required.\n${usageText(IMPORT_USAGE)}`, { field: '--out', expected: 'an .arrow file or a folder', found: undefined });
-  const workers = intOption(opts, 'workers', 4, { min: 1, max: 256 });
+  if (opts.concurrency !== undefined && opts.workers !== undefined) throw new UsageError('drivekit navsim import-cache: give --concurrency (or its old name --workers), not both.', { field: '--concurrency', expected: 'one of --concurrency, --workers', found: 'both' });
+  const workers = intOption(opts, opts.workers !== undefined ? 'workers' : 'concurrency', 4, { min: 1, max: 256 });
   const verifyN = intOption(opts, 'verify', 0, { min: 0 });
   const shardSize = intOption(opts, 'shard-size', 256, { min: 1 });
   const toArrow = out.endsWith('.arrow');
@@ -155,7 +156,7 @@ async function importCacheCommand(args: string[], io: CliIO): Promise<number> {
   let count = 0, residual = 0, done = 0;
   const names = new Set<string>();
   const writer = toArrow ? null : new MetricCacheWriter(out, ['v1.1'], shardSize, { force: Boolean(opts.force), source: { navsimMetricCache: listing.root, files: listing.files.length } });
-  const scenes: PdmScene[] = [];
+  const scenes: PDMScene[] = [];
   try {
     for await (const r of importAll(listing.files, workers, (f) => {
       fail(f);
@@ -194,7 +195,7 @@ async function importCacheCommand(args: string[], io: CliIO): Promise<number> {
 
 /** Rescoring of a sample: the scene as written (reloaded) and as read again from its .pkl must agree bit for bit. */
 async function verifyImport(out: string, toArrow: boolean, refs: NavsimCacheFileRef[], n: number): Promise<{ ok: boolean; checked: string[]; mismatches: { token: string; field: string; expected: unknown; found: unknown }[] }> {
-  const written = new Map<string, { scene: PdmScene; pdm?: Float64Array }>();
+  const written = new Map<string, { scene: PDMScene; pdm?: Float64Array }>();
   if (toArrow) for (const s of readScenesArrow(out)) written.set(s.name, { scene: s });
   else {
     const cache = openMetricCache(out);
@@ -229,9 +230,9 @@ async function verifyImport(out: string, toArrow: boolean, refs: NavsimCacheFile
 
 interface SourceScene {
   name: string;
-  scene: PdmScene;
+  scene: PDMScene;
   /** PDM-Closed states from a drivekit metric cache, per version. */
-  pdm: Partial<Record<PdmVersion, Float64Array>>;
+  pdm: Partial<Record<PDMVersion, Float64Array>>;
 }
 
 /** Scenes of an .arrow file, a drivekit metric cache folder or a NAVSIM metric cache folder; files that fail become errors. */
@@ -291,13 +292,13 @@ interface TokenResult {
 async function scoreWithTrajectories(
   sources: string[] | { spec: string; scenes: SourceScene[]; errors: Failure[] }[],
   trajFile: string,
-  version: PdmVersion | undefined,
+  version: PDMVersion | undefined,
   given?: Map<string, Float64Array>,
-): Promise<{ results: TokenResult[]; version: PdmVersion }> {
+): Promise<{ results: TokenResult[]; version: PDMVersion }> {
   const trajectories = given ?? readTrajectoryFile(trajFile);
   const results: TokenResult[] = [];
   const seen = new Set<string>();
-  let v: PdmVersion | undefined = version;
+  let v: PDMVersion | undefined = version;
   for (const src of sources) {
     const spec = typeof src === 'string' ? src : src.spec;
     const { scenes, errors } = typeof src === 'string' ? await loadSceneSource(src) : src;
@@ -334,7 +335,7 @@ async function scoreWithTrajectories(
   return { results, version: v ?? 'v1.1' };
 }
 
-function versionFlag(v: unknown): PdmVersion | undefined {
+function versionFlag(v: unknown): PDMVersion | undefined {
   if (v === undefined) return undefined;
   if (v !== 'v1.1' && v !== 'v2.2') throw flagError('version', 'v1.1 or v2.2', v);
   return v;
@@ -348,7 +349,7 @@ export async function navsimScoreTrajectoriesCommand(args: string[], io: CliIO):
   if (opts._.length === 0) throw new UsageError(`no scenes given.\n${usageText(SCORE_TRAJECTORIES_USAGE)}`, { field: 'SCENES', expected: 'scenes', found: [] });
   const { results, version } = await scoreWithTrajectories(opts._, file, versionFlag(opts.version));
   for (const r of results) io.out(JSON.stringify(r.error !== undefined ? { name: r.name, error: r.error } : { name: r.name, metrics: r.metrics }));
-  if (!opts.json) io.out(formatPdmTable(pdmTable(results as PdmSceneResult[], version)));
+  if (!opts.json) io.out(formatPDMTable(pdmTable(results as PDMSceneResult[], version)));
   return results.some((r) => r.error !== undefined) ? 1 : 0;
 }
 
@@ -430,7 +431,7 @@ export async function navsimEvalCacheCommand(args: string[], io: CliIO): Promise
   }
   if (!out) throw new UsageError(`--out results.csv is required.\n${usageText(EVAL_CACHE_USAGE)}`, { field: '--out', expected: 'a .csv file', found: undefined });
   const version0 = versionFlag(opts.version);
-  let results: TokenResult[], version: PdmVersion;
+  let results: TokenResult[], version: PDMVersion;
   if (checkpoint !== undefined) {
     const loaded = await loadSceneSource(cache);
     const plans = await checkpointPlans(loaded.scenes, checkpoint, { seed: intOption(opts, 'seed', 0), steps: intOption(opts, 'steps', undefined, { min: 1 }), tokens: intOption(opts, 'tokens', undefined, { min: 1 }) });
@@ -465,7 +466,7 @@ export async function navsimEvalCacheCommand(args: string[], io: CliIO): Promise
   if (opts.json) io.out(JSON.stringify({ ...summary, summary: summaryFile }));
   else {
     for (const f of summary.failed) io.err(JSON.stringify(f));
-    io.out(formatPdmTable(pdmTable(results as PdmSceneResult[], version)));
+    io.out(formatPDMTable(pdmTable(results as PDMSceneResult[], version)));
     io.out(`per-token CSV: ${out}; summary: ${summaryFile}`);
   }
   return valid ? 0 : 1;

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DrivekitError, InputError, UsageError } from '../core/errors.js';
 import type { Trajectory } from '../navsim/scorer.js';
-import type { PdmScene, PdmVersion } from '../navsim/types.js';
+import type { PDMScene, PDMVersion } from '../navsim/types.js';
 import { parseArgs } from './args.js';
 import type { CliIO } from './main.js';
 
@@ -29,7 +29,7 @@ export const RENDER_USAGE = `drivekit navsim render <scene.json|scenes.arrow> --
   --no-score   do not score (no PDM-Closed run; proposals in one colour)`;
 
 /** Reads scene `index` of a JSON (scene, golden file or array) or Arrow scenes file. */
-async function loadScene(file: string, index: number): Promise<PdmScene> {
+async function loadScene(file: string, index: number): Promise<PDMScene> {
   if (!fs.existsSync(file)) throw new InputError(`${file}: no such file.`, { file, expected: 'a scene JSON or Arrow file', found: 'nothing' });
   if (fs.statSync(file).isDirectory()) throw new InputError(`${file}: is a directory; give one scene file.`, { file, expected: 'a file', found: 'a directory' });
   const { parseScene } = await import('../navsim/scene-json.js');
@@ -95,7 +95,7 @@ export async function navsimRenderCommand(args: string[], io: CliIO): Promise<nu
   let title: string | undefined;
   if (!opts['no-score']) {
     const { scoreScene } = await import('../navsim/score-scene.js');
-    const v = version as PdmVersion | undefined;
+    const v = version as PDMVersion | undefined;
     const label = (v ?? (scene.schema === 'pdm_ref_scene/v2' ? 'v2.2' : 'v1.1')) === 'v2.2' ? 'EPDMS' : 'PDMS';
     if (proposals.length > 0) scores = scoreScene(scene, proposals, { version: v }).metrics.map((m) => m.score);
     if (scene.trajectory) {

@@ -24,16 +24,16 @@ import { DiffusionPlanner, type PlannerConfig, type PlannerConfigInput, plannerC
 import { parseScene } from '../navsim/scene-json.js';
 import { generateScene } from '../navsim/scenegen.js';
 import { parseSeedRange } from '../navsim/splits.js';
-import type { PdmScene } from '../navsim/types.js';
-import { GRPO_TRAIN_CONFIG, type GrpoTrainConfig } from '../rl/grpo/config.js';
+import type { PDMScene } from '../navsim/types.js';
+import { GRPO_TRAIN_CONFIG, type GRPOTrainConfig } from '../rl/grpo/config.js';
 import { checkpointDir, loadPlanner, weightsSha256 } from '../rl/grpo/reference.js';
-import { inProcessPdmReward, pdmRewardOptions, poolPdmReward, type RewardFn } from '../rl/grpo/reward.js';
-import { DiffGrpoTrainer } from '../rl/grpo/trainer.js';
-import { HiddenStateCache, concatRows } from '../rl/hidden-state-cache.js';
-import { type ILDataSource, InMemoryILData } from '../rl/il-data.js';
+import { inProcessPDMReward, pdmRewardOptions, poolPDMReward, type RewardFn } from '../rl/grpo/reward.js';
+import { DiffGRPOTrainer } from '../rl/grpo/trainer.js';
+import { HiddenStateCache, concatRows } from '../rl/data/hidden-state-cache.js';
+import { type ILDataSource, InMemoryILData } from '../rl/data/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
 import { IL_TRAIN_CONFIG, type ILEvent, ILTrainer, type ILTrainOptions } from '../rl/il-trainer.js';
-import { sceneRows } from '../rl/scene-dataset.js';
+import { sceneRows } from '../rl/data/scene-dataset.js';
 import { HelpRequest, UsageError, WORKERS_HELP, flagError, parseArgs, usageText, workersOption, type OptionSpec, type ParsedArgs } from './args.js';
 import type { CliIO } from './main.js';
 
@@ -276,7 +276,7 @@ export const TRAIN_GRPO_USAGE = `drivekit navsim train-grpo --init IL_CKPT (--se
   --lr X              peak learning rate (same as --optimizer-lr; default 1e-4)
   --resume            continue DIR's run from last/ with the settings of DIR/run.json
   --json              one JSON summary line on stdout
-  all DiffGRPO settings (GrpoTrainConfig, docs/grpo.md):
+  all DiffGRPO settings (GRPOTrainConfig, docs/grpo.md):
 ${GRPO_FLAGS.map((f) => `  --${f.flag}`).join('\n')}`;
 
 interface GrpoRun {
@@ -285,7 +285,7 @@ interface GrpoRun {
   initSha256: string;
   data: DataSpec;
   metricCache: string | null;
-  config: GrpoTrainConfig;
+  config: GRPOTrainConfig;
 }
 
 /** Conditioning length recorded beside an IL checkpoint (data.json), if any. */
@@ -325,7 +325,7 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
       initSha256: weightsSha256(initDir),
       data,
       metricCache: metricCache ? path.resolve(metricCache) : null,
-      config: GRPO_TRAIN_CONFIG.toJSON(resolveWithFlags(GRPO_TRAIN_CONFIG, overrides, GRPO_FLAGS)) as unknown as GrpoTrainConfig,
+      config: GRPO_TRAIN_CONFIG.toJSON(resolveWithFlags(GRPO_TRAIN_CONFIG, overrides, GRPO_FLAGS)) as unknown as GRPOTrainConfig,
     };
   }
   const backend = await init({ backend: ((opts.backend as string | undefined) ?? 'auto') as BackendRequest });
@@ -343,10 +343,10 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
     const { ProposalScorePool } = await import('../navsim/score-pool.js');
     const p = ProposalScorePool.open(run.metricCache, { workers });
     pool = p;
-    reward = poolPdmReward(p, weightOptions);
+    reward = poolPDMReward(p, weightOptions);
   } else {
     const seedOf = data.seedOf;
-    reward = inProcessPdmReward((id: string): PdmScene | undefined => {
+    reward = inProcessPDMReward((id: string): PDMScene | undefined => {
       const seed = seedOf.get(id);
       if (seed === undefined) return undefined;
       const g = generateScene(seed);
@@ -356,10 +356,10 @@ export async function trainGrpoCommand(args: string[], io: CliIO): Promise<numbe
   fs.mkdirSync(out, { recursive: true });
   if (!opts.resume) fs.writeFileSync(runFile(out), JSON.stringify(run, null, 2) + '\n');
   const logger = createLogger({ dir: out, formats: ['jsonl'], append: Boolean(opts.resume) });
-  let trainer: DiffGrpoTrainer | null = null;
+  let trainer: DiffGRPOTrainer | null = null;
   let bar: Progress | null = null;
   try {
-    trainer = new DiffGrpoTrainer(planner, data.data, reward, {
+    trainer = new DiffGRPOTrainer(planner, data.data, reward, {
       config: run.config,
       outDir: out,
       logger,

@@ -12,11 +12,11 @@
  * the exit code is 1 when any scene failed. Without `--json` a PDMS / EPDMS table follows the lines.
  * `pack` validates scenes and writes them to one Arrow IPC file (the multi-scene layout).
  */
-import { formatPdmTable, pdmTable, type PdmSceneResult } from '../metrics/pdm-table.js';
+import { formatPDMTable, pdmTable, type PDMSceneResult } from '../metrics/pdm-table.js';
 import { sharedScenePool, type PoolSceneResult } from '../navsim/pool.js';
 import { parseScene } from '../navsim/scene-json.js';
 import { defaultVersion, readSceneFile, scoreParsedScene, scoreSceneJson } from '../navsim/score-scene.js';
-import type { PdmScene, PdmVersion } from '../navsim/types.js';
+import type { PDMScene, PDMVersion } from '../navsim/types.js';
 import { HelpRequest, UsageError, WORKERS_HELP, ensureParentDir, parseArgs, usageText, workersOption } from './args.js';
 import { checkSceneFile } from './files.js';
 import type { CliIO } from './main.js';
@@ -55,7 +55,7 @@ interface SceneJob {
   file: string;
   name: string;
   /** A scene decoded from an Arrow file (scored as it is: no JSON in between); absent for a JSON file, read when it is scored. */
-  scene?: PdmScene;
+  scene?: PDMScene;
   error?: string;
 }
 
@@ -98,7 +98,7 @@ async function planJobs(files: string[]): Promise<SceneJob[]> {
 }
 
 /** The job's decoded scene, dropped from the job (scored once: it can be collected after). */
-function release(job: SceneJob): PdmScene {
+function release(job: SceneJob): PDMScene {
   const s = job.scene!;
   job.scene = undefined;
   return s;
@@ -121,7 +121,7 @@ function line(r: PoolSceneResult, file: string): string {
   return JSON.stringify({ name: r.name, metrics: r.metrics });
 }
 
-function versionOf(json: unknown): PdmVersion {
+function versionOf(json: unknown): PDMVersion {
   const root = (json as any)?.input && !(json as any)?.schema ? (json as any).input : json;
   return root?.schema === 'pdm_ref_scene/v2' ? 'v2.2' : 'v1.1';
 }
@@ -135,10 +135,10 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     throw new UsageError(`Option --version: expected v1.1 or v2.2, found ${JSON.stringify(version)}.`, { field: '--version', expected: 'v1.1 or v2.2', found: version });
   }
   const workers = workersOption(opts);
-  const scoreOptions = version ? { version: version as PdmVersion } : {};
-  const tables = new Map<PdmVersion, PdmSceneResult[]>();
+  const scoreOptions = version ? { version: version as PDMVersion } : {};
+  const tables = new Map<PDMVersion, PDMSceneResult[]>();
   let failed = 0;
-  const emit = (r: PoolSceneResult, file: string, v: PdmVersion) => {
+  const emit = (r: PoolSceneResult, file: string, v: PDMVersion) => {
     io.out(line(r, file));
     if (r.error !== undefined) failed++;
     if (!opts.json) {
@@ -147,8 +147,8 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     }
   };
   const jobs = await planJobs(files);
-  const fixed = version as PdmVersion | undefined;
-  type Line = { r: PoolSceneResult; v: PdmVersion };
+  const fixed = version as PDMVersion | undefined;
+  type Line = { r: PoolSceneResult; v: PDMVersion };
   /** The lines of one job scored in this thread. */
   const here = (job: SceneJob): Line[] => {
     if (job.error !== undefined) return [{ r: { name: job.name, error: job.error }, v: fixed ?? 'v1.1' }];
@@ -173,7 +173,7 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     // input order. JSON files are read by whoever scores them. The pool is the process-wide one:
     // a later call in the same process finds its workers warm.
     const pool = sharedScenePool({ workers: helpers });
-    const guess = (r: PoolSceneResult): PdmVersion => fixed ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1');
+    const guess = (r: PoolSceneResult): PDMVersion => fixed ?? (r.error !== undefined ? 'v1.1' : 'lane_keeping' in r.metrics ? 'v2.2' : 'v1.1');
     const done: (Line[] | undefined)[] = new Array(jobs.length);
     let next = 0;
     let printed = 0;
@@ -208,7 +208,7 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
     // one loop per task slot of the pool (workers x depth), so every worker always holds work
     await Promise.all([...Array.from({ length: pool.size * pool.depth }, viaPool), inThisThread()]);
   }
-  for (const [v, rows] of tables) io.out(formatPdmTable(pdmTable(rows, v)));
+  for (const [v, rows] of tables) io.out(formatPDMTable(pdmTable(rows, v)));
   return failed > 0 ? 1 : 0;
 }
 
@@ -217,7 +217,7 @@ async function packCommand(args: string[], io: CliIO): Promise<number> {
   const out = opts.out as string | undefined;
   if (!out) throw new UsageError(`drivekit navsim pack: --out <scenes.arrow> is required.\n${usageText(PACK_USAGE)}`, { field: '--out', expected: 'a file name', found: undefined });
   if (opts._.length === 0) throw new UsageError(`drivekit navsim pack: no scene files given.\n${usageText(PACK_USAGE)}`, { field: 'files', expected: 'one or more scene files', found: [] });
-  const scenes: PdmScene[] = [];
+  const scenes: PDMScene[] = [];
   let failed = 0;
   for (const job of await planJobs(opts._)) {
     try {

@@ -5,144 +5,25 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { col, ArrowFileWriter } from '../core/arrow.js';
 import { recoverDir } from '../core/atomic.js';
-import { init } from '../core/backend.js';
 import { checkpointPaths } from '../core/checkpoint.js';
-import { ConfigError, InputError } from '../core/errors.js';
-import { createLogger, JsonlSink, Logger } from '../core/logger.js';
+import { createLogger, Logger } from '../core/logger.js';
 import { IL_CURVES, writeLogCurves } from './curves.js';
 import { progress, type Progress } from '../core/progress.js';
-import { Rng } from '../core/rng.js';
 import { readSafetensors } from '../core/safetensors.js';
-import { TrajectoryErrors } from '../metrics/trajectory.js';
 import { DiffusionPlanner, type PlannerConfig, type PlannerConfigInput, plannerConfig } from '../models/planner.js';
-import { plannerCheckpointConfig, resolvePlannerCheckpoint } from '../models/planner-checkpoint.js';
+import { resolvePlannerCheckpoint } from '../models/planner-checkpoint.js';
 import { loadPlannerStateDict } from '../models/weights.js';
-import { HiddenStateCache, writeSyntheticCache } from '../rl/hidden-state-cache.js';
-import { ILDataRange, type ILDataSource } from '../rl/il-data.js';
+import { HiddenStateCache, writeSyntheticCache } from '../rl/data/hidden-state-cache.js';
+import { ILDataRange, type ILDataSource } from '../rl/data/il-data.js';
 import { plannerForIL } from '../rl/il-planner.js';
-import { type ILEvent, type ILTrainerState, ILTrainer, type ILTrainOptions, disposeBatch, resolveILConfig, rowsToBatch } from '../rl/il-trainer.js';
-import { backendOption, ensureParentDir, intOption, type OptionSpec, type ParsedArgs, parseArgs, UsageError, usageText } from './args.js';
+import { checkRunFormat } from '../rl/common/run-state.js';
+import { type ILEvent, IL_TRAINER_FORMAT, type ILTrainerState, ILTrainer, type ILTrainOptions, resolveILConfig } from '../rl/il-trainer.js';
+import { ensureParentDir, intOption, type OptionSpec, type ParsedArgs, parseArgs, UsageError, usageText } from './args.js';
 import { checkCacheFile } from './files.js';
 import type { CliIO } from './main.js';
-import { presetOption, PRESET_NAMES } from './planner.js';
-
-const PLANNER_OPTIONS: OptionSpec = {
-  preset: 'string',
-  config: 'string',
-  'cond-dim': 'number',
-  'num-layers': 'number',
-  'num-heads': 'number',
-  'head-dim': 'number',
-  'dit-output-dim': 'number',
-  'mlp-hidden': 'number',
-};
-
-function num(opts: ParsedArgs, name: string): number | undefined {
-  const v = opts[name];
-  return typeof v === 'number' ? v : undefined;
-}
-
-function str(opts: ParsedArgs, name: string): string | undefined {
-  const v = opts[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-function required(opts: ParsedArgs, name: string, usage: string): string {
-  const v = str(opts, name);
-  if (!v) throw new UsageError(`Missing required option --${name}.\n${usageText(usage)}`, { field: `--${name}`, expected: 'a value', found: undefined });
-  return v;
-}
-
-function readJson<T>(file: string, what: string): T {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const found = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'a folder' : (e as Error).message;
-    throw new InputError(InputError.format({ file, expected: `the ${what} (JSON)`, found }), { file, expected: `the ${what} (JSON)`, found, cause: e });
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    const found = text.trim() === '' ? 'an empty file' : `invalid JSON (${(e as Error).message})`;
-    throw new InputError(InputError.format({ file, expected: `the ${what} (JSON)`, found }), { file, expected: `the ${what} (JSON)`, found, cause: e });
-  }
-}
-
-/** The flag that sets each planner / IL trainer config field, to name it in errors. */
-const FLAG_OF_CONFIG: Record<string, string> = {
-  condDim: 'cond-dim',
-  numLayers: 'num-layers',
-  numHeads: 'num-heads',
-  headDim: 'head-dim',
-  ditOutputDim: 'dit-output-dim',
-  mlpHidden: 'mlp-hidden',
-  epochs: 'epochs',
-  batchSize: 'batch-size',
-  microBatchSize: 'micro-batch-size',
-  minLr: 'min-lr',
-  warmup: 'warmup',
-  scheduleInterval: 'schedule-interval',
-  maxGradNorm: 'max-grad-norm',
-  emaDecay: 'ema-decay',
-  seed: 'seed',
-  valSeed: 'val-seed',
-  valEvery: 'val-every',
-  valBatchSize: 'val-batch-size',
-  valMaxRows: 'val-max-rows',
-  keepBest: 'keep-best',
-  checkpointEverySteps: 'checkpoint-every',
-  'optimizer.lr': 'lr',
-  'optimizer.weightDecay': 'weight-decay',
-  'optimizer.beta2': 'beta2',
-};
-
-/** Runs `fn`; a config error about a field set by a flag on this command line names that flag (exit 2). */
-function namingFlags<T>(opts: ParsedArgs, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof ConfigError) || e.field === undefined) throw e;
-    const flag = FLAG_OF_CONFIG[e.field];
-    if (flag === undefined || opts[flag] === undefined) throw e;
-    throw new UsageError(`Option --${flag}: ${e.message.replace(/^\S*:\s*/, '')}`, { field: `--${flag}`, expected: e.expected, found: e.found, cause: e });
-  }
-}
-
-/** Planner config from --config / --preset and the size overrides; condDim defaults to the cache's H. */
-function plannerConfigFromArgs(opts: ParsedArgs, cacheCondDim: number | undefined): PlannerConfig {
-  const file = str(opts, 'config');
-  let input: PlannerConfigInput = file ? readJson<PlannerConfigInput>(file, 'planner config') : {};
-  const preset = presetOption(str(opts, 'preset'));
-  if (preset !== undefined) input = { ...input, preset };
-  const over: [string, keyof PlannerConfig][] = [
-    ['cond-dim', 'condDim'],
-    ['num-layers', 'numLayers'],
-    ['num-heads', 'numHeads'],
-    ['head-dim', 'headDim'],
-    ['dit-output-dim', 'ditOutputDim'],
-    ['mlp-hidden', 'mlpHidden'],
-  ];
-  const o: Record<string, unknown> = { ...input };
-  for (const [flag, key] of over) {
-    const v = num(opts, flag);
-    if (v !== undefined) o[key] = v;
-  }
-  if (o.condDim === undefined && cacheCondDim !== undefined) o.condDim = cacheCondDim;
-  return plannerConfig(o as PlannerConfigInput);
-}
-
-async function initBackend(opts: ParsedArgs, io: CliIO, quiet: boolean): Promise<string> {
-  const backend = await init({ backend: backendOption(opts) });
-  if (!quiet) io.err(`tfjs backend: ${backend}`);
-  return backend;
-}
-
-function progressMode(opts: ParsedArgs): 'silent' | 'auto' {
-  return opts.quiet ? 'silent' : 'auto';
-}
+import { PRESET_NAMES } from './planner.js';
+import { initBackend, namingFlags, num, PLANNER_OPTIONS, plannerConfigFromArgs, progressMode, readJson, required, str } from './planner-common.js';
 
 // ---------------------------------------------------------------------------------------------
 // train-il
@@ -289,7 +170,7 @@ export async function trainILCommand(args: string[], io: CliIO): Promise<number>
     if (!quiet && recovered.source !== null && recovered.source !== 'target') io.err(`Recovered ${resumeDir} from ${recovered.source === 'old' ? `${resumeDir}.old` : 'a complete temporary folder'} left by a killed run.`);
     const paths = checkpointPaths(resumeDir, 'trainer');
     resumeState = readJson<ILTrainerState>(paths.configPath, 'trainer state');
-    if (resumeState.format !== 'drivekit-il-trainer') throw new Error(`${paths.configPath}: not an IL trainer state (format ${JSON.stringify(resumeState.format)}).`);
+    checkRunFormat(resumeState, IL_TRAINER_FORMAT, paths.configPath);
     config = plannerConfig(resumeState.modelConfig as PlannerConfigInput);
     const sizeFlags = Object.keys(PLANNER_OPTIONS).filter((k) => opts[k] !== undefined);
     if (sizeFlags.length > 0) throw new UsageError(`--resume takes the planner config from the checkpoint; drop ${sizeFlags.map((f) => '--' + f).join(', ')}.`);
@@ -407,151 +288,6 @@ export async function trainILCommand(args: string[], io: CliIO): Promise<number>
     planner.dispose();
     await cache.close();
     await valCache?.close();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// sample
-
-const SAMPLE_USAGE = `drivekit planner sample --cache FILE --checkpoint CKPT --out traj.arrow [options]
-
-  --checkpoint CKPT   a checkpoint folder (model.safetensors + model.json), a train-il run folder
-                      (its last/ is used) or a .safetensors file (its config: FILE.json beside it,
-                      the file's config metadata, or --preset/--config/--cond-dim)
-  --out FILE          the trajectories (Arrow; its folder is created)
-  --steps K (5) --seed S (0) --batch-size B (16) --group-size G (1: samples per scene)
-  --deterministic     plain DDIM (eta = 0) instead of ReCogDrive's stochastic evaluation sampler
-  --rows N            only the first N rows
-  --log FILE          JSONL log (default: OUT with .log.jsonl)
-  --backend ...  --quiet  --json`;
-
-const SAMPLE_SPEC: OptionSpec = {
-  cache: 'string',
-  checkpoint: 'string',
-  out: 'string',
-  ...PLANNER_OPTIONS,
-  steps: 'number',
-  seed: 'number',
-  'batch-size': 'number',
-  'group-size': 'number',
-  deterministic: 'boolean',
-  rows: 'number',
-  log: 'string',
-  backend: 'string',
-  quiet: 'boolean',
-  json: 'boolean',
-};
-
-/** Output schema of `planner sample`: one row per (scene, sample). */
-export const TRAJECTORY_SCHEMA = { token: col.utf8(), sample: col.int32(), trajectory: col.vector([8, 3]) };
-
-export async function sampleCommand(args: string[], io: CliIO): Promise<number> {
-  const opts = parseArgs(args, SAMPLE_SPEC, SAMPLE_USAGE);
-  const cachePath = required(opts, 'cache', SAMPLE_USAGE);
-  const ckpt = required(opts, 'checkpoint', SAMPLE_USAGE);
-  const outPath = required(opts, 'out', SAMPLE_USAGE);
-  const quiet = Boolean(opts.quiet);
-  const steps = intOption(opts, 'steps', undefined, { min: 1 });
-  const seed = intOption(opts, 'seed', 0);
-  const bs = intOption(opts, 'batch-size', 16, { min: 1 });
-  const G = intOption(opts, 'group-size', 1, { min: 1 });
-  const rowsLimit = intOption(opts, 'rows', undefined, { min: 1 });
-  // A missing path or a folder without weights is reported before the backend starts.
-  const paths = resolvePlannerCheckpoint(ckpt);
-  const dir = paths.dir;
-  await checkCacheFile(cachePath, '--cache');
-  await initBackend(opts, io, quiet);
-
-  let config: PlannerConfig;
-  const sizeFlags = Object.keys(PLANNER_OPTIONS).filter((k) => opts[k] !== undefined);
-  if (fs.existsSync(paths.configPath)) {
-    if (sizeFlags.length > 0) throw new UsageError(`${paths.configPath} gives the planner config; drop ${sizeFlags.map((f) => '--' + f).join(', ')}.`, { field: `--${sizeFlags[0]}`, expected: 'no size options with a checkpoint that has a config', found: sizeFlags.map((f) => '--' + f) });
-    config = plannerConfig(readJson<PlannerConfigInput>(paths.configPath, 'planner config'));
-  } else if (sizeFlags.length > 0) {
-    config = namingFlags(opts, () => plannerConfigFromArgs(opts, undefined));
-  } else {
-    config = (await plannerCheckpointConfig(paths)).config; // the weights' config metadata, or an error naming --preset/--config
-  }
-  // The conditioning length the checkpoint was trained with, when known (issue #12: changing L breaks the planner).
-  const dataJson = path.join(dir, 'data.json');
-  const trainedL = fs.existsSync(dataJson) ? readJson<{ condLength?: number }>(dataJson, 'checkpoint data info').condLength : undefined;
-  const cache = await HiddenStateCache.open(cachePath, {
-    condDim: config.condDim,
-    ...(trainedL !== undefined ? { condLength: trainedL } : {}),
-    source: trainedL !== undefined ? `the checkpoint (${dataJson})` : `the checkpoint config (${paths.configPath})`,
-  });
-  const planner = new DiffusionPlanner(config);
-  const logPath = str(opts, 'log') ?? outPath.replace(/\.arrow$/, '') + '.log.jsonl';
-  ensureParentDir(outPath);
-  ensureParentDir(logPath, 'log');
-  const logger = new Logger([new JsonlSink(logPath, { append: false })]);
-  let writer: ArrowFileWriter<typeof TRAJECTORY_SCHEMA> | null = null;
-  let bar: Progress | null = null;
-  try {
-    const file = await readSafetensors(paths.weightsPath);
-    loadPlannerStateDict(planner, file.tensors, paths.weightsPath);
-    const n = Math.min(rowsLimit ?? cache.numRows, cache.numRows);
-    writer = await ArrowFileWriter.open(outPath, TRAJECTORY_SCHEMA, {
-      metadata: { 'drivekit.source': path.resolve(cachePath), 'drivekit.checkpoint': path.resolve(ckpt), 'drivekit.sampler': JSON.stringify({ steps: steps ?? config.numInferenceSteps, seed, groupSize: G, deterministic: Boolean(opts.deterministic) }) },
-    });
-    bar = progress({ total: n, label: 'sample', mode: progressMode(opts) });
-    const rng = new Rng(seed);
-    const errors = new TrajectoryErrors({ horizon: config.horizon, poseDim: config.actionDim });
-    const t0 = performance.now();
-    for (let start = 0; start < n; start += bs) {
-      const count = Math.min(bs, n - start);
-      const rows = await cache.readRows(Int32Array.from({ length: count }, (_, j) => start + j));
-      const batch = rowsToBatch(rows);
-      let traj: Float32Array;
-      try {
-        const r = planner.sample(
-          { hiddenStates: batch.cond, history: batch.history, status: batch.status },
-          { rng: rng.split(), groupSize: G, ...(steps !== undefined ? { steps } : {}), ...(opts.deterministic ? { deterministic: true } : {}) },
-        );
-        traj = r.trajectory.dataSync() as Float32Array;
-        r.trajectory.dispose();
-        r.normalized.dispose();
-      } finally {
-        disposeBatch(batch);
-      }
-      const tokens: string[] = [];
-      const sampleIdx = new Int32Array(count * G);
-      let bl1 = 0;
-      const stride = errors.stride;
-      for (let i = 0; i < count; i++) {
-        for (let g = 0; g < G; g++) {
-          const row = i * G + g;
-          tokens.push(rows.tokens[i]!);
-          sampleIdx[row] = g;
-          bl1 += errors.add(traj, row * stride, rows.target, i * stride);
-        }
-      }
-      await writer.writeBatch({ token: tokens, sample: sampleIdx, trajectory: traj });
-      bar.update(start + count);
-      logger.record('sample/rows', start + count);
-      logger.record('sample/batch_l1', bl1 / (count * G * errors.stride));
-      logger.record('time/rows_per_sec', (start + count) / ((performance.now() - t0) / 1000));
-      logger.dump(start + count);
-    }
-    await writer.close();
-    writer = null;
-    bar.stop();
-    const m = n * G;
-    const err = errors.result();
-    const summary = { rows: n, samples: m, out: outPath, l1: err.l1, ade: err.ade, fde: err.fde, seconds: (performance.now() - t0) / 1000 };
-    logger.record('sample/l1', summary.l1);
-    logger.record('sample/ade', summary.ade);
-    logger.record('sample/fde', summary.fde);
-    logger.dump(n);
-    if (opts.json) io.out(JSON.stringify(summary));
-    else io.out(`wrote ${m} trajectories for ${n} scenes to ${outPath}; vs cache targets: L1 ${summary.l1.toFixed(4)}, ADE ${summary.ade.toFixed(3)} m, FDE ${summary.fde.toFixed(3)} m (${summary.seconds.toFixed(1)} s)`);
-    return 0;
-  } finally {
-    bar?.stop();
-    if (writer) await writer.abort().catch(() => undefined);
-    logger.close();
-    planner.dispose();
-    await cache.close();
   }
 }
 

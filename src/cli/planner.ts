@@ -1,7 +1,8 @@
 /**
  * `drivekit planner <info|make-synthetic-cache|train-il|sample>`.
  *   info: configuration and parameter count of a planner preset (no weights are allocated).
- *   make-synthetic-cache / train-il / sample: implemented in `planner-train.ts` (IL trainer and sampler over a cache).
+ *   make-synthetic-cache / train-il: implemented in `planner-train.ts` (IL trainer over a cache).
+ *   sample: implemented in `planner-sample.ts` (the sampler over a cache; no IL trainer).
  */
 import { countParameters, PLANNER_PRESETS, type PlannerPreset, plannerConfig } from '../models/planner.js';
 import { flagError, HelpRequest, intOption, parseArgs, usageText, UsageError } from './args.js';
@@ -30,10 +31,10 @@ export async function plannerCommand(args: string[], io: CliIO): Promise<number>
   if (sub === '--help' || sub === '-h') throw new HelpRequest(usageText(USAGE));
   if (!sub) throw new UsageError(usageText(USAGE));
   if (sub === 'info') return infoCommand(rest, io);
-  if (sub === 'train-il' || sub === 'sample' || sub === 'make-synthetic-cache') {
+  if (sub === 'sample') return (await import('./planner-sample.js')).sampleCommand(rest, io);
+  if (sub === 'train-il' || sub === 'make-synthetic-cache') {
     const mod = await import('./planner-train.js');
-    if (sub === 'make-synthetic-cache') return mod.makeSyntheticCacheCommand(rest, io);
-    return sub === 'train-il' ? mod.trainILCommand(rest, io) : mod.sampleCommand(rest, io);
+    return sub === 'train-il' ? mod.trainILCommand(rest, io) : mod.makeSyntheticCacheCommand(rest, io);
   }
   throw new UsageError(`Unknown planner subcommand '${sub}'. Valid: info, make-synthetic-cache, train-il, sample.\n${usageText(USAGE)}`, {
     field: 'subcommand',

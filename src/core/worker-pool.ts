@@ -1,6 +1,8 @@
 /**
  * One worker-thread pool for every parallel path of drivekit (metric-cache building, environment
- * evaluation over seeds, and the queue workers' shard jobs): a task is plain data, a handler is a
+ * evaluation over seeds, expert recording, the queue workers' shard jobs, and the rollout envs of
+ * PPO / GAIL, where each thread runs one long task serving its slice of envs over a
+ * SharedArrayBuffer: `env/worker-vector-env.ts`): a task is plain data, a handler is a
  * named export of a drivekit module (`(task) => result`, or a Promise of it), and `parallelMap`
  * runs a list of tasks with `workers` threads and returns the results in task order, so the
  * output never depends on the number of workers or on which worker finished first.

@@ -46,16 +46,16 @@ export const METRIC_ABBREVIATIONS: Readonly<Record<string, string>> = Object.fre
   score: 'score',
 });
 
-export type PdmTableVersion = 'v1.1' | 'v2.2';
+export type PDMTableVersion = 'v1.1' | 'v2.2';
 
 /** One scene's result: its metrics (null values = NaN), or the error that made it invalid. */
-export interface PdmSceneResult {
+export interface PDMSceneResult {
   name: string;
   metrics?: Readonly<Record<string, number | null>> | null;
   error?: string;
 }
 
-export interface PdmColumn {
+export interface PDMColumn {
   key: string;
   label: string;
   /** Mean over the scenes where the metric is a finite number; NaN when there is none. */
@@ -65,8 +65,8 @@ export interface PdmColumn {
 }
 
 /** The aggregated table (JSON-serialisable; NaN means become null in `toJSON`). */
-export interface PdmTable {
-  version: PdmTableVersion;
+export interface PDMTable {
+  version: PDMTableVersion;
   /** 'PDMS' for v1.1, 'EPDMS' for v2.2. */
   scoreName: 'PDMS' | 'EPDMS';
   numScenes: number;
@@ -74,7 +74,7 @@ export interface PdmTable {
   numInvalid: number;
   /** Mean score over the valid scenes (NaN when none is valid). */
   score: number;
-  columns: PdmColumn[];
+  columns: PDMColumn[];
   /** Names and reasons of the invalid scenes. */
   invalid: { name: string; reason: string }[];
 }
@@ -84,7 +84,7 @@ function asNumber(v: unknown): number {
 }
 
 /** Aggregates per-scene results into a PDMS (v1.1) or EPDMS (v2.2) table. */
-export function pdmTable(results: ReadonlyArray<PdmSceneResult>, version: PdmTableVersion = 'v1.1'): PdmTable {
+export function pdmTable(results: ReadonlyArray<PDMSceneResult>, version: PDMTableVersion = 'v1.1'): PDMTable {
   if (version !== 'v1.1' && version !== 'v2.2') {
     throw new RangeError(`pdmTable: invalid version ${JSON.stringify(version)}. Should be 'v1.1' or 'v2.2'.`);
   }
@@ -111,7 +111,7 @@ export function pdmTable(results: ReadonlyArray<PdmSceneResult>, version: PdmTab
       counts.set(k, counts.get(k)! + 1);
     }
   }
-  const columns: PdmColumn[] = keys.map((k) => {
+  const columns: PDMColumn[] = keys.map((k) => {
     const count = counts.get(k)!;
     return { key: k, label: METRIC_ABBREVIATIONS[k] ?? k, mean: count > 0 ? sums.get(k)! / count : NaN, count };
   });
@@ -128,7 +128,7 @@ export function pdmTable(results: ReadonlyArray<PdmSceneResult>, version: PdmTab
 }
 
 /** JSON form of a table: NaN means become null. */
-export function pdmTableToJSON(table: PdmTable): Record<string, unknown> {
+export function pdmTableToJSON(table: PDMTable): Record<string, unknown> {
   const fin = (v: number) => (Number.isFinite(v) ? v : null);
   return {
     version: table.version,
@@ -146,7 +146,7 @@ export function pdmTableToJSON(table: PdmTable): Record<string, unknown> {
  * A printable table: one header row of abbreviations, one row of means in percent (as the NAVSIM
  * papers print them, 2 decimals), then the counts of valid and invalid scenes.
  */
-export function formatPdmTable(table: PdmTable): string {
+export function formatPDMTable(table: PDMTable): string {
   const labels = table.columns.map((c) => (c.key === 'score' ? table.scoreName : c.label));
   const values = table.columns.map((c) => (Number.isFinite(c.mean) ? (100 * c.mean).toFixed(2) : 'n/a'));
   const widths = labels.map((l, i) => Math.max(l.length, values[i]!.length));
@@ -158,3 +158,17 @@ export function formatPdmTable(table: PdmTable): string {
   if (table.invalid.length > 20) out.push(`  ... and ${table.invalid.length - 20} more`);
   return out.join('\n');
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMColumn`. */
+export type PdmColumn = PDMColumn;
+/** @deprecated Renamed `PDMSceneResult`. */
+export type PdmSceneResult = PDMSceneResult;
+/** @deprecated Renamed `PDMTable`. */
+export type PdmTable = PDMTable;
+/** @deprecated Renamed `PDMTableVersion`. */
+export type PdmTableVersion = PDMTableVersion;
+/** @deprecated Renamed `formatPDMTable`. */
+export const formatPdmTable = formatPDMTable;

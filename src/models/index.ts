@@ -6,8 +6,8 @@
 // are internal.
 
 // The diffusion planner: config, presets, the model and its PyTorch-named state dict.
-export { countParameters, DiffusionPlanner, PLANNER_CONFIG, PLANNER_PRESETS, PLANNER_SAMPLER_CONFIG, plannerConfig, TRAJECTORY_NORMALIZATION_CONFIG, validatePlannerConfig } from './planner.js';
-export type { CachedCondition, ChainResult, GrpoBatch, ILBatch, ILNoise, LogProbOptions, PlannerConfig, PlannerConfigInput, PlannerInit, PlannerInputs, PlannerPreset, SampleOptions, SampleResult, SamplerSettings } from './planner.js';
+export { batchInputs, countParameters, DiffusionPlanner, PLANNER_CONFIG, PLANNER_PRESETS, PLANNER_SAMPLER_CONFIG, plannerConfig, TRAJECTORY_NORMALIZATION_CONFIG, validatePlannerConfig } from './planner.js';
+export type { CachedCondition, ChainResult, ILBatch, ILNoise, LogProbOptions, PlannerConfig, PlannerConfigInput, PlannerBatch, PlannerInit, PlannerInputs, PlannerPreset, SampleOptions, SampleResult, SamplerSettings } from './planner.js';
 export { describePlannerSize, LIGHTNING_PREFIX, loadPlannerStateDict, loadPlannerWeights, OLD_POLICY_PREFIX, plannerSizeOfStateDict, plannerStateDict, savePlannerWeights } from './weights.js';
 export type { LoadReport, SaveOptions } from './weights.js';
 
@@ -27,6 +27,3 @@ export { categoricalEntropy, categoricalLogProb, gaussianEntropy, gaussianLogPro
 export { DISCRIMINATOR_CONFIG, MlpDiscriminator } from './discriminator.js';
 export type { DiscriminatorConfig } from './discriminator.js';
 
-/** @deprecated The DiffGRPO loss lives in `drivekit/rl` (`rl/grpo/loss.ts`); these re-exports keep old imports working. */
-export { DEFAULT_GRPO_OPTIONS, denoisingDiscount, diffGrpoLoss, groupAdvantages, quantile, weightedAdvantages } from './grpo.js';
-export type { GroupAdvantages, GrpoLossInputs, GrpoLossOutput, GrpoOptions } from './grpo.js';

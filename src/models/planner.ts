@@ -14,11 +14,10 @@
  *                                                 // history/ego embeddings, per-block cross K/V
  * const eps = planner.predictNoise(cond, xt, t);  // xt [B·G, 8, 3] normalised, t one per row;
  *                                                 // rows [b·G, (b+1)·G) belong to scene b
- * const loss = planner.ilLoss({ inputs, target }, { rng });          // ε-MSE, scalar tensor
+ * const loss = planner.ilLoss({ cond, history, status, target }, { rng }); // ε-MSE (a PlannerBatch)
  * const { trajectory } = planner.sample(inputs, { rng, groupSize }); // eval sampler (η = 1)
  * const r = planner.sampleChain(inputs, { rng, groupSize: 8 });      // RL rollout: chain + noise
- * const lp = planner.logProb(inputs, r.chain, { groupSize: 8 });     // [B·G·K, 8, 3] log-probs
- * const g = planner.grpoLoss({ inputs, chain, rewards, teacherChain }); // DiffGRPO + BC
+ * const lp = planner.logProb(inputs, r.chain, { groupSize: 8 });     // [B·G·K, 8, 3] log-probs (DiffGRPO: rl/grpo plannerGRPOLoss)
  * await planner.save('runs/p');                    // folder: model.safetensors + model.json (Node)
  * const q = await DiffusionPlanner.fromCheckpoint('runs/il'); // a checkpoint or run folder (its last/)
  * cond.dispose(); planner.dispose();
@@ -38,7 +37,6 @@ import { Rng } from '../core/rng.js';
 import { type DDIMNoiseOptions, DDIMScheduler, type DDIMSchedulerConfig, DDIM_CONFIG, DDIM_DETERMINISTIC, DDIM_NOISE_CONFIG, RECOGDRIVE_DDIM_CONFIG, RECOGDRIVE_EVAL, RECOGDRIVE_LOGPROB, RECOGDRIVE_ROLLOUT, addNoise } from './ddim.js';
 import { addDiTParams, blockPrefix, columnBlocks, crossAttentionKV, isCrossBlock, type SelfQkv, selfQkvWeights, type CrossKV, crossKVTensors, type DiTConfig, ditForward, type DiTModulation, ditModulations, type FfnHalves, type Recorder, type RopeTensors, rowBlocks } from './dit.js';
 import { actionEncoder, actionSinusoid, timestepSinusoid } from './encoders.js';
-import { diffGrpoLoss, type GrpoLossOutput, type GrpoOptions, DEFAULT_GRPO_OPTIONS } from './grpo.js';
 import { addLinear, addTimmMlp, linear, linearP, mm, normalValues, ParamStore, ropeTables, rotateHalfMatrix, silu, timmMlp } from './layers.js';
 import { gaussianLogProb } from './logprob.js';
 import { type ChannelRange, denormalizeTrajectory, normalizeTrajectory, RECOGDRIVE_NORMALIZATION, type TrajectoryNormalization, validateNormalization } from './normalize.js';
@@ -278,6 +276,32 @@ function isCached(x: PlannerInputs | CachedCondition): x is CachedCondition {
   return x !== null && typeof x === 'object' && (x as CachedCondition).kind === 'CachedCondition';
 }
 
+/**
+ * A training batch of the planner on the device: the conditioning and the target poses of B
+ * scenes, named as the host rows they come from (`ILRows`; `rowsToBatch` in `drivekit/rl`
+ * uploads them). Trajectories are in metres / radians (not normalised). The IL loss
+ * (`ilLoss`), the IL trainer's model contract and the sampler commands all take this type.
+ */
+export interface PlannerBatch {
+  /** VLM hidden states `[B, L, H]` (`PlannerInputs.hiddenStates`). */
+  cond: tf.Tensor3D;
+  /** History poses flattened `[B, 12]` (4 × (x, y, heading), ego frame, oldest first). */
+  history: tf.Tensor2D;
+  /** Status `[B, 8]` = command one-hot (4) ‖ v (2) ‖ a (2). */
+  status: tf.Tensor2D;
+  /** Future poses `[B, 8, 3]` (only needed by the loss). */
+  target: tf.Tensor3D;
+}
+
+/** The planner's inputs of a batch (no copy: the same tensors). */
+export function batchInputs(batch: Omit<PlannerBatch, 'target'>): PlannerInputs {
+  return { hiddenStates: batch.cond, history: batch.history, status: batch.status };
+}
+
+/**
+ * @deprecated The planner batch is `PlannerBatch`; `ilLoss` still accepts this older form
+ * (`inputs` + `target`).
+ */
 export interface ILBatch {
   inputs: PlannerInputs;
   /** Ground-truth future poses in metres/radians [B, 8, 3] (normalised inside). */
@@ -331,14 +355,6 @@ export interface LogProbOptions {
   eta?: number;
 }
 
-export interface GrpoBatch {
-  inputs: PlannerInputs | CachedCondition;
-  /** Rollout chains [B·G, K+1, 8, 3] from `sampleChain` (chain j belongs to scene ⌊j/G⌋). */
-  chain: tf.Tensor;
-  rewards: ArrayLike<number>;
-  /** Teacher chains [B, K+1, 8, 3] from the frozen reference policy (BC term); omit to skip it. */
-  teacherChain?: tf.Tensor;
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -663,9 +679,10 @@ export class DiffusionPlanner {
    * x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε, loss = mean((ε̂ − ε)²). Draw order from `rng`: B timesteps, then
    * B·8·3 normals. Differentiable w.r.t. all variables (call inside `tf.variableGrads`).
    */
-  ilLoss(batch: ILBatch, noise: ILNoise): tf.Scalar {
+  ilLoss(planBatch: PlannerBatch | ILBatch, noise: ILNoise): tf.Scalar {
     this.checkAlive();
     const c = this.config;
+    const batch: ILBatch = 'inputs' in planBatch ? planBatch : { inputs: batchInputs(planBatch), target: planBatch.target };
     const B = this.checkInputs(batch.inputs);
     if (batch.target.shape[0] !== B || batch.target.size !== B * c.horizon * c.actionDim) {
       throw new Error(`DiffusionPlanner.ilLoss: target should be [${B}, ${c.horizon}, ${c.actionDim}], found [${batch.target.shape}].`);
@@ -828,27 +845,6 @@ export class DiffusionPlanner {
     );
   }
 
-  /**
-   * DiffGRPO + BC loss (`forward_grpo`) for stored rollouts and rewards: re-evaluates the rollout
-   * log-probs (and the teacher chains' for BC) under θ. Differentiable; call inside
-   * `tf.variableGrads(() => planner.grpoLoss(b).total)`. Tensors returned belong to the caller.
-   */
-  grpoLoss(batch: GrpoBatch, options: Partial<GrpoOptions> = {}): GrpoLossOutput {
-    const o = { ...DEFAULT_GRPO_OPTIONS, ...options };
-    return this.withCondition(batch.inputs, true, (cond) => {
-      const N = batch.chain.shape[0]!;
-      if (N !== cond.numScenes * o.groupSize) throw new Error(`DiffusionPlanner.grpoLoss: ${N} chains ≠ ${cond.numScenes} scenes × groupSize ${o.groupSize}.`);
-      const rl = this.logProb(cond, batch.chain, { groupSize: o.groupSize });
-      const bc = batch.teacherChain ? this.logProb(cond, batch.teacherChain, { groupSize: 1 }) : undefined;
-      try {
-        return diffGrpoLoss({ rlLogProb: rl, rewards: batch.rewards, bcLogProb: bc }, o);
-      } finally {
-        rl.dispose();
-        bc?.dispose();
-      }
-    });
-  }
-
   /** Frees all variables and cached tables. */
   dispose(): void {
     if (this.disposed) return;
@@ -863,3 +859,7 @@ export class DiffusionPlanner {
     return this.store;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+

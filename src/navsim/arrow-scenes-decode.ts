@@ -12,7 +12,7 @@
  */
 import type { Data, RecordBatch, Table } from 'apache-arrow';
 import { MAX_ABS_SCENE_VALUE } from './scene-json.js';
-import type { AgentState, AgentTrack, AgentType, HistoryState, MapArea, MapAreaType, MapLane, PdmScene, PoseTrajectory } from './types.js';
+import type { AgentState, AgentTrack, AgentType, HistoryState, MapArea, MapAreaType, MapLane, PDMScene, PoseTrajectory } from './types.js';
 
 const AGENT_TYPES: ReadonlySet<string> = new Set([
   'vehicle', 'pedestrian', 'bicycle', 'static_object', 'generic_object', 'traffic_cone', 'barrier', 'czone_sign', 'ego',
@@ -324,7 +324,7 @@ function history(c: Columns, i: number, timestampUs: number): HistoryState[] | n
   return out;
 }
 
-function decodeRow(c: Columns, i: number): PdmScene {
+function decodeRow(c: Columns, i: number): PDMScene {
   if (valid(c.prev, i)) throw DECLINE; // previous frames (rare, recursive JSON): the slow path
   const schema = str(c.schema, i);
   if (schema !== 'pdm_ref_scene/v1' && schema !== 'pdm_ref_scene/v2') throw DECLINE;
@@ -380,7 +380,7 @@ function decodeRow(c: Columns, i: number): PdmScene {
  * Row `row` of `table` (layout already checked) as a scene, or null when the fast path declines
  * it (then decode it the slow way, which names the problem).
  */
-export function decodeSceneRowFast(table: Table, row: number): PdmScene | null {
+export function decodeSceneRowFast(table: Table, row: number): PDMScene | null {
   let start = 0;
   for (const batch of table.batches) {
     if (row < start + batch.numRows) {
@@ -398,8 +398,8 @@ export function decodeSceneRowFast(table: Table, row: number): PdmScene | null {
 }
 
 /** Every row of `table` through the fast path (null where it declines); one pass over the batches. */
-export function decodeScenesFast(table: Table): (PdmScene | null)[] {
-  const out: (PdmScene | null)[] = [];
+export function decodeScenesFast(table: Table): (PDMScene | null)[] {
+  const out: (PDMScene | null)[] = [];
   for (const batch of table.batches) {
     const c = columns(batch);
     for (let i = 0; i < batch.numRows; i++) {

@@ -44,7 +44,7 @@ import {
 import { writeFileAtomicSync } from '../core/atomic.js';
 import { decodeSceneRowFast, decodeScenesFast } from './arrow-scenes-decode.js';
 import { parseScene } from './scene-json.js';
-import { NavsimInputError, type PdmScene, type PoseTrajectory, type PreviousFrame } from './types.js';
+import { NavsimInputError, type PDMScene, type PoseTrajectory, type PreviousFrame } from './types.js';
 
 export const SCENES_ARROW_LAYOUT = 'drivekit.navsim.scenes/v1';
 
@@ -118,8 +118,8 @@ function trajectoryJson(t: PoseTrajectory): Record<string, unknown> {
   return { frame: t.frame, interval_s: t.intervalS, poses: tuplesToRows(t.poses, 3) };
 }
 
-/** A parsed scene back in its `pdm_ref_scene` JSON form (parses to an equal `PdmScene`). */
-export function sceneToJson(scene: PdmScene, opts: { withMapAndCenterline?: boolean } = {}): Record<string, unknown> {
+/** A parsed scene back in its `pdm_ref_scene` JSON form (parses to an equal `PDMScene`). */
+export function sceneToJson(scene: PDMScene, opts: { withMapAndCenterline?: boolean } = {}): Record<string, unknown> {
   const withMap = opts.withMapAndCenterline ?? true;
   const out: Record<string, unknown> = {
     schema: scene.schema,
@@ -171,7 +171,7 @@ function previousFrameJson(p: PreviousFrame): Record<string, unknown> {
   };
 }
 
-function sceneRow(scene: PdmScene): Record<string, unknown> {
+function sceneRow(scene: PDMScene): Record<string, unknown> {
   const e = scene.ego;
   const traj = (t: PoseTrajectory | null) => (t ? { frame: t.frame, interval_s: t.intervalS, poses: t.poses } : null);
   return {
@@ -210,7 +210,7 @@ function sceneRow(scene: PdmScene): Record<string, unknown> {
 }
 
 /** The scenes as an Arrow table (one record batch per `batchSize` scenes). */
-export function scenesToArrowTable(scenes: ReadonlyArray<PdmScene>, batchSize = 256): Table {
+export function scenesToArrowTable(scenes: ReadonlyArray<PDMScene>, batchSize = 256): Table {
   const rows = scenes.map(sceneRow);
   const batches: Table[] = [];
   for (let start = 0; start < Math.max(rows.length, 1); start += batchSize) {
@@ -226,7 +226,7 @@ export function scenesToArrowTable(scenes: ReadonlyArray<PdmScene>, batchSize = 
 }
 
 /** Writes scenes to an Arrow IPC file atomically (temp file + rename). */
-export function writeScenesArrow(path: string, scenes: ReadonlyArray<PdmScene>, batchSize = 256): void {
+export function writeScenesArrow(path: string, scenes: ReadonlyArray<PDMScene>, batchSize = 256): void {
   writeFileAtomicSync(path, tableToIPC(scenesToArrowTable(scenes, batchSize), 'file'));
 }
 
@@ -295,7 +295,7 @@ function rowToJson(row: any): Record<string, unknown> {
  * Reads and validates a scene file. Throws a `NavsimInputError` naming the file and the column
  * (layout problems) or the file, the row, the scene and the field (bad values).
  */
-export function readScenesArrow(path: string): PdmScene[] {
+export function readScenesArrow(path: string): PDMScene[] {
   let table: Table;
   try {
     table = tableFromIPC(fs.readFileSync(path));
@@ -311,7 +311,7 @@ export function readScenesArrow(path: string): PdmScene[] {
  * decoded, in that order. `columnar: false` decodes every row through the scene reader (the
  * reference the columnar path is tested against).
  */
-export function scenesFromArrowTable(table: Table, path: string, rows?: readonly number[], opts: { columnar?: boolean } = {}): PdmScene[] {
+export function scenesFromArrowTable(table: Table, path: string, rows?: readonly number[], opts: { columnar?: boolean } = {}): PDMScene[] {
   const byName = new Map(table.schema.fields.map((f) => [f.name, f]));
   for (const [name, type] of SCENES_ARROW_COLUMNS) {
     const f = byName.get(name);
@@ -323,7 +323,7 @@ export function scenesFromArrowTable(table: Table, path: string, rows?: readonly
   // columnar fast path (arrow-scenes-decode.ts); the rows it declines are decoded below
   const columnar = opts.columnar ?? true;
   const fast = !columnar ? [] : rows === undefined ? decodeScenesFast(table) : rows.map((i) => decodeSceneRowFast(table, i));
-  const scenes: PdmScene[] = [];
+  const scenes: PDMScene[] = [];
   const order = rows ?? Array.from({ length: table.numRows }, (_, k) => k);
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;

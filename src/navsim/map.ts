@@ -4,7 +4,7 @@
  * bounds, and the centerline path (`PDMPath`) with GEOS `project` / `distance` semantics.
  */
 import { PreparedPolygon, pointSegmentDistance } from '../geometry/polygon.js';
-import type { PdmScene } from './types.js';
+import type { PDMScene } from './types.js';
 
 export type DrivableLayer = 'ROADBLOCK' | 'LANE' | 'LANE_CONNECTOR' | 'INTERSECTION' | 'CARPARK_AREA' | 'DRIVABLE_AREA';
 
@@ -127,12 +127,12 @@ export class DrivableMap {
 }
 
 /** Route lane ids of a golden scene: the `on_route` lanes. */
-export function routeLaneIds(scene: PdmScene): string[] {
+export function routeLaneIds(scene: PDMScene): string[] {
   return scene.map.lanes.filter((l) => l.onRoute).map((l) => l.id);
 }
 
 /** Builds the drivable map of a golden scene (areas and lanes, in NAVSIM's layer order). */
-export function buildDrivableMap(scene: PdmScene, route: readonly string[] = routeLaneIds(scene)): DrivableMap {
+export function buildDrivableMap(scene: PDMScene, route: readonly string[] = routeLaneIds(scene)): DrivableMap {
   const entries: { id: string; layer: DrivableLayer; shell: Float64Array; holes?: Float64Array[] }[] = [];
   for (const layer of LAYER_ORDER) {
     for (const a of scene.map.areas) if (a.type === layer) entries.push({ id: a.id, layer, shell: a.polygon, holes: a.holes });

@@ -34,23 +34,23 @@ import { InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { VERSION } from '../core/version.js';
 import { sceneToJson, scenesFromArrowTable, scenesToArrowTable } from './arrow-scenes.js';
-import { DEFAULT_PDM_CLOSED, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
+import { DEFAULT_PDM_CLOSED, pdmClosedStates, runPDMClosedOnScene } from './pdm-closed.js';
 import { parseScene } from './scene-json.js';
 import { generateScene } from './scenegen.js';
 import { initialStateArray, referenceStatesFromPoses } from './interpolate.js';
 import { prepareScene, scoreProposalsDetailed, toGoldenMetrics } from './scorer.js';
 import { simulateProposals } from './simulate.js';
-import type { PdmScene, PdmVersion, PdmWeights } from './types.js';
+import type { PDMScene, PDMVersion, PDMWeights } from './types.js';
 
 /** Format of the files; another value in a manifest is an error naming both. */
 export const METRIC_CACHE_FORMAT = 'drivekit.navsim.metric-cache/1';
 /** Revision of the numbers the cache holds (PDM-Closed with its default config, the PDM scorer); bump when they change. */
 export const METRIC_CACHE_SCORER = 'navsim-pdm-v1.1+v2.2/pdm-closed-default/1';
 export const MANIFEST_FILE = 'manifest.json';
-export const PDM_VERSIONS: readonly PdmVersion[] = ['v1.1', 'v2.2'];
+export const PDM_VERSIONS: readonly PDMVersion[] = ['v1.1', 'v2.2'];
 
 /** Sub-metrics per version, golden / NAVSIM key names, in the order of `toGoldenMetrics` (without `score`). */
-export const METRIC_NAMES: Readonly<Record<PdmVersion, readonly string[]>> = {
+export const METRIC_NAMES: Readonly<Record<PDMVersion, readonly string[]>> = {
   'v1.1': ['no_at_fault_collisions', 'drivable_area_compliance', 'driving_direction_compliance', 'ego_progress', 'time_to_collision_within_bound', 'comfort'],
   'v2.2': [
     'no_at_fault_collisions', 'drivable_area_compliance', 'driving_direction_compliance', 'traffic_light_compliance', 'ego_progress',
@@ -73,7 +73,7 @@ export interface MetricCacheManifest {
   drivekitVersion: string;
   scorerVersion: string;
   /** PDM versions whose PDM-Closed result is cached. */
-  versions: PdmVersion[];
+  versions: PDMVersion[];
   numScenes: number;
   /** Scene name (token) per global index. */
   names: string[];
@@ -89,17 +89,17 @@ export interface CachedScene {
   index: number;
   name: string;
   seed: number | null;
-  scene: PdmScene;
+  scene: PDMScene;
   /** PDM-Closed's states per cached version (n x 11 at 0.1 s from t0), the EP normaliser. */
-  pdmClosed: Partial<Record<PdmVersion, Float64Array>>;
-  pdmClosedSource: Partial<Record<PdmVersion, 'pinned' | 'planner'>>;
+  pdmClosed: Partial<Record<PDMVersion, Float64Array>>;
+  pdmClosedSource: Partial<Record<PDMVersion, 'pinned' | 'planner'>>;
   /** The scene's own trajectory scored at build time: `METRIC_NAMES[v]` then the score; null without one. */
-  humanMetrics: Partial<Record<PdmVersion, Float64Array | null>>;
+  humanMetrics: Partial<Record<PDMVersion, Float64Array | null>>;
 }
 
 /** What `buildMetricCache` takes per scene. */
 export interface MetricCacheSource {
-  scene: PdmScene;
+  scene: PDMScene;
   seed?: number | null;
 }
 
@@ -107,7 +107,7 @@ export interface BuildMetricCacheOptions {
   /** Scenes per shard file (default 256). */
   shardSize?: number;
   /** PDM versions to cache (default both). */
-  versions?: readonly PdmVersion[];
+  versions?: readonly PDMVersion[];
   /** Replace an existing cache folder (default false: an existing non-empty folder is an error). */
   force?: boolean;
   /** Informative description of the input, kept in the manifest. */
@@ -123,23 +123,23 @@ export interface OpenMetricCacheOptions {
   maxShardTables?: number;
 }
 
-const versionKey = (v: PdmVersion): string => (v === 'v1.1' ? 'v1_1' : 'v2_2');
+const versionKey = (v: PDMVersion): string => (v === 'v1.1' ? 'v1_1' : 'v2_2');
 
-function checkVersions(versions: readonly PdmVersion[], file?: string): void {
+function checkVersions(versions: readonly PDMVersion[], file?: string): void {
   if (versions.length === 0 || versions.some((v) => v !== 'v1.1' && v !== 'v2.2') || new Set(versions).size !== versions.length) {
     throw new InputError(InputError.format({ file, field: 'versions', expected: 'distinct "v1.1" / "v2.2"', found: versions }), { file, field: 'versions', expected: 'distinct "v1.1" / "v2.2"', found: versions });
   }
 }
 
 /** The scene's own trajectory (or the human one) scored against `pdm`: `METRIC_NAMES[version]` then the score. */
-function probeMetrics(scene: PdmScene, version: PdmVersion, pdm: Float64Array): Float64Array | null {
+function probeMetrics(scene: PDMScene, version: PDMVersion, pdm: Float64Array): Float64Array | null {
   const t = scene.trajectory ?? scene.humanTrajectory;
   if (!t) return null;
   const r = scoreProposalsDetailed(prepareScene(scene, version), [{ poses: t.poses, frame: t.frame, intervalS: t.intervalS }], { version, pdmClosedStates: pdm });
   return goldenRow(toGoldenMetrics(r.proposals[0]!, version), version);
 }
 
-function goldenRow(m: Record<string, number | null>, version: PdmVersion): Float64Array {
+function goldenRow(m: Record<string, number | null>, version: PDMVersion): Float64Array {
   const names = METRIC_NAMES[version];
   const out = new Float64Array(names.length + 1);
   names.forEach((k, i) => (out[i] = m[k] ?? NaN));
@@ -152,12 +152,12 @@ function goldenRow(m: Record<string, number | null>, version: PdmVersion): Float
  * trajectory when it has one, as `scoreScene` does, else the planner with NAVSIM's defaults) and the
  * probe metrics.
  */
-export function cacheEntry(source: MetricCacheSource, versions: readonly PdmVersion[] = PDM_VERSIONS, index = 0): CachedScene {
+export function cacheEntry(source: MetricCacheSource, versions: readonly PDMVersion[] = PDM_VERSIONS, index = 0): CachedScene {
   const { scene } = source;
   const entry: CachedScene = { index, name: scene.name, seed: source.seed ?? null, scene, pdmClosed: {}, pdmClosedSource: {}, humanMetrics: {} };
   for (const v of versions) {
     const pinned = scene.pdmClosedTrajectory;
-    const states = pinned ?? pdmClosedStates(runPdmClosedOnScene(scene, v, DEFAULT_PDM_CLOSED));
+    const states = pinned ?? pdmClosedStates(runPDMClosedOnScene(scene, v, DEFAULT_PDM_CLOSED));
     entry.pdmClosed[v] = states;
     entry.pdmClosedSource[v] = pinned ? 'pinned' : 'planner';
     entry.humanMetrics[v] = probeMetrics(scene, v, states);
@@ -166,7 +166,7 @@ export function cacheEntry(source: MetricCacheSource, versions: readonly PdmVers
 }
 
 /** The extra columns of a shard (besides the scene layout). */
-function cacheColumns(versions: readonly PdmVersion[]): [string, DataType][] {
+function cacheColumns(versions: readonly PDMVersion[]): [string, DataType][] {
   const cols: [string, DataType][] = [['seed', new Float64()]];
   for (const v of versions) {
     cols.push([`pdm_closed_${versionKey(v)}`, new List(new Field('item', new Float64(), false))]);
@@ -177,13 +177,13 @@ function cacheColumns(versions: readonly PdmVersion[]): [string, DataType][] {
 }
 
 /** One shard as Arrow IPC file bytes. */
-export function shardBytes(entries: readonly CachedScene[], versions: readonly PdmVersion[]): Uint8Array {
+export function shardBytes(entries: readonly CachedScene[], versions: readonly PDMVersion[]): Uint8Array {
   let table = scenesToArrowTable(entries.map((e) => e.scene), Math.max(1, entries.length));
   const columns: Record<string, any> = {};
   for (const [name, type] of cacheColumns(versions)) {
     const values = entries.map((e) => {
       if (name === 'seed') return e.seed;
-      const v: PdmVersion = name.endsWith('v1_1') ? 'v1.1' : 'v2.2';
+      const v: PDMVersion = name.endsWith('v1_1') ? 'v1.1' : 'v2.2';
       if (name.startsWith('pdm_closed_source_')) return e.pdmClosedSource[v]!;
       if (name.startsWith('pdm_closed_')) return e.pdmClosed[v]!;
       return e.humanMetrics[v] ?? null;
@@ -213,7 +213,7 @@ export class MetricCacheWriter {
 
   constructor(
     dir: string,
-    private readonly versions: PdmVersion[],
+    private readonly versions: PDMVersion[],
     private readonly shardSize: number,
     private readonly opts: BuildMetricCacheOptions,
   ) {
@@ -300,7 +300,7 @@ export interface WrittenShard {
 export const shardFileName = (k: number): string => `shard-${String(k).padStart(5, '0')}.arrow`;
 
 /** Writes one shard of entries into `dir` (atomically) and returns its manifest data. */
-export function writeShardFile(dir: string, file: string, entries: readonly CachedScene[], versions: readonly PdmVersion[]): WrittenShard {
+export function writeShardFile(dir: string, file: string, entries: readonly CachedScene[], versions: readonly PDMVersion[]): WrittenShard {
   const bytes = shardBytes(entries, versions);
   writeFileAtomicSync(path.join(dir, file), bytes);
   return { file, rows: entries.length, sha256: sha256(bytes), names: entries.map((e) => e.name), seeds: entries.map((e) => e.seed) };
@@ -412,7 +412,7 @@ export class MetricCache {
   }
 
   /** An in-memory cache (no files) over computed entries, e.g. for a one-off evaluation. */
-  static fromEntries(entries: readonly CachedScene[], versions: readonly PdmVersion[] = PDM_VERSIONS): MetricCache {
+  static fromEntries(entries: readonly CachedScene[], versions: readonly PDMVersion[] = PDM_VERSIONS): MetricCache {
     const manifest: MetricCacheManifest = {
       format: METRIC_CACHE_FORMAT, drivekitVersion: VERSION, scorerVersion: METRIC_CACHE_SCORER, versions: [...versions],
       numScenes: entries.length, names: entries.map((e) => e.name), seeds: entries.map((e) => e.seed), shards: [], source: { inMemory: true },
@@ -424,7 +424,7 @@ export class MetricCache {
     return this.manifest.numScenes;
   }
 
-  get versions(): readonly PdmVersion[] {
+  get versions(): readonly PDMVersion[] {
     return this.manifest.versions;
   }
 
@@ -547,9 +547,9 @@ export function openMetricCache(dir: string, opts: OpenMetricCacheOptions = {}):
 }
 
 export interface CachedScoreOptions {
-  version: PdmVersion;
+  version: PDMVersion;
   /** Weights of the weighted metrics (default: the version's). */
-  weights?: Partial<PdmWeights>;
+  weights?: Partial<PDMWeights>;
   /** Poses per proposal (default 8) and their spacing (default 0.5 s). */
   posesPerProposal?: number;
   intervalS?: number;
@@ -567,7 +567,7 @@ export interface CachedScoreOptions {
  * Null when the scene has no previous frame within 0.55 s, or one given only as simulated states
  * (no ego state to plan from).
  */
-export function previousPlanStates(scene: PdmScene, poses: ArrayLike<number>, posesPerProposal = 8, intervalS = 0.5): { states: Float64Array; intervalS: number } | null {
+export function previousPlanStates(scene: PDMScene, poses: ArrayLike<number>, posesPerProposal = 8, intervalS = 0.5): { states: Float64Array; intervalS: number } | null {
   const pf = scene.previousFrame;
   if (!pf || pf.form === 'states') return null;
   const ego = pf.form === 'scene' ? pf.scene.ego : pf.ego;

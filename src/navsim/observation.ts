@@ -16,7 +16,7 @@
 import { boxBounds, boxCorners, boxesIntersect, boundsOverlap } from '../geometry/box.js';
 import { PreparedPolygon, ringCentroid } from '../geometry/polygon.js';
 import { npUnwrap } from './interpolate.js';
-import { AGENT_TYPES_DYNAMIC, PACIFICA, type AgentState, type AgentType, type EgoState, type PdmScene } from './types.js';
+import { AGENT_TYPES_DYNAMIC, PACIFICA, type AgentState, type AgentType, type EgoState, type PDMScene } from './types.js';
 
 /** A track at its first appearance (nuPlan `unique_objects[token]`). */
 export interface ObservedObject {
@@ -29,7 +29,7 @@ export interface ObservedObject {
   heading: number;
 }
 
-export interface PdmObservation {
+export interface PDMObservation {
   numSteps: number;
   objects: ObservedObject[];
   stepStart: Int32Array;
@@ -57,7 +57,7 @@ interface FrameState extends AgentState {
   present: boolean;
 }
 
-function directFrames(track: PdmScene['agents'][number], numSteps: number, isStatic: boolean): (AgentState | null)[] {
+function directFrames(track: PDMScene['agents'][number], numSteps: number, isStatic: boolean): (AgentState | null)[] {
   const out: (AgentState | null)[] = new Array(numSteps).fill(null);
   for (let i = 0; i < track.states.length; i++) {
     const f = track.startFrame + i;
@@ -69,7 +69,7 @@ function directFrames(track: PdmScene['agents'][number], numSteps: number, isSta
 }
 
 /** NAVSIM metric caching: 2 Hz sightings -> 10 Hz frames. */
-function navsim2HzFrames(track: PdmScene['agents'][number], numSteps: number, isStatic: boolean): (AgentState | null)[] {
+function navsim2HzFrames(track: PDMScene['agents'][number], numSteps: number, isStatic: boolean): (AgentState | null)[] {
   const out: (AgentState | null)[] = new Array(numSteps).fill(null);
   const times: number[] = [];
   const samples: AgentState[] = [];
@@ -125,7 +125,7 @@ export function egoBoxCorners(ego: Pick<EgoState, 'x' | 'y' | 'heading'>, out: F
 }
 
 /** Red lane-connector ids per 10 Hz step (2 Hz status held for 5 steps), on-route connectors only. */
-export function redLightIdsPerStep(scene: PdmScene, numSteps: number): string[][] {
+export function redLightIdsPerStep(scene: PDMScene, numSteps: number): string[][] {
   const onRouteConnectors = new Set(scene.map.lanes.filter((l) => l.type === 'LANE_CONNECTOR' && l.onRoute).map((l) => l.id));
   const out: string[][] = [];
   for (let t = 0; t < numSteps; t++) {
@@ -139,9 +139,9 @@ export function redLightIdsPerStep(scene: PdmScene, numSteps: number): string[][
 }
 
 /** Builds the scorer observation of a scene. */
-export function buildObservation(scene: PdmScene, opts: ObservationOptions): PdmObservation {
+export function buildObservation(scene: PDMScene, opts: ObservationOptions): PDMObservation {
   const { numSteps } = opts;
-  const perTrack: { track: PdmScene['agents'][number]; frames: (AgentState | null)[] }[] = [];
+  const perTrack: { track: PDMScene['agents'][number]; frames: (AgentState | null)[] }[] = [];
   const egoBox = egoBoxCorners(scene.ego);
   const egoBounds = boxBounds(egoBox, 0, new Float64Array(4));
   const tmpBox = new Float64Array(8);
@@ -197,7 +197,7 @@ export function buildObservation(scene: PdmScene, opts: ObservationOptions): Pdm
     }
   }
   // red lights
-  const redLights: PdmObservation['redLights'] = [];
+  const redLights: PDMObservation['redLights'] = [];
   const redStepStart = new Int32Array(numSteps + 1);
   const redIdx: number[] = [];
   if (opts.redLights) {
@@ -219,3 +219,9 @@ export function buildObservation(scene: PdmScene, opts: ObservationOptions): Pdm
   }
   return { numSteps, objects, stepStart, objIndex, corners, bounds, centroids, redLights, redStepStart, redIndex: Int32Array.from(redIdx) };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMObservation`. */
+export type PdmObservation = PDMObservation;

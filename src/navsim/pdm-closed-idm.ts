@@ -12,7 +12,7 @@
 import { Corridor, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
 import type { ForecastObservation } from './pdm-closed-observation.js';
 import { RED_LIGHT_TOKEN, isAgentType } from './pdm-closed-observation.js';
-import { PdmPath } from './pdm-closed-path.js';
+import { PDMPath } from './pdm-closed-path.js';
 import { PACIFICA } from './types.js';
 
 /** IDM parameters of PDM-Closed's metric-caching planner (`pdm_closed_planner.yaml`). */
@@ -68,7 +68,7 @@ export const DEFAULT_GENERATOR: Readonly<ProposalGeneratorConfig> = Object.freez
  * states and the leader (progress, velocity, rear length) rows, exactly as the reference arrays.
  */
 export class ProposalGenerator {
-  readonly paths: PdmPath[];
+  readonly paths: PDMPath[];
   readonly numLongitudinal: number;
   readonly numProposals: number;
   /** [proposal][time][3]: x, y, heading */
@@ -86,7 +86,7 @@ export class ProposalGenerator {
   private readonly collided: Set<string>;
 
   constructor(
-    paths: PdmPath[],
+    paths: PDMPath[],
     observation: ForecastObservation,
     speedLimitMps: number | null,
     idm: IdmPolicyConfig = DEFAULT_IDM_POLICY,

@@ -3,9 +3,9 @@
  * state, the PDM centerline, the lanes, the objects present at frame 0 and the red lights at t = 0
  * (`traffic_light_frames_2hz[0]` when given, else `red_light_lane_ids`).
  */
-import type { PdmClosedInput, PdmClosedLane } from './pdm-closed.js';
-import type { PdmTrackedObject, TrackedObjectType } from './pdm-closed-observation.js';
-import { NavsimInputError, type PdmScene } from './types.js';
+import type { PDMClosedInput, PDMClosedLane } from './pdm-closed.js';
+import type { PDMTrackedObject, TrackedObjectType } from './pdm-closed-observation.js';
+import { NavsimInputError, type PDMScene } from './types.js';
 
 const TYPE_MAP: Record<string, TrackedObjectType> = {
   vehicle: 'VEHICLE',
@@ -41,8 +41,8 @@ export function closeRing(flat: Float64Array): Float64Array {
 }
 
 /** PDM-Closed input from a parsed scene. */
-export function pdmClosedInputFromScene(scene: PdmScene): PdmClosedInput {
-  const lanes: PdmClosedLane[] = scene.map.lanes.map((l) => ({
+export function pdmClosedInputFromScene(scene: PDMScene): PDMClosedInput {
+  const lanes: PDMClosedLane[] = scene.map.lanes.map((l) => ({
     id: l.id,
     type: l.type,
     polygon: closeRing(l.polygon),
@@ -50,7 +50,7 @@ export function pdmClosedInputFromScene(scene: PdmScene): PdmClosedInput {
     speedLimitMps: l.speedLimitMps,
     onRoute: l.onRoute,
   }));
-  const objects: PdmTrackedObject[] = [];
+  const objects: PDMTrackedObject[] = [];
   scene.agents.forEach((a, i) => {
     if (a.startFrame !== 0) return;
     const s = a.states[0];

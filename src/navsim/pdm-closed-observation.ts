@@ -8,7 +8,7 @@
 import { normalizeAngle } from '../geometry/angle.js';
 import { PreparedPolygon, ringCentroid as geosCentroid } from '../geometry/polygon.js';
 import { type BBox, type Ring, boxRing, egoCenter, egoFootprintRing, ringBBox, ringCentroid, ringsIntersect, ringWithin } from './pdm-closed-geometry.js';
-import type { ObservedObject, PdmObservation } from './observation.js';
+import type { ObservedObject, PDMObservation } from './observation.js';
 import type { AgentType } from './types.js';
 
 /** nuPlan `TrackedObjectType` names used by the planner and the scorer. */
@@ -28,7 +28,7 @@ export function isAgentType(t: TrackedObjectType): boolean {
 }
 
 /** A tracked object at t = 0 (box centre, global frame, global velocity). */
-export interface PdmTrackedObject {
+export interface PDMTrackedObject {
   token: string;
   type: TrackedObjectType;
   x: number;
@@ -41,7 +41,7 @@ export interface PdmTrackedObject {
 }
 
 /** A red light on a lane connector (its polygon becomes an obstacle). */
-export interface PdmRedLight {
+export interface PDMRedLight {
   laneConnectorId: string;
   polygon: Ring;
 }
@@ -80,15 +80,15 @@ export class ForecastObservation {
   /** Tracks (and red lights the ego lies within) overlapping the ego at t = 0. */
   readonly collidedTrackIds: string[] = [];
   /** Objects by token, as observed at t = 0. */
-  readonly uniqueObjects = new Map<string, PdmTrackedObject>();
+  readonly uniqueObjects = new Map<string, PDMTrackedObject>();
   readonly sampleResolution: number;
   /** Valid 10 Hz indices are 0 .. length - 1. */
   readonly length: number;
 
   constructor(
     ego: { x: number; y: number; heading: number },
-    objects: ReadonlyArray<PdmTrackedObject>,
-    redLights: ReadonlyArray<PdmRedLight>,
+    objects: ReadonlyArray<PDMTrackedObject>,
+    redLights: ReadonlyArray<PDMRedLight>,
     options: ForecastObservationOptions = {},
   ) {
     const samples = options.observationSamples ?? 50;
@@ -206,7 +206,7 @@ const SCENE_TYPE: Record<TrackedObjectType, AgentType> = {
  * kept at every step (TLC reads them regardless of that list). `unique_objects` carry the type,
  * speed (|v|, 0 for static objects) and heading at t = 0.
  */
-export function forecastToScorerObservation(obs: ForecastObservation, numSteps = obs.length): PdmObservation {
+export function forecastToScorerObservation(obs: ForecastObservation, numSteps = obs.length): PDMObservation {
   const collided = new Set(obs.collidedTrackIds);
   const f0 = obs.frames[0]!;
   const objects: ObservedObject[] = [];
@@ -264,3 +264,11 @@ export function forecastToScorerObservation(obs: ForecastObservation, numSteps =
   }
   return { numSteps, objects, stepStart, objIndex, corners, bounds, centroids, redLights, redStepStart, redIndex };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMRedLight`. */
+export type PdmRedLight = PDMRedLight;
+/** @deprecated Renamed `PDMTrackedObject`. */
+export type PdmTrackedObject = PDMTrackedObject;

@@ -20,7 +20,7 @@ function boxLowerBound(b: Float64Array, o: number, px: number, py: number): numb
   return Math.sqrt(dx * dx + dy * dy) * (1 - 1e-12);
 }
 
-export class PdmPath {
+export class PDMPath {
   /** Number of discrete states. */
   readonly n: number;
   /** Interleaved x, y of the states (the shapely linestring). */
@@ -44,7 +44,7 @@ export class PdmPath {
    */
   constructor(states: ArrayLike<number>, unwrapped?: Float64Array) {
     const n = Math.floor(states.length / 3);
-    if (n < 2) throw new RangeError(`PdmPath: needs at least 2 states, found ${n}.`);
+    if (n < 2) throw new RangeError(`PDMPath: needs at least 2 states, found ${n}.`);
     this.n = n;
     this.xy = new Float64Array(2 * n);
     this.heading = new Float64Array(n);
@@ -248,3 +248,11 @@ export function parallelDiscretePath(states: ArrayLike<number>, offset: number, 
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMPath`. */
+export const PdmPath = PDMPath;
+/** @deprecated Renamed `PDMPath`. */
+export type PdmPath = PDMPath;

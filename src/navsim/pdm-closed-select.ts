@@ -21,7 +21,7 @@ import {
   timeToCollisionOf,
   trafficLightOf,
 } from './scorer/metrics.js';
-import { NUM_STATES, STATE_SIZE, type PdmWeights } from './types.js';
+import { NUM_STATES, STATE_SIZE, type PDMWeights } from './types.js';
 
 /**
  * The proposal `aggregateBatch` ranks first (np.argmax of its scores), computing only what that
@@ -40,7 +40,7 @@ export function selectProposal(
   ctx: ScoringContext,
   states: Float64Array,
   n: number,
-  opts: { numStates?: number; weights?: PdmWeights } = {},
+  opts: { numStates?: number; weights?: PDMWeights } = {},
 ): { index: number; scores: Float64Array } {
   const numStates = opts.numStates ?? NUM_STATES;
   const version = ctx.version;

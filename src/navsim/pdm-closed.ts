@@ -14,21 +14,21 @@
  */
 import { type Ring, egoCenter, egoFootprintRing, locatePointInRing, EXTERIOR, INTERIOR, ringDistance } from './pdm-closed-geometry.js';
 import { DEFAULT_GENERATOR, DEFAULT_IDM_POLICY, type IdmPolicyConfig, ProposalGenerator } from './pdm-closed-idm.js';
-import { ForecastObservation, type PdmRedLight, type PdmTrackedObject } from './pdm-closed-observation.js';
-import { PdmPath, parallelDiscretePath, pathNormals } from './pdm-closed-path.js';
+import { ForecastObservation, type PDMRedLight, type PDMTrackedObject } from './pdm-closed-observation.js';
+import { PDMPath, parallelDiscretePath, pathNormals } from './pdm-closed-path.js';
 import { initialStateArray } from './interpolate.js';
 import { pdmClosedInputFromScene } from './pdm-closed-input.js';
 import { forecastToScorerObservation } from './pdm-closed-observation.js';
 import { selectProposal } from './pdm-closed-select.js';
 import { aggregateBatch, argmaxFirst, evaluateBatch, prepareScene } from './scorer.js';
 import { simulateProposals } from './simulate.js';
-import { STATE_SIZE as STATE_SIZE_IMPORT, type PdmScene, type PdmVersion } from './types.js';
+import { STATE_SIZE as STATE_SIZE_IMPORT, type PDMScene, type PDMVersion } from './types.js';
 // Module-local copies of the state layout: the CommonJS build (file per file) reads imported
 // bindings through export getters (~10 % of a fresh CLI process, before the code is optimised).
 const STATE_SIZE = STATE_SIZE_IMPORT;
 
 /** A lane of the map as PDM-Closed sees it. */
-export interface PdmClosedLane {
+export interface PDMClosedLane {
   id: string;
   type: 'LANE' | 'LANE_CONNECTOR';
   polygon: Ring;
@@ -40,21 +40,21 @@ export interface PdmClosedLane {
 }
 
 /** Everything PDM-Closed reads from a scene. */
-export interface PdmClosedInput {
+export interface PDMClosedInput {
   /** Ego time stamp in integer microseconds. */
   timestampUs: number;
   /** Rear-axle pose (global) and rear-axle velocity / acceleration (ego frame). */
   ego: { x: number; y: number; heading: number; vx: number; vy: number; ax: number; ay: number; steeringAngle: number };
   /** PDM centerline (x, y, heading) triples; also the progress path of the scorer. */
   centerline: Float64Array;
-  lanes: PdmClosedLane[];
+  lanes: PDMClosedLane[];
   /** Tracked objects at t = 0. */
-  objects: PdmTrackedObject[];
+  objects: PDMTrackedObject[];
   /** Lane-connector ids whose light is red at t = 0. */
   redLightLaneIds: string[];
 }
 
-export interface PdmClosedConfig {
+export interface PDMClosedConfig {
   /** Lateral offsets of the extra paths [m] (the centerline is always path 0). */
   lateralOffsets: number[];
   idm: IdmPolicyConfig;
@@ -70,7 +70,7 @@ export interface PdmClosedConfig {
   exhaustiveScores?: boolean;
 }
 
-export const DEFAULT_PDM_CLOSED: Readonly<PdmClosedConfig> = Object.freeze({
+export const DEFAULT_PDM_CLOSED: Readonly<PDMClosedConfig> = Object.freeze({
   lateralOffsets: [-1.0, 1.0],
   idm: DEFAULT_IDM_POLICY,
   mapRadius: 100,
@@ -84,14 +84,14 @@ export const DEFAULT_PDM_CLOSED: Readonly<PdmClosedConfig> = Object.freeze({
  * Simulates reference poses: `reference` holds N proposals x (P+1) poses x (x, y, heading); the
  * result is N x (P+1) x 11 simulated states (StateIndex layout), starting from the ego state.
  */
-export type ProposalSimulator = (reference: Float64Array, numProposals: number, input: PdmClosedInput) => Float64Array;
+export type ProposalSimulator = (reference: Float64Array, numProposals: number, input: PDMClosedInput) => Float64Array;
 
 /**
  * `PDMSimulator.simulate_proposals` for PDM-Closed: the proposal poses themselves are the LQR
  * reference (no re-interpolation), tracked from the initial ego state with the batched LQR and
  * propagated with the kinematic bicycle.
  */
-export const simulatePdmProposals: ProposalSimulator = (reference, numProposals, input) => {
+export const simulatePDMProposals: ProposalSimulator = (reference, numProposals, input) => {
   const numStates = reference.length / 3 / numProposals;
   const refs = new Float64Array(numProposals * numStates * STATE_SIZE);
   for (let i = 0; i < numProposals * numStates; i++) {
@@ -107,11 +107,11 @@ export type ProposalScorer = (
   simulated: Float64Array,
   numProposals: number,
   observation: ForecastObservation,
-  centerline: PdmPath,
-  input: PdmClosedInput,
+  centerline: PDMPath,
+  input: PDMClosedInput,
 ) => Float64Array;
 
-export interface PdmClosedResult {
+export interface PDMClosedResult {
   /** Index of the chosen proposal (lateral * 5 + longitudinal). */
   proposalIndex: number;
   /**
@@ -131,10 +131,10 @@ export interface PdmClosedResult {
 }
 
 /** `_get_starting_lane`: on-route lane under the rear axle with the smallest heading error. */
-export function startingLane(input: PdmClosedInput): PdmClosedLane | null {
+export function startingLane(input: PDMClosedInput): PDMClosedLane | null {
   const { x, y, heading } = input.ego;
   const route = input.lanes.filter((l) => l.onRoute);
-  let best: PdmClosedLane | null = null;
+  let best: PDMClosedLane | null = null;
   let bestErr = Infinity;
   for (const lane of route) {
     if (locatePointInRing(x, y, lane.polygon) === EXTERIOR) continue;
@@ -174,18 +174,18 @@ export function startingLane(input: PdmClosedInput): PdmClosedLane | null {
 }
 
 /** The three proposal paths: the centerline, then one per lateral offset. */
-export function proposalPaths(centerline: Float64Array, lateralOffsets: number[]): PdmPath[] {
-  const center = new PdmPath(centerline);
+export function proposalPaths(centerline: Float64Array, lateralOffsets: number[]): PDMPath[] {
+  const center = new PDMPath(centerline);
   // the shifted paths keep the raw headings, so their unwrapped headings are the centre's; the
   // normal of every state is computed once for all offsets (the same cos / sin values)
   const normals = lateralOffsets.length > 0 ? pathNormals(centerline) : undefined;
-  return [center, ...lateralOffsets.map((o) => new PdmPath(parallelDiscretePath(centerline, o, normals), center.heading))];
+  return [center, ...lateralOffsets.map((o) => new PDMPath(parallelDiscretePath(centerline, o, normals), center.heading))];
 }
 
 /** The forecast observation PDM-Closed plans and scores against. */
-export function pdmClosedObservation(input: PdmClosedInput, config: PdmClosedConfig = DEFAULT_PDM_CLOSED): ForecastObservation {
+export function pdmClosedObservation(input: PDMClosedInput, config: PDMClosedConfig = DEFAULT_PDM_CLOSED): ForecastObservation {
   const routeLanes = new Map(input.lanes.filter((l) => l.onRoute).map((l) => [l.id, l]));
-  const redLights: PdmRedLight[] = [];
+  const redLights: PDMRedLight[] = [];
   for (const id of input.redLightLaneIds) {
     const lane = routeLanes.get(String(id));
     if (lane) redLights.push({ laneConnectorId: String(id), polygon: lane.polygon });
@@ -201,10 +201,10 @@ export function pdmClosedObservation(input: PdmClosedInput, config: PdmClosedCon
 }
 
 /** Steps 1-4: the generator with all proposals unrolled (not yet simulated). */
-export function generatePdmClosedProposals(
-  input: PdmClosedInput,
-  config: PdmClosedConfig = DEFAULT_PDM_CLOSED,
-): { generator: ProposalGenerator; observation: ForecastObservation; paths: PdmPath[]; lane: PdmClosedLane | null } {
+export function generatePDMClosedProposals(
+  input: PDMClosedInput,
+  config: PDMClosedConfig = DEFAULT_PDM_CLOSED,
+): { generator: ProposalGenerator; observation: ForecastObservation; paths: PDMPath[]; lane: PDMClosedLane | null } {
   const lane = startingLane(input);
   const paths = proposalPaths(input.centerline, config.lateralOffsets);
   const observation = pdmClosedObservation(input, config);
@@ -219,13 +219,13 @@ export function generatePdmClosedProposals(
 }
 
 /** Runs PDM-Closed end to end with the given simulator and scorer. */
-export function runPdmClosed(
-  input: PdmClosedInput,
+export function runPDMClosed(
+  input: PDMClosedInput,
   simulate: ProposalSimulator,
   score: ProposalScorer,
-  config: PdmClosedConfig = DEFAULT_PDM_CLOSED,
-): PdmClosedResult {
-  const { generator, observation, paths, lane } = generatePdmClosedProposals(input, config);
+  config: PDMClosedConfig = DEFAULT_PDM_CLOSED,
+): PDMClosedResult {
+  const { generator, observation, paths, lane } = generatePDMClosedProposals(input, config);
   const N = generator.numProposals;
   const P = config.proposalPoses;
   const reference = new Float64Array(N * (P + 1) * 3);
@@ -256,7 +256,7 @@ export function runPdmClosed(
  * By default only what the choice depends on is computed (`selectProposal`: skipped proposals
  * score -Infinity); `exhaustive` scores every proposal fully.
  */
-export function pdmClosedScorer(scene: PdmScene, version: PdmVersion, exhaustive = false): ProposalScorer {
+export function pdmClosedScorer(scene: PDMScene, version: PDMVersion, exhaustive = false): ProposalScorer {
   return (simulated, numProposals, observation) => {
     const prep = prepareScene(scene, version);
     const ctx = {
@@ -273,7 +273,7 @@ export function pdmClosedScorer(scene: PdmScene, version: PdmVersion, exhaustive
 }
 
 /** PDM-Closed's cached trajectory as scorer states: 51 x 11, only x, y, heading filled. */
-export function pdmClosedStates(result: PdmClosedResult): Float64Array {
+export function pdmClosedStates(result: PDMClosedResult): Float64Array {
   const n = result.poses.length / 3;
   const out = new Float64Array(n * STATE_SIZE);
   for (let t = 0; t < n; t++) {
@@ -288,6 +288,23 @@ export function pdmClosedStates(result: PdmClosedResult): Float64Array {
  * Runs PDM-Closed on a parsed scene with the scorer of `version` (the two versions can pick
  * different proposals). Returns the planner result; `pdmClosedStates(result)` is the EP normaliser.
  */
-export function runPdmClosedOnScene(scene: PdmScene, version: PdmVersion, config: PdmClosedConfig = DEFAULT_PDM_CLOSED): PdmClosedResult {
-  return runPdmClosed(pdmClosedInputFromScene(scene), simulatePdmProposals, pdmClosedScorer(scene, version, config.exhaustiveScores === true), config);
+export function runPDMClosedOnScene(scene: PDMScene, version: PDMVersion, config: PDMClosedConfig = DEFAULT_PDM_CLOSED): PDMClosedResult {
+  return runPDMClosed(pdmClosedInputFromScene(scene), simulatePDMProposals, pdmClosedScorer(scene, version, config.exhaustiveScores === true), config);
 }
+
+/** @deprecated Renamed `PDMClosedConfig`. */
+export type PdmClosedConfig = PDMClosedConfig;
+/** @deprecated Renamed `PDMClosedInput`. */
+export type PdmClosedInput = PDMClosedInput;
+/** @deprecated Renamed `PDMClosedLane`. */
+export type PdmClosedLane = PDMClosedLane;
+/** @deprecated Renamed `PDMClosedResult`. */
+export type PdmClosedResult = PDMClosedResult;
+/** @deprecated Renamed `generatePDMClosedProposals`. */
+export const generatePdmClosedProposals = generatePDMClosedProposals;
+/** @deprecated Renamed `runPDMClosed`. */
+export const runPdmClosed = runPDMClosed;
+/** @deprecated Renamed `runPDMClosedOnScene`. */
+export const runPdmClosedOnScene = runPDMClosedOnScene;
+/** @deprecated Renamed `simulatePDMProposals`. */
+export const simulatePdmProposals = simulatePDMProposals;

@@ -3,7 +3,7 @@
  * `pdm_ref_scene/v2` (see `golden/pdm_v1/README.md` and `golden/pdm_v2/README.md`).
  *
  * `parseScene(json)` accepts either a scene object or a golden file (`{input, expected}`, scored
- * from `input`) and returns a `PdmScene`. Every validation error is a `NavsimInputError` naming the
+ * from `input`) and returns a `PDMScene`. Every validation error is a `NavsimInputError` naming the
  * scene, the field path, what was expected and what was found.
  *
  * Two limits keep finite but absurd scenes from scoring NaN or overflowing the stack:
@@ -22,7 +22,7 @@ import {
   type MapArea,
   type MapAreaType,
   type MapLane,
-  type PdmScene,
+  type PDMScene,
   type PoseTrajectory,
   type PreviousFrame,
   type SceneSchema,
@@ -272,8 +272,8 @@ class Reader {
   }
 }
 
-/** Parses a scene object (or a golden file with `input`) into a `PdmScene`. */
-export function parseScene(json: unknown, opts: { source?: string; inherit?: PdmScene } = {}): PdmScene {
+/** Parses a scene object (or a golden file with `input`) into a `PDMScene`. */
+export function parseScene(json: unknown, opts: { source?: string; inherit?: PDMScene } = {}): PDMScene {
   return parseSceneAt(json, opts, 0);
 }
 
@@ -293,7 +293,7 @@ function checkEgo(r: Reader, e: EgoState, field: string): void {
 }
 
 /** Bounds of every coordinate and state value of a parsed scene (its previous frame is checked when parsed). */
-function checkSceneBounds(r: Reader, s: PdmScene): void {
+function checkSceneBounds(r: Reader, s: PDMScene): void {
   checkEgo(r, s.ego, 'ego');
   if (s.trajectory) checkTuples(r, s.trajectory.poses, 3, 'trajectory.poses');
   if (s.humanTrajectory) checkTuples(r, s.humanTrajectory.poses, 3, 'human_trajectory.poses');
@@ -321,7 +321,7 @@ function checkSceneBounds(r: Reader, s: PdmScene): void {
   });
 }
 
-function parseSceneAt(json: unknown, opts: { source?: string; inherit?: PdmScene }, depth: number): PdmScene {
+function parseSceneAt(json: unknown, opts: { source?: string; inherit?: PDMScene }, depth: number): PDMScene {
   const label = opts.source ?? '<scene>';
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new NavsimInputError(`${label}: expected a scene object, found ${describe(json)}`, label, '');
@@ -346,7 +346,7 @@ function parseSceneAt(json: unknown, opts: { source?: string; inherit?: PdmScene
   const ego = r.ego(root.ego, 'ego');
   const trajectory = root.trajectory === undefined || root.trajectory === null ? null : r.trajectory(root.trajectory, 'trajectory');
   const agents = r.agents(root.agents, 'agents');
-  let map: PdmScene['map'];
+  let map: PDMScene['map'];
   if (root.map !== undefined) map = r.map(root.map, 'map');
   else if (inherit) map = inherit.map;
   else r.fail('map', 'an object with areas and lanes', undefined);
@@ -381,7 +381,7 @@ function parseSceneAt(json: unknown, opts: { source?: string; inherit?: PdmScene
   if (root.traffic_light_frames_2hz !== undefined && root.traffic_light_frames_2hz !== null) {
     trafficLightFrames2hz = r.arr(root.traffic_light_frames_2hz, 'traffic_light_frames_2hz').map((f, i) => r.ids(f, `traffic_light_frames_2hz[${i}]`));
   }
-  const scene: PdmScene = {
+  const scene: PDMScene = {
     schema,
     name,
     timestampUs,
@@ -410,7 +410,7 @@ function parseSceneAt(json: unknown, opts: { source?: string; inherit?: PdmScene
   return scene;
 }
 
-function parsePreviousFrame(r: Reader, v: unknown, current: PdmScene, label: string, depth: number): PreviousFrame {
+function parsePreviousFrame(r: Reader, v: unknown, current: PDMScene, label: string, depth: number): PreviousFrame {
   const o = r.obj(v, 'previous_frame');
   let prev: PreviousFrame;
   if (o.scene !== undefined) {

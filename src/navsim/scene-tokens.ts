@@ -27,7 +27,7 @@ import { wrapAngle } from '../geometry/angle.js';
 import { parseScene } from './scene-json.js';
 import type { DrivingCommand, GeneratedScene } from './scenegen.js';
 import { DRIVING_COMMANDS } from './scenegen.js';
-import { NavsimInputError, type PdmScene } from './types.js';
+import { NavsimInputError, type PDMScene } from './types.js';
 
 export const SCENE_TOKEN_WIDTH = 24;
 /** Centre-line chunk length of a route token (m) and the most route tokens. */
@@ -54,8 +54,8 @@ function agentTypeIndex(type: string): number {
   return 3;
 }
 
-function isPdmScene(v: unknown): v is PdmScene {
-  return typeof v === 'object' && v !== null && (v as PdmScene).pdmClosedCenterline instanceof Float64Array;
+function isPDMScene(v: unknown): v is PDMScene {
+  return typeof v === 'object' && v !== null && (v as PDMScene).pdmClosedCenterline instanceof Float64Array;
 }
 
 function isGenerated(v: unknown): v is GeneratedScene {
@@ -115,7 +115,7 @@ function inside(x: number, y: number, shell: Float64Array, holes: readonly Float
  * The driving command of a scene from its PDM-Closed centre line: heading change over the next
  * 50 m from the ego's projection (> 30 degrees left / right: a turn; < 5 m of centre line: unknown).
  */
-export function sceneCommand(scene: PdmScene): DrivingCommand {
+export function sceneCommand(scene: PDMScene): DrivingCommand {
   const cl = scene.pdmClosedCenterline;
   const cum = arcLengths(cl);
   const s0 = projectArc(cl, cum, scene.ego.x, scene.ego.y);
@@ -140,19 +140,19 @@ export function tokenProjection(width: number): Float64Array {
  * Scene tokens `[L, H]` (row-major Float32Array of L·H values) of a parsed scene, a generated
  * scene or a `pdm_ref_scene` JSON object. See the file comment for the layout.
  */
-export function sceneTokens(input: PdmScene | GeneratedScene | Record<string, unknown>, opts: SceneTokenOptions): Float32Array {
+export function sceneTokens(input: PDMScene | GeneratedScene | Record<string, unknown>, opts: SceneTokenOptions): Float32Array {
   const L = opts?.numTokens;
   const H = opts?.width;
   if (!Number.isInteger(L) || L < 1) throw new NavsimInputError(`sceneTokens: invalid numTokens ${L}. Should be an integer >= 1.`, undefined, 'numTokens');
   if (!Number.isInteger(H) || H < 1) throw new NavsimInputError(`sceneTokens: invalid width ${H}. Should be an integer >= 1.`, undefined, 'width');
   if (L * H > MAX_VALUES) throw new NavsimInputError(`sceneTokens: numTokens * width = ${L * H} values is too large. Should be <= ${MAX_VALUES}.`, undefined, 'numTokens');
-  let scene: PdmScene;
+  let scene: PDMScene;
   let command: DrivingCommand;
   if (isGenerated(input)) {
     scene = parseScene(input.scene, { source: input.name });
     command = input.info.command;
   } else {
-    scene = isPdmScene(input) ? input : parseScene(input);
+    scene = isPDMScene(input) ? input : parseScene(input);
     command = sceneCommand(scene);
   }
   const feats = new Float64Array(L * SCENE_TOKEN_WIDTH);

@@ -39,7 +39,7 @@ import {
   shardFileName,
   writeShardFile,
 } from './metric-cache.js';
-import type { PdmVersion } from './types.js';
+import type { PDMVersion } from './types.js';
 import { WorkerPool, parallelMap, transferResult } from '../core/worker-pool.js';
 import { resolveNavsimModule } from './pool.js';
 
@@ -266,7 +266,7 @@ export interface BuildShardTask {
   file: string;
   start: number;
   end: number;
-  versions: PdmVersion[];
+  versions: PDMVersion[];
 }
 
 /** Runs one `BuildShardTask` (the handler `parallelMap`'s workers run; pure: the shard's bytes depend only on the task). */
@@ -276,7 +276,7 @@ export function buildShardTask(task: BuildShardTask): WrittenShard {
 }
 
 /** The shard tasks of seeds [start, end) in shards of `shardSize` (shard k: `shardFileName(k)`). */
-export function seedShardTasks(staging: string, range: { start: number; end: number }, shardSize: number, versions: PdmVersion[]): BuildShardTask[] {
+export function seedShardTasks(staging: string, range: { start: number; end: number }, shardSize: number, versions: PDMVersion[]): BuildShardTask[] {
   const tasks: BuildShardTask[] = [];
   for (let s = range.start, k = 0; s < range.end; s += shardSize, k++) tasks.push({ staging, file: shardFileName(k), start: s, end: Math.min(range.end, s + shardSize), versions });
   return tasks;

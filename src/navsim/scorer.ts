@@ -36,5 +36,8 @@ export type { Trajectory } from './scorer/proposals.js';
 export { previousFrameStates, scoreProposals, scoreProposalsDetailed } from './scorer/score.js';
 export type { ScoredProposals, ScoreOptions } from './scorer/score.js';
 export { toGoldenMetrics } from './scorer/golden-metrics.js';
-export type { EpdmsMetrics, PdmMetricsOf, PdmsMetrics } from './scorer/golden-metrics.js';
+export type { EPDMSMetrics, PDMMetricsOf, PDMSMetrics } from './scorer/golden-metrics.js';
 export { selectProposal } from './pdm-closed-select.js';
+
+/** @deprecated Names before the acronym casing (IL, PDM, DDIM, PPO, GRPO); they remain as aliases. */
+export type { EpdmsMetrics, PdmMetricsOf, PdmsMetrics } from './scorer/golden-metrics.js';

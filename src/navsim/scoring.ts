@@ -13,36 +13,36 @@
  * Browser-safe; `score-scene.ts` (Node) adds reading scene files.
  */
 import { parseScene } from './scene-json.js';
-import { DEFAULT_PDM_CLOSED, type PdmClosedConfig, type PdmClosedResult, pdmClosedStates, runPdmClosedOnScene } from './pdm-closed.js';
-import { scoreProposalsDetailed, toGoldenMetrics, type PdmMetricsOf, type Trajectory } from './scorer.js';
+import { DEFAULT_PDM_CLOSED, type PDMClosedConfig, type PDMClosedResult, pdmClosedStates, runPDMClosedOnScene } from './pdm-closed.js';
+import { scoreProposalsDetailed, toGoldenMetrics, type PDMMetricsOf, type Trajectory } from './scorer.js';
 import { ConfigError, InputError } from '../core/errors.js';
-import { resolvePdmWeights } from './weights.js';
-import { NavsimInputError, type PdmScene, type PdmVersion, type PdmWeights, type ProposalScores } from './types.js';
+import { resolvePDMWeights } from './weights.js';
+import { NavsimInputError, type PDMScene, type PDMVersion, type PDMWeights, type ProposalScores } from './types.js';
 
 export interface ScoreSceneOptions {
   /** 'v1.1' (PDMS) or 'v2.2' (EPDMS); default from the schema (v1 -> v1.1, v2 -> v2.2). */
-  version?: PdmVersion;
+  version?: PDMVersion;
   /** Weights of the weighted metrics (ReCogDrive trains with progress 10). */
-  weights?: Partial<PdmWeights>;
+  weights?: Partial<PDMWeights>;
   /** Attach simulated and reference states, ego areas and LK deviations. */
   returnStates?: boolean;
   /** 'auto': the pinned PDM-Closed trajectory when the scene has one, else run the planner; 'planner': always run it. */
   pdmClosed?: 'auto' | 'planner';
   /** PDM-Closed settings (defaults: NAVSIM's metric caching). */
-  pdmClosedConfig?: PdmClosedConfig;
+  pdmClosedConfig?: PDMClosedConfig;
   /** v2.2 human-penalty filter for original frames (default true). */
   humanFilter?: boolean;
   /** `scoreSceneJson`: the file the scene came from, named in its errors. */
   source?: string;
 }
 
-export interface SceneScore<V extends PdmVersion = PdmVersion> {
+export interface SceneScore<V extends PDMVersion = PDMVersion> {
   name: string;
   version: V;
   /** One entry per scored trajectory. */
   proposals: ProposalScores[];
-  /** The same under the golden / NAVSIM metric key names (`PdmsMetrics` for v1.1, `EpdmsMetrics` for v2.2). */
-  metrics: PdmMetricsOf<V>[];
+  /** The same under the golden / NAVSIM metric key names (`PDMSMetrics` for v1.1, `EPDMSMetrics` for v2.2). */
+  metrics: PDMMetricsOf<V>[];
   /** The EP normaliser and its own row of the [PDM-Closed, trajectory] batch. */
   pdmClosed: {
     source: 'pinned' | 'planner';
@@ -50,21 +50,21 @@ export interface SceneScore<V extends PdmVersion = PdmVersion> {
     states: Float64Array;
     scores: ProposalScores;
     /** The planner's result when it ran. */
-    planner: PdmClosedResult | null;
+    planner: PDMClosedResult | null;
   };
   /** v2.2: the human-filter run, when applied. */
   human: ProposalScores | null;
 }
 
-const plannerCache = new WeakMap<PdmScene, Map<string, PdmClosedResult>>();
+const plannerCache = new WeakMap<PDMScene, Map<string, PDMClosedResult>>();
 
 /** Default version of a scene: v1 schema -> v1.1, v2 schema -> v2.2. */
-export function defaultVersion(scene: PdmScene): PdmVersion {
+export function defaultVersion(scene: PDMScene): PDMVersion {
   return scene.schema === 'pdm_ref_scene/v2' ? 'v2.2' : 'v1.1';
 }
 
 /** PDM-Closed's result for a scene and version (run once per scene object, then cached). */
-export function pdmClosedFor(scene: PdmScene, version: PdmVersion, config: PdmClosedConfig = DEFAULT_PDM_CLOSED): PdmClosedResult {
+export function pdmClosedFor(scene: PDMScene, version: PDMVersion, config: PDMClosedConfig = DEFAULT_PDM_CLOSED): PDMClosedResult {
   let byKey = plannerCache.get(scene);
   if (!byKey) {
     byKey = new Map();
@@ -73,7 +73,7 @@ export function pdmClosedFor(scene: PdmScene, version: PdmVersion, config: PdmCl
   const key = config === DEFAULT_PDM_CLOSED ? version : `${version}:${JSON.stringify(config)}`;
   let r = byKey.get(key);
   if (!r) {
-    r = runPdmClosedOnScene(scene, version, config);
+    r = runPDMClosedOnScene(scene, version, config);
     byKey.set(key, r);
   }
   return r;
@@ -83,8 +83,8 @@ export function pdmClosedFor(scene: PdmScene, version: PdmVersion, config: PdmCl
  * Scores trajectories of a scene (default: the scene's own trajectory). With a literal
  * `version` the metrics are typed for it; without one they are the union of both versions.
  */
-export function scoreScene<V extends PdmVersion = PdmVersion>(
-  scene: PdmScene,
+export function scoreScene<V extends PDMVersion = PDMVersion>(
+  scene: PDMScene,
   trajectories?: readonly Trajectory[] | Float64Array | null,
   opts: ScoreSceneOptions & { version?: V } = {},
 ): SceneScore<V> {
@@ -93,7 +93,7 @@ export function scoreScene<V extends PdmVersion = PdmVersion>(
     throw new NavsimInputError(`version: expected "v1.1" or "v2.2", found ${JSON.stringify(version)}`, scene.name, 'version');
   }
   // A weight typo is a ConfigError naming the nearest weight, before any scoring work.
-  const weights = resolvePdmWeights(version, opts.weights);
+  const weights = resolvePDMWeights(version, opts.weights);
   let props: readonly Trajectory[] | Float64Array;
   if (trajectories === undefined || trajectories === null) {
     if (!scene.trajectory) {
@@ -114,7 +114,7 @@ export function scoreScene<V extends PdmVersion = PdmVersion>(
     });
   }
   const usePinned = (opts.pdmClosed ?? 'auto') === 'auto' && scene.pdmClosedTrajectory !== null;
-  let planner: PdmClosedResult | null = null;
+  let planner: PDMClosedResult | null = null;
   let states: Float64Array;
   if (usePinned) {
     states = scene.pdmClosedTrajectory!;
@@ -133,7 +133,7 @@ export function scoreScene<V extends PdmVersion = PdmVersion>(
     name: scene.name,
     version: version as V,
     proposals: scored.proposals,
-    metrics: scored.proposals.map((p) => toGoldenMetrics(p, version) as PdmMetricsOf<V>),
+    metrics: scored.proposals.map((p) => toGoldenMetrics(p, version) as PDMMetricsOf<V>),
     pdmClosed: { source: usePinned ? 'pinned' : 'planner', states, scores: scored.pdmClosed, planner },
     human: scored.human,
   };
@@ -153,7 +153,7 @@ export function scoreSceneJson(
 ): { name: string; metrics: Record<string, number | null>; error?: undefined } | { name: string; error: string; metrics?: undefined } {
   const root = (json as any)?.input && (json as any)?.schema === undefined ? (json as any).input : json;
   const name = typeof root?.name === 'string' ? root.name : (opts.source ?? '<scene>');
-  let scene: PdmScene;
+  let scene: PDMScene;
   try {
     scene = parseScene(json, { source: opts.source ?? name });
   } catch (e) {
@@ -173,7 +173,7 @@ function failed(name: string, e: unknown): { name: string; error: string } {
  * same result, bit for bit, as scoring the scene's JSON.
  */
 export function scoreParsedScene(
-  scene: PdmScene,
+  scene: PDMScene,
   opts: ScoreSceneOptions = {},
 ): { name: string; metrics: Record<string, number | null>; error?: undefined } | { name: string; error: string; metrics?: undefined } {
   try {

@@ -16,7 +16,7 @@ import { locatePointInRing } from '../geometry/polygon.js';
 import type { CachedScene } from './metric-cache.js';
 import { sceneCommand } from './scene-tokens.js';
 import { DRIVING_COMMANDS, type DrivingCommand } from './scenegen.js';
-import type { PdmScene } from './types.js';
+import type { PDMScene } from './types.js';
 
 /** Seeds [start, end). */
 export interface SeedRange {
@@ -65,7 +65,7 @@ export function splitOfSeed(seed: number): SplitName | null {
 }
 
 /** Agent id of the vehicle ahead in the ego's lane at t0 (closest, within 60 m, |lateral| < 1.8 m, same direction), or null. */
-export function leadAgent(scene: PdmScene): string | null {
+export function leadAgent(scene: PDMScene): string | null {
   const e = scene.ego;
   const c = Math.cos(e.heading), s = Math.sin(e.heading);
   let best: string | null = null;
@@ -88,7 +88,7 @@ export function leadAgent(scene: PdmScene): string | null {
  * Whether the lead vehicle brakes: its speed drops below 60 % of its t0 speed (t0 speed > 1 m/s)
  * within the scene. `leadId`: the generator's lead (`GeneratedScene.info.leadId`), else `leadAgent`.
  */
-export function leadBrakes(scene: PdmScene, leadId: string | null = leadAgent(scene)): boolean {
+export function leadBrakes(scene: PDMScene, leadId: string | null = leadAgent(scene)): boolean {
   if (leadId === null) return false;
   const a = scene.agents.find((x) => x.id === leadId);
   const st0 = a?.states[0];
@@ -99,7 +99,7 @@ export function leadBrakes(scene: PdmScene, leadId: string | null = leadAgent(sc
 }
 
 /** Whether the human future (rear axle) enters an intersection area or a lane connector. */
-export function humanAtJunction(scene: PdmScene): boolean {
+export function humanAtJunction(scene: PDMScene): boolean {
   const t = scene.humanTrajectory ?? scene.trajectory;
   if (!t) return false;
   const e = scene.ego;

@@ -2,7 +2,7 @@
  * NAVSIM scene, metric-cache and score types shared by the PDM scorer, PDM-Closed and the CLI.
  *
  * Stable API contract (other modules build on it):
- * - `PdmScene`: a parsed, validated single scene (`pdm_ref_scene/v1` or `/v2`), see `scene-json.ts`.
+ * - `PDMScene`: a parsed, validated single scene (`pdm_ref_scene/v1` or `/v2`), see `scene-json.ts`.
  * - State arrays are Float64Array rows of `STATE_SIZE` = 11 values in `StateIndex` order
  *   (rear axle, global frame; velocity/acceleration in the ego frame), row-major `[step][11]`.
  * - `NavsimInputError` is the one error type for bad input; it names the scene, field, expected
@@ -69,7 +69,7 @@ export class NavsimInputError extends InputError {
   }
 }
 
-export type PdmVersion = 'v1.1' | 'v2.2';
+export type PDMVersion = 'v1.1' | 'v2.2';
 export type SceneSchema = 'pdm_ref_scene/v1' | 'pdm_ref_scene/v2';
 
 /** Tracked object types of the golden scene format (nuPlan `TrackedObjectType`, lower case). */
@@ -153,12 +153,12 @@ export interface SceneMap {
 
 /** The previous frame of a v2 scene, for extended comfort (one of three forms). */
 export type PreviousFrame =
-  | { form: 'scene'; scene: PdmScene }
+  | { form: 'scene'; scene: PDMScene }
   | { form: 'plan'; timestampUs: number; ego: EgoState; trajectory: PoseTrajectory }
   | { form: 'states'; timestampUs: number; simulatedStates: Float64Array };
 
 /** A parsed single scene (`pdm_ref_scene/v1` / `/v2`). */
-export interface PdmScene {
+export interface PDMScene {
   schema: SceneSchema;
   name: string;
   /** Integer µs of the current frame. */
@@ -186,7 +186,7 @@ export interface PdmScene {
 }
 
 /** Weights of the weighted metrics (defaults per version in `defaultWeights`). */
-export interface PdmWeights {
+export interface PDMWeights {
   progress: number;
   ttc: number;
   /** v1.1 comfort. */
@@ -254,3 +254,13 @@ export interface ProposalScores {
   /** LK lateral deviation per step (only with `returnStates`, v2.2). */
   laneKeepingDeviation?: Float64Array;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMScene`. */
+export type PdmScene = PDMScene;
+/** @deprecated Renamed `PDMVersion`. */
+export type PdmVersion = PDMVersion;
+/** @deprecated Renamed `PDMWeights`. */
+export type PdmWeights = PDMWeights;

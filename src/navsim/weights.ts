@@ -3,7 +3,7 @@
  * `ConfigError` naming `progress`, not a weight silently left at its default.
  *
  * ```ts
- * resolvePdmWeights('v2.2', { progress: 10 });   // ReCogDrive trains with progress 10
+ * resolvePDMWeights('v2.2', { progress: 10 });   // ReCogDrive trains with progress 10
  * ```
  *
  * The defaults depend on the version (`defaultWeights`): v1.1 (PDMS) weighs progress 5, TTC 5,
@@ -12,11 +12,11 @@
  */
 import { defineConfig, type ConfigDef } from '../core/config.js';
 import { defaultWeights } from './scorer.js';
-import type { PdmVersion, PdmWeights } from './types.js';
+import type { PDMVersion, PDMWeights } from './types.js';
 
 const V22 = defaultWeights('v2.2');
 
-export const PDM_WEIGHTS_CONFIG: ConfigDef<PdmWeights> = defineConfig<PdmWeights>('PdmWeights', {
+export const PDM_WEIGHTS_CONFIG: ConfigDef<PDMWeights> = defineConfig<PDMWeights>('PDMWeights', {
   progress: { default: V22.progress, type: 'number', min: 0, doc: 'Ego progress (v1.1 and v2.2: 5).' },
   ttc: { default: V22.ttc, type: 'number', min: 0, doc: 'Time to collision within bound (v1.1 and v2.2: 5).' },
   comfort: { default: V22.comfort, type: 'number', min: 0, doc: 'v1.1 comfort (v1.1: 2, v2.2: 0).' },
@@ -27,6 +27,12 @@ export const PDM_WEIGHTS_CONFIG: ConfigDef<PdmWeights> = defineConfig<PdmWeights
 });
 
 /** The version's default weights overridden by `weights`; frozen. Throws `ConfigError` for unknown keys and bad values. */
-export function resolvePdmWeights(version: PdmVersion, weights?: Partial<PdmWeights>): Readonly<PdmWeights> {
+export function resolvePDMWeights(version: PDMVersion, weights?: Partial<PDMWeights>): Readonly<PDMWeights> {
   return PDM_WEIGHTS_CONFIG.resolve(weights, { base: defaultWeights(version) });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `resolvePDMWeights`. */
+export const resolvePdmWeights = resolvePDMWeights;

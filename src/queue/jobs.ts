@@ -24,14 +24,14 @@ import * as path from 'node:path';
 import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import type { PdmVersion } from '../navsim/types.js';
+import type { PDMVersion } from '../navsim/types.js';
 import type { AgentScores, NavsimEvalShardTask } from '../cli/navsim-eval.js';
 import type { EvalShardResult, EvalShardTask } from '../rl/common/evaluate-shard.js';
 
 export interface NavsimCacheShardJob {
   kind: 'navsim-cache-shard';
   outDir: string;
-  task: { start: number; end: number; versions: PdmVersion[] };
+  task: { start: number; end: number; versions: PDMVersion[] };
 }
 
 export interface EnvEvaluateShardJob {

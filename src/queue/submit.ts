@@ -21,7 +21,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DrivekitError, InputError } from '../core/errors.js';
 import { MetricCacheWriter, PDM_VERSIONS, shardFileName, type MetricCacheManifest, type WrittenShard } from '../navsim/metric-cache.js';
-import type { PdmVersion } from '../navsim/types.js';
+import type { PDMVersion } from '../navsim/types.js';
 import type { EvaluationResult } from '../rl/common/evaluate.js';
 import { evalShards, mergeEvalShards, type EvalShardResult, type EvalSpec } from '../rl/common/evaluate-shard.js';
 import type { AgentScores, EvalResult, NavsimEvalShardTask } from '../cli/navsim-eval.js';
@@ -157,7 +157,7 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function submitNavsimCache(
   dir: string,
   range: { start: number; end: number },
-  opts: SubmitOptions & { shardSize?: number; versions?: readonly PdmVersion[]; force?: boolean; source?: Record<string, unknown> },
+  opts: SubmitOptions & { shardSize?: number; versions?: readonly PDMVersion[]; force?: boolean; source?: Record<string, unknown> },
 ): Promise<MetricCacheManifest> {
   const versions = [...(opts.versions ?? PDM_VERSIONS)];
   const shardSize = opts.shardSize ?? 256;

@@ -7,9 +7,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng.js';
 import type { SafeTensor } from '../core/safetensors.js';
-import type { DiffusionPlanner } from '../models/planner.js';
+import { batchInputs, type DiffusionPlanner, type PlannerBatch } from '../models/planner.js';
 import { loadPlannerStateDict, plannerStateDict } from '../models/weights.js';
-import type { ILModel, ILTensorBatch } from './il-trainer.js';
+import type { ILModel } from './il-trainer.js';
 
 export interface PlannerILOptions {
   /** DDIM steps of the validation sampler (default: the planner's, 5). */
@@ -23,12 +23,12 @@ export function plannerForIL(planner: DiffusionPlanner, options: PlannerILOption
   return {
     variables: planner.variables,
     config: planner.config,
-    ilLoss(batch: ILTensorBatch, rng: Rng): tf.Scalar {
-      return planner.ilLoss({ inputs: { hiddenStates: batch.cond, history: batch.history, status: batch.status }, target: batch.target }, { rng });
+    ilLoss(batch: PlannerBatch, rng: Rng): tf.Scalar {
+      return planner.ilLoss(batch, { rng });
     },
-    sampleTrajectories(batch: Omit<ILTensorBatch, 'target'>, rng: Rng): tf.Tensor3D {
+    sampleTrajectories(batch: Omit<PlannerBatch, 'target'>, rng: Rng): tf.Tensor3D {
       const r = planner.sample(
-        { hiddenStates: batch.cond, history: batch.history, status: batch.status },
+        batchInputs(batch),
         { rng, ...(options.steps !== undefined ? { steps: options.steps } : {}), ...(options.deterministic ? { deterministic: true } : {}) },
       );
       r.normalized.dispose();

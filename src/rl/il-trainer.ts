@@ -21,35 +21,46 @@
  * shuffle; every optimizer step then splits one stream for its loss noise. A checkpoint stores
  * the parent's state at the start of the epoch and the step within the epoch, so a resume
  * replays the shuffle and the splits exactly.
+ *
+ * The run machinery is shared (`rl/common/`): `EpochLoop` (seeded shuffle, resumable position),
+ * `GradientAccumulator` + `microBatches`, `CheckpointDirs` (`last/`, best-k, atomic swaps),
+ * `assertResumable` (the resume check), typed callbacks. This file is the IL part: the model
+ * contract, the step, validation, what a checkpoint holds.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadCheckpoint, saveCheckpoint } from '../core/checkpoint.js';
-import { recoverDir, writeDirAtomic, writeFileAtomic } from '../core/atomic.js';
+import { writeDirAtomic, writeFileAtomic } from '../core/atomic.js';
+import { ConfigError } from '../core/errors.js';
+import type { LogRecord } from '../core/logger.js';
 import { Rng } from '../core/rng.js';
 import { defineConfig, type ConfigDef } from '../core/config.js';
 import type { SafeTensor } from '../core/safetensors.js';
+import { assignStateDict, toStateDict } from '../core/state-dict.js';
 import { TrajectoryErrors } from '../metrics/trajectory.js';
-import { Ema } from './ema.js';
-import { type ILDataSource, type ILRows, HISTORY_SIZE, STATUS_SIZE } from './il-data.js';
-import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedArray, type NamedVariables, clipCoefficient, toEntries } from './optim.js';
-import { WarmupCosineSchedule, type ScheduleInterval } from './schedules.js';
+import type { PlannerBatch } from '../models/planner.js';
+import { type Callback, type MetricSink, emit } from './common/callbacks.js';
+import { CheckpointDirs, type RankedCheckpoint } from './common/checkpoints.js';
+import { EpochLoop, type EpochPosition } from './common/epoch-loop.js';
+import { GradientAccumulator, lossAndGrads, microBatches } from './common/grads.js';
+import { putArrays, takeArrays } from './common/optimizer-state.js';
+import { assertResumable, checkRunFormat, difference } from './common/run-state.js';
+import { disposeBatch, rowsToBatch } from './data/planner-batch.js';
+import { Ema } from './common/ema.js';
+import type { ILDataSource } from './data/il-data.js';
+import { ADAMW_CONFIG, AdamW, type AdamWConfig, type NamedVariables, clipCoefficient, toEntries } from './common/optim.js';
+import { WarmupCosineSchedule, type ScheduleInterval } from './common/schedules.js';
+
+// Moved to the data module and to rl/common; re-exported here for existing imports.
+export { disposeBatch, rowsToBatch } from './data/planner-batch.js';
+export { accumulateGrads } from './common/grads.js';
+export type { MetricSink } from './common/callbacks.js';
 
 // ---------------------------------------------------------------------------------------------
 // The model contract
 
-/** A minibatch on the device. Trajectories are in metres / radians (not normalised). */
-export interface ILTensorBatch {
-  /** VLM hidden states `[B, L, H]`. */
-  cond: tf.Tensor3D;
-  /** History poses flattened `[B, 12]` (4 × (x, y, heading), ego frame, oldest first). */
-  history: tf.Tensor2D;
-  /** Status `[B, 8]` = command one-hot (4) ‖ v (2) ‖ a (2). */
-  status: tf.Tensor2D;
-  /** Future poses `[B, 8, 3]` (only needed by the loss). */
-  target: tf.Tensor3D;
-}
+/** @deprecated The planner batch is `PlannerBatch` (declared with the planner, uploaded by `rowsToBatch` in `rl/data`). */
+export type ILTensorBatch = PlannerBatch;
 
 /**
  * What the IL trainer needs from a planner. `plannerForIL()` in `./il-planner.ts` adapts
@@ -61,29 +72,13 @@ export interface ILModel {
   /** JSON-serialisable configuration, saved beside the weights. */
   readonly config: unknown;
   /** Scalar ε-MSE loss of the batch; all randomness (t, ε) comes from `rng`. */
-  ilLoss(batch: ILTensorBatch, rng: Rng): tf.Scalar;
+  ilLoss(batch: PlannerBatch, rng: Rng): tf.Scalar;
   /** Sampled trajectories `[B, 8, 3]` in metres/radians (the evaluation sampler). */
-  sampleTrajectories(batch: Omit<ILTensorBatch, 'target'>, rng: Rng): tf.Tensor3D | Promise<tf.Tensor3D>;
+  sampleTrajectories(batch: Omit<PlannerBatch, 'target'>, rng: Rng): tf.Tensor3D | Promise<tf.Tensor3D>;
   /** Weights as named tensors for a checkpoint (default: `variables` by name). */
   stateDict?(): Map<string, SafeTensor>;
   /** Loads weights saved by `stateDict` (default: assign `variables` by name). */
   loadStateDict?(tensors: Map<string, SafeTensor>, source: string): void;
-}
-
-/** Uploads host rows to a tensor batch. The caller disposes it (`disposeBatch`). */
-export function rowsToBatch(rows: ILRows): ILTensorBatch {
-  const B = rows.count;
-  return {
-    cond: tf.tensor3d(rows.cond, [B, rows.condLength, rows.condDim]),
-    history: tf.tensor2d(rows.history, [B, HISTORY_SIZE]),
-    status: tf.tensor2d(rows.status, [B, STATUS_SIZE]),
-    target: tf.tensor3d(rows.target, [B, 8, 3]),
-  };
-}
-
-export function disposeBatch(b: Partial<ILTensorBatch>): void {
-  const all: (tf.Tensor | undefined)[] = [b.cond, b.history, b.status, b.target];
-  tf.dispose(all.filter((t): t is tf.Tensor => t !== undefined));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -104,15 +99,10 @@ export interface ILStepResult {
  * Loss and gradients of `model.ilLoss` on one (micro-)batch, keyed by parameter name. The caller
  * owns (and disposes) the gradients.
  */
-export function ilLossAndGrads(model: ILModel, batch: ILTensorBatch, rng: Rng): { loss: number; grads: Map<string, tf.Tensor> } {
-  const entries = toEntries(model.variables).filter(([, v]) => v.trainable);
-  const byTfName = new Map(entries.map(([name, v]) => [v.name, name]));
-  const { value, grads } = tf.variableGrads(() => model.ilLoss(batch, rng), entries.map(([, v]) => v));
-  const named = new Map<string, tf.Tensor>();
-  for (const [tfName, g] of Object.entries(grads)) named.set(byTfName.get(tfName)!, g);
-  const loss = value.dataSync()[0]!;
-  value.dispose();
-  return { loss, grads: named };
+export function ilLossAndGrads(model: ILModel, batch: PlannerBatch, rng: Rng): { loss: number; grads: Map<string, tf.Tensor> } {
+  const trainable = new Map(toEntries(model.variables).filter(([, v]) => v.trainable));
+  const { loss, grads } = lossAndGrads(trainable, () => ({ loss: model.ilLoss(batch, rng) }));
+  return { loss, grads };
 }
 
 /**
@@ -134,7 +124,7 @@ export function applyILGradients(optimizer: AdamW, grads: Map<string, tf.Tensor>
  * One IL optimisation step: loss and gradients of `model.ilLoss`, global-norm clipping (1.0 by
  * default), one AdamW update at `optimizer.lr`. Leaves no tensors behind.
  */
-export function ilTrainStep(model: ILModel, optimizer: AdamW, batch: ILTensorBatch, rng: Rng, options: ILStepOptions = {}): ILStepResult {
+export function ilTrainStep(model: ILModel, optimizer: AdamW, batch: PlannerBatch, rng: Rng, options: ILStepOptions = {}): ILStepResult {
   const maxGradNorm = options.maxGradNorm === undefined ? 1.0 : options.maxGradNorm;
   const { loss, grads } = ilLossAndGrads(model, batch, rng);
   try {
@@ -142,27 +132,6 @@ export function ilTrainStep(model: ILModel, optimizer: AdamW, batch: ILTensorBat
   } finally {
     tf.dispose([...grads.values()]);
   }
-}
-
-/**
- * Accumulates `scale · grads` into `acc` (disposing the inputs it replaces). Used to build a
- * large batch's gradient from micro-batches: with scale = micro / batch size the sum is the
- * gradient of the batch-mean loss.
- */
-export function accumulateGrads(acc: Map<string, tf.Tensor> | null, grads: Map<string, tf.Tensor>, scale: number): Map<string, tf.Tensor> {
-  const out = new Map<string, tf.Tensor>();
-  for (const [name, g] of grads) {
-    const prev = acc?.get(name);
-    const next = tf.tidy(() => {
-      const sg = scale === 1 ? g.clone() : tf.mul(g, scale);
-      return prev ? tf.add(prev, sg) : sg;
-    });
-    out.set(name, next);
-    g.dispose();
-    prev?.dispose();
-  }
-  if (acc) for (const [name, t] of acc) if (!grads.has(name)) out.set(name, t);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,12 +220,6 @@ export type ILEvent =
   | { type: 'checkpoint'; kind: 'last' | 'best'; epoch: number; dir: string }
   | { type: 'end'; epochs: number; globalStep: number; best: BestEntry[] };
 
-/** A namespaced metric sink (SB3 style: `train/loss`, `val/l1`); `core/logger` fits it. */
-export interface MetricSink {
-  record(key: string, value: number | string): void;
-  dump(step: number): void;
-}
-
 export interface BestEntry {
   epoch: number;
   valL1: number;
@@ -286,24 +249,18 @@ export interface ILTrainResult {
 // ---------------------------------------------------------------------------------------------
 // Trainer
 
-interface TrainerPosition {
-  /** Next epoch to run (0-based). */
-  epoch: number;
-  /** Steps already done in `epoch`. */
-  stepInEpoch: number;
-  globalStep: number;
-  /** Parent stream state at the start of `epoch`. */
-  epochRngState: number[];
-  /** Sum of the losses of the steps done in `epoch`, to finish the epoch mean after a resume. */
-  epochLossSum: number;
-}
+/** The `format` of an IL trainer state (`trainer.json`). */
+export const IL_TRAINER_FORMAT = 'drivekit-il-trainer';
+
+/** Settings a resume may change (the rest must equal the checkpoint's). */
+const RESUME_FREE = ['epochs', 'valEvery', 'valMaxRows', 'valBatchSize', 'keepBest', 'checkpointEverySteps'];
 
 /** `trainer.json` inside a checkpoint directory. */
 export interface ILTrainerState {
-  format: 'drivekit-il-trainer';
+  format: typeof IL_TRAINER_FORMAT;
   version: 1;
   config: ILTrainConfig;
-  position: TrainerPosition;
+  position: EpochPosition;
   optimizerStep: number;
   emaUpdates: number;
   best: BestEntry[];
@@ -314,7 +271,14 @@ export interface ILTrainerState {
 export interface ILTrainerOptions extends ILTrainOptions {
   /** Output directory for checkpoints (`last/`, `best-epoch-XXXX/`). Without it nothing is written. */
   outDir?: string;
+  /** The IL trainer's own events (per step, epoch, validation, checkpoint). */
   onEvent?: (e: ILEvent) => void;
+  /**
+   * Shared training callbacks (`rl/common/callbacks`): `start`, `iteration` per optimiser step,
+   * `evaluation` per validation, `checkpoint`, `end`. One returning 'stop' ends training after
+   * the current step; `last/` is then written, so the run can be resumed.
+   */
+  callbacks?: Callback[];
   logger?: MetricSink;
   /** Log a `train/*` record every this many steps (default 10). */
   logEverySteps?: number;
@@ -325,250 +289,220 @@ export interface ILTrainerOptions extends ILTrainOptions {
   dataInfo?: Record<string, unknown>;
 }
 
-const pad4 = (n: number) => String(n).padStart(4, '0');
+const toBestEntry = (b: RankedCheckpoint): BestEntry => ({ epoch: b.epoch, valL1: b.value, dir: b.dir });
 
+/**
+ * The IL recipe on the shared parts: `EpochLoop` (seeded shuffle, resumable position),
+ * `GradientAccumulator` (micro-batches), AdamW + warmup-cosine schedule + EMA, `CheckpointDirs`
+ * (`last/` and the best k by validation L1) and the run-state check on resume.
+ */
 export class ILTrainer {
   readonly config: ILTrainConfig;
   readonly optimizer: AdamW;
   readonly ema: Ema | null;
   readonly schedule: WarmupCosineSchedule;
-  private pos: TrainerPosition;
-  private best: BestEntry[] = [];
-  private readonly outDir: string | undefined;
+  private readonly loop: EpochLoop;
+  private readonly dirs: CheckpointDirs | null;
   private readonly onEvent: (e: ILEvent) => void;
+  private readonly callbacks: Callback[];
   private readonly logger: MetricSink | undefined;
   private readonly logEvery: number;
   private readonly dataInfo: Record<string, unknown> | undefined;
 
   constructor(readonly model: ILModel, readonly train: ILDataSource, readonly val: ILDataSource | null, options: ILTrainerOptions = {}) {
-    const { outDir, onEvent, logger, logEverySteps, dataInfo, ...cfg } = options;
+    const { outDir, onEvent, callbacks, logger, logEverySteps, dataInfo, ...cfg } = options;
     this.dataInfo = dataInfo;
     this.config = resolveILConfig(cfg);
-    this.outDir = outDir;
+    const c = this.config;
+    this.dirs = outDir ? new CheckpointDirs(outDir, { keepBest: c.keepBest }) : null;
     this.onEvent = onEvent ?? (() => undefined);
+    this.callbacks = callbacks ?? [];
     this.logger = logger;
     this.logEvery = logEverySteps ?? 10;
-    if (train.numRows < 1) throw new Error('IL training set is empty (0 rows).');
+    if (train.numRows < 1) throw new ConfigError('IL training set is empty (0 rows).', { field: 'train', expected: 'at least one row', found: 0 });
+    this.loop = new EpochLoop(train.numRows, c.batchSize, c.shuffle, c.seed);
     const trainable = toEntries(model.variables).filter(([, v]) => v.trainable);
-    this.optimizer = new AdamW(new Map(trainable), this.config.optimizer);
-    this.ema = this.config.emaDecay > 0 ? new Ema(new Map(trainable), { decay: this.config.emaDecay }) : null;
-    const total = this.config.scheduleInterval === 'epoch' ? this.config.epochs : this.config.epochs * this.stepsPerEpoch;
-    this.schedule = new WarmupCosineSchedule({
-      lr: this.config.optimizer.lr,
-      minLr: this.config.minLr,
-      warmup: Math.min(this.config.warmup, total - 1),
-      total,
-      interval: this.config.scheduleInterval,
-    });
-    this.pos = { epoch: 0, stepInEpoch: 0, globalStep: 0, epochRngState: new Rng(this.config.seed).state(), epochLossSum: 0 };
+    this.optimizer = new AdamW(new Map(trainable), c.optimizer);
+    this.ema = c.emaDecay > 0 ? new Ema(new Map(trainable), { decay: c.emaDecay }) : null;
+    const total = c.scheduleInterval === 'epoch' ? c.epochs : c.epochs * this.stepsPerEpoch;
+    this.schedule = new WarmupCosineSchedule({ lr: c.optimizer.lr, minLr: c.minLr, warmup: Math.min(c.warmup, total - 1), total, interval: c.scheduleInterval });
   }
 
   get stepsPerEpoch(): number {
-    return Math.ceil(this.train.numRows / this.config.batchSize);
+    return this.loop.stepsPerEpoch;
   }
 
   /** Next epoch to run, step within it, and global step. */
-  get position(): Readonly<TrainerPosition> {
-    return this.pos;
+  get position(): Readonly<EpochPosition> {
+    return this.loop.position;
   }
 
   get bestCheckpoints(): readonly BestEntry[] {
-    return this.best;
+    return this.dirs ? this.dirs.best.map(toBestEntry) : [];
   }
 
   /**
    * Runs until `config.epochs` (or `until.epochs` / `until.steps` global steps, to stop early
-   * for tests and time-limited jobs; a checkpoint is written at the stop point).
+   * for tests and time-limited jobs, or a callback's 'stop'; a checkpoint is written at the stop
+   * point).
    */
   async fit(until: { epochs?: number; steps?: number } = {}): Promise<ILTrainResult> {
     const c = this.config;
-    const stopEpoch = Math.min(until.epochs ?? c.epochs, c.epochs);
-    const stopStep = until.steps ?? Number.POSITIVE_INFINITY;
     const spe = this.stepsPerEpoch;
-    const result: ILTrainResult = { epochs: this.pos.epoch, globalStep: this.pos.globalStep, trainLoss: [], validation: [], best: this.best };
-    this.onEvent({
-      type: 'start',
-      epochs: c.epochs,
-      stepsPerEpoch: spe,
-      totalSteps: c.epochs * spe,
-      startEpoch: this.pos.epoch,
-      startStep: this.pos.globalStep,
-      trainRows: this.train.numRows,
-      valRows: this.val?.numRows ?? 0,
-    });
-    let stoppedEarly = false;
-    while (this.pos.epoch < stopEpoch) {
-      const epoch = this.pos.epoch;
-      const t0 = performance.now();
-      // Replay this epoch's random streams from its start state (identical after a resume).
-      const parent = Rng.fromState(this.pos.epochRngState);
-      const shuffleRng = parent.split();
-      const order = c.shuffle ? shuffleRng.permutation(this.train.numRows) : Int32Array.from({ length: this.train.numRows }, (_, i) => i);
-      for (let s = 0; s < this.pos.stepInEpoch; s++) parent.split();
-      let lr = this.schedule.lrFor({ epoch, globalStep: this.pos.globalStep });
-      while (this.pos.stepInEpoch < spe) {
-        if (this.pos.globalStep >= stopStep) {
-          stoppedEarly = true;
-          break;
-        }
-        const s = this.pos.stepInEpoch;
-        const stepRng = parent.split();
-        const idx = order.subarray(s * c.batchSize, Math.min((s + 1) * c.batchSize, order.length));
-        lr = this.schedule.lrFor({ epoch, globalStep: this.pos.globalStep });
+    const at = () => this.loop.position;
+    const result: ILTrainResult = { epochs: at().epoch, globalStep: at().globalStep, trainLoss: [], validation: [], best: this.bestCheckpoints.slice() };
+    this.onEvent({ type: 'start', epochs: c.epochs, stepsPerEpoch: spe, totalSteps: c.epochs * spe, startEpoch: at().epoch, startStep: at().globalStep, trainRows: this.train.numRows, valRows: this.val?.numRows ?? 0 });
+    let stop = emit(this.callbacks, { type: 'start', algorithm: 'IL', totalTimesteps: c.epochs * spe, startTimesteps: at().globalStep });
+    let lr: number | null = null;
+    let last: ILStepResult = { loss: NaN, gradNorm: NaN };
+    let stepStart = 0;
+    let epochStart = performance.now();
+    const stopped = stop || await this.loop.run({ epochs: Math.min(until.epochs ?? c.epochs, c.epochs), ...(until.steps !== undefined ? { steps: until.steps } : {}) }, {
+      step: async (s) => {
+        lr = this.schedule.lrFor({ epoch: s.epoch, globalStep: s.globalStep });
         this.optimizer.lr = lr;
-        const ts = performance.now();
-        const r = await this.step(idx, stepRng);
-        if (!Number.isFinite(r.loss)) {
-          throw new Error(`IL loss is ${r.loss} at epoch ${epoch}, step ${s} (global ${this.pos.globalStep}); lr ${lr}. Lower the learning rate or check the cache for non-finite values.`);
+        stepStart = performance.now();
+        last = await this.step(s.rows, s.rng);
+        if (!Number.isFinite(last.loss)) {
+          throw new Error(`IL loss is ${last.loss} at epoch ${s.epoch}, step ${s.step} (global ${s.globalStep}); lr ${lr}. Lower the learning rate or check the cache for non-finite values.`);
         }
         this.ema?.update();
-        this.pos.stepInEpoch += 1;
-        this.pos.globalStep += 1;
-        this.pos.epochLossSum += r.loss;
-        const sps = idx.length / Math.max(1e-9, (performance.now() - ts) / 1000);
-        this.onEvent({ type: 'step', epoch, step: s, globalStep: this.pos.globalStep, totalSteps: c.epochs * spe, loss: r.loss, gradNorm: r.gradNorm, lr, samplesPerSec: sps });
-        if (this.logger && this.pos.globalStep % this.logEvery === 0) {
-          this.logger.record('train/loss', r.loss);
-          this.logger.record('train/grad_norm', r.gradNorm);
-          this.logger.record('train/lr', lr);
-          this.logger.record('train/epoch', epoch);
-          this.logger.record('time/samples_per_sec', sps);
+        return last.loss;
+      },
+      afterStep: async (s) => {
+        const p = at();
+        const sps = s.rows.length / Math.max(1e-9, (performance.now() - stepStart) / 1000);
+        this.onEvent({ type: 'step', epoch: s.epoch, step: s.step, globalStep: p.globalStep, totalSteps: c.epochs * spe, loss: last.loss, gradNorm: last.gradNorm, lr: lr!, samplesPerSec: sps });
+        const rec: LogRecord = { 'train/loss': last.loss, 'train/grad_norm': last.gradNorm, 'train/lr': lr!, 'train/epoch': s.epoch, 'time/samples_per_sec': sps };
+        if (this.logger && p.globalStep % this.logEvery === 0) {
+          for (const [k, v] of Object.entries(rec)) this.logger.record(k, v);
           // At an epoch end the epoch record below is dumped at the same step: one line, not two.
-          if (this.pos.stepInEpoch < spe) this.logger.dump(this.pos.globalStep);
+          if (p.stepInEpoch < spe) this.logger.dump(p.globalStep);
         }
-        if (c.checkpointEverySteps > 0 && this.pos.globalStep % c.checkpointEverySteps === 0 && this.pos.stepInEpoch < spe) {
-          await this.saveLast();
+        if (c.checkpointEverySteps > 0 && p.globalStep % c.checkpointEverySteps === 0 && p.stepInEpoch < spe) await this.saveLast();
+        stop = emit(this.callbacks, { type: 'iteration', iteration: p.globalStep, timesteps: p.globalStep, log: rec });
+        return stop ? 'stop' : undefined;
+      },
+      afterEpoch: async ({ epoch, meanLoss }) => {
+        result.trainLoss.push(meanLoss);
+        const epochLr = lr ?? this.schedule.lrFor({ epoch, globalStep: at().globalStep });
+        this.onEvent({ type: 'epoch', epoch, trainLoss: meanLoss, lr: epochLr, seconds: (performance.now() - epochStart) / 1000 });
+        this.logger?.record('train/epoch_loss', meanLoss);
+        this.logger?.record('train/lr', epochLr);
+        if (this.val && this.val.numRows > 0 && c.valEvery > 0 && ((epoch + 1) % c.valEvery === 0 || epoch + 1 === c.epochs)) {
+          const v0 = performance.now();
+          const vr = await this.validateCurrent();
+          result.validation.push({ epoch, result: vr });
+          this.onEvent({ type: 'validation', epoch, ...vr, seconds: (performance.now() - v0) / 1000 });
+          this.logger?.record('val/l1', vr.l1);
+          this.logger?.record('val/ade', vr.ade);
+          this.logger?.record('val/fde', vr.fde);
+          if (emit(this.callbacks, { type: 'evaluation', iteration: at().globalStep, timesteps: at().globalStep, metrics: { 'val/l1': vr.l1, 'val/ade': vr.ade, 'val/fde': vr.fde } })) stop = true;
+          await this.considerBest(epoch, vr.l1);
         }
-      }
-      if (stoppedEarly) break;
-      const trainLoss = this.pos.epochLossSum / spe;
-      result.trainLoss.push(trainLoss);
-      const seconds = (performance.now() - t0) / 1000;
-      this.onEvent({ type: 'epoch', epoch, trainLoss, lr, seconds });
-      // The next epoch starts from the parent stream after all of this epoch's splits.
-      this.pos = { epoch: epoch + 1, stepInEpoch: 0, globalStep: this.pos.globalStep, epochRngState: parent.state(), epochLossSum: 0 };
-      this.logger?.record('train/epoch_loss', trainLoss);
-      this.logger?.record('train/lr', lr);
-      const last = epoch + 1 === c.epochs;
-      if (this.val && this.val.numRows > 0 && c.valEvery > 0 && ((epoch + 1) % c.valEvery === 0 || last)) {
-        const v0 = performance.now();
-        const vr = await this.validateCurrent();
-        result.validation.push({ epoch, result: vr });
-        this.onEvent({ type: 'validation', epoch, ...vr, seconds: (performance.now() - v0) / 1000 });
-        this.logger?.record('val/l1', vr.l1);
-        this.logger?.record('val/ade', vr.ade);
-        this.logger?.record('val/fde', vr.fde);
-        await this.considerBest(epoch, vr.l1);
-      }
-      this.logger?.dump(this.pos.globalStep);
-      await this.saveLast();
-    }
-    if (stoppedEarly) await this.saveLast();
-    result.epochs = this.pos.epoch;
-    result.globalStep = this.pos.globalStep;
-    result.best = [...this.best];
-    this.onEvent({ type: 'end', epochs: this.pos.epoch, globalStep: this.pos.globalStep, best: [...this.best] });
+        this.logger?.dump(at().globalStep);
+        await this.saveLast();
+        lr = null;
+        epochStart = performance.now();
+        return stop ? 'stop' : undefined;
+      },
+    });
+    if (stopped) await this.saveLast();
+    const p = at();
+    result.epochs = p.epoch;
+    result.globalStep = p.globalStep;
+    result.best = this.bestCheckpoints.slice();
+    this.onEvent({ type: 'end', epochs: p.epoch, globalStep: p.globalStep, best: result.best.slice() });
+    emit(this.callbacks, { type: 'end', iteration: p.globalStep, timesteps: p.globalStep, stopped });
     return result;
   }
 
   /** One optimizer step on the rows `idx`, in micro-batches when configured. */
   private async step(idx: Int32Array, rng: Rng): Promise<ILStepResult> {
-    const c = this.config;
-    const micro = c.microBatchSize > 0 ? c.microBatchSize : idx.length;
-    let acc: Map<string, tf.Tensor> | null = null;
-    let loss = 0;
+    const acc = new GradientAccumulator();
     try {
-      for (let start = 0; start < idx.length; start += micro) {
-        const chunk = idx.subarray(start, Math.min(start + micro, idx.length));
-        const batch = rowsToBatch(await this.train.readRows(chunk));
-        let r: { loss: number; grads: Map<string, tf.Tensor> };
+      for (const { from, to, weight } of microBatches(idx.length, this.config.microBatchSize)) {
+        const batch = rowsToBatch(await this.train.readRows(idx.subarray(from, to)));
         try {
-          r = ilLossAndGrads(this.model, batch, rng);
+          const r = ilLossAndGrads(this.model, batch, rng);
+          acc.add(r.loss, r.grads, weight);
         } finally {
           disposeBatch(batch);
         }
-        const w = chunk.length / idx.length;
-        if (w === 1) {
-          acc = r.grads;
-          loss = r.loss;
-        } else {
-          acc = accumulateGrads(acc, r.grads, w);
-          loss += w * r.loss;
-        }
       }
-      return { loss, gradNorm: applyILGradients(this.optimizer, acc!, c.maxGradNorm || null) };
+      const grads = acc.take();
+      try {
+        return { loss: acc.loss, gradNorm: applyILGradients(this.optimizer, grads, this.config.maxGradNorm || null) };
+      } finally {
+        tf.dispose([...grads.values()]);
+      }
     } finally {
-      if (acc) tf.dispose([...acc.values()]);
+      acc.dispose();
     }
   }
 
   /** Validation of the current weights (EMA-averaged if EMA is on). */
   async validateCurrent(): Promise<ValidationResult> {
-    if (!this.val) throw new Error('No validation set was given to the IL trainer.');
+    if (!this.val) throw new ConfigError('No validation set was given to the IL trainer.', { field: 'val', expected: 'a validation data source', found: null });
     const run = () => evaluateIL(this.model, this.val!, { batchSize: this.config.valBatchSize, seed: this.config.valSeed, maxRows: this.config.valMaxRows });
     return this.ema ? this.ema.withAveraged(run) : run();
   }
 
   private async considerBest(epoch: number, l1: number): Promise<void> {
-    const k = this.config.keepBest;
-    if (k === 0 || !this.outDir || !Number.isFinite(l1)) return;
-    const worst = this.best.length >= k ? this.best[this.best.length - 1]! : null;
-    if (worst && !(l1 < worst.valL1)) return;
-    const dir = path.join(this.outDir, `best-epoch-${pad4(epoch)}`);
-    const save = async () => {
-      await writeDirAtomic(dir, async (tmp) => {
+    if (!this.dirs) return;
+    const dir = await this.dirs.offerBest(epoch, l1, async (tmp) => {
+      const write = async () => {
         await saveCheckpoint(tmp, { tensors: modelTensors(this.model), config: this.model.config ?? {}, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
         await writeFileAtomic(path.join(tmp, 'metrics.json'), JSON.stringify({ epoch, valL1: l1, ema: this.ema !== null }, null, 2) + '\n');
         await this.writeDataInfo(tmp);
-      });
-    };
-    if (this.ema) await this.ema.withAveraged(save);
-    else await save();
-    this.best.push({ epoch, valL1: l1, dir });
-    this.best.sort((a, b) => a.valL1 - b.valL1 || a.epoch - b.epoch);
-    while (this.best.length > k) {
-      const drop = this.best.pop()!;
-      await fs.promises.rm(drop.dir, { recursive: true, force: true });
-    }
-    this.onEvent({ type: 'checkpoint', kind: 'best', epoch, dir });
+      };
+      if (this.ema) await this.ema.withAveraged(write);
+      else await write();
+    });
+    if (dir) this.checkpointEvent('best', epoch, dir);
+  }
+
+  private checkpointEvent(kind: 'last' | 'best', epoch: number, dir: string): void {
+    this.onEvent({ type: 'checkpoint', kind, epoch, dir });
+    const step = this.loop.position.globalStep;
+    emit(this.callbacks, { type: 'checkpoint', kind, iteration: step, timesteps: step, dir });
   }
 
   /** Writes the resumable `last/` checkpoint (when an output directory is set). */
   async saveLast(): Promise<string | null> {
-    if (!this.outDir) return null;
-    const dir = path.join(this.outDir, 'last');
-    await this.saveState(dir);
-    this.onEvent({ type: 'checkpoint', kind: 'last', epoch: this.pos.epoch, dir });
+    if (!this.dirs) return null;
+    const dir = await this.dirs.writeLast((tmp) => this.writeState(tmp));
+    this.checkpointEvent('last', this.loop.position.epoch, dir);
     return dir;
   }
 
   /** Writes a full resumable checkpoint into `dir` (replaced atomically as a directory). */
   async saveState(dir: string): Promise<void> {
+    await writeDirAtomic(dir, (tmp) => this.writeState(tmp));
+  }
+
+  /** The files of a resumable checkpoint: `model.*` (a planner checkpoint), `trainer.*`, `data.json`. */
+  private async writeState(dir: string): Promise<void> {
     const opt = this.optimizer.getState();
     const tensors = new Map<string, SafeTensor>();
-    const put = (prefix: string, table: Record<string, NamedArray>) => {
-      for (const [name, a] of Object.entries(table)) tensors.set(`${prefix}${name}`, { dtype: 'F32', shape: a.shape, data: a.data });
-    };
-    put('optimizer.exp_avg.', opt.expAvg);
-    put('optimizer.exp_avg_sq.', opt.expAvgSq);
+    putArrays(tensors, 'optimizer.exp_avg.', opt.expAvg);
+    putArrays(tensors, 'optimizer.exp_avg_sq.', opt.expAvgSq);
     const emaState = this.ema?.getState();
-    if (emaState) put('ema.', emaState.shadow);
+    if (emaState) putArrays(tensors, 'ema.', emaState.shadow);
     const state: ILTrainerState = {
-      format: 'drivekit-il-trainer',
+      format: IL_TRAINER_FORMAT,
       version: 1,
       config: this.config,
-      position: { ...this.pos },
+      position: this.loop.snapshot(),
       optimizerStep: opt.step,
       emaUpdates: emaState?.numUpdates ?? 0,
-      best: this.best,
+      best: [...this.bestCheckpoints],
       trainRows: this.train.numRows,
       modelConfig: this.model.config ?? null,
     };
-    await writeDirAtomic(dir, async (tmp) => {
-      await saveCheckpoint(tmp, { tensors: modelTensors(this.model), config: this.model.config ?? {}, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
-      await saveCheckpoint(tmp, { tensors, config: state, metadata: { format: 'drivekit-il-trainer' } }, { name: 'trainer' });
-      await this.writeDataInfo(tmp);
-    });
+    await saveCheckpoint(dir, { tensors: modelTensors(this.model), config: this.model.config ?? {}, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
+    await saveCheckpoint(dir, { tensors, config: state, metadata: { format: IL_TRAINER_FORMAT } }, { name: 'trainer' });
+    await this.writeDataInfo(dir);
   }
 
   private async writeDataInfo(dir: string): Promise<void> {
@@ -580,42 +514,32 @@ export class ILTrainer {
    * `saveState` (a `last/` directory). The training configuration must match the checkpoint's
    * except `epochs` (which may grow: the schedule then stretches, so continuation is no longer
    * identical to the original plan), `valEvery`, `valMaxRows`, `valBatchSize`, `keepBest` and
-   * `checkpointEverySteps`.
+   * `checkpointEverySteps`; a difference (or another training-row count or model config) is a
+   * `ConfigError` naming the first differing field and listing all of them.
    */
   async resume(dir: string): Promise<void> {
     // A run killed mid-swap may have left `<dir>.old` or a complete temporary folder instead.
-    await recoverDir(dir);
+    await CheckpointDirs.recover(dir);
     const trainer = await loadCheckpoint<ILTrainerState>(dir, { name: 'trainer' });
     const st = trainer.config;
-    if (st?.format !== 'drivekit-il-trainer') throw new Error(`${trainer.configPath}: not an IL trainer state (field 'format' is ${JSON.stringify(st?.format)}, expected "drivekit-il-trainer").`);
-    const mismatches: string[] = [];
-    const free = new Set(['epochs', 'valEvery', 'valMaxRows', 'valBatchSize', 'keepBest', 'checkpointEverySteps']);
-    for (const key of Object.keys(this.config) as (keyof ILTrainConfig)[]) {
-      if (free.has(key)) continue;
-      const a = JSON.stringify(st.config[key]);
-      const b = JSON.stringify(this.config[key]);
-      if (a !== b) mismatches.push(`${key}: checkpoint ${a}, here ${b}`);
+    checkRunFormat(st, IL_TRAINER_FORMAT, trainer.configPath);
+    assertResumable(st.config, this.config, {
+      file: dir,
+      free: RESUME_FREE,
+      extra: [...difference('trainRows', st.trainRows, this.train.numRows), ...difference('modelConfig', st.modelConfig, this.model.config ?? null)],
+    });
+    if (st.position.epoch > this.config.epochs) {
+      throw new ConfigError(`Cannot resume from ${dir}: it is at epoch ${st.position.epoch}, beyond epochs = ${this.config.epochs}.`, { file: dir, field: 'epochs', expected: `>= ${st.position.epoch}`, found: this.config.epochs });
     }
-    if (st.trainRows !== this.train.numRows) mismatches.push(`training rows: checkpoint ${st.trainRows}, here ${this.train.numRows}`);
-    if (JSON.stringify(st.modelConfig) !== JSON.stringify(this.model.config ?? null)) mismatches.push(`model config: checkpoint ${JSON.stringify(st.modelConfig)}, here ${JSON.stringify(this.model.config ?? null)}`);
-    if (mismatches.length > 0) throw new Error(`Cannot resume from ${dir}: the run differs from the checkpoint (${mismatches.join('; ')}). Use the same settings to continue identically.`);
-    if (st.position.epoch > this.config.epochs) throw new Error(`Cannot resume from ${dir}: it is at epoch ${st.position.epoch}, beyond epochs = ${this.config.epochs}.`);
     const model = await loadCheckpoint(dir, { name: 'model' });
-    loadModelTensors(this.model, model.tensors, model.weightsPath);
-    const take = (prefix: string): Record<string, NamedArray> => {
-      const out: Record<string, NamedArray> = {};
-      for (const [name, t] of trainer.tensors) {
-        if (name.startsWith(prefix)) out[name.slice(prefix.length)] = { shape: t.shape, data: t.data as Float32Array };
-      }
-      return out;
-    };
+    await loadModelTensors(this.model, model.tensors, model.weightsPath);
+    const take = (prefix: string) => takeArrays(trainer.tensors, prefix);
     this.optimizer.setState({ step: st.optimizerStep, config: st.config.optimizer, expAvg: take('optimizer.exp_avg.'), expAvgSq: take('optimizer.exp_avg_sq.') });
     if (this.ema) this.ema.setState({ decay: this.ema.decay, numUpdates: st.emaUpdates, shadow: take('ema.') });
-    this.pos = { ...st.position, epochRngState: [...st.position.epochRngState] };
+    this.loop.restore(st.position);
     // Best checkpoints are only tracked (and pruned) inside this run's output directory, so a
     // run resumed elsewhere never deletes the original run's files.
-    const here = this.outDir ? path.resolve(this.outDir) : null;
-    this.best = st.best.filter((b) => here !== null && path.resolve(path.dirname(b.dir)) === here && fs.existsSync(b.dir));
+    this.dirs?.adoptBest(st.best.map((b) => ({ epoch: b.epoch, value: b.valL1, dir: b.dir })));
   }
 
   dispose(): void {
@@ -659,34 +583,15 @@ export async function evaluateIL(model: ILModel, data: ILDataSource, options: { 
 // ---------------------------------------------------------------------------------------------
 // Checkpoint helpers
 
+/** The model's weights by name (its `stateDict`, or its variables as they are). */
 function modelTensors(model: ILModel): Map<string, SafeTensor> {
-  if (model.stateDict) return model.stateDict();
-  const out = new Map<string, SafeTensor>();
-  for (const [name, v] of toEntries(model.variables)) {
-    out.set(name, { dtype: 'F32', shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
-  }
-  return out;
+  return model.stateDict ? model.stateDict() : toStateDict(Object.fromEntries(toEntries(model.variables)));
 }
 
-function loadModelTensors(model: ILModel, tensors: Map<string, SafeTensor>, source: string): void {
-  if (model.loadStateDict) {
-    model.loadStateDict(tensors, source);
-    return;
-  }
-  const entries = toEntries(model.variables);
-  const problems: string[] = [];
-  for (const [name, v] of entries) {
-    const t = tensors.get(name);
-    if (!t) problems.push(`missing ${name} (expected [${v.shape}])`);
-    else if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) problems.push(`${name}: expected [${v.shape}], found [${t.shape}]`);
-  }
-  const known = new Set(entries.map(([n]) => n));
-  for (const name of tensors.keys()) if (!known.has(name)) problems.push(`unexpected ${name}`);
-  if (problems.length > 0) throw new Error(`${source}: weights do not match the model: ${problems.join('; ')}.`);
-  for (const [name, v] of entries) {
-    const t = tensors.get(name)!;
-    tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, v.shape, 'float32')));
-  }
+/** Loads weights into the model (its `loadStateDict`, or its variables by name; names and shapes must match). */
+async function loadModelTensors(model: ILModel, tensors: Map<string, SafeTensor>, source: string): Promise<void> {
+  if (model.loadStateDict) model.loadStateDict(tensors, source);
+  else await assignStateDict(Object.fromEntries(toEntries(model.variables)), { tensors, metadata: {} }, null, source, {});
 }
 
 // ---------------------------------------------------------------------------------------------

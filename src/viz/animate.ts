@@ -4,12 +4,12 @@
  *
  *   const { svg } = animateEpisode(env, makePolicy('expert'), { seed: 7 });
  *   writeSvg('episode.svg', svg);
- *   writeSvg('group.svg', animateGrpoGroup(scene, group.trajectories, group.scores));
+ *   writeSvg('group.svg', animateGRPOGroup(scene, group.trajectories, group.scores));
  */
 import type { DrivingEnv } from '../env/env.js';
 import type { EgoPolicy } from '../env/policies.js';
 import type { Trajectory } from '../navsim/scorer.js';
-import type { PdmScene } from '../navsim/types.js';
+import type { PDMScene } from '../navsim/types.js';
 import { pgMapOf } from '../env/world-adapter.js';
 import { lanePolygon } from '../world/lane.js';
 import { lidarRayFan, PARKED_COLOR, sceneVehicles } from './env-svg.js';
@@ -220,7 +220,7 @@ export function animateEpisode(env: DrivingEnv, policy: EgoPolicy, opts: Episode
   return { svg, frames: frames.length, steps: t, outcome };
 }
 
-export interface GrpoGroupAnimationOptions extends Omit<NavsimSvgOptions, 'proposals' | 'scores' | 'title'> {
+export interface GRPOGroupAnimationOptions extends Omit<NavsimSvgOptions, 'proposals' | 'scores' | 'title'> {
   /** Title prefix (default `GRPO group`). */
   title?: string;
   /** Seconds per pose frame (default: the trajectories' own interval, 0.5 s). */
@@ -236,7 +236,7 @@ function prefix(t: Trajectory, k: number): Trajectory {
 }
 
 /** Farthest distance (m) of the trajectory's points from the ego. */
-function reach(scene: PdmScene, t: Trajectory): number {
+function reach(scene: PDMScene, t: Trajectory): number {
   const flat: number[] = [];
   if (t.poses.length > 0 && Array.isArray(t.poses[0])) for (const p of t.poses as readonly (readonly number[])[]) flat.push(p[0]!, p[1]!);
   else for (let i = 0; i + 2 < t.poses.length; i += 3) flat.push((t.poses as ArrayLike<number>)[i]!, (t.poses as ArrayLike<number>)[i + 1]!);
@@ -255,9 +255,9 @@ function poseCount(t: Trajectory): number {
  * the trajectories grow pose by pose from the ego in score colours, then the whole group stays
  * on screen with the score summary in the title.
  */
-export function animateGrpoGroup(scene: PdmScene, trajectories: readonly Trajectory[], scores: readonly (number | null)[], opts: GrpoGroupAnimationOptions = {}): string {
-  if (trajectories.length === 0) throw new RangeError('animateGrpoGroup: no trajectories given.');
-  if (scores.length !== trajectories.length) throw new RangeError(`animateGrpoGroup: ${scores.length} scores for ${trajectories.length} trajectories; give one score per trajectory.`);
+export function animateGRPOGroup(scene: PDMScene, trajectories: readonly Trajectory[], scores: readonly (number | null)[], opts: GRPOGroupAnimationOptions = {}): string {
+  if (trajectories.length === 0) throw new RangeError('animateGRPOGroup: no trajectories given.');
+  if (scores.length !== trajectories.length) throw new RangeError(`animateGRPOGroup: ${scores.length} scores for ${trajectories.length} trajectories; give one score per trajectory.`);
   const horizon = Math.max(...trajectories.map(poseCount));
   const dt = opts.frameSeconds ?? trajectories[0]!.intervalS ?? 0.5;
   const finite = scores.filter((s): s is number => s !== null && Number.isFinite(s));
@@ -281,7 +281,7 @@ const PROPOSALS_RE = /<g class="proposals"[^>]*>.*?<\/g>/s;
 const TITLE_RE = /<g class="title">.*?<\/g>/s;
 
 /**
- * The frames of `animateGrpoGroup` differ only in their proposals and title (same scene, same
+ * The frames of `animateGRPOGroup` differ only in their proposals and title (same scene, same
  * view): one copy of the last frame with those two layers switched per frame, instead of a full
  * scene per frame (a ninth of the size). Null when a frame lacks either layer.
  */
@@ -296,3 +296,11 @@ function sharedBackground(frames: readonly string[], durations: readonly number[
   const last = frames[frames.length - 1]!;
   return last.replace(PROPOSALS_RE, () => switched(proposals)).replace(TITLE_RE, () => switched(titles));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `GRPOGroupAnimationOptions`. */
+export type GrpoGroupAnimationOptions = GRPOGroupAnimationOptions;
+/** @deprecated Renamed `animateGRPOGroup`. */
+export const animateGrpoGroup = animateGRPOGroup;

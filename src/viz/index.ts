@@ -22,5 +22,9 @@ export type { BarChartOptions, BarDatum, ChartOptions, ChartSpec, CurvePanel, Di
 export { renderSpec } from './vega.js';
 
 // Animations (animated SVG).
-export { animatedSvg, animateEpisode, animateGrpoGroup } from './animate.js';
-export type { EpisodeAnimation, EpisodeAnimationOptions, GrpoGroupAnimationOptions } from './animate.js';
+export { animatedSvg, animateEpisode, animateGRPOGroup } from './animate.js';
+export type { EpisodeAnimation, EpisodeAnimationOptions, GRPOGroupAnimationOptions } from './animate.js';
+
+/** @deprecated Names before the acronym casing (IL, PDM, DDIM, PPO, GRPO); they remain as aliases. */
+export { animateGrpoGroup } from './animate.js';
+export type { GrpoGroupAnimationOptions } from './animate.js';

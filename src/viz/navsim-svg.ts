@@ -15,7 +15,7 @@
  * box, `<g class="proposals">` one `<polyline data-score>` per proposal.
  */
 import type { Trajectory } from '../navsim/scorer.js';
-import { PACIFICA, type AgentState, type PdmScene } from '../navsim/types.js';
+import { PACIFICA, type AgentState, type PDMScene } from '../navsim/types.js';
 import { SvgCanvas, type SvgAttrs } from './svg.js';
 import { drawLegend, drawScaleBar, drawTitle, type LegendEntry } from './svg-overlays.js';
 
@@ -86,7 +86,7 @@ function agentColor(type: string): string {
 }
 
 /** World points [x0, y0, ...] of a trajectory, starting at the ego rear axle. */
-function trajectoryPoints(scene: PdmScene, t: Trajectory): number[] {
+function trajectoryPoints(scene: PDMScene, t: Trajectory): number[] {
   const e = scene.ego;
   const flat: number[] = [];
   if (t.poses.length > 0 && Array.isArray(t.poses[0])) for (const p of t.poses as readonly (readonly number[])[]) flat.push(p[0]!, p[1]!);
@@ -104,7 +104,7 @@ function stateAtT0(states: readonly (AgentState | null)[], startFrame: number): 
 }
 
 /** Bounds of the view: a square window around the ego, or the trajectories with a margin. */
-function viewBounds(scene: PdmScene, trajectories: number[][], window: number | undefined): [number, number, number, number] {
+function viewBounds(scene: PDMScene, trajectories: number[][], window: number | undefined): [number, number, number, number] {
   const e = scene.ego;
   if (window !== undefined) return [e.x - window, e.y - window, e.x + window, e.y + window];
   let x0 = e.x, y0 = e.y, x1 = e.x, y1 = e.y;
@@ -125,7 +125,7 @@ function viewBounds(scene: PdmScene, trajectories: number[][], window: number | 
 }
 
 /** The scene as an SVG string (see the module comment for the layers). */
-export function renderNavsimScene(scene: PdmScene, opts: NavsimSvgOptions = {}): string {
+export function renderNavsimScene(scene: PDMScene, opts: NavsimSvgOptions = {}): string {
   const proposals = opts.proposals ?? [];
   const scores = opts.scores;
   if (scores !== undefined && scores.length !== proposals.length) {

@@ -81,7 +81,7 @@ describe('drivekit navsim import-cache', () => {
     const root = smallCache('with-bad', ['straight_cruise', 'parked_vehicle_hit', 'lead_brake_follow'], 'parked_vehicle_hit');
     fs.appendFileSync(path.join(root, 'metadata', 'metric_cache_metadata_node_0.csv'), '/cluster/exp/metric_cache/drivekit_ref_log/unknown/ghost/metric_cache.pkl\n');
     const out = path.join(tmp, 'with-bad-out');
-    const r = await run(['navsim', 'import-cache', root, '--out', out, '--quiet', '--workers', '2']);
+    const r = await run(['navsim', 'import-cache', root, '--out', out, '--quiet', '--concurrency', '2']);
     expect(r.code).toBe(1);
     const errs = r.err.map((l) => JSON.parse(l));
     expect(errs.map((e) => e.token).sort()).toEqual(['ghost', 'parked_vehicle_hit']);

@@ -15,7 +15,7 @@ import { init } from '../../src/core/backend.js';
 import { readSafetensors } from '../../src/core/safetensors.js';
 import { main } from '../../src/cli/main.js';
 import { makeSyntheticCacheCommand } from '../../src/cli/planner-train.js';
-import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
+import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/data/il-data.js';
 import { IlTrainer } from '../../src/rl/il-trainer.js';
 import { TinyIlModel } from '../rl/helpers/tiny-il-model.js';
 

@@ -14,8 +14,8 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/core/checkpoint.js';
 import { InputError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { parseSafetensors, readSafetensors, type SafeTensor, SafetensorsError, serializeSafetensors, writeSafetensors } from '../../src/core/safetensors.js';
-import { makeSyntheticRows } from '../../src/rl/il-data.js';
-import { HiddenStateCache, HiddenStateCacheWriter } from '../../src/rl/hidden-state-cache.js';
+import { makeSyntheticRows } from '../../src/rl/data/il-data.js';
+import { HiddenStateCache, HiddenStateCacheWriter } from '../../src/rl/data/hidden-state-cache.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-corrupt-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

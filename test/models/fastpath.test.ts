@@ -13,6 +13,7 @@ import { Rng } from '../../src/core/rng.js';
 import { columnBlocks, crossAttention, type CrossKV, rowBlocks, selfAttention } from '../../src/models/dit.js';
 import { scaledDotProductAttention } from '../../src/models/layers.js';
 import { DiffusionPlanner, plannerConfig, type PlannerInputs } from '../../src/models/planner.js';
+import { plannerGRPOLoss } from '../../src/rl/grpo/loss.js';
 
 const rnd = (r: Rng, shape: number[], std = 1) => tf.tensor(r.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), 0, std), shape);
 
@@ -199,11 +200,11 @@ describe('planner fast paths', () => {
     outside.dispose();
     let kept = false;
     // (a) raw inputs: encoded inside grpoLoss; (b) a condition encoded explicitly inside the tape.
-    const a = tf.variableGrads(() => p.grpoLoss({ inputs, chain: r.chain, rewards }, { groupSize: G }).total, vars);
+    const a = tf.variableGrads(() => plannerGRPOLoss(p, { inputs, chain: r.chain, rewards }, { groupSize: G }).total, vars);
     const b = tf.variableGrads(() => {
       const cond = p.encodeCondition(inputs);
       kept = cond.crossKV[1]!.keysT !== null;
-      const loss = p.grpoLoss({ inputs: cond, chain: r.chain, rewards }, { groupSize: G }).total;
+      const loss = plannerGRPOLoss(p, { inputs: cond, chain: r.chain, rewards }, { groupSize: G }).total;
       cond.dispose();
       return loss;
     }, vars);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/core/backend.js';
 import { readSafetensorsSync } from '../../src/core/safetensors.js';
 import { DDIMScheduler } from '../../src/models/ddim.js';
-import { denoisingDiscount, groupAdvantages, weightedAdvantages } from '../../src/rl/grpo/loss.js';
+import { denoisingDiscount, groupAdvantages, plannerGRPOLoss, weightedAdvantages } from '../../src/rl/grpo/loss.js';
 import { clampedMeanPerRow } from '../../src/models/logprob.js';
 import { denormalizeTrajectory, normalizeTrajectory, normalizeTrajectoryArray } from '../../src/models/normalize.js';
 import { countParameters, type DiffusionPlanner, type PlannerInputs } from '../../src/models/planner.js';
@@ -309,7 +309,7 @@ describe(`golden parity (${GOLDEN_DIR})`, () => {
     expectClose('rl_log_prob_step_mean', rlMean.dataSync(), gr.rl_log_prob_step_mean, 1e-5);
     const bc = planner.logProb(inputs, teacherChain, { groupSize: 1 });
     expectCloseRel('bc_log_prob_raw', bc.dataSync(), gr.bc_log_prob_raw.data, TOL_LOGP_REL, 1);
-    const out = planner.grpoLoss({ inputs, chain, rewards: gr.rewards.data, teacherChain }, { groupSize: G, gamma: gr.gamma_denoising, bcCoeff: gr.bc_coeff });
+    const out = plannerGRPOLoss(planner, { inputs, chain, rewards: gr.rewards.data, teacherChain }, { groupSize: G, gamma: gr.gamma_denoising, bcCoeff: gr.bc_coeff });
     expectCloseRel('policy_loss', out.policyLoss.dataSync(), [gr.policy_loss], 1e-5);
     expectCloseRel('bc_loss', out.bcLoss!.dataSync(), [gr.bc_loss], 1e-5);
     expectCloseRel('total_loss', out.total.dataSync(), [gr.total_loss], 1e-5);
@@ -317,7 +317,7 @@ describe(`golden parity (${GOLDEN_DIR})`, () => {
     tf.dispose([rl, rlMean, bc, out.total, out.policyLoss, out.bcLoss!]);
 
     const { value, grads } = tf.variableGrads(
-      () => planner.grpoLoss({ inputs, chain, rewards: gr.rewards.data, teacherChain }, { groupSize: G, gamma: gr.gamma_denoising, bcCoeff: gr.bc_coeff }).total,
+      () => plannerGRPOLoss(planner, { inputs, chain, rewards: gr.rewards.data, teacherChain }, { groupSize: G, gamma: gr.gamma_denoising, bcCoeff: gr.bc_coeff }).total,
       planner.trainableVariables(),
     );
     const byName = torchGrads(grads);

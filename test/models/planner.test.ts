@@ -17,6 +17,7 @@ import { main } from '../../src/cli/main.js';
 import { DDIMScheduler, RECOGDRIVE_DDIM_CONFIG } from '../../src/models/ddim.js';
 import { countParameters, DiffusionPlanner, plannerConfig, type PlannerInputs } from '../../src/models/planner.js';
 import { loadPlannerWeights, plannerStateDict, savePlannerWeights } from '../../src/models/weights.js';
+import { plannerGRPOLoss } from '../../src/rl/grpo/loss.js';
 
 // A tiny planner (2 blocks, width 16) keeps these tests fast; the architecture is the same code.
 const TINY = plannerConfig({ condDim: 12, numHeads: 2, headDim: 8, numLayers: 2, ditOutputDim: 10, mlpHidden: 16 });
@@ -114,7 +115,7 @@ describe('DiffusionPlanner', () => {
       const r = p.sampleChain(inputs, { rng: new Rng(3), groupSize: 2 });
       const teacher = p.sampleChain(inputs, { rng: new Rng(4) });
       const { value, grads } = tf.variableGrads(
-        () => p.grpoLoss({ inputs, chain: r.chain, rewards: [0.1, 0.9, 0.5, 0.2], teacherChain: teacher.chain }, { groupSize: 2 }).total,
+        () => plannerGRPOLoss(p, { inputs, chain: r.chain, rewards: [0.1, 0.9, 0.5, 0.2], teacherChain: teacher.chain }, { groupSize: 2 }).total,
         p.trainableVariables(),
       );
       opt.applyGradients(grads);

@@ -133,7 +133,7 @@ describe('drivekit navsim eval', () => {
     expect((await run(['navsim', 'eval', '--baseline', 'cv', '--seeds', SEEDS, '--workers', '2'])).code).toBe(2);
   });
 
-  it('--checkpoint: a tiny DiffusionPlanner on scene tokens, deterministic DDIM, leak-free', async () => {
+  it('--checkpoint: a tiny DiffusionPlanner on scene tokens, stochastic (default) or deterministic DDIM, leak-free', async () => {
     const dir = path.join(tmp, 'ckpt', 'last');
     fs.mkdirSync(dir, { recursive: true });
     const planner = DiffusionPlanner.create({ preset: 'tiny', condDim: 24 }, { seed: 3 });
@@ -152,6 +152,16 @@ describe('drivekit navsim eval', () => {
     expect(b.metrics).toEqual(a.metrics);
     const c = await evalJson(['--checkpoint', dir, '--seeds', '20000:20002', '--cache', cacheDir, '--seed', '5']);
     expect(c.metrics).not.toEqual(a.metrics);
+    // the default is ReCogDrive's stochastic get_action sampler; --sampler deterministic is plain DDIM
+    const d1 = await evalJson(['--checkpoint', dir, '--seeds', '20000:20002', '--cache', cacheDir, '--sampler', 'deterministic']);
+    const d2 = await evalJson(['--checkpoint', dir, '--seeds', '20000:20002', '--cache', cacheDir, '--sampler', 'deterministic']);
+    const s = await evalJson(['--checkpoint', dir, '--seeds', '20000:20002', '--cache', cacheDir, '--sampler', 'stochastic']);
+    expect(d2.metrics).toEqual(d1.metrics);
+    expect(s.metrics).toEqual(a.metrics);
+    expect(d1.metrics).not.toEqual(a.metrics);
+    expect(tf.memory().numTensors).toBe(before);
+    expect((await run(['navsim', 'eval', '--checkpoint', dir, '--seeds', '20000:20002', '--sampler', 'greedy'])).code).toBe(2);
+    expect((await run(['navsim', 'eval', '--baseline', 'cv', '--seeds', '20000:20002', '--sampler', 'deterministic'])).code).toBe(2);
   }, 180_000);
 
   it('stats: commands, lead braking, junction share and human PDMS of a split', async () => {

@@ -10,10 +10,10 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { DiffusionPlanner } from '../../src/models/planner.js';
-import { writeHiddenStateCache } from '../../src/rl/hidden-state-cache.js';
+import { writeHiddenStateCache } from '../../src/rl/data/hidden-state-cache.js';
 import type { RewardFn } from '../../src/rl/grpo/reward.js';
 import { DiffGrpoTrainer } from '../../src/rl/grpo/trainer.js';
-import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
+import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/data/il-data.js';
 import { NAVSIM_CACHE_V1_DIR } from '../golden-dirs.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-grpo-imported-'));

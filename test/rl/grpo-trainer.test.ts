@@ -15,8 +15,8 @@ import { loadPlanner } from '../../src/rl/grpo/reference.js';
 import { inProcessPdmReward, poolPdmReward, type RewardFn, trainingWeights } from '../../src/rl/grpo/reward.js';
 import { cacheEntry, MetricCache } from '../../src/navsim/metric-cache.js';
 import { ProposalScorePool } from '../../src/navsim/score-pool.js';
-import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
-import { sceneRows } from '../../src/rl/scene-dataset.js';
+import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/data/il-data.js';
+import { sceneRows } from '../../src/rl/data/scene-dataset.js';
 import { main } from '../../src/cli/main.js';
 
 const L = 4, H = 8;

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { col, writeArrowFile } from '../../src/core/arrow.js';
-import { HiddenStateCache, HiddenStateCacheWriter, writeHiddenStateCache, writeSyntheticCache } from '../../src/rl/hidden-state-cache.js';
-import { makeSyntheticRows, selectRows } from '../../src/rl/il-data.js';
+import { HiddenStateCache, HiddenStateCacheWriter, writeHiddenStateCache, writeSyntheticCache } from '../../src/rl/data/hidden-state-cache.js';
+import { makeSyntheticRows, selectRows } from '../../src/rl/data/il-data.js';
 
 let tmp: string;
 beforeAll(() => {

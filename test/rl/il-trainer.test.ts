@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { readSafetensorsSync } from '../../src/core/safetensors.js';
 import { expectNoTensorLeak } from '../../src/core/testing.js';
-import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/il-data.js';
+import { InMemoryIlData, makeSyntheticRows } from '../../src/rl/data/il-data.js';
 import { DiffusionPlanner } from '../../src/models/planner.js';
 import { plannerForIl } from '../../src/rl/il-planner.js';
 import { IlTrainer, type IlEvent, accumulateGrads, disposeBatch, ilTrainStep, rowsToBatch, validateIl } from '../../src/rl/il-trainer.js';

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateScene, sceneTokens } from '../../src/navsim/index.js';
 import { readScenesArrow } from '../../src/node.js';
-import { HiddenStateCache } from '../../src/rl/hidden-state-cache.js';
-import { defaultScenesPath, readScenesJsonl, writeSceneDataset } from '../../src/rl/scene-dataset.js';
+import { HiddenStateCache } from '../../src/rl/data/hidden-state-cache.js';
+import { defaultScenesPath, readScenesJsonl, writeSceneDataset } from '../../src/rl/data/scene-dataset.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drivekit-scene-dataset-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@
  * ```ts
  * const listing = listNavsimCache('exp/metric_cache');     // metadata CSV rows, or a walk
  * for (const ref of listing.files) {
- *   const { scene } = await readNavsimCacheFile(ref);      // xz -> restricted unpickle -> PdmScene
+ *   const { scene } = await readNavsimCacheFile(ref);      // xz -> restricted unpickle -> PDMScene
  *   scoreScene(scene, [trajectory], { version: 'v1.1' }); // PDM-Closed pinned from the cache
  * }
  * ```
@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PdmScene } from '../types.js';
+import type { PDMScene } from '../types.js';
 import { METRIC_CACHE_FILE, type NavsimCacheFileRef } from './layout.js';
 import { NavsimCacheError, unpickleRestricted } from './pickle.js';
 import { metricCacheToScene, type ImportDiagnostics } from './to-scene.js';
@@ -28,7 +28,7 @@ export { decompressXz } from './xz.js';
 
 export interface ImportedScene {
   ref: NavsimCacheFileRef;
-  scene: PdmScene;
+  scene: PDMScene;
   diagnostics: ImportDiagnostics;
   /** Seconds spent reading, decompressing, unpickling and converting. */
   seconds: { read: number; xz: number; unpickle: number; convert: number };

@@ -1,5 +1,5 @@
 /**
- * NAVSIM v1.1 `MetricCache` (as unpickled by `pickle.ts`) -> drivekit's `PdmScene`.
+ * NAVSIM v1.1 `MetricCache` (as unpickled by `pickle.ts`) -> drivekit's `PDMScene`.
  *
  * What is read, per field of the v1.1 `MetricCache`:
  * - `ego_state` (`EgoState`): rear-axle pose, rear-axle velocity / acceleration (ego frame), tire
@@ -20,7 +20,7 @@
  * `NavsimCacheError` naming the file, the token and the field.
  */
 import { boxCorners } from '../../geometry/box.js';
-import { STATE_SIZE, type AgentState, type AgentTrack, type AgentType, type MapArea, type MapAreaType, type MapLane, type PdmScene } from '../types.js';
+import { STATE_SIZE, type AgentState, type AgentTrack, type AgentType, type MapArea, type MapAreaType, type MapLane, type PDMScene } from '../types.js';
 import { NavsimCacheError, NdArray, PyEnum, PyObject, type UnpickleContext } from './pickle.js';
 import type { WkbGeometry } from './wkb.js';
 
@@ -231,7 +231,7 @@ function fitBox(ring: Float64Array, halfLength: number, halfWidth: number, box: 
 }
 
 /** Converts an unpickled NAVSIM v1.1 `MetricCache` into a scene named `token`. */
-export function metricCacheToScene(root: unknown, ctx: UnpickleContext & { token: string }, opts: { logName?: string | null } = {}): { scene: PdmScene; diagnostics: ImportDiagnostics } {
+export function metricCacheToScene(root: unknown, ctx: UnpickleContext & { token: string }, opts: { logName?: string | null } = {}): { scene: PDMScene; diagnostics: ImportDiagnostics } {
   const w: Walk = new Walk(ctx);
   const mc = w.obj(root, Q.metricCache, 'MetricCache');
   const fields = mc.attrs();
@@ -352,7 +352,7 @@ export function metricCacheToScene(root: unknown, ctx: UnpickleContext & { token
   const frames2hz: string[][] = [];
   for (let f = 0; f * 5 < Math.min(numSteps, 41); f++) frames2hz.push(red[f * 5]!);
   const redChanges = frames2hz.some((f) => f.join('\u0000') !== frames2hz[0]!.join('\u0000'));
-  const scene: PdmScene = {
+  const scene: PDMScene = {
     schema: 'pdm_ref_scene/v1',
     name: ctx.token,
     timestampUs: t0,

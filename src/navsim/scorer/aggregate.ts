@@ -3,7 +3,7 @@
  * the multiplicative metrics times the weighted average of the weighted ones, with EP normalised
  * by the batch's best progress.
  */
-import type { PdmVersion, PdmWeights } from '../types.js';
+import type { PDMVersion, PDMWeights } from '../types.js';
 import { SCORER_THRESHOLDS, defaultWeights } from './context.js';
 import type { BatchMetrics } from './metrics.js';
 
@@ -26,8 +26,8 @@ export function normalisedProgress(raw: number, mult: number, norm: number, v2: 
 
 /** The weighted metrics of one proposal, by name (`weightedScore`). */
 export interface WeightedScoreArgs {
-  version: PdmVersion;
-  weights: PdmWeights;
+  version: PDMVersion;
+  weights: PDMWeights;
   /** Normalised ego progress. */
   egoProgress: number;
   timeToCollisionWithinBound: number;
@@ -62,7 +62,7 @@ export function weightedScore(a: WeightedScoreArgs): number {
 }
 
 /** `weightedScore` of proposal i of a batch, with its EP (no extended comfort). */
-export function weightedScoreOf(m: BatchMetrics, i: number, version: PdmVersion, weights: PdmWeights, egoProgress: number): number {
+export function weightedScoreOf(m: BatchMetrics, i: number, version: PDMVersion, weights: PDMWeights, egoProgress: number): number {
   return weightedScore({
     version,
     weights,
@@ -80,7 +80,7 @@ export function weightedScoreOf(m: BatchMetrics, i: number, version: PdmVersion,
  * as PDM-Closed uses it. v2.2 leaves EC out (and HC is whatever `evaluateBatch` computed).
  * Returns the scores and the normalised EP per proposal.
  */
-export function aggregateBatch(m: BatchMetrics, version: PdmVersion, weights: PdmWeights = defaultWeights(version)): { scores: Float64Array; egoProgress: Float64Array } {
+export function aggregateBatch(m: BatchMetrics, version: PDMVersion, weights: PDMWeights = defaultWeights(version)): { scores: Float64Array; egoProgress: Float64Array } {
   const v2 = version === 'v2.2';
   const n = m.n;
   const mult = new Float64Array(n);

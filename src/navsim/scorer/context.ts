@@ -4,8 +4,8 @@
  */
 import { historyStates, initialStateArray } from '../interpolate.js';
 import { Centerline, type DrivableMap, buildDrivableMap, routeLaneIds } from '../map.js';
-import { buildObservation, type PdmObservation } from '../observation.js';
-import type { PdmScene, PdmVersion, PdmWeights } from '../types.js';
+import { buildObservation, type PDMObservation } from '../observation.js';
+import type { PDMScene, PDMVersion, PDMWeights } from '../types.js';
 import type { BatchMetrics, ScorerWorkspace } from './metrics.js';
 
 /** `PDMScorerConfig` thresholds (identical in v1.1 and v2.2). */
@@ -20,7 +20,7 @@ export const SCORER_THRESHOLDS = {
   laneKeepingHorizonSteps: 20, // ceil(2.0 / 0.1)
 } as const;
 
-export function defaultWeights(version: PdmVersion): PdmWeights {
+export function defaultWeights(version: PDMVersion): PDMWeights {
   return version === 'v1.1'
     ? { progress: 5, ttc: 5, comfort: 2, drivingDirection: 0, laneKeeping: 0, historyComfort: 0, extendedComfort: 0 }
     : { progress: 5, ttc: 5, comfort: 0, drivingDirection: 0, laneKeeping: 2, historyComfort: 2, extendedComfort: 2 };
@@ -28,8 +28,8 @@ export function defaultWeights(version: PdmVersion): PdmWeights {
 
 /** What the scorer needs besides the simulated states (a metric cache). */
 export interface ScoringContext {
-  version: PdmVersion;
-  observation: PdmObservation;
+  version: PDMVersion;
+  observation: PDMObservation;
   map: DrivableMap;
   centerline: Centerline;
   /** v2.2 history-comfort samples (n x 11) prepended to the states, or null (HC = 1). */
@@ -40,7 +40,7 @@ export interface ScoringContext {
 
 /** Per-scene cache for `scoreProposals`. */
 export interface PreparedScene extends ScoringContext {
-  scene: PdmScene;
+  scene: PDMScene;
   initialState: Float64Array;
   routeLaneIds: string[];
   /** Lazily computed results, keyed by use. */
@@ -56,10 +56,10 @@ export interface PreparedScene extends ScoringContext {
  * and centre line are built once however often a scene is scored; a scene that is no longer
  * referenced drops its entry (WeakMap). Callers must not mutate a scene after scoring it.
  */
-const prepared = new WeakMap<PdmScene, Map<PdmVersion, PreparedScene>>();
+const prepared = new WeakMap<PDMScene, Map<PDMVersion, PreparedScene>>();
 
 /** Builds (or returns the cached) scoring context of a scene for a version. */
-export function prepareScene(scene: PdmScene, version: PdmVersion): PreparedScene {
+export function prepareScene(scene: PDMScene, version: PDMVersion): PreparedScene {
   let byVersion = prepared.get(scene);
   if (!byVersion) {
     byVersion = new Map();

@@ -2,10 +2,10 @@
  * A proposal's metrics under the golden files' key names (`expected.metrics` of the NAVSIM
  * reference outputs), as the parity tests, the CLI and the worker pool report them.
  */
-import type { PdmVersion, ProposalScores } from '../types.js';
+import type { PDMVersion, ProposalScores } from '../types.js';
 
 /** PDMS v1.1 metrics of one proposal under the golden files' key names (`expected.metrics`). */
-export type PdmsMetrics = {
+export type PDMSMetrics = {
   no_at_fault_collisions: number;
   drivable_area_compliance: number;
   driving_direction_compliance: number;
@@ -16,7 +16,7 @@ export type PdmsMetrics = {
 };
 
 /** EPDMS v2.2 metrics of one proposal under the golden files' key names (EC is null when it is NaN). */
-export type EpdmsMetrics = {
+export type EPDMSMetrics = {
   no_at_fault_collisions: number;
   drivable_area_compliance: number;
   driving_direction_compliance: number;
@@ -29,14 +29,14 @@ export type EpdmsMetrics = {
   score: number;
 };
 
-/** The metrics of a version: `PdmsMetrics` for 'v1.1', `EpdmsMetrics` for 'v2.2', their union for `PdmVersion`. */
-export type PdmMetricsOf<V extends PdmVersion> = V extends 'v1.1' ? PdmsMetrics : EpdmsMetrics;
+/** The metrics of a version: `PDMSMetrics` for 'v1.1', `EPDMSMetrics` for 'v2.2', their union for `PDMVersion`. */
+export type PDMMetricsOf<V extends PDMVersion> = V extends 'v1.1' ? PDMSMetrics : EPDMSMetrics;
 
 /** Metrics of one proposal under the golden files' key names (`expected.metrics`). */
-export function toGoldenMetrics(s: ProposalScores, version: 'v1.1'): PdmsMetrics;
-export function toGoldenMetrics(s: ProposalScores, version: 'v2.2'): EpdmsMetrics;
-export function toGoldenMetrics(s: ProposalScores, version: PdmVersion): PdmsMetrics | EpdmsMetrics;
-export function toGoldenMetrics(s: ProposalScores, version: PdmVersion): PdmsMetrics | EpdmsMetrics {
+export function toGoldenMetrics(s: ProposalScores, version: 'v1.1'): PDMSMetrics;
+export function toGoldenMetrics(s: ProposalScores, version: 'v2.2'): EPDMSMetrics;
+export function toGoldenMetrics(s: ProposalScores, version: PDMVersion): PDMSMetrics | EPDMSMetrics;
+export function toGoldenMetrics(s: ProposalScores, version: PDMVersion): PDMSMetrics | EPDMSMetrics {
   if (version === 'v1.1') {
     return {
       no_at_fault_collisions: s.noAtFaultCollisions,
@@ -61,3 +61,13 @@ export function toGoldenMetrics(s: ProposalScores, version: PdmVersion): PdmsMet
     score: s.score,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMMetricsOf`. */
+export type PdmMetricsOf<V extends PDMVersion> = PDMMetricsOf<V>;
+/** @deprecated Renamed `PDMSMetrics`. */
+export type PdmsMetrics = PDMSMetrics;
+/** @deprecated Renamed `EPDMSMetrics`. */
+export type EpdmsMetrics = EPDMSMetrics;

@@ -6,7 +6,7 @@
 import { boundsOverlap, boxBounds, boxesIntersect, segmentIntersectsBox } from '../../geometry/box.js';
 import { allComfortable, comfortChecks } from '../comfort.js';
 import { type DrivableMap, PolyFlag } from '../map.js';
-import type { PdmObservation } from '../observation.js';
+import type { PDMObservation } from '../observation.js';
 import { pairwiseSum } from '../savgol.js';
 import { NUM_STATES, PACIFICA, STATE_SIZE as STATE_SIZE_IMPORT, StateIndex, type ComfortDetail, type EgoAreas } from '../types.js';
 import { SCORER_THRESHOLDS, type ScoringContext } from './context.js';
@@ -283,8 +283,8 @@ function axleInIntersectionAt(ws: ScorerWorkspace, map: DrivableMap, states: Flo
 
 /** Union bounds of all objects per observation step (+inf / -inf for empty steps), cached. */
 // Cached per observation object (identity); dropped with it (WeakMap).
-const stepBoundsCache = new WeakMap<PdmObservation, Float64Array>();
-function observationStepBounds(obs: PdmObservation): Float64Array {
+const stepBoundsCache = new WeakMap<PDMObservation, Float64Array>();
+function observationStepBounds(obs: PDMObservation): Float64Array {
   let sb = stepBoundsCache.get(obs);
   if (sb) return sb;
   sb = new Float64Array(obs.numSteps * 4);
@@ -311,7 +311,7 @@ export interface BatchEnv {
   states: Float64Array;
   numStates: number;
   v2: boolean;
-  obs: PdmObservation;
+  obs: PDMObservation;
   map: DrivableMap;
   stepBounds: Float64Array;
   ws: ScorerWorkspace;

@@ -3,7 +3,7 @@
  * LQR tracker (41 states at 0.1 s), as NAVSIM interpolates them.
  */
 import { referenceStatesFromPoses } from '../interpolate.js';
-import { NUM_STATES, NavsimInputError, STATE_SIZE, type PdmScene, type PoseTrajectory } from '../types.js';
+import { NUM_STATES, NavsimInputError, STATE_SIZE, type PDMScene, type PoseTrajectory } from '../types.js';
 
 /** A trajectory to score: poses (x, y, heading) from t0 + interval, NAVSIM default 8 x 0.5 s. */
 export interface Trajectory {
@@ -33,7 +33,7 @@ function flattenPoses(p: Trajectory['poses']): Float64Array {
  * Throws `NavsimInputError` on non-finite poses or wrong sizes.
  */
 export function proposalsToReferenceStates(
-  scene: PdmScene,
+  scene: PDMScene,
   proposals: readonly Trajectory[] | Float64Array,
   opts: { posesPerProposal?: number; intervalS?: number } = {},
 ): { refs: Float64Array; count: number } {

@@ -6,7 +6,7 @@
 import { extendedComfort, type ExtendedComfortResult } from '../comfort.js';
 import { initialStateArray, referenceStatesFromPoses, referenceStatesFromStateTrajectory } from '../interpolate.js';
 import { simulateProposals } from '../simulate.js';
-import { NUM_STATES, NavsimInputError, STATE_SIZE, type PdmScene, type PdmVersion, type PdmWeights, type ProposalScores } from '../types.js';
+import { NUM_STATES, NavsimInputError, STATE_SIZE, type PDMScene, type PDMVersion, type PDMWeights, type ProposalScores } from '../types.js';
 import { multiplicative, normalisedProgress, weightedScore, weightedScoreOf } from './aggregate.js';
 import { defaultWeights, prepareScene, type PreparedScene } from './context.js';
 import { applyHumanFilter, humanFilterValues, humanRun, type FilteredMetrics } from './human-filter.js';
@@ -14,13 +14,13 @@ import { evaluateBatch, type BatchMetrics } from './metrics.js';
 import { proposalsToReferenceStates, type Trajectory } from './proposals.js';
 
 export interface ScoreOptions {
-  version: PdmVersion;
-  weights?: Partial<PdmWeights>;
+  version: PDMVersion;
+  weights?: Partial<PDMWeights>;
   /** Attach simulated / reference states, ego areas and LK deviations to each result. */
   returnStates?: boolean;
   /**
    * EP normaliser: the PDM-Closed trajectory as cached states (n x 11 at 0.1 s from t0, n >= 41),
-   * e.g. `runPdmClosed(scene)`. Defaults to the scene's pinned `pdm_closed_trajectory`.
+   * e.g. `runPDMClosed(scene)`. Defaults to the scene's pinned `pdm_closed_trajectory`.
    */
   pdmClosedStates?: Float64Array;
   /** For a flat Float64Array of proposals: poses per proposal (default 8) and spacing (0.5 s). */
@@ -103,7 +103,7 @@ export interface ScoredProposals {
  * `pdm_score` gives it when scored together with the PDM-Closed trajectory.
  */
 export function scoreProposals(
-  sceneOrPrepared: PdmScene | PreparedScene,
+  sceneOrPrepared: PDMScene | PreparedScene,
   proposals: readonly Trajectory[] | Float64Array,
   opts: ScoreOptions,
 ): ProposalScores[] {
@@ -112,7 +112,7 @@ export function scoreProposals(
 
 /** `scoreProposals` with the PDM-Closed row, the human run and EC details. */
 export function scoreProposalsDetailed(
-  sceneOrPrepared: PdmScene | PreparedScene,
+  sceneOrPrepared: PDMScene | PreparedScene,
   proposals: readonly Trajectory[] | Float64Array,
   opts: ScoreOptions,
 ): ScoredProposals {
@@ -129,7 +129,7 @@ export function scoreProposalsDetailed(
   const pdmStates = opts.pdmClosedStates ?? scene.pdmClosedTrajectory;
   if (!pdmStates) {
     throw new NavsimInputError(
-      `scene ${JSON.stringify(scene.name)}: no EP normaliser: the scene pins no pdm_closed_trajectory; pass pdmClosedStates (e.g. from runPdmClosed)`,
+      `scene ${JSON.stringify(scene.name)}: no EP normaliser: the scene pins no pdm_closed_trajectory; pass pdmClosedStates (e.g. from runPDMClosed)`,
       scene.name,
       'pdm_closed_trajectory',
     );
@@ -234,7 +234,7 @@ export function scoreProposalsDetailed(
   return { proposals: results, pdmClosed: pdmScores, human: humanScores, extendedComfort: ecDetails };
 }
 
-function baseScores(m: BatchMetrics, i: number, ep: number, mult: number, version: PdmVersion, weights: PdmWeights): ProposalScores {
+function baseScores(m: BatchMetrics, i: number, ep: number, mult: number, version: PDMVersion, weights: PDMWeights): ProposalScores {
   const v2 = version === 'v2.2';
   const score = mult * weightedScoreOf(m, i, version, weights, ep);
   return {

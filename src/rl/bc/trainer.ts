@@ -33,7 +33,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { recoverDir, writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
+import { recoverDir, writeDirAtomic } from '../../core/atomic.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import type { Logger, LogRecord } from '../../core/logger.js';
 import { Rng } from '../../core/rng.js';
@@ -43,7 +43,8 @@ import { applyGradients, lossAndGrads } from '../common/grads.js';
 import { VecNormalize, type VecNormalizeState } from '../common/running-norm.js';
 import { episodeRanges, type Demonstrations } from '../data/demonstrations.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
-import { AdamW } from '../optim.js';
+import { assertResumable, readRunState, writeRunState } from '../common/run-state.js';
+import { AdamW } from '../common/optim.js';
 import { BC_CONFIG, type BCConfig } from './config.js';
 import { bcLoss } from './loss.js';
 
@@ -453,7 +454,7 @@ export class BCTrainer {
         numFrames: this.data.numFrames,
         valEpisodes: this.split.valEpisodes,
       };
-      await writeFileAtomic(path.join(tmp, 'run.json'), JSON.stringify({ format: RUN_FORMAT, bc: BC_CONFIG.toJSON(this.config), position: pos }) + '\n');
+      await writeRunState(path.join(tmp, 'run.json'), { format: RUN_FORMAT, bc: BC_CONFIG.toJSON(this.config), position: pos });
     });
   }
 
@@ -468,23 +469,11 @@ export class BCTrainer {
     if (!fs.existsSync(path.join(dir, 'run.json')) && fs.existsSync(path.join(outDir, 'run.json'))) dir = outDir;
     else await recoverDir(dir);
     const runFile = path.join(dir, 'run.json');
-    let run: { format: string; bc: BCConfig; position: RunPosition };
-    try {
-      run = JSON.parse(await fs.promises.readFile(runFile, 'utf8'));
-    } catch (e) {
-      throw new InputError(InputError.format({ file: runFile, expected: 'the run state of a BC training folder', found: (e as Error).message }), { file: runFile, expected: 'run.json', found: (e as Error).message, cause: e });
-    }
-    if (run.format !== RUN_FORMAT) throw new InputError(InputError.format({ file: runFile, field: 'format', expected: RUN_FORMAT, found: run.format }), { file: runFile, field: 'format', expected: RUN_FORMAT, found: run.format });
+    const run = await readRunState<{ format: string; bc: BCConfig; position: RunPosition }>(runFile, RUN_FORMAT, 'the run state of a BC training folder');
     const saved = BC_CONFIG.resolve(run.bc, { file: runFile });
+    assertResumable(saved, options.config ?? {}, { file: runFile, free: ['epochs'] });
     const merged: Record<string, unknown> = { ...saved };
-    for (const [k, v] of Object.entries(options.config ?? {})) {
-      if (v === undefined) continue;
-      const was = (saved as unknown as Record<string, unknown>)[k];
-      if (k === 'epochs') merged.epochs = v;
-      else if (JSON.stringify(v) !== JSON.stringify(was)) {
-        throw new ConfigError(`${runFile}: config.${k} is ${JSON.stringify(was)} in the checkpoint but ${JSON.stringify(v)} was given; resume with the same settings.`, { file: runFile, field: k, expected: was, found: v });
-      }
-    }
+    if (options.config?.epochs !== undefined) merged.epochs = options.config.epochs;
     const { policy } = await ActorCriticPolicy.load(dir);
     let trainer: BCTrainer;
     try {

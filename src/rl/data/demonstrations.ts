@@ -28,7 +28,9 @@ import * as fs from 'node:fs';
 import { ArrowFileReader, ArrowFileWriter, col, type TableSchema } from '../../core/arrow.js';
 import { tempPathFor } from '../../core/atomic.js';
 import { ConfigError, InputError } from '../../core/errors.js';
+import type { BackendName } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
+import { WorkerPool } from '../../core/worker-pool.js';
 import type { EnvConfig, EnvConfigInput } from '../../env/config.js';
 import { DrivingEnv, type DrivingEnvOptions } from '../../env/env.js';
 import { makePolicy, type EgoPolicy } from '../../env/policies.js';
@@ -190,7 +192,20 @@ export interface RecordExpertOptions {
    * instead (DAgger's mixture πᵢ = β·π* + (1 − β)·π̂ᵢ).
    */
   driver?: (obs: Float32Array) => ArrayLike<number>;
+  /**
+   * DAgger with a saved policy: this folder (policy.safetensors + policy.json) drives with its
+   * deterministic action, loaded here or by each worker thread (instead of `driver`; the backend
+   * must be initialised).
+   */
+  driverDir?: string;
   expertProbability?: number;
+  /**
+   * Threads playing the episodes (default 1: this thread); the output does not depend on it. See
+   * `recordExpertDemonstrations` for what runs in this thread whatever the number.
+   */
+  workers?: number;
+  /** Seeds per worker shard (default: a quarter of a thread's share, at most 8). */
+  shardSize?: number;
   /** Called after every episode. */
   onEpisode?: (e: { seed: number; length: number; kept: number; outcome: string; counts: RecordCounts }) => void;
 }
@@ -207,6 +222,10 @@ export interface RecordReport {
   /** Wall time of recording (env + expert + cleaning) and of writing, in seconds. */
   recordSeconds: number;
   writeSeconds: number;
+  /** Threads that played the episodes (1: this thread). */
+  threads: number;
+  /** With `workers` > 1 but played in this thread: why. */
+  sequentialReason?: string;
 }
 
 /** Growing Float32/Int32/Uint8 column buffer for one record batch. */
@@ -243,15 +262,236 @@ class Rows {
   }
 }
 
+/** One played and cleaned episode: its kept transitions, and what the counts need. */
+export interface RecordedEpisode {
+  seed: number;
+  /** Frames played. */
+  length: number;
+  outcome: string;
+  failed: boolean;
+  dropped: CleaningCounts;
+  /** Frames kept (the rows below). */
+  kept: number;
+  obs: Float32Array;
+  next_obs: Float32Array;
+  action: Float32Array;
+  reward: Float32Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  step: Int32Array;
+}
+
+interface PlayerOptions {
+  cleaning: DemoCleaning;
+  noise: readonly [number, number] | null;
+  noiseSeed: number;
+  driver?: (obs: Float32Array) => ArrayLike<number>;
+  beta: number;
+}
+
+/** Plays episodes on one env, one seed at a time, and cleans each (memory: the longest episode). */
+class EpisodePlayer {
+  private readonly obsDim: number;
+  private readonly noiseRng: Rng;
+  private epObs: Float32Array;
+  private epNext: Float32Array;
+  private epAct: Float32Array;
+  private epRew: Float32Array;
+  private epTerm: Uint8Array;
+  private epTrunc: Uint8Array;
+  private epSteer: Float64Array;
+  private epV0: Float64Array;
+  private epV1: Float64Array;
+  constructor(
+    private readonly env: DrivingEnv,
+    private readonly policy: EgoPolicy,
+    private readonly o: PlayerOptions,
+  ) {
+    const obsDim = (this.obsDim = env.obsSize);
+    this.noiseRng = new Rng(o.noiseSeed).jump();
+    this.epObs = new Float32Array(1024 * obsDim);
+    this.epNext = new Float32Array(1024 * obsDim);
+    this.epAct = new Float32Array(1024 * 2);
+    this.epRew = new Float32Array(1024);
+    this.epTerm = new Uint8Array(1024);
+    this.epTrunc = new Uint8Array(1024);
+    this.epSteer = new Float64Array(1024);
+    this.epV0 = new Float64Array(1024);
+    this.epV1 = new Float64Array(1024);
+  }
+
+  private grow(need: number): void {
+    if (need <= this.epRew.length) return;
+    const cap = Math.max(need, 2 * this.epRew.length);
+    const g = <T extends Float32Array | Float64Array | Uint8Array>(a: T, k: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap * k);
+      b.set(a);
+      return b;
+    };
+    const d = this.obsDim;
+    this.epObs = g(this.epObs, d);
+    this.epNext = g(this.epNext, d);
+    this.epAct = g(this.epAct, 2);
+    this.epRew = g(this.epRew, 1);
+    this.epTerm = g(this.epTerm, 1);
+    this.epTrunc = g(this.epTrunc, 1);
+    this.epSteer = g(this.epSteer, 1);
+    this.epV0 = g(this.epV0, 1);
+    this.epV1 = g(this.epV1, 1);
+  }
+
+  play(seed: number): RecordedEpisode {
+    const { env, policy } = this;
+    const { noise, beta, driver } = this.o;
+    const noiseRng = this.noiseRng;
+    const obsDim = this.obsDim;
+    const action = [0, 0];
+    const noiseAction = [0, 0];
+    const driverAction = [0, 0];
+    let { obs } = env.reset({ seed });
+    policy.reset(env);
+    let speed = env.ego.speedKmh;
+    let n = 0;
+    let outcome = 'max_step';
+    for (;;) {
+      const a = policy.act(env, obs);
+      // Clipped to the Box and rounded to float32, so the stored action is exactly what the env got.
+      action[0] = Math.fround(Math.max(-1, Math.min(1, a[0])));
+      action[1] = Math.fround(Math.max(-1, Math.min(1, a[1])));
+      if (!Number.isFinite(action[0]) || !Number.isFinite(action[1])) {
+        throw new InputError(InputError.format({ file: policy.name, field: 'action', expected: 'finite values', found: a }, `(seed ${seed}, step ${n})`), { file: policy.name, field: 'action', expected: 'finite values', found: a });
+      }
+      let applied: number[] = action;
+      if (driver && !(beta > 0 && noiseRng.uniform() < beta)) {
+        const d = driver(obs);
+        applied = driverAction;
+        applied[0] = Math.fround(Math.max(-1, Math.min(1, d[0]!)));
+        applied[1] = Math.fround(Math.max(-1, Math.min(1, d[1]!)));
+        if (!Number.isFinite(applied[0]!) || !Number.isFinite(applied[1]!)) {
+          throw new InputError(InputError.format({ field: 'driver action', expected: 'finite values', found: [d[0], d[1]] }, `(seed ${seed}, step ${n})`), { field: 'driver action', expected: 'finite values', found: [d[0], d[1]] });
+        }
+      }
+      if (noise) {
+        const base = applied;
+        applied = noiseAction;
+        applied[0] = Math.fround(Math.max(-1, Math.min(1, base[0]! + noise[0] * noiseRng.normal())));
+        applied[1] = Math.fround(Math.max(-1, Math.min(1, base[1]! + noise[1] * noiseRng.normal())));
+      }
+      const r = env.step(applied);
+      this.grow(n + 1);
+      this.epObs.set(obs, n * obsDim);
+      this.epNext.set(r.obs, n * obsDim);
+      this.epAct[2 * n] = action[0]!;
+      this.epAct[2 * n + 1] = action[1]!;
+      this.epRew[n] = r.reward;
+      this.epTerm[n] = r.terminated ? 1 : 0;
+      this.epTrunc[n] = r.truncated ? 1 : 0;
+      this.epSteer[n] = action[0]!;
+      this.epV0[n] = speed;
+      this.epV1[n] = r.info.velocity;
+      speed = r.info.velocity;
+      obs = r.obs;
+      n++;
+      if (r.terminated || r.truncated) {
+        const i = r.info;
+        outcome = i.arrive_dest ? 'arrive_dest' : i.crash ? 'crash' : i.out_of_road ? 'out_of_road' : 'max_step';
+        break;
+      }
+    }
+    const failed = outcome === 'crash' || outcome === 'out_of_road';
+    const { keep, counts } = cleanEpisode({ steering: this.epSteer.subarray(0, n), speedBefore: this.epV0.subarray(0, n), speedAfter: this.epV1.subarray(0, n), failed }, this.o.cleaning);
+    let kept = 0;
+    for (let t = 0; t < n; t++) kept += keep[t]!;
+    const ep: RecordedEpisode = {
+      seed, length: n, outcome, failed, dropped: counts, kept,
+      obs: new Float32Array(kept * obsDim), next_obs: new Float32Array(kept * obsDim), action: new Float32Array(kept * 2), reward: new Float32Array(kept),
+      terminated: new Uint8Array(kept), truncated: new Uint8Array(kept), step: new Int32Array(kept),
+    };
+    for (let t = 0, k = 0; t < n; t++) {
+      if (!keep[t]) continue;
+      ep.obs.set(this.epObs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+      ep.next_obs.set(this.epNext.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+      ep.action[2 * k] = this.epAct[2 * t]!;
+      ep.action[2 * k + 1] = this.epAct[2 * t + 1]!;
+      ep.reward[k] = this.epRew[t]!;
+      ep.terminated[k] = this.epTerm[t]!;
+      ep.truncated[k] = this.epTrunc[t]!;
+      ep.step[k] = t;
+      k++;
+    }
+    return ep;
+  }
+}
+
+/** A shard of a parallel recording (plain data): seeds played in order on a fresh env. */
+export interface RecordShardTask {
+  seeds: number[];
+  /** The env config of the whole recording (start_seed/num_scenarios cover every seed). */
+  env: EnvConfigInput;
+  cleaning: DemoCleaning;
+  /** DAgger without the expert mixture: this policy folder drives, deterministically. */
+  driverDir?: string;
+  /** The tfjs backend for the driver (the recording thread's). */
+  backend?: BackendName;
+}
+
+/** Loads a policy folder as a deterministic driver (tfjs loaded only when a driver is used). */
+async function loadDriver(dir: string, backend: BackendName | undefined): Promise<{ act: (obs: Float32Array) => ArrayLike<number>; dispose: () => void }> {
+  if (backend) {
+    const { init } = await import('../../core/backend.js');
+    await init({ backend });
+  }
+  const { ActorCriticPolicy } = await import('../../models/mlp-policy.js');
+  const { policy } = await ActorCriticPolicy.load(dir);
+  return { act: (o) => policy.act(o, 1, { deterministic: true }).actions, dispose: () => policy.dispose() };
+}
+
+/** Plays one shard (the worker threads' handler): the episodes of `task.seeds`, in order, cleaned. */
+export async function recordExpertShard(task: RecordShardTask): Promise<RecordedEpisode[]> {
+  const env = new DrivingEnv(task.env);
+  const driver = task.driverDir !== undefined ? await loadDriver(task.driverDir, task.backend) : null;
+  try {
+    const player = new EpisodePlayer(env, makePolicy('expert'), { cleaning: task.cleaning, noise: null, noiseSeed: 0, beta: 0, ...(driver ? { driver: driver.act } : {}) });
+    return task.seeds.map((s) => player.play(s));
+  } finally {
+    driver?.dispose();
+  }
+}
+
+/**
+ * Why a recording cannot be split over threads (null when it can): an episode must depend on its
+ * seed alone, and every input must cross threads as data.
+ */
+export function recordSequentialReason(opts: RecordExpertOptions, config: EnvConfig): string | null {
+  if (opts.policy) return 'a custom expert policy (an object) cannot cross threads';
+  if (opts.driver) return 'a driver function cannot cross threads (give driverDir)';
+  if (opts.envOptions) return 'env options (a map source) cannot cross threads';
+  if (opts.actionNoise && (opts.actionNoise[0] > 0 || opts.actionNoise[1] > 0)) return 'the action-noise stream runs through the episodes in order';
+  if (opts.driverDir !== undefined && (opts.expertProbability ?? 0) > 0) return 'the expert-mixture stream runs through the episodes in order';
+  if (config.random_traffic) return 'random_traffic draws from a stream that runs through the episodes';
+  if (config.lidar.gaussian_noise > 0 || config.lidar.dropout_prob > 0) return 'lidar noise draws from a stream that runs through the episodes';
+  return null;
+}
+
 /**
  * Plays the expert over `seeds` on a `DrivingEnv`, cleans each episode and writes the kept
- * transitions with their metadata. Memory is one episode plus one record batch.
+ * transitions with their metadata. Memory is one episode plus one record batch (with workers:
+ * the shards in flight).
+ *
+ * With `workers` > 1 the seeds are split into shards of consecutive seeds played by worker
+ * threads and written here in seed order: the file is byte-identical to one thread's (every
+ * episode depends on its seed alone; the frames budget stops at the same episode). Recordings
+ * whose episodes share a stream (action noise, the DAgger mixture, random traffic, lidar noise)
+ * or whose inputs are functions run in this thread (`RecordReport.sequentialReason` says why).
  */
 export async function recordExpertDemonstrations(opts: RecordExpertOptions): Promise<RecordReport> {
   if (opts.seeds.length === 0) throw new ConfigError(ConfigError.format({ field: 'seeds', expected: 'at least one seed', found: [] }), { field: 'seeds', expected: 'at least one seed', found: [] });
   if (opts.frames !== undefined && !(Number.isInteger(opts.frames) && opts.frames > 0)) {
     throw new ConfigError(ConfigError.format({ field: 'frames', expected: 'an integer > 0', found: opts.frames }), { field: 'frames', expected: 'an integer > 0', found: opts.frames });
   }
+  if (opts.driver && opts.driverDir !== undefined) throw new ConfigError('recordExpertDemonstrations: give driver or driverDir, not both.', { field: 'driverDir', expected: 'driver or driverDir', found: 'both' });
+  const workers = opts.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(ConfigError.format({ field: 'workers', expected: 'an integer >= 1', found: workers }), { field: 'workers', expected: 'an integer >= 1', found: workers });
   const cleaning = resolveDemoCleaning(opts.cleaning);
   const lo = Math.min(...opts.seeds), hi = Math.max(...opts.seeds);
   const envCfg: EnvConfigInput = { start_seed: lo, num_scenarios: hi - lo + 1, ...opts.env };
@@ -263,141 +503,99 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
   const batchRows = opts.batchRows ?? 4096;
   const counts: RecordCounts = { episodes_recorded: 0, episodes_kept: 0, episodes_failed: 0, frames_recorded: 0, frames_kept: 0, dropped: { standstill: 0, steering_spike: 0, short_trajectory: 0, recovery_exempt: 0 } };
   const seedsPlayed: number[] = [];
+  const noise = opts.actionNoise && (opts.actionNoise[0] > 0 || opts.actionNoise[1] > 0) ? opts.actionNoise : null;
+  const beta = opts.expertProbability ?? 0;
+  const reason = workers > 1 ? recordSequentialReason(opts, env.config) : null;
+  const threads = workers > 1 && reason === null ? Math.min(workers, opts.seeds.length) : 1;
+  const hasDriver = opts.driver !== undefined || opts.driverDir !== undefined;
 
   // Pass 1: record into a temporary Arrow file (the counts for the metadata are known only at the end).
   const rawPath = tempPathFor(opts.out);
   const t0 = performance.now();
   let raw: ArrowFileWriter<DemoSchema> | null = await ArrowFileWriter.open(rawPath, schema);
   let recordSeconds = 0;
+  let localDriver: { act: (obs: Float32Array) => ArrayLike<number>; dispose: () => void } | null = null;
   try {
+    if (noise && !(noise[0] >= 0 && noise[1] >= 0 && Number.isFinite(noise[0]) && Number.isFinite(noise[1]))) {
+      throw new InputError(InputError.format({ field: 'actionNoise', expected: 'two finite standard deviations >= 0', found: noise }), { field: 'actionNoise', expected: 'two finite numbers >= 0', found: noise });
+    }
+    if (!(beta >= 0 && beta <= 1)) throw new InputError(InputError.format({ field: 'expertProbability', expected: 'a number in [0, 1]', found: beta }), { field: 'expertProbability', expected: 'in [0, 1]', found: beta });
     const rows = new Rows(obsDim, batchRows);
     const flush = async () => {
       if (rows.len > 0) await raw!.writeBatch(rows.view());
       rows.len = 0;
     };
-    // One episode's transitions before cleaning.
-    let epObs = new Float32Array(1024 * obsDim);
-    let epNext = new Float32Array(1024 * obsDim);
-    let epAct = new Float32Array(1024 * 2);
-    let epRew = new Float32Array(1024);
-    let epTerm = new Uint8Array(1024);
-    let epTrunc = new Uint8Array(1024);
-    let epSteer = new Float64Array(1024);
-    let epV0 = new Float64Array(1024);
-    let epV1 = new Float64Array(1024);
-    const grow = (need: number) => {
-      if (need <= epRew.length) return;
-      const cap = Math.max(need, 2 * epRew.length);
-      const g = <T extends Float32Array | Float64Array | Uint8Array>(a: T, k: number): T => {
-        const b = new (a.constructor as new (n: number) => T)(cap * k);
-        b.set(a);
-        return b;
-      };
-      epObs = g(epObs, obsDim);
-      epNext = g(epNext, obsDim);
-      epAct = g(epAct, 2);
-      epRew = g(epRew, 1);
-      epTerm = g(epTerm, 1);
-      epTrunc = g(epTrunc, 1);
-      epSteer = g(epSteer, 1);
-      epV0 = g(epV0, 1);
-      epV1 = g(epV1, 1);
-    };
-    const action = [0, 0];
-    const noiseAction = [0, 0];
-    const noise = opts.actionNoise && (opts.actionNoise[0] > 0 || opts.actionNoise[1] > 0) ? opts.actionNoise : null;
-    if (noise && !(noise[0] >= 0 && noise[1] >= 0 && Number.isFinite(noise[0]) && Number.isFinite(noise[1]))) {
-      throw new InputError(InputError.format({ field: 'actionNoise', expected: 'two finite standard deviations >= 0', found: noise }), { field: 'actionNoise', expected: 'two finite numbers >= 0', found: noise });
-    }
-    const noiseRng = new Rng(opts.noiseSeed ?? 0).jump();
-    const driverAction = [0, 0];
-    const beta = opts.expertProbability ?? 0;
-    if (!(beta >= 0 && beta <= 1)) throw new InputError(InputError.format({ field: 'expertProbability', expected: 'a number in [0, 1]', found: beta }), { field: 'expertProbability', expected: 'in [0, 1]', found: beta });
-    for (const seed of opts.seeds) {
-      if (opts.frames !== undefined && counts.frames_kept >= opts.frames) break;
-      seedsPlayed.push(seed);
-      let { obs } = env.reset({ seed });
-      policy.reset(env);
-      let speed = env.ego.speedKmh;
-      let n = 0;
-      let outcome = 'max_step';
-      for (;;) {
-        const a = policy.act(env, obs);
-        // Clipped to the Box and rounded to float32, so the stored action is exactly what the env got.
-        action[0] = Math.fround(Math.max(-1, Math.min(1, a[0])));
-        action[1] = Math.fround(Math.max(-1, Math.min(1, a[1])));
-        if (!Number.isFinite(action[0]) || !Number.isFinite(action[1])) {
-          throw new InputError(InputError.format({ file: policy.name, field: 'action', expected: 'finite values', found: a }, `(seed ${seed}, step ${n})`), { file: policy.name, field: 'action', expected: 'finite values', found: a });
-        }
-        let applied: number[] = action;
-        if (opts.driver && !(beta > 0 && noiseRng.uniform() < beta)) {
-          const d = opts.driver(obs);
-          applied = driverAction;
-          applied[0] = Math.fround(Math.max(-1, Math.min(1, d[0]!)));
-          applied[1] = Math.fround(Math.max(-1, Math.min(1, d[1]!)));
-          if (!Number.isFinite(applied[0]!) || !Number.isFinite(applied[1]!)) {
-            throw new InputError(InputError.format({ field: 'driver action', expected: 'finite values', found: [d[0], d[1]] }, `(seed ${seed}, step ${n})`), { field: 'driver action', expected: 'finite values', found: [d[0], d[1]] });
-          }
-        }
-        if (noise) {
-          const base = applied;
-          applied = noiseAction;
-          applied[0] = Math.fround(Math.max(-1, Math.min(1, base[0]! + noise[0] * noiseRng.normal())));
-          applied[1] = Math.fround(Math.max(-1, Math.min(1, base[1]! + noise[1] * noiseRng.normal())));
-        }
-        const r = env.step(applied);
-        grow(n + 1);
-        epObs.set(obs, n * obsDim);
-        epNext.set(r.obs, n * obsDim);
-        epAct[2 * n] = action[0]!;
-        epAct[2 * n + 1] = action[1]!;
-        epRew[n] = r.reward;
-        epTerm[n] = r.terminated ? 1 : 0;
-        epTrunc[n] = r.truncated ? 1 : 0;
-        epSteer[n] = action[0]!;
-        epV0[n] = speed;
-        epV1[n] = r.info.velocity;
-        speed = r.info.velocity;
-        obs = r.obs;
-        n++;
-        if (r.terminated || r.truncated) {
-          const i = r.info;
-          outcome = i.arrive_dest ? 'arrive_dest' : i.crash ? 'crash' : i.out_of_road ? 'out_of_road' : 'max_step';
-          break;
-        }
-      }
-      const failed = outcome === 'crash' || outcome === 'out_of_road';
-      const { keep, counts: c } = cleanEpisode({ steering: epSteer.subarray(0, n), speedBefore: epV0.subarray(0, n), speedAfter: epV1.subarray(0, n), failed }, cleaning);
+    const budgetReached = () => opts.frames !== undefined && counts.frames_kept >= opts.frames;
+    // Appends an episode's kept rows, in seed order, whichever thread played it.
+    const append = async (ep: RecordedEpisode) => {
+      seedsPlayed.push(ep.seed);
       counts.episodes_recorded++;
-      if (failed) counts.episodes_failed++;
-      counts.frames_recorded += n;
-      counts.dropped.standstill += c.standstill;
-      counts.dropped.steering_spike += c.steering_spike;
-      counts.dropped.short_trajectory += c.short_trajectory;
-      counts.dropped.recovery_exempt += c.recovery_exempt;
-      let kept = 0;
+      if (ep.failed) counts.episodes_failed++;
+      counts.frames_recorded += ep.length;
+      counts.dropped.standstill += ep.dropped.standstill;
+      counts.dropped.steering_spike += ep.dropped.steering_spike;
+      counts.dropped.short_trajectory += ep.dropped.short_trajectory;
+      counts.dropped.recovery_exempt += ep.dropped.recovery_exempt;
       const episodeId = counts.episodes_kept;
-      for (let t = 0; t < n; t++) {
-        if (!keep[t]) continue;
+      const cols = rows.cols;
+      for (let t = 0; t < ep.kept; t++) {
         const k = rows.len;
-        const cols = rows.cols;
-        cols.obs.set(epObs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
-        cols.next_obs.set(epNext.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
-        cols.action[2 * k] = epAct[2 * t]!;
-        cols.action[2 * k + 1] = epAct[2 * t + 1]!;
-        cols.reward[k] = epRew[t]!;
-        cols.terminated[k] = epTerm[t]!;
-        cols.truncated[k] = epTrunc[t]!;
+        cols.obs.set(ep.obs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+        cols.next_obs.set(ep.next_obs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+        cols.action[2 * k] = ep.action[2 * t]!;
+        cols.action[2 * k + 1] = ep.action[2 * t + 1]!;
+        cols.reward[k] = ep.reward[t]!;
+        cols.terminated[k] = ep.terminated[t]!;
+        cols.truncated[k] = ep.truncated[t]!;
         cols.episode_id[k] = episodeId;
-        cols.seed[k] = seed;
-        cols.step[k] = t;
+        cols.seed[k] = ep.seed;
+        cols.step[k] = ep.step[t]!;
         rows.len++;
-        kept++;
         if (rows.len === batchRows) await flush();
       }
-      if (kept > 0) counts.episodes_kept++;
-      counts.frames_kept += kept;
-      opts.onEpisode?.({ seed, length: n, kept, outcome, counts });
+      if (ep.kept > 0) counts.episodes_kept++;
+      counts.frames_kept += ep.kept;
+      opts.onEpisode?.({ seed: ep.seed, length: ep.length, kept: ep.kept, outcome: ep.outcome, counts });
+    };
+    if (threads <= 1) {
+      if (opts.driverDir !== undefined) localDriver = await loadDriver(opts.driverDir, undefined);
+      const driver = opts.driver ?? localDriver?.act;
+      const player = new EpisodePlayer(env, policy, { cleaning, noise, noiseSeed: opts.noiseSeed ?? 0, beta, ...(driver ? { driver } : {}) });
+      for (const seed of opts.seeds) {
+        if (budgetReached()) break;
+        await append(player.play(seed));
+      }
+    } else {
+      const shardSize = opts.shardSize ?? Math.min(8, Math.max(1, Math.ceil(opts.seeds.length / (4 * threads))));
+      const shards: number[][] = [];
+      for (let i = 0; i < opts.seeds.length; i += shardSize) shards.push(opts.seeds.slice(i, i + shardSize));
+      const backend = opts.driverDir !== undefined ? ((await import('../../core/backend.js')).currentBackend() ?? 'wasm') : undefined;
+      const base: Omit<RecordShardTask, 'seeds'> = { env: envCfg, cleaning, ...(opts.driverDir !== undefined ? { driverDir: opts.driverDir, backend } : {}) };
+      const pool = new WorkerPool(Math.min(threads, shards.length));
+      // Shards in flight: two per thread; results are appended in shard order as they complete.
+      const inFlight = new Map<number, Promise<RecordedEpisode[]>>();
+      let next = 0;
+      const submit = () => {
+        while (next < shards.length && inFlight.size < 2 * pool.size) {
+          const p = pool.run<RecordedEpisode[]>('rl/data/demonstrations', 'recordExpertShard', { ...base, seeds: shards[next]! });
+          p.catch(() => {}); // awaited in order below; a later shard's failure must not go unhandled meanwhile
+          inFlight.set(next++, p);
+        }
+      };
+      try {
+        submit();
+        outer: for (let i = 0; i < shards.length; i++) {
+          const eps = await inFlight.get(i)!;
+          inFlight.delete(i);
+          for (const ep of eps) {
+            if (budgetReached()) break outer;
+            await append(ep);
+          }
+          if (!budgetReached()) submit();
+        }
+      } finally {
+        await pool.close();
+      }
     }
     await flush();
     await raw.close();
@@ -413,7 +611,7 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       env_config: JSON.stringify(env.config),
       cleaning: JSON.stringify(cleaning),
       counts: JSON.stringify(counts),
-      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null, action_noise: noise, noise_seed: noise ? (opts.noiseSeed ?? 0) : null, driver: opts.driver ? { expert_probability: beta } : null }),
+      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null, action_noise: noise, noise_seed: noise ? (opts.noiseSeed ?? 0) : null, driver: hasDriver ? { expert_probability: beta } : null }),
     };
     const reader = await ArrowFileReader.open(rawPath, schema);
     const w = await ArrowFileWriter.open(opts.out, schema, { metadata });
@@ -429,8 +627,9 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
     } finally {
       await reader.close();
     }
-    return { out: opts.out, counts, seedsPlayed, obsDim, actDim, cleaning, envConfig: env.config, recordSeconds, writeSeconds: (performance.now() - t1) / 1000 };
+    return { out: opts.out, counts, seedsPlayed, obsDim, actDim, cleaning, envConfig: env.config, recordSeconds, writeSeconds: (performance.now() - t1) / 1000, threads, ...(reason !== null ? { sequentialReason: reason } : {}) };
   } finally {
+    localDriver?.dispose();
     if (raw) await raw.abort();
     await fs.promises.rm(rawPath, { force: true });
   }

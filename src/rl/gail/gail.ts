@@ -31,7 +31,7 @@ import { MlpDiscriminator } from '../../models/discriminator.js';
 import type { RolloutBuffer } from '../buffers/rollout-buffer.js';
 import { applyGradients, lossAndGrads } from '../common/grads.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
-import { AdamW } from '../optim.js';
+import { AdamW } from '../common/optim.js';
 import type { PPO } from '../ppo/ppo.js';
 import { discriminatorLoss, discriminatorStats, gailReward } from './loss.js';
 

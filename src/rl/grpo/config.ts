@@ -4,9 +4,9 @@
  * noise clip ±5) and the log-prob std floor (0.1) are the planner's `config.sampler` settings.
  */
 import { defineConfig, type ConfigDef } from '../../core/config.js';
-import { ADAMW_CONFIG, type AdamWConfig } from '../optim.js';
+import { ADAMW_CONFIG, type AdamWConfig } from '../common/optim.js';
 
-export interface GrpoTrainConfig {
+export interface GRPOTrainConfig {
   groupSize: number;
   scenesPerIteration: number;
   epochs: number;
@@ -22,6 +22,7 @@ export interface GrpoTrainConfig {
   progressWeight: number;
   metricWeights: Record<string, number>;
   reversePenalty: number;
+  rolloutMinStd: number | null;
   scoringChunks: number;
   microBatchScenes: number;
   seed: number;
@@ -30,7 +31,7 @@ export interface GrpoTrainConfig {
 
 const WEIGHT_KEYS = ['progress', 'ttc', 'comfort', 'drivingDirection', 'laneKeeping', 'historyComfort', 'extendedComfort'];
 
-export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTrainConfig>('GrpoTrainConfig', {
+export const GRPO_TRAIN_CONFIG: ConfigDef<GRPOTrainConfig> = defineConfig<GRPOTrainConfig>('GRPOTrainConfig', {
   groupSize: { default: 8, type: 'integer', min: 2, doc: 'G, rollouts per scene (ReCogDrive sample_time: 8); >= 2 for the unbiased group std.' },
   scenesPerIteration: { default: 8, type: 'integer', min: 1, doc: 'B, scenes per iteration (ReCogDrive: 128 on 32 GPUs; one gradient step per B·G rollouts).' },
   epochs: { default: 10, type: 'integer', min: 1, doc: 'Passes over the training scenes (ReCogDrive: 10); the cosine schedule spans them.' },
@@ -54,10 +55,17 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GrpoTrainConfig> = defineConfig<GrpoTr
     doc: 'Overrides of the other metric weights (e.g. {"extendedComfort": 2}); default: the version\'s, EC off for EPDMS.',
   },
   reversePenalty: { default: 0.5, type: 'number', min: 0, doc: 'λ_rev subtracted from the reward of a plan whose last waypoint reverses (ReCogDrive #23); 0 = detect and log only.' },
+  rolloutMinStd: { default: null, type: 'number', min: 0, nullable: true, doc: "Std floor of the rollout and teacher chains (null: the planner's sampler.rollout.minStd, ReCogDrive 0.04; paper v1: 0.02)." },
   scoringChunks: { default: 1, type: 'integer', min: 1, doc: 'Sample the batch in this many chunks of scenes, each sent for scoring before the next is sampled (more overlap with a worker pool, but smaller sampling batches); scoring always overlaps the teacher chains.' },
   microBatchScenes: { default: 0, type: 'integer', min: 0, doc: 'Scenes per forward/backward pass, gradients accumulated over the batch (0 = all B at once; bounds memory: one pass holds G·K + K rows per scene).' },
   seed: { default: 0, type: 'integer', doc: 'Seed of the run (scene order, rollout and teacher noise).' },
   checkpointEvery: { default: 10, type: 'integer', min: 0, doc: 'Write last/ every this many iterations (and at the end); 0 = only at the end.' },
 });
 
-export const GRPO_TRAIN_DEFAULTS: Readonly<GrpoTrainConfig> = GRPO_TRAIN_CONFIG.defaults;
+export const GRPO_TRAIN_DEFAULTS: Readonly<GRPOTrainConfig> = GRPO_TRAIN_CONFIG.defaults;
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `GRPOTrainConfig`. */
+export type GrpoTrainConfig = GRPOTrainConfig;

@@ -12,10 +12,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { clampedMeanPerRow, LOGPROB_CLAMP } from '../../models/logprob.js';
+import type { CachedCondition, DiffusionPlanner, PlannerInputs } from '../../models/planner.js';
 
 const f32 = Math.fround;
 
-export interface GrpoOptions {
+export interface GRPOOptions {
   /** G, samples per scene (rewards are grouped in consecutive runs of G). */
   groupSize: number;
   /** γ of the denoising discount (ReCogDrive 0.6). */
@@ -28,7 +29,7 @@ export interface GrpoOptions {
   logProbClamp: { min: number; max: number };
 }
 
-export const DEFAULT_GRPO_OPTIONS: Readonly<GrpoOptions> = Object.freeze({
+export const DEFAULT_GRPO_OPTIONS: Readonly<GRPOOptions> = Object.freeze({
   groupSize: 8,
   gamma: 0.6,
   bcCoeff: 0.1,
@@ -102,7 +103,7 @@ export function weightedAdvantages(advantages: ArrayLike<number>, discount: Arra
   return out;
 }
 
-export interface GrpoLossInputs {
+export interface GRPOLossInputs {
   /** Raw log-probs of the rollout transitions under θ, [N·K, ...] (row = chain·K + step). */
   rlLogProb: tf.Tensor;
   /** Rewards of the N = B·G rollouts (chain j belongs to scene ⌊j/G⌋). */
@@ -111,7 +112,7 @@ export interface GrpoLossInputs {
   bcLogProb?: tf.Tensor;
 }
 
-export interface GrpoLossOutput {
+export interface GRPOLossOutput {
   /** L_RL + λ·L_BC (scalar tensor; differentiate this). */
   total: tf.Scalar;
   policyLoss: tf.Scalar;
@@ -123,11 +124,11 @@ export interface GrpoLossOutput {
 }
 
 /** DiffGRPO + BC loss. All returned tensors belong to the caller. */
-export function diffGrpoLoss(inputs: GrpoLossInputs, options: Partial<GrpoOptions> = {}): GrpoLossOutput {
-  const o: GrpoOptions = { ...DEFAULT_GRPO_OPTIONS, ...options };
+export function diffGRPOLoss(inputs: GRPOLossInputs, options: Partial<GRPOOptions> = {}): GRPOLossOutput {
+  const o: GRPOOptions = { ...DEFAULT_GRPO_OPTIONS, ...options };
   const N = inputs.rewards.length;
   const rows = inputs.rlLogProb.shape[0]!;
-  if (rows % N !== 0) throw new Error(`diffGrpoLoss: rlLogProb has ${rows} rows, not a multiple of ${N} rewards.`);
+  if (rows % N !== 0) throw new Error(`diffGRPOLoss: rlLogProb has ${rows} rows, not a multiple of ${N} rewards.`);
   const K = rows / N;
   const adv = groupAdvantages(inputs.rewards, o.groupSize, o.advantageQuantiles);
   const discount = denoisingDiscount(K, o.gamma);
@@ -135,7 +136,7 @@ export function diffGrpoLoss(inputs: GrpoLossInputs, options: Partial<GrpoOption
   let rewardSum = 0;
   for (let i = 0; i < N; i++) rewardSum += f32(inputs.rewards[i]!);
   const bcLogProb = inputs.bcLogProb;
-  if (bcLogProb && bcLogProb.shape[0]! % K !== 0) throw new Error(`diffGrpoLoss: bcLogProb has ${bcLogProb.shape[0]} rows, not a multiple of K = ${K}.`);
+  if (bcLogProb && bcLogProb.shape[0]! % K !== 0) throw new Error(`diffGRPOLoss: bcLogProb has ${bcLogProb.shape[0]} rows, not a multiple of K = ${K}.`);
   const [total, policyLoss, bcLoss] = tf.tidy(() => {
     const stepMean = clampedMeanPerRow(inputs.rlLogProb, o.logProbClamp);
     const policy = tf.neg(tf.mean(tf.mul(stepMean, tf.tensor1d(w)))) as tf.Scalar;
@@ -152,4 +153,56 @@ export function diffGrpoLoss(inputs: GrpoLossInputs, options: Partial<GrpoOption
     discount,
     rewardMean: f32(rewardSum / N),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `GRPOLossInputs`. */
+export type GrpoLossInputs = GRPOLossInputs;
+/** @deprecated Renamed `GRPOLossOutput`. */
+export type GrpoLossOutput = GRPOLossOutput;
+/** @deprecated Renamed `GRPOOptions`. */
+export type GrpoOptions = GRPOOptions;
+/** @deprecated Renamed `diffGRPOLoss`. */
+export const diffGrpoLoss = diffGRPOLoss;
+
+/** Stored rollouts of a planner and their rewards: what `plannerGRPOLoss` re-evaluates under θ. */
+export interface GRPOBatch {
+  inputs: PlannerInputs | CachedCondition;
+  /** Rollout chains [B·G, K+1, 8, 3] from `sampleChain` (chain j belongs to scene ⌊j/G⌋). */
+  chain: tf.Tensor;
+  rewards: ArrayLike<number>;
+  /** Teacher chains [B, K+1, 8, 3] from the frozen reference policy (BC term); omit to skip it. */
+  teacherChain?: tf.Tensor;
+}
+
+/** @deprecated Renamed `GRPOBatch`. */
+export type GrpoBatch = GRPOBatch;
+
+/**
+ * DiffGRPO + BC loss (`forward_grpo`) of a planner for stored rollouts and rewards: the rollout
+ * log-probs (and the teacher chains' for BC) are re-evaluated under the planner's current weights
+ * (`planner.logProb`, one conditioning encode shared by both) and combined by `diffGRPOLoss`.
+ * Differentiable; call inside `tf.variableGrads(() => plannerGRPOLoss(planner, b).total)`.
+ * Tensors returned belong to the caller.
+ */
+export function plannerGRPOLoss(planner: DiffusionPlanner, batch: GRPOBatch, options: Partial<GRPOOptions> = {}): GRPOLossOutput {
+  const o = { ...DEFAULT_GRPO_OPTIONS, ...options };
+  const given = (batch.inputs as CachedCondition).kind === 'CachedCondition';
+  const cond = given ? (batch.inputs as CachedCondition) : planner.encodeCondition(batch.inputs as PlannerInputs, undefined, { differentiable: true });
+  try {
+    const N = batch.chain.shape[0]!;
+    if (N !== cond.numScenes * o.groupSize) throw new Error(`plannerGRPOLoss: ${N} chains ≠ ${cond.numScenes} scenes × groupSize ${o.groupSize}.`);
+    const rl = planner.logProb(cond, batch.chain, { groupSize: o.groupSize });
+    const bc = batch.teacherChain ? planner.logProb(cond, batch.teacherChain, { groupSize: 1 }) : undefined;
+    try {
+      return diffGRPOLoss({ rlLogProb: rl, rewards: batch.rewards, bcLogProb: bc }, o);
+    } finally {
+      rl.dispose();
+      bc?.dispose();
+    }
+  } finally {
+    if (!given) cond.dispose();
+  }
 }

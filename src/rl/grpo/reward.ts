@@ -4,8 +4,8 @@
  *
  * ```ts
  * type RewardFn = (sceneIds, trajectories, G) => Promise<{ reward, metrics }>;
- * const inProc = inProcessPdmReward(scenesByName, { version: 'v1.1' });   // this thread, sequential
- * const pooled = poolPdmReward(ProposalScorePool.open('cache/', { workers: 2 }), { version: 'v1.1' });
+ * const inProc = inProcessPDMReward(scenesByName, { version: 'v1.1' });   // this thread, sequential
+ * const pooled = poolPDMReward(ProposalScorePool.open('cache/', { workers: 2 }), { version: 'v1.1' });
  * const { reward, metrics } = await pooled(['gen_000003', 'gen_000004'], poses, 8); // poses: B·G·8·3
  * ```
  *
@@ -24,8 +24,8 @@ import { InputError } from '../../core/errors.js';
 import { type CachedScene, cacheEntry, METRIC_NAMES, scoreCachedScene } from '../../navsim/metric-cache.js';
 import type { ProposalScorePool } from '../../navsim/score-pool.js';
 import { defaultWeights } from '../../navsim/scorer.js';
-import { resolvePdmWeights } from '../../navsim/weights.js';
-import type { PdmScene, PdmVersion, PdmWeights } from '../../navsim/types.js';
+import { resolvePDMWeights } from '../../navsim/weights.js';
+import type { PDMScene, PDMVersion, PDMWeights } from '../../navsim/types.js';
 
 export interface RewardResult {
   /** One reward per plan (B·G). */
@@ -45,21 +45,21 @@ export const TRAINING_PROGRESS_WEIGHT = 10;
  * v1.1: r = NC·DAC·(10·EP + 5·TTC + 2·C)/17. v2.2: r = NC·DAC·DDC·TLC·(10·EP + 5·TTC + 2·LK + 2·HC)/19,
  * extended comfort (two-frame) left out as ReCogDrive's refactor does for single-frame scoring.
  */
-export function trainingWeights(version: PdmVersion, progress = TRAINING_PROGRESS_WEIGHT): PdmWeights {
+export function trainingWeights(version: PDMVersion, progress = TRAINING_PROGRESS_WEIGHT): PDMWeights {
   const w = { ...defaultWeights(version), progress };
   if (version === 'v2.2') w.extendedComfort = 0;
   return w;
 }
 
-export interface PdmRewardOptions {
+export interface PDMRewardOptions {
   /** 'v1.1' (PDMS) or 'v2.2' (EPDMS). */
-  version: PdmVersion;
+  version: PDMVersion;
   /** Metric weights (default `trainingWeights(version)`); given fields override it (an unknown key is a `ConfigError`). */
-  weights?: Partial<PdmWeights>;
+  weights?: Partial<PDMWeights>;
 }
 
-/** The reward options of a trainer config (`reward`, `progressWeight`, `metricWeights`): what to pass to `inProcessPdmReward` / `poolPdmReward`. */
-export function pdmRewardOptions(c: { reward: 'pdms' | 'epdms'; progressWeight: number; metricWeights: Readonly<Record<string, number>> }): PdmRewardOptions {
+/** The reward options of a trainer config (`reward`, `progressWeight`, `metricWeights`): what to pass to `inProcessPDMReward` / `poolPDMReward`. */
+export function pdmRewardOptions(c: { reward: 'pdms' | 'epdms'; progressWeight: number; metricWeights: Readonly<Record<string, number>> }): PDMRewardOptions {
   return { version: c.reward === 'epdms' ? 'v2.2' : 'v1.1', weights: { progress: c.progressWeight, ...c.metricWeights } };
 }
 
@@ -74,7 +74,7 @@ function checkShape(sceneIds: readonly string[], trajectories: Float64Array, G: 
   }
 }
 
-function emptyResult(version: PdmVersion, n: number): RewardResult {
+function emptyResult(version: PDMVersion, n: number): RewardResult {
   return { reward: new Float64Array(n), metrics: Object.fromEntries(METRIC_NAMES[version].map((m) => [m, new Float64Array(n)])) };
 }
 
@@ -91,9 +91,9 @@ function place(out: RewardResult, b: number, G: number, score: Float64Array, met
  * Scores in this thread against scenes looked up by name (`Map` or function). Each scene's cache
  * entry (PDM-Closed, prepared scene) is computed on first use and kept.
  */
-export function inProcessPdmReward(scenes: ReadonlyMap<string, PdmScene> | ((id: string) => PdmScene | undefined), options: PdmRewardOptions): RewardFn {
+export function inProcessPDMReward(scenes: ReadonlyMap<string, PDMScene> | ((id: string) => PDMScene | undefined), options: PDMRewardOptions): RewardFn {
   const version = options.version;
-  const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
+  const weights = resolvePDMWeights(version, { ...trainingWeights(version), ...options.weights });
   const lookup = typeof scenes === 'function' ? scenes : (id: string) => scenes.get(id);
   const entries = new Map<string, CachedScene>();
   const entry = (id: string): CachedScene => {
@@ -118,9 +118,9 @@ export function inProcessPdmReward(scenes: ReadonlyMap<string, PdmScene> | ((id:
 }
 
 /** Scores through a `ProposalScorePool` (worker threads keep the cached scenes warm). */
-export function poolPdmReward(pool: ProposalScorePool, options: PdmRewardOptions): RewardFn {
+export function poolPDMReward(pool: ProposalScorePool, options: PDMRewardOptions): RewardFn {
   const version = options.version;
-  const weights = resolvePdmWeights(version, { ...trainingWeights(version), ...options.weights });
+  const weights = resolvePDMWeights(version, { ...trainingWeights(version), ...options.weights });
   return async (sceneIds, trajectories, G) => {
     checkShape(sceneIds, trajectories, G);
     // slice(): a message clones a view's whole buffer, so each scene gets its own.
@@ -131,3 +131,13 @@ export function poolPdmReward(pool: ProposalScorePool, options: PdmRewardOptions
     return out;
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `PDMRewardOptions`. */
+export type PdmRewardOptions = PDMRewardOptions;
+/** @deprecated Renamed `inProcessPDMReward`. */
+export const inProcessPdmReward = inProcessPDMReward;
+/** @deprecated Renamed `poolPDMReward`. */
+export const poolPdmReward = poolPDMReward;

@@ -1,10 +1,10 @@
 /**
- * `DiffGrpoTrainer`: ReCogDrive's RL stage (spec §3), DiffGRPO with a behaviour-cloning anchor, on
+ * `DiffGRPOTrainer`: ReCogDrive's RL stage (spec §3), DiffGRPO with a behaviour-cloning anchor, on
  * the shared training parts (AdamW, `lossAndGrads`/`applyGradients`, typed callbacks, the logger).
  *
  * ```ts
  * const { planner } = await loadPlanner('runs/il');             // the IL checkpoint (its last/)
- * const trainer = new DiffGrpoTrainer(planner, scenes, inProcessPdmReward(byName, { version: 'v1.1' }), { outDir: 'runs/grpo' });
+ * const trainer = new DiffGRPOTrainer(planner, scenes, inProcessPDMReward(byName, { version: 'v1.1' }), { outDir: 'runs/grpo' });
  * await trainer.fit();                                            // or: await trainer.iterate() per step
  * ```
  *
@@ -19,7 +19,7 @@
  * 4. Await the rewards: PDMS or EPDMS with the training weights (EP weight 10). The #23 guard: a
  *    plan whose last waypoint reverses along the plan's direction is counted, and loses
  *    `reversePenalty` from its reward.
- * 5. Loss and gradients of L = L_RL + λ·L_BC (`planner.grpoLoss`: group advantages with the
+ * 5. Loss and gradients of L = L_RL + λ·L_BC (`plannerGRPOLoss`: group advantages with the
  *    unbiased std, log-probs re-evaluated under θ with std ≥ 0.1, clamped to [−5, 2], averaged
  *    over the 24 values, weighted by γ^(K−1−k)); clip to the global norm (1.0); one AdamW step at
  *    the cosine rate (1e-4 → 0 over the epochs, no warmup). One gradient step per rollout batch:
@@ -37,7 +37,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { recoverDir, writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
+import { writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
 import { loadCheckpoint, saveCheckpoint } from '../../core/checkpoint.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import type { LogRecord } from '../../core/logger.js';
@@ -45,22 +45,25 @@ import { Rng } from '../../core/rng.js';
 import type { DiffusionPlanner, PlannerInputs } from '../../models/planner.js';
 import { loadPlannerStateDict, plannerStateDict } from '../../models/weights.js';
 import { lastWaypointReverses } from '../../navsim/score-pool.js';
-import { type Callback, emit } from '../common/callbacks.js';
-import { applyGradients, lossAndGrads } from '../common/grads.js';
-import { HISTORY_SIZE, type ILDataSource, type ILRows, STATUS_SIZE } from '../il-data.js';
-import { accumulateGrads, type MetricSink } from '../il-trainer.js';
+import { type Callback, type MetricSink, emit } from '../common/callbacks.js';
+import { CheckpointDirs } from '../common/checkpoints.js';
+import { GradientAccumulator, applyGradients, lossAndGrads, microBatches } from '../common/grads.js';
+import { assertResumable, difference, readRunState, writeRunState } from '../common/run-state.js';
+import { disposeInputs, rowsToInputs } from '../data/planner-batch.js';
+import type { ILDataSource } from '../data/il-data.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
-import { AdamW } from '../optim.js';
-import { WarmupCosineSchedule } from '../schedules.js';
-import { GRPO_TRAIN_CONFIG, type GrpoTrainConfig } from './config.js';
+import { AdamW } from '../common/optim.js';
+import { WarmupCosineSchedule } from '../common/schedules.js';
+import { plannerGRPOLoss } from './loss.js';
+import { GRPO_TRAIN_CONFIG, type GRPOTrainConfig } from './config.js';
 import { checkPlannerConfig, frozenCopy } from './reference.js';
 import type { RewardFn, RewardResult } from './reward.js';
 
 export const GRPO_RUN_FORMAT = 'drivekit.grpo-run/v1';
 
-export interface GrpoTrainerOptions {
+export interface GRPOTrainerOptions {
   /** Overrides of `GRPO_TRAIN_DEFAULTS` (a `ConfigError` names an unknown or bad key). */
-  config?: Partial<Omit<GrpoTrainConfig, 'optimizer'>> & { optimizer?: Partial<GrpoTrainConfig['optimizer']> };
+  config?: Partial<Omit<GRPOTrainConfig, 'optimizer'>> & { optimizer?: Partial<GRPOTrainConfig['optimizer']> };
   /** The frozen reference policy (default: a frozen copy of the planner as given, i.e. the IL weights). Owned by the trainer. */
   reference?: DiffusionPlanner;
   /** Where the reference came from (recorded in checkpoints; a resume checks the sha256). */
@@ -96,14 +99,14 @@ export interface GroupBatch {
   timing: { samplingS: number; scoringS: number; scoringWaitS: number };
 }
 
-export interface GrpoStepResult {
+export interface GRPOStepResult {
   loss: number;
   policyLoss: number;
   bcLoss: number;
   gradNorm: number;
 }
 
-interface GrpoPosition {
+interface GRPOPosition {
   /** Iterations done. */
   iteration: number;
   /** Root stream at this iteration boundary. */
@@ -112,10 +115,10 @@ interface GrpoPosition {
   order: number[];
 }
 
-interface GrpoRunState {
+interface GRPORunState {
   format: typeof GRPO_RUN_FORMAT;
-  config: GrpoTrainConfig;
-  position: GrpoPosition;
+  config: GRPOTrainConfig;
+  position: GRPOPosition;
   numScenes: number;
   reference: { path: string; sha256: string } | null;
 }
@@ -140,8 +143,8 @@ const std = (a: ArrayLike<number>): number => {
   return n ? Math.sqrt(s / n) : NaN;
 };
 
-export class DiffGrpoTrainer {
-  readonly config: Readonly<GrpoTrainConfig>;
+export class DiffGRPOTrainer {
+  readonly config: Readonly<GRPOTrainConfig>;
   readonly planner: DiffusionPlanner;
   readonly reference: DiffusionPlanner;
   readonly optimizer: AdamW;
@@ -153,14 +156,14 @@ export class DiffGrpoTrainer {
   private root: Rng;
   private order: number[] = [];
   private pos = 0;
-  private readonly outDir: string | undefined;
+  private readonly dirs: CheckpointDirs | null;
   private readonly referenceSource: { path: string; sha256: string } | null;
   private readonly dataInfo: Record<string, unknown> | undefined;
 
-  constructor(planner: DiffusionPlanner, data: ILDataSource, reward: RewardFn, options: GrpoTrainerOptions = {}) {
+  constructor(planner: DiffusionPlanner, data: ILDataSource, reward: RewardFn, options: GRPOTrainerOptions = {}) {
     this.config = GRPO_TRAIN_CONFIG.resolve(options.config ?? {});
     const c = this.config;
-    if (data.numRows < 1) throw new ConfigError('DiffGrpoTrainer: the scene set is empty.', { field: 'data', expected: 'at least one scene', found: 0 });
+    if (data.numRows < 1) throw new ConfigError('DiffGRPOTrainer: the scene set is empty.', { field: 'data', expected: 'at least one scene', found: 0 });
     if (data.condDim !== planner.config.condDim) {
       throw new ConfigError(ConfigError.format({ field: 'condDim', expected: planner.config.condDim, found: data.condDim }, "The scenes' conditioning width differs from the planner's condDim."), { field: 'condDim', expected: planner.config.condDim, found: data.condDim });
     }
@@ -176,7 +179,7 @@ export class DiffGrpoTrainer {
     const total = c.scheduleInterval === 'epoch' ? Math.ceil(this.totalIterations / this.iterationsPerEpoch) : this.totalIterations;
     this.schedule = new WarmupCosineSchedule({ lr: c.optimizer.lr, minLr: c.minLr, warmup: 0, total, interval: 'epoch' });
     this.root = new Rng(c.seed);
-    this.outDir = options.outDir;
+    this.dirs = options.outDir ? new CheckpointDirs(options.outDir, { keepBest: 0 }) : null;
     this.dataInfo = options.dataInfo;
     this.logger = options.logger ?? null;
     this.callbacks = options.callbacks ?? [];
@@ -195,6 +198,11 @@ export class DiffGrpoTrainer {
     return this.config.iterations ?? this.config.epochs * this.iterationsPerEpoch;
   }
 
+  /** The rollout sampler's overrides of the planner's `sampler.rollout` settings. */
+  private rolloutNoise(): { minStd?: number } {
+    return this.config.rolloutMinStd === null ? {} : { minStd: this.config.rolloutMinStd };
+  }
+
   /** Steps 1–4: samples B scenes × G rollouts (and the teacher chains) and scores them. */
   async collect(): Promise<GroupBatch> {
     const c = this.config;
@@ -207,7 +215,7 @@ export class DiffGrpoTrainer {
     const host = await this.data.readRows(rows);
     const B = host.count;
     const sceneIds = host.tokens.slice();
-    const inputs = toInputs(host, 0, B);
+    const inputs = rowsToInputs(host, 0, B);
     const chunks = Math.min(c.scoringChunks, B);
     const chunkRngs = rolloutRng.split(chunks);
     const chains: tf.Tensor4D[] = [];
@@ -219,9 +227,9 @@ export class DiffGrpoTrainer {
     try {
       for (let k = 0; k < chunks; k++) {
         const from = Math.floor((k * B) / chunks), to = Math.floor(((k + 1) * B) / chunks);
-        const part = from === 0 && to === B ? inputs : toInputs(host, from, to);
+        const part = from === 0 && to === B ? inputs : rowsToInputs(host, from, to);
         try {
-          const r = this.planner.sampleChain(part, { groupSize: G, rng: chunkRngs[k]! });
+          const r = this.planner.sampleChain(part, { groupSize: G, rng: chunkRngs[k]!, ...this.rolloutNoise() });
           chains.push(r.chain);
           const plans = Float64Array.from(r.trajectory.dataSync());
           tf.dispose([r.trajectory, ...(r.noise ? [r.noise] : [])]);
@@ -234,7 +242,7 @@ export class DiffGrpoTrainer {
         }
       }
       if (c.bcCoeff > 0) {
-        const r = this.reference.sampleChain(inputs, { groupSize: 1, rng: teacherRng });
+        const r = this.reference.sampleChain(inputs, { groupSize: 1, rng: teacherRng, ...this.rolloutNoise() });
         teacherChain = r.chain;
         tf.dispose([r.trajectory, ...(r.noise ? [r.noise] : [])]);
       }
@@ -247,7 +255,7 @@ export class DiffGrpoTrainer {
       const rewards = new Float64Array(B * G);
       for (let i = 0; i < B * G; i++) {
         const r = scored.reward[i]!;
-        if (!Number.isFinite(r)) throw new InputError(`DiffGrpoTrainer: the reward of plan ${i % G} of scene ${sceneIds[Math.floor(i / G)]} is ${r}.`, { file: sceneIds[Math.floor(i / G)], field: 'reward', expected: 'a finite number', found: r });
+        if (!Number.isFinite(r)) throw new InputError(`DiffGRPOTrainer: the reward of plan ${i % G} of scene ${sceneIds[Math.floor(i / G)]} is ${r}.`, { file: sceneIds[Math.floor(i / G)], field: 'reward', expected: 'a finite number', found: r });
         reversing[i] = lastWaypointReverses(trajectories, i) ? 1 : 0;
         rewards[i] = r - c.reversePenalty * reversing[i]!;
       }
@@ -263,49 +271,40 @@ export class DiffGrpoTrainer {
   }
 
   /** Step 5 on a collected batch: loss, gradients, clip, one AdamW step. Does not dispose `batch`. */
-  train(batch: GroupBatch): GrpoStepResult {
+  train(batch: GroupBatch): GRPOStepResult {
     const c = this.config;
     const B = batch.sceneIds.length, G = c.groupSize;
-    const micro = c.microBatchScenes > 0 ? Math.min(c.microBatchScenes, B) : B;
     const options = { groupSize: G, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] };
     // Every term is a mean over scenes (advantages are per group; the quantile clip, which is
     // batch-wide, is checked to be off), so L = Σ_chunks (scenes in chunk / B)·L_chunk.
-    let acc: Map<string, tf.Tensor> | null = null;
-    let loss = 0, policy = 0, bc = 0;
+    const acc = new GradientAccumulator();
     try {
-      for (let s0 = 0; s0 < B; s0 += micro) {
-        const s1 = Math.min(s0 + micro, B);
+      for (const { from: s0, to: s1, weight } of microBatches(B, c.microBatchScenes)) {
         const whole = s0 === 0 && s1 === B;
         const part = whole ? null : sliceBatch(batch, s0, s1, G);
         const b = part ?? batch;
         try {
           const out = lossAndGrads(this.planner.variables, () => {
-            const l = this.planner.grpoLoss({ inputs: b.inputs, chain: b.chain, rewards: whole ? batch.rewards : batch.rewards.subarray(s0 * G, s1 * G), ...(b.teacherChain ? { teacherChain: b.teacherChain } : {}) }, options);
+            const l = plannerGRPOLoss(this.planner, { inputs: b.inputs, chain: b.chain, rewards: whole ? batch.rewards : batch.rewards.subarray(s0 * G, s1 * G), ...(b.teacherChain ? { teacherChain: b.teacherChain } : {}) }, options);
             return { loss: l.total, aux: () => ({ policy: l.policyLoss.dataSync()[0]!, bc: l.bcLoss ? l.bcLoss.dataSync()[0]! : NaN }) };
           });
-          const w = (s1 - s0) / B;
-          acc = whole ? out.grads : accumulateGrads(acc, out.grads, w);
-          loss += w * out.loss;
-          policy += w * out.aux.policy;
-          bc += w * out.aux.bc;
+          acc.add(out.loss, out.grads, weight, out.aux);
         } finally {
           if (part) tf.dispose([part.inputs.hiddenStates, part.inputs.history, part.inputs.status, part.chain, ...(part.teacherChain ? [part.teacherChain] : [])]);
         }
       }
-      const grads = acc!;
-      acc = null;
-      const gradNorm = applyGradients(this.optimizer, grads, c.maxGradNorm, `DiffGRPO iteration ${this.pos}`);
-      return { loss, policyLoss: policy, bcLoss: bc, gradNorm };
+      const gradNorm = applyGradients(this.optimizer, acc.take(), c.maxGradNorm, `DiffGRPO iteration ${this.pos}`);
+      return { loss: acc.loss, policyLoss: acc.aux.policy!, bcLoss: acc.aux.bc!, gradNorm };
     } finally {
-      if (acc) tf.dispose([...(acc as Map<string, tf.Tensor>).values()]);
+      acc.dispose();
     }
   }
 
   /** The loss of a batch under the current weights (no update). */
-  evaluateLoss(batch: GroupBatch): GrpoStepResult {
+  evaluateLoss(batch: GroupBatch): GRPOStepResult {
     const c = this.config;
     return tf.tidy(() => {
-      const l = this.planner.grpoLoss(
+      const l = plannerGRPOLoss(this.planner, 
         { inputs: batch.inputs, chain: batch.chain, rewards: batch.rewards, ...(batch.teacherChain ? { teacherChain: batch.teacherChain } : {}) },
         { groupSize: c.groupSize, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] },
       );
@@ -321,7 +320,7 @@ export class DiffGrpoTrainer {
     const lr = this.schedule.lrAt(c.scheduleInterval === 'epoch' ? epoch : this.pos);
     this.optimizer.lr = lr;
     const batch = await this.collect();
-    let step: GrpoStepResult;
+    let step: GRPOStepResult;
     const tb = performance.now();
     try {
       step = this.train(batch);
@@ -371,24 +370,24 @@ export class DiffGrpoTrainer {
       last = await this.iterate();
       stopped = emit(this.callbacks, { type: 'iteration', iteration: this.pos, timesteps: plans(), log: last });
       const every = this.config.checkpointEvery;
-      if (this.outDir && every > 0 && this.pos % every === 0 && this.pos < stop) await this.saveLast();
+      if (this.dirs && every > 0 && this.pos % every === 0 && this.pos < stop) await this.saveLast();
     }
-    if (this.outDir) await this.saveLast();
+    if (this.dirs) await this.saveLast();
     emit(this.callbacks, { type: 'end', iteration: this.pos, timesteps: plans(), stopped });
     return { iterations: this.pos, stopped, last };
   }
 
   private async saveLast(): Promise<void> {
-    const dir = path.join(this.outDir!, 'last');
+    const dir = this.dirs!.lastDir;
     await this.save(dir);
     emit(this.callbacks, { type: 'checkpoint', iteration: this.pos, timesteps: this.pos * this.config.scenesPerIteration * this.config.groupSize, dir });
   }
 
   /** Writes a resumable checkpoint folder (replaced atomically). */
   async save(dir: string): Promise<void> {
-    const state: GrpoRunState = {
+    const state: GRPORunState = {
       format: GRPO_RUN_FORMAT,
-      config: GRPO_TRAIN_CONFIG.toJSON(this.config) as unknown as GrpoTrainConfig,
+      config: GRPO_TRAIN_CONFIG.toJSON(this.config) as unknown as GRPOTrainConfig,
       position: { iteration: this.pos, rootRng: this.root.state(), order: [...this.order] },
       numScenes: this.data.numRows,
       reference: this.referenceSource,
@@ -397,7 +396,7 @@ export class DiffGrpoTrainer {
     await writeDirAtomic(dir, async (tmp) => {
       await saveCheckpoint(tmp, { tensors: plannerStateDict(this.planner), config: this.planner.config, metadata: { format: 'drivekit-planner' } }, { name: 'model' });
       await saveOptimizerState(tmp, this.optimizer);
-      await writeFileAtomic(path.join(tmp, 'trainer.json'), JSON.stringify(state, null, 2) + '\n');
+      await writeRunState(path.join(tmp, 'trainer.json'), state, true);
       if (this.dataInfo) await writeFileAtomic(path.join(tmp, 'data.json'), JSON.stringify(this.dataInfo, null, 2) + '\n');
     });
   }
@@ -408,22 +407,11 @@ export class DiffGrpoTrainer {
    * the reference weights (sha256) must match too. A difference is a `ConfigError` naming the field.
    */
   async resume(dir: string): Promise<void> {
-    await recoverDir(dir);
+    await CheckpointDirs.recover(dir);
     const file = path.join(dir, 'trainer.json');
-    let st: GrpoRunState;
-    try {
-      st = JSON.parse(await fs.promises.readFile(file, 'utf8')) as GrpoRunState;
-    } catch (e) {
-      throw new InputError(InputError.format({ file, expected: 'a DiffGRPO run state', found: (e as Error).message }, 'Is this a train-grpo checkpoint folder (last/)?'), { file, expected: 'a DiffGRPO run state', found: 'no readable JSON', cause: e });
-    }
-    if (st.format !== GRPO_RUN_FORMAT) throw new InputError(InputError.format({ file, field: 'format', expected: GRPO_RUN_FORMAT, found: st.format }), { file, field: 'format', expected: GRPO_RUN_FORMAT, found: st.format });
+    const st = await readRunState<GRPORunState>(file, GRPO_RUN_FORMAT, 'a DiffGRPO run state (trainer.json of a train-grpo checkpoint folder, last/)');
     const saved = GRPO_TRAIN_CONFIG.resolve(st.config, { file });
-    for (const k of Object.keys(saved) as (keyof GrpoTrainConfig)[]) {
-      if (k === 'checkpointEvery') continue;
-      const a = JSON.stringify(saved[k]), b = JSON.stringify(this.config[k]);
-      if (a !== b) throw new ConfigError(ConfigError.format({ file, field: k, expected: saved[k], found: this.config[k] }, 'Resume with the settings of the checkpoint.'), { file, field: k, expected: saved[k], found: this.config[k] });
-    }
-    if (st.numScenes !== this.data.numRows) throw new ConfigError(ConfigError.format({ file, field: 'numScenes', expected: st.numScenes, found: this.data.numRows }), { file, field: 'numScenes', expected: st.numScenes, found: this.data.numRows });
+    assertResumable(saved, this.config, { file, free: ['checkpointEvery'], extra: difference('numScenes', st.numScenes, this.data.numRows) });
     if (st.reference && this.referenceSource && st.reference.sha256 !== this.referenceSource.sha256) {
       throw new ConfigError(ConfigError.format({ file, field: 'reference.sha256', expected: st.reference.sha256, found: this.referenceSource.sha256 }, `The reference policy differs from ${st.reference.path}'s.`), { file, field: 'reference.sha256', expected: st.reference.sha256, found: this.referenceSource.sha256 });
     }
@@ -441,20 +429,6 @@ export class DiffGrpoTrainer {
     this.optimizer.dispose();
     this.reference.dispose();
   }
-}
-
-/** Conditioning tensors of rows [from, to) of a host block. */
-function toInputs(rows: ILRows, from: number, to: number): PlannerInputs {
-  const n = to - from, lh = rows.condLength * rows.condDim;
-  return {
-    hiddenStates: tf.tensor3d(rows.cond.subarray(from * lh, to * lh), [n, rows.condLength, rows.condDim]),
-    history: tf.tensor2d(rows.history.subarray(from * HISTORY_SIZE, to * HISTORY_SIZE), [n, HISTORY_SIZE]),
-    status: tf.tensor2d(rows.status.subarray(from * STATUS_SIZE, to * STATUS_SIZE), [n, STATUS_SIZE]),
-  };
-}
-
-function disposeInputs(x: PlannerInputs): void {
-  tf.dispose([x.hiddenStates, x.history, x.status]);
 }
 
 /** Frees a batch's tensors. */
@@ -486,3 +460,15 @@ function mergeResults(parts: RewardResult[], starts: number[], B: number, G: num
   });
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
+
+/** @deprecated Renamed `DiffGRPOTrainer`. */
+export const DiffGrpoTrainer = DiffGRPOTrainer;
+/** @deprecated Renamed `DiffGRPOTrainer`. */
+export type DiffGrpoTrainer = DiffGRPOTrainer;
+/** @deprecated Renamed `GRPOTrainerOptions`. */
+export type GrpoTrainerOptions = GRPOTrainerOptions;
+/** @deprecated Renamed `GRPOStepResult`. */
+export type GrpoStepResult = GRPOStepResult;

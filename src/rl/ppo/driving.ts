@@ -16,6 +16,9 @@
  * With `gail`, the same loop is GAIL's (`rl/gail`): the discriminator relabels each rollout's
  * rewards as α·r_gail + β·r_env (+ shaping) and is updated after each PPO step.
  *
+ * With `workers` > 1 the environments are stepped by that many threads (`env/WorkerVectorEnv`),
+ * with the same results.
+ *
  * Resume continues from `out/last/` with the optimizer, random streams, normaliser and
  * curriculum restored; the driving env does not snapshot its episodes, so the resumed run
  * starts fresh episodes (it is not bit-identical to an uninterrupted run; the classic envs are).
@@ -28,6 +31,7 @@ import { InputError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { EnvConfigInput } from '../../env/config.js';
 import { VectorEnv } from '../../env/vector-env.js';
+import { WorkerVectorEnv } from '../../env/worker-vector-env.js';
 import { evaluatePolicy } from '../common/evaluate.js';
 import { ActorCriticPolicy, type PolicyConfig } from '../../models/mlp-policy.js';
 import type { Callback } from '../common/callbacks.js';
@@ -67,6 +71,12 @@ export interface DrivingPPOOptions {
   /** Continue the run in `out/last/`. */
   resume?: boolean;
   numEnvs?: number;
+  /**
+   * Threads stepping the environments, this one included (default 1: this thread only): the
+   * envs are split over them (`WorkerVectorEnv`), the policy still runs once per step here;
+   * the run is bit-identical for any number.
+   */
+  workers?: number;
   seed?: number;
   /** Training maps: seeds [startSeed, startSeed + numScenarios). */
   startSeed?: number;
@@ -134,7 +144,20 @@ export async function trainDrivingPPO(o: DrivingPPOOptions): Promise<DrivingPPOR
   const lastDir = path.join(o.out, 'last');
   const curriculum = o.curriculum ? TrafficCurriculum.parse(o.curriculum, o.timesteps) : new TrafficCurriculum([{ density: o.density ?? 0.1 }]);
   const envConfig: EnvConfigInput = { start_seed: o.startSeed ?? 0, num_scenarios: o.numScenarios ?? 100, ...o.envConfig, traffic_density: curriculum.density };
-  const env = new VectorEnv(numEnvs, envConfig, { seed });
+  const workers = o.workers ?? 1;
+  const env = workers > 1 ? await WorkerVectorEnv.create(numEnvs, envConfig, { seed, workers }) : new VectorEnv(numEnvs, envConfig, { seed });
+  try {
+    return await trainOn(o, env, { seed, numEnvs, lastDir, curriculum, envConfig });
+  } finally {
+    if (env instanceof WorkerVectorEnv) await env.close();
+  }
+}
+
+async function trainOn(
+  o: DrivingPPOOptions,
+  env: VectorEnv | WorkerVectorEnv,
+  { seed, numEnvs, lastDir, curriculum, envConfig }: { seed: number; numEnvs: number; lastDir: string; curriculum: TrafficCurriculum; envConfig: EnvConfigInput },
+): Promise<DrivingPPOResult> {
   const recentSuccess: number[] = [];
   const onEpisode: Callback = (e) => {
     if (e.type !== 'episode') return;

@@ -21,10 +21,9 @@
  * and the shuffle stream; a checkpoint stores the root at an iteration boundary, so a resumed
  * run continues bit-identically when the environments can snapshot their state (`getState`).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { recoverDir, writeDirAtomic, writeFileAtomic } from '../../core/atomic.js';
+import { recoverDir, writeDirAtomic } from '../../core/atomic.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { Logger, type LogRecord } from '../../core/logger.js';
 import { Rng } from '../../core/rng.js';
@@ -35,7 +34,8 @@ import { applyGradients, lossAndGrads } from '../common/grads.js';
 import { VecNormalize, type VecNormalizeState } from '../common/running-norm.js';
 import { type VecEnvLike, boxBounds, spaceWidth } from '../common/vec-env.js';
 import { loadOptimizerState, saveOptimizerState } from '../common/optimizer-state.js';
-import { AdamW } from '../optim.js';
+import { assertResumable, readRunState, writeRunState } from '../common/run-state.js';
+import { AdamW } from '../common/optim.js';
 import { PPO_CONFIG, type PPOConfig } from './config.js';
 import { ppoLoss, ppoStats } from './loss.js';
 
@@ -70,6 +70,8 @@ export interface EpisodeRecord {
   return: number;
   length: number;
 }
+
+const PPO_RUN_FORMAT = 'drivekit.ppo-run/v1';
 
 interface RunPosition {
   iteration: number;
@@ -421,7 +423,7 @@ export class PPO {
       envState: this.env.getState ? this.env.getState() : null,
       normalizer: norm,
     };
-    await writeFileAtomic(path.join(dir, 'run.json'), JSON.stringify({ format: 'drivekit.ppo-run/v1', ppo: PPO_CONFIG.toJSON(this.config), position: pos }) + '\n');
+    await writeRunState(path.join(dir, 'run.json'), { format: PPO_RUN_FORMAT, ppo: PPO_CONFIG.toJSON(this.config), position: pos });
   }
 
   /**
@@ -433,19 +435,9 @@ export class PPO {
     // A crash during the last save leaves a complete copy beside `dir`: put it back first.
     await recoverDir(dir);
     const runFile = path.join(dir, 'run.json');
-    let run: { format: string; ppo: PPOConfig; position: RunPosition };
-    try {
-      run = JSON.parse(await fs.promises.readFile(runFile, 'utf8'));
-    } catch (e) {
-      throw new InputError(`${runFile}: cannot read the run state (${(e as Error).message}); is ${dir} a PPO checkpoint folder?`, { file: runFile, cause: e });
-    }
-    if (run.format !== 'drivekit.ppo-run/v1') throw new InputError(`${runFile}: unknown run format ${JSON.stringify(run.format)}.`, { file: runFile, field: 'format', expected: 'drivekit.ppo-run/v1', found: run.format });
+    const run = await readRunState<{ format: string; ppo: PPOConfig; position: RunPosition }>(runFile, PPO_RUN_FORMAT, `the run state of a PPO checkpoint folder (${dir})`);
     const saved = PPO_CONFIG.resolve(run.ppo, { file: runFile });
-    for (const [k, v] of Object.entries(options.config ?? {})) {
-      if (v !== undefined && JSON.stringify(v) !== JSON.stringify((saved as unknown as Record<string, unknown>)[k])) {
-        throw new ConfigError(`${runFile}: config.${k} is ${JSON.stringify((saved as unknown as Record<string, unknown>)[k])} in the checkpoint but ${JSON.stringify(v)} was given; resume with the same settings.`, { file: runFile, field: k, expected: (saved as unknown as Record<string, unknown>)[k], found: v });
-      }
-    }
+    assertResumable(saved, options.config ?? {}, { file: runFile });
     const { policy } = await ActorCriticPolicy.load(dir);
     const ppo = new PPO(policy, env, saved, options);
     const p = run.position;

@@ -9,12 +9,12 @@
  * Both files are written atomically; on failure neither appears (an existing file stays).
  */
 import * as fs from 'node:fs';
-import { withAtomicFile } from '../core/atomic.js';
-import { writeScenesArrow } from '../navsim/arrow-scenes.js';
-import { parseScene } from '../navsim/scene-json.js';
-import { SCENE_TOKEN_WIDTH, sceneTokens } from '../navsim/scene-tokens.js';
-import { generateScene, type GeneratedScene, type SceneGenOptions } from '../navsim/scenegen.js';
-import type { PdmScene } from '../navsim/types.js';
+import { withAtomicFile } from '../../core/atomic.js';
+import { writeScenesArrow } from '../../navsim/arrow-scenes.js';
+import { parseScene } from '../../navsim/scene-json.js';
+import { SCENE_TOKEN_WIDTH, sceneTokens } from '../../navsim/scene-tokens.js';
+import { generateScene, type GeneratedScene, type SceneGenOptions } from '../../navsim/scenegen.js';
+import type { PDMScene } from '../../navsim/types.js';
 import { HiddenStateCacheWriter } from './hidden-state-cache.js';
 import { HISTORY_SIZE, type ILRows, STATUS_SIZE, TARGET_SIZE, allocRows } from './il-data.js';
 
@@ -106,7 +106,7 @@ export async function writeSceneDataset(path: string, seeds: readonly number[], 
       'drivekit.scenes_path': scenesPath,
     },
   });
-  const parsed: PdmScene[] = [];
+  const parsed: PDMScene[] = [];
   // The scenes file is completed before the cache is closed, so a failure leaves neither file.
   const run = async (emit: (scenes: Record<string, unknown>[]) => Promise<void>, beforeClose: () => void = () => undefined) => {
     for (let done = 0; done < seeds.length; done += chunk) {
@@ -142,9 +142,9 @@ export async function writeSceneDataset(path: string, seeds: readonly number[], 
 }
 
 /** Reads scenes written as JSON lines (one `pdm_ref_scene` per line); errors name the file and line. */
-export function readScenesJsonl(path: string): PdmScene[] {
+export function readScenesJsonl(path: string): PDMScene[] {
   const text = fs.readFileSync(path, 'utf8');
-  const out: PdmScene[] = [];
+  const out: PDMScene[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     let json: unknown;

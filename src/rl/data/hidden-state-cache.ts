@@ -17,8 +17,8 @@
  * about `targetBatchBytes` (16 MiB by default: one full-size ReCogDrive row per batch), which
  * keeps random access for shuffled training cheap.
  */
-import { ArrowFileReader, ArrowFileWriter, col, type TableSchema } from '../core/arrow.js';
-import { InputError } from '../core/errors.js';
+import { ArrowFileReader, ArrowFileWriter, col, type TableSchema } from '../../core/arrow.js';
+import { InputError } from '../../core/errors.js';
 import {
   HISTORY_SHAPE,
   HISTORY_SIZE,

@@ -10,7 +10,7 @@
  * - `status`: `[cmd one-hot (left, straight, right, unknown), v_x, v_y, a_x, a_y]`, `[8]`;
  * - `target`: 8 future poses at 0.5 s steps in the ego frame (metres, radians), `[8, 3]`.
  */
-import { Rng } from '../core/rng.js';
+import { Rng } from '../../core/rng.js';
 
 export const HISTORY_SHAPE = [4, 3] as const;
 export const STATUS_SHAPE = [8] as const;
