@@ -15,7 +15,7 @@
 import { formatPDMTable, pdmTable, type PDMSceneResult } from '../metrics/pdm-table.js';
 import { sharedScenePool, type PoolSceneResult } from '../navsim/pool.js';
 import { parseScene } from '../navsim/scene-json.js';
-import { readSceneFile, scoreSceneJson } from '../navsim/score-scene.js';
+import { defaultVersion, readSceneFile, scoreParsedScene, scoreSceneJson } from '../navsim/score-scene.js';
 import type { PDMScene, PDMVersion } from '../navsim/types.js';
 import { HelpRequest, UsageError, WORKERS_HELP, ensureParentDir, parseArgs, usageText, workersOption } from './args.js';
 import { checkSceneFile } from './files.js';
@@ -54,8 +54,8 @@ Run \`drivekit navsim <subcommand> --help\` for its options and defaults.`;
 interface SceneJob {
   file: string;
   name: string;
-  /** Scene JSON (plain data), or absent for a JSON file that is read when it is scored. */
-  json?: unknown;
+  /** A scene decoded from an Arrow file (scored as it is: no JSON in between); absent for a JSON file, read when it is scored. */
+  scene?: PDMScene;
   error?: string;
 }
 
@@ -86,10 +86,10 @@ async function planJobs(files: string[]): Promise<SceneJob[]> {
       continue;
     }
     try {
-      const { readScenesArrow, sceneToJson } = await arrowScenes();
+      const { readScenesArrow } = await arrowScenes();
       const scenes = readScenesArrow(file);
       if (scenes.length === 0) jobs.push({ file, name: file, error: `${file}: expected at least one scene, found an Arrow file with 0 rows.` });
-      for (const s of scenes) jobs.push({ file, name: s.name, json: sceneToJson(s) });
+      for (const s of scenes) jobs.push({ file, name: s.name, scene: s });
     } catch (e) {
       jobs.push({ file, name: file, error: (e as Error).message });
     }
@@ -97,9 +97,15 @@ async function planJobs(files: string[]): Promise<SceneJob[]> {
   return jobs;
 }
 
+/** The job's decoded scene, dropped from the job (scored once: it can be collected after). */
+function release(job: SceneJob): PDMScene {
+  const s = job.scene!;
+  job.scene = undefined;
+  return s;
+}
+
 /** Scene JSON objects of one job (a JSON file may hold one scene, a golden file, or an array). */
 function readJob(job: SceneJob): { name: string; json: unknown }[] {
-  if (job.json !== undefined) return [{ name: job.name, json: job.json }];
   const parsed: unknown = readSceneFile(job.file); // its error is prefixed with the file by line(), as the pool's
   if (Array.isArray(parsed) && parsed.length === 0) throw new Error(`${job.file}: expected a scene object or a non-empty array of scenes, found an empty array [].`);
   const list = Array.isArray(parsed) ? parsed : [parsed];
@@ -146,6 +152,11 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
   /** The lines of one job scored in this thread. */
   const here = (job: SceneJob): Line[] => {
     if (job.error !== undefined) return [{ r: { name: job.name, error: job.error }, v: fixed ?? 'v1.1' }];
+    if (job.scene !== undefined) {
+      const scene = job.scene;
+      job.scene = undefined; // scored once: let it (and its cached scoring context) go
+      return [{ r: scoreParsedScene(scene, { ...scoreOptions, source: job.file }), v: fixed ?? defaultVersion(scene) }];
+    }
     let items: { name: string; json: unknown }[];
     try {
       items = readJob(job);
@@ -177,7 +188,11 @@ async function scoreCommand(args: string[], io: CliIO): Promise<number> {
       for (let i = next++; i < jobs.length; i = next++) {
         const j = jobs[i]!;
         const rs: PoolSceneResult[] =
-          j.error !== undefined ? [{ name: j.name, error: j.error }] : j.json !== undefined ? [await pool.score(j.json, scoreOptions)] : await pool.scoreFileAll(j.file, scoreOptions);
+          j.error !== undefined
+            ? [{ name: j.name, error: j.error }]
+            : j.scene !== undefined
+              ? [await pool.scoreParsed(release(j), scoreOptions)]
+              : await pool.scoreFileAll(j.file, scoreOptions);
         if (rs.length === 0) rs.push({ name: j.file, error: `${j.file}: expected a scene object or a non-empty array of scenes, found an empty array [].` });
         done[i] = rs.map((r) => ({ r, v: guess(r) }));
         flush();

@@ -171,21 +171,40 @@ export function deserializeError(e: SerializedError): Error {
   return err;
 }
 
-/** The worker's program: loads each module once (by its loader expression) and runs `mod[handler](task)`. */
+/** Key of a handler result that names buffers to transfer (see `transferResult`). */
+const TRANSFER_KEY = 'drivekit.worker-pool.transfer';
+
+/**
+ * A handler's result whose `buffers` are transferred, not copied, to the calling thread (the
+ * caller receives `value`). Outside a worker (`local` runs) use `value` directly.
+ */
+export function transferResult<T>(value: T, buffers: ArrayBuffer[]): { value: T; transfer: ArrayBuffer[] } {
+  return { value, transfer: buffers, [Symbol.for(TRANSFER_KEY)]: true } as { value: T; transfer: ArrayBuffer[] };
+}
+
+/**
+ * The worker's program: loads each module once (by its loader expression, sent with the first task
+ * of that module to this thread) and runs `mod[handler](task, ...args)`.
+ */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const modules = new Map();
+const T = Symbol.for(${JSON.stringify(TRANSFER_KEY)});
 const serialize = (e) => ({ name: (e && e.name) || 'Error', message: String(e && e.message !== undefined ? e.message : e), file: e && e.file, field: e && e.field, expected: e && e.expected, found: e && e.found });
 parentPort.on('message', async (msg) => {
   if (msg.op === 'crash') process.exit(msg.code);
   try {
-    let ready = modules.get(msg.loader);
-    if (!ready) modules.set(msg.loader, (ready = new Function('require', 'return ' + msg.loader)(require)));
+    let ready = modules.get(msg.module);
+    if (!ready) {
+      if (msg.loader === undefined) throw new Error('worker pool: module ' + msg.module + ' was never sent to this thread');
+      modules.set(msg.module, (ready = new Function('require', 'return ' + msg.loader)(require)));
+    }
     const mod = await ready;
     const fn = mod[msg.handler];
     if (typeof fn !== 'function') throw new Error('the worker module has no function ' + msg.handler);
-    const result = await fn(msg.task);
-    parentPort.postMessage({ id: msg.id, result });
+    const result = await (msg.args ? fn(msg.task, ...msg.args) : fn(msg.task));
+    if (result && result[T] === true) parentPort.postMessage({ id: msg.id, result: result.value }, result.transfer);
+    else parentPort.postMessage({ id: msg.id, result });
   } catch (e) {
     parentPort.postMessage({ id: msg.id, error: serialize(e) });
   }
@@ -194,27 +213,60 @@ parentPort.on('message', async (msg) => {
 
 interface Job {
   id: number;
+  module: string;
   loader: string;
   handler: string;
   task: unknown;
+  args: unknown[] | undefined;
+  /** The thread that must run it, or -1 for any. */
+  thread: number;
   resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
 
 interface Thread {
   worker: Worker;
-  job: Job | null;
+  /** Tasks posted to it and not answered yet (at most `depth`). */
+  jobs: Job[];
   index: number;
+  alive: boolean;
+  /** Modules whose loader this thread has been sent. */
+  sent: Set<string>;
+}
+
+/** Options of a `WorkerPool` beyond its size. */
+export interface WorkerPoolOptions {
+  /**
+   * Tasks in flight per thread (default 1). With 2 a thread holds the next task while it runs one,
+   * so it never idles waiting for the calling thread.
+   */
+  depth?: number;
+  /** Replace a thread that dies (default true); false: the pool shrinks, and with no thread left every task rejects. */
+  respawn?: boolean;
+  /** Idle threads keep the process alive (default true, until `close()`); false: only threads with work do. */
+  keepAlive?: boolean;
+}
+
+/** Per-call options of `WorkerPool.run`. */
+export interface RunOptions {
+  /** Extra arguments of the handler after the task. */
+  args?: unknown[];
+  /** Run on this thread (0 .. size-1) only; rejects if it has died. */
+  thread?: number;
 }
 
 /**
- * A fixed number of worker threads that run `handler(task)` of drivekit modules, one task per
- * thread at a time, the next waiting task going to the first thread that frees. A thread that dies
- * rejects its task with a `DrivekitError` (field `worker`) and is replaced, so the pool keeps its
- * size. The threads keep the process alive until `close()`.
+ * A fixed number of worker threads that run `handler(task)` of drivekit modules, `depth` tasks per
+ * thread at a time, the next waiting task going to the least-loaded thread (or to the thread a task
+ * names). A thread that dies rejects its tasks with a `DrivekitError` (field `worker`, `found` the
+ * reason) and is replaced (unless `respawn: false`), so the pool keeps its size. The threads keep
+ * the process alive until `close()` (unless `keepAlive: false`).
  */
 export class WorkerPool {
   readonly size: number;
+  readonly depth: number;
+  private readonly respawn: boolean;
+  private readonly keepAlive: boolean;
   private readonly threads: Thread[] = [];
   private readonly waiting: Job[] = [];
   private readonly loaders = new Map<string, string>();
@@ -222,34 +274,56 @@ export class WorkerPool {
   private closed = false;
   private crashNext: number | null = null;
 
-  constructor(size: number = defaultWorkers()) {
+  constructor(size: number = defaultWorkers(), options: WorkerPoolOptions = {}) {
     if (!Number.isInteger(size) || size < 1) throw new ConfigError(ConfigError.format({ field: 'workers', expected: 'an integer >= 1', found: size }), { field: 'workers', expected: 'an integer >= 1', found: size });
+    const depth = options.depth ?? 1;
+    if (!Number.isInteger(depth) || depth < 1) throw new ConfigError(ConfigError.format({ field: 'depth', expected: 'an integer >= 1', found: depth }), { field: 'depth', expected: 'an integer >= 1', found: depth });
     this.size = size;
+    this.depth = depth;
+    this.respawn = options.respawn ?? true;
+    this.keepAlive = options.keepAlive ?? true;
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i));
   }
 
   private spawn(index: number): Thread {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
-    const t: Thread = { worker, job: null, index };
+    if (!this.keepAlive) worker.unref();
+    const t: Thread = { worker, jobs: [], index, alive: true, sent: new Set() };
     worker.on('message', (m: { id: number; result?: unknown; error?: SerializedError }) => {
-      const job = t.job;
-      if (!job || job.id !== m.id) return;
-      t.job = null;
+      const k = t.jobs.findIndex((j) => j.id === m.id);
+      if (k < 0) return;
+      const job = t.jobs[k]!;
+      t.jobs.splice(k, 1);
       if (m.error) job.reject(deserializeError(m.error));
       else job.resolve(m.result);
       this.pump();
     });
     const die = (why: string) => {
-      if (this.threads[t.index] !== t) return;
-      const job = t.job;
-      t.job = null;
-      if (!this.closed) this.threads[t.index] = this.spawn(t.index);
-      job?.reject(new DrivekitError(`worker pool: worker ${t.index} ${why} while running ${job.handler}.`, { field: 'worker', expected: 'a live worker', found: why }));
+      if (this.threads[t.index] !== t || !t.alive) return;
+      t.alive = false;
+      const jobs = t.jobs.splice(0);
+      if (!this.closed && this.respawn) this.threads[t.index] = this.spawn(t.index);
+      for (const job of jobs) job.reject(new DrivekitError(`worker pool: worker ${t.index} ${why} while running ${job.handler}.`, { field: 'worker', expected: 'a live worker', found: why }));
+      if (!this.closed && this.liveThreads === 0) {
+        for (const job of this.waiting.splice(0)) job.reject(noWorkerLeft(this.size));
+      }
       this.pump();
     };
     worker.on('error', (err) => die(`failed (${err.message})`));
     worker.on('exit', (code) => die(`exited with code ${code}`));
     return t;
+  }
+
+  /** Threads still running (less than `size` only with `respawn: false`). */
+  get liveThreads(): number {
+    let n = 0;
+    for (const t of this.threads) if (t.alive) n++;
+    return n;
+  }
+
+  /** Whether thread `i` is running. */
+  isAlive(i: number): boolean {
+    return this.threads[i]?.alive === true;
   }
 
   /** Resolves (and, from TypeScript source, bundles) `module` now rather than at its first task. */
@@ -266,9 +340,17 @@ export class WorkerPool {
     return l;
   }
 
-  /** Runs `handler(task)` of `module` (relative to drivekit's source root, or a file path) in a thread. */
-  run<R>(module: string, handler: string, task: unknown): Promise<R> {
+  /**
+   * Runs `handler(task, ...args)` of `module` (relative to drivekit's source root, or a file path)
+   * in a thread (`opts.thread`: that one).
+   */
+  run<R>(module: string, handler: string, task: unknown, opts: RunOptions = {}): Promise<R> {
     if (this.closed) return Promise.reject(new DrivekitError('worker pool: closed.', { field: 'pool', expected: 'an open pool', found: 'closed' }));
+    const thread = opts.thread ?? -1;
+    if (thread >= 0 && !this.isAlive(thread)) {
+      return Promise.reject(new DrivekitError(`worker pool: worker ${thread} is not running.`, { field: 'worker', expected: 'a live worker', found: `worker ${thread} dead` }));
+    }
+    if (this.liveThreads === 0) return Promise.reject(noWorkerLeft(this.size));
     let loader: string;
     try {
       loader = this.loader(module);
@@ -276,23 +358,51 @@ export class WorkerPool {
       return Promise.reject(e as Error);
     }
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ id: this.nextId++, loader, handler, task, resolve: resolve as (r: unknown) => void, reject });
+      this.waiting.push({ id: this.nextId++, module, loader, handler, task, args: opts.args, thread, resolve: resolve as (r: unknown) => void, reject });
       this.pump();
     });
   }
 
   private pump(): void {
-    for (const t of this.threads) {
-      if (this.waiting.length === 0) break;
-      if (t.job !== null) continue;
-      const job = this.waiting.shift()!;
-      t.job = job;
+    if (this.closed) return; // (and no unref: close() awaits the threads' exit)
+    for (let w = 0; w < this.waiting.length; ) {
+      const job = this.waiting[w]!;
+      let t: Thread | null = null;
+      if (job.thread >= 0) {
+        const c = this.threads[job.thread]!;
+        if (!c.alive) {
+          this.waiting.splice(w, 1);
+          job.reject(new DrivekitError(`worker pool: worker ${job.thread} is not running.`, { field: 'worker', expected: 'a live worker', found: `worker ${job.thread} dead` }));
+          continue;
+        }
+        if (c.jobs.length < this.depth) t = c;
+      } else {
+        // the least-loaded live thread with room (the first of equals)
+        let load = this.depth;
+        for (const c of this.threads) {
+          if (c.alive && c.jobs.length < load) {
+            t = c;
+            load = c.jobs.length;
+          }
+        }
+      }
+      if (t === null) {
+        w++;
+        continue;
+      }
+      this.waiting.splice(w, 1);
+      t.jobs.push(job);
+      if (!this.keepAlive) t.worker.ref();
       if (this.crashNext !== null) {
         t.worker.postMessage({ op: 'crash', code: this.crashNext });
         this.crashNext = null;
       }
-      t.worker.postMessage({ id: job.id, loader: job.loader, handler: job.handler, task: job.task });
+      const first = !t.sent.has(job.module);
+      if (first) t.sent.add(job.module);
+      // the loader (for a TypeScript source: the whole bundle) goes to each thread once
+      t.worker.postMessage({ id: job.id, module: job.module, ...(first ? { loader: job.loader } : {}), handler: job.handler, task: job.task, ...(job.args ? { args: job.args } : {}) });
     }
+    if (!this.keepAlive) for (const t of this.threads) if (t.alive && t.jobs.length === 0) t.worker.unref();
   }
 
   /** Fault injection (tests): the thread that takes the next task exits with `code` first. */
@@ -300,16 +410,30 @@ export class WorkerPool {
     this.crashNext = code;
   }
 
+  /** Fault injection (tests): thread `i` exits with `code` before its next task. */
+  crashThread(i: number, code = 70): void {
+    const t = this.threads[i];
+    if (t?.alive) t.worker.postMessage({ op: 'crash', code });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Terminates the threads; waiting and running tasks reject. */
   async close(): Promise<void> {
     this.closed = true;
     const err = () => new DrivekitError('worker pool: closed while running.', { field: 'pool', expected: 'an open pool', found: 'closed' });
     for (const j of this.waiting.splice(0)) j.reject(err());
-    const running = this.threads.map((t) => t.job).filter((j): j is Job => j !== null);
-    for (const t of this.threads) t.job = null;
+    const running = this.threads.flatMap((t) => t.jobs.splice(0));
     for (const j of running) j.reject(err());
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    // an unref'd thread would let the process exit before its termination is awaited
+    await Promise.all(this.threads.map((t) => (t.worker.ref(), t.worker.terminate())));
   }
+}
+
+function noWorkerLeft(size: number): DrivekitError {
+  return new DrivekitError(`worker pool: no worker left (all ${size} died).`, { field: 'worker', expected: 'a live worker', found: 'none' });
 }
 
 export interface ParallelMapOptions<T, R> {

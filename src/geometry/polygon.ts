@@ -138,6 +138,9 @@ function countSegment(px: number, py: number, x1: number, y1: number, x2: number
     return px >= minx && px <= maxx ? -1 : 0;
   }
   if ((y1 > py && y2 <= py) || (y2 > py && y1 <= py)) {
+    // both ends right of the point: the edge crosses the ray to +x right of it (the exact
+    // orientation below would say so too), the usual case for the ray of an interior point
+    if (x1 > px && x2 > px) return 1;
     let o = orient2d(x1, y1, x2, y2, px, py);
     if (o === 0) return -1;
     if (y2 < y1) o = -o;
@@ -420,6 +423,31 @@ export class PreparedPolygon {
   /** Strict interior test (shapely `contains(point)` / `point.within(polygon)`). */
   containsStrict(px: number, py: number): boolean {
     return this.locate(px, py) === Location.Interior;
+  }
+
+  /**
+   * `containsStrict(xy[o], xy[o + 1])` (the same answer, the same query count), for hot loops: the
+   * point is read from the array and the exact band test runs inline, so no coordinate crosses a
+   * call that is not inlined (each such crossing allocates a heap number).
+   */
+  containsStrictAt(xy: Float64Array, o: number): boolean {
+    const px = xy[o]!;
+    const py = xy[o + 1]!;
+    const bb = this.bounds;
+    if (!(px >= bb[0]! && px <= bb[2]! && py >= bb[1]! && py <= bb[3]!)) return false;
+    if (this.cells !== null) return this.locate(px, py) === Location.Interior;
+    if (++this.queries === PreparedPolygon.cellGridAfterQueries) this.buildCells();
+    // locateExact, inline
+    const edges = this.edgeList ?? this.buildIndex();
+    const b = this.band(py);
+    let crossings = 0;
+    for (let i = this.bandStart[b]!, end = this.bandStart[b + 1]!; i < end; i++) {
+      const e = 4 * this.bandEdges[i]!;
+      const c = countSegment(px, py, edges[e]!, edges[e + 1]!, edges[e + 2]!, edges[e + 3]!);
+      if (c < 0) return false;
+      crossings += c;
+    }
+    return crossings % 2 === 1;
   }
 
   /**

@@ -20,8 +20,10 @@
  * | traffic_light_frames_2hz | List<List<Utf8>> (nullable) | |
  * | previous_frame | Utf8 (nullable) | the previous frame as `pdm_ref_scene` JSON (rare, recursive) |
  *
- * Reading checks the columns (file, column, expected and found type) and then validates every
- * row with the scene reader, so a bad value names the file, the row, the scene and the field.
+ * Reading checks the columns (file, column, expected and found type), then decodes the rows
+ * column by column straight into scenes (`arrow-scenes-decode.ts`: typed-array reads, the scene
+ * reader's checks on the numbers in place); a row that path declines goes through the scene reader
+ * (`parseScene` of the row as JSON), so a bad value names the file, the row, the scene and the field.
  */
 import * as fs from 'node:fs';
 import {
@@ -40,6 +42,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { writeFileAtomicSync } from '../core/atomic.js';
+import { decodeSceneRowFast, decodeScenesFast } from './arrow-scenes-decode.js';
 import { parseScene } from './scene-json.js';
 import { NavsimInputError, type PDMScene, type PoseTrajectory, type PreviousFrame } from './types.js';
 
@@ -305,9 +308,10 @@ export function readScenesArrow(path: string): PDMScene[] {
 /**
  * The scenes of an Arrow table in this layout (extra columns are ignored, so a metric cache shard
  * reads as a scene file); `path` names the source in errors. With `rows`, only those rows are
- * decoded, in that order.
+ * decoded, in that order. `columnar: false` decodes every row through the scene reader (the
+ * reference the columnar path is tested against).
  */
-export function scenesFromArrowTable(table: Table, path: string, rows?: readonly number[]): PDMScene[] {
+export function scenesFromArrowTable(table: Table, path: string, rows?: readonly number[], opts: { columnar?: boolean } = {}): PDMScene[] {
   const byName = new Map(table.schema.fields.map((f) => [f.name, f]));
   for (const [name, type] of SCENES_ARROW_COLUMNS) {
     const f = byName.get(name);
@@ -316,8 +320,18 @@ export function scenesFromArrowTable(table: Table, path: string, rows?: readonly
       throw new NavsimInputError(`${path}: column '${name}': expected ${typeString(type)}, found ${typeString(f.type)}`, path, name);
     }
   }
+  // columnar fast path (arrow-scenes-decode.ts); the rows it declines are decoded below
+  const columnar = opts.columnar ?? true;
+  const fast = !columnar ? [] : rows === undefined ? decodeScenesFast(table) : rows.map((i) => decodeSceneRowFast(table, i));
   const scenes: PDMScene[] = [];
-  for (const i of rows ?? Array.from({ length: table.numRows }, (_, k) => k)) {
+  const order = rows ?? Array.from({ length: table.numRows }, (_, k) => k);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const quick = fast[k];
+    if (quick) {
+      scenes.push(quick);
+      continue;
+    }
     const row = table.get(i);
     let json: Record<string, unknown>;
     try {

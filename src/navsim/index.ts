@@ -10,7 +10,7 @@ export type { AgentState, AgentTrack, AgentType, ComfortDetail, EgoAreas, EgoSta
 export { MAX_ABS_SCENE_VALUE, MAX_PREVIOUS_FRAME_DEPTH, parseScene } from './scene-json.js';
 
 // Scoring a scene: PDMS / EPDMS of trajectories against PDM-Closed.
-export { defaultVersion, pdmClosedFor, scoreScene, scoreSceneJson } from './scoring.js';
+export { defaultVersion, pdmClosedFor, scoreParsedScene, scoreScene, scoreSceneJson } from './scoring.js';
 export type { SceneScore, ScoreSceneOptions } from './scoring.js';
 export { defaultWeights, prepareScene, scoreProposals, scoreProposalsDetailed, SCORER_THRESHOLDS, toGoldenMetrics } from './scorer.js';
 export type { BatchMetrics, EPDMSMetrics, PDMMetricsOf, PDMSMetrics, PreparedScene, ScoredProposals, ScoreOptions, Trajectory } from './scorer.js';

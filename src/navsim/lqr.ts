@@ -126,7 +126,12 @@ export class LqrWorkspace {
   readonly f: Float64Array;
   readonly b: Float64Array;
   readonly headingDisp: Float64Array;
+  /** cos / sin of the reference headings 0..m-1 of the last fitted proposal (reused by `lqrCommand`). */
+  readonly cosH: Float64Array;
+  readonly sinH: Float64Array;
   constructor(readonly m: number) {
+    this.cosH = new Float64Array(m);
+    this.sinH = new Float64Array(m);
     this.d = new Float64Array(m);
     this.e = new Float64Array(m);
     this.f = new Float64Array(m);
@@ -173,7 +178,7 @@ export function fitProfiles(
   const M = numStates - 1;
   const dt = cfg.discretizationTime;
   const dt2 = dt ** 2;
-  const { d, e, f, b, headingDisp } = ws;
+  const { d, e, f, b, headingDisp, cosH, sinH } = ws;
 
   // --- velocity fit: unknowns x = [v0, a_0 .. a_{M-2}]; rows (cos h_i, sin h_i) z_i ---
   d.fill(0);
@@ -184,6 +189,8 @@ export function fitProfiles(
     const h = ref[o + S_HEADING]!;
     const c = Math.cos(h);
     const s = Math.sin(h);
+    cosH[i] = c;
+    sinH[i] = s;
     const dx = ref[o + STATE_SIZE + S_X]! - ref[o + S_X]!;
     const dy = ref[o + STATE_SIZE + S_Y]! - ref[o + S_Y]!;
     headingDisp[i] = normalizeAngle(ref[o + STATE_SIZE + S_HEADING]! - h);
@@ -238,7 +245,9 @@ export function fitProfiles(
 /**
  * One tracker step (`BatchLQRTracker.track_trajectory`) for one proposal at iteration `k`.
  * `state` is the current simulated state (11 values at `so`), `ref` the reference states (the
- * pose at index k is tracked). Writes [acceleration, steering rate] into `cmd`.
+ * pose at index k is tracked). Writes [acceleration, steering rate] into `cmd`. `fitted`: the
+ * workspace `fitProfiles` just filled for this proposal (its cos / sin of the reference headings
+ * are reused: the same values).
  */
 export function lqrCommand(
   k: number,
@@ -251,6 +260,7 @@ export function lqrCommand(
   M: number,
   cmd: Float64Array,
   cfg: LqrConfig = DEFAULT_LQR_CONFIG,
+  fitted?: LqrWorkspace,
 ): void {
   const dt = cfg.discretizationTime;
   const N = cfg.trackingHorizon;
@@ -258,7 +268,9 @@ export function lqrCommand(
   const xErr = state[so + S_X]! - ref[ro + S_X]!;
   const yErr = state[so + S_Y]! - ref[ro + S_Y]!;
   const hRef = ref[ro + S_HEADING]!;
-  const lateralError = -xErr * Math.sin(hRef) + yErr * Math.cos(hRef);
+  const sinRef = fitted !== undefined && k < fitted.m ? fitted.sinH[k]! : Math.sin(hRef);
+  const cosRef = fitted !== undefined && k < fitted.m ? fitted.cosH[k]! : Math.cos(hRef);
+  const lateralError = -xErr * sinRef + yErr * cosRef;
   const headingError = normalizeAngle(state[so + S_HEADING]! - hRef);
   const v0 = state[so + S_VELOCITY_X]!;
   const steering = state[so + S_STEERING_ANGLE]!;

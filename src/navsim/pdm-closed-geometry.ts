@@ -343,6 +343,52 @@ export function segmentToSegment(
   return 0.0;
 }
 
+/** `pointToSegment` of point `p[ip..ip+1]` and segment `s[is..is+3]` (the same arithmetic, no number boxed across the call). */
+function pointToSegmentAt(p: Ring, ip: number, s: Ring, is: number): number {
+  const px = p[ip]!, py = p[ip + 1]!;
+  const ax = s[is]!, ay = s[is + 1]!, bx = s[is + 2]!, by = s[is + 3]!;
+  if (ax === bx && ay === by) return Math.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay));
+  const len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay);
+  const r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2;
+  if (r <= 0.0) return Math.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay));
+  if (r >= 1.0) return Math.sqrt((px - bx) * (px - bx) + (py - by) * (py - by));
+  const q = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2;
+  return Math.abs(q) * Math.sqrt(len2);
+}
+
+/**
+ * `segmentToSegment` of the segment of `a` at value index `ia` and the one of `b` at `jb` (the same
+ * arithmetic), reading the coordinates from the rings: a coordinate passed to a call V8 does not
+ * inline is boxed into a heap number, and the leader search runs this for every candidate pair.
+ */
+function segmentToSegmentAt(a: Ring, ia: number, b: Ring, jb: number): number {
+  const ax = a[ia]!, ay = a[ia + 1]!, bx = a[ia + 2]!, by = a[ia + 3]!;
+  const cx = b[jb]!, cy = b[jb + 1]!, dx = b[jb + 2]!, dy = b[jb + 3]!;
+  if (ax === bx && ay === by) return pointToSegmentAt(a, ia, b, jb);
+  if (cx === dx && cy === dy) return pointToSegmentAt(b, jb + 2, a, ia);
+  let noIntersection = false;
+  if (
+    Math.max(ax, bx) < Math.min(cx, dx) || Math.max(cx, dx) < Math.min(ax, bx) ||
+    Math.max(ay, by) < Math.min(cy, dy) || Math.max(cy, dy) < Math.min(ay, by)
+  ) {
+    noIntersection = true;
+  } else {
+    const denom = (bx - ax) * (dy - cy) - (by - ay) * (dx - cx);
+    if (denom === 0) noIntersection = true;
+    else {
+      const rNum = (ay - cy) * (dx - cx) - (ax - cx) * (dy - cy);
+      const sNum = (ay - cy) * (bx - ax) - (ax - cx) * (by - ay);
+      const s = sNum / denom;
+      const r = rNum / denom;
+      if (r < 0 || r > 1 || s < 0 || s > 1) noIntersection = true;
+    }
+  }
+  if (noIntersection) {
+    return Math.min(pointToSegmentAt(a, ia, b, jb), pointToSegmentAt(a, ia + 2, b, jb), pointToSegmentAt(b, jb, a, ia), pointToSegmentAt(b, jb + 2, a, ia));
+  }
+  return 0.0;
+}
+
 /**
  * Polygon-to-polygon distance (0 when they intersect), as GEOS `DistanceOp`: containment first,
  * then the minimum `segmentToSegment` over all edge pairs. Pairs whose bounding boxes are farther
@@ -364,7 +410,7 @@ export function ringDistance(a: Ring, b: Ring): number {
         const gy = Math.max(0, Math.min(cy, dy) - amaxY, aminY - Math.max(cy, dy));
         if (Math.sqrt(gx * gx + gy * gy) * (1 - 1e-12) > best) continue;
       }
-      const d = segmentToSegment(ax, ay, bx, by, cx, cy, dx, dy);
+      const d = segmentToSegmentAt(a, 2 * i - 2, b, 2 * j - 2);
       if (d < best) {
         best = d;
         if (best === 0) return 0;

@@ -222,16 +222,29 @@ export class PDMPath {
   }
 }
 
-/** `parallel_discrete_path`: every state moved by `offset` along heading + pi/2 (raw heading). */
-export function parallelDiscretePath(states: ArrayLike<number>, offset: number): Float64Array {
+/** cos and sin of heading + pi/2 of every state (interleaved), as `parallelDiscretePath` uses them. */
+export function pathNormals(states: ArrayLike<number>): Float64Array {
+  const n = Math.floor(states.length / 3);
+  const out = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const theta = states[3 * i + 2]! + Math.PI / 2;
+    out[2 * i] = Math.cos(theta);
+    out[2 * i + 1] = Math.sin(theta);
+  }
+  return out;
+}
+
+/**
+ * `parallel_discrete_path`: every state moved by `offset` along heading + pi/2 (raw heading);
+ * `normals` (from `pathNormals(states)`) saves recomputing them for another offset.
+ */
+export function parallelDiscretePath(states: ArrayLike<number>, offset: number, normals: Float64Array = pathNormals(states)): Float64Array {
   const n = Math.floor(states.length / 3);
   const out = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
-    const h = states[3 * i + 2]!;
-    const theta = h + Math.PI / 2;
-    out[3 * i] = states[3 * i]! + Math.cos(theta) * offset;
-    out[3 * i + 1] = states[3 * i + 1]! + Math.sin(theta) * offset;
-    out[3 * i + 2] = h;
+    out[3 * i] = states[3 * i]! + normals[2 * i]! * offset;
+    out[3 * i + 1] = states[3 * i + 1]! + normals[2 * i + 1]! * offset;
+    out[3 * i + 2] = states[3 * i + 2]!;
   }
   return out;
 }

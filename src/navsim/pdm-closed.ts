@@ -15,7 +15,7 @@
 import { type Ring, egoCenter, egoFootprintRing, locatePointInRing, EXTERIOR, INTERIOR, ringDistance } from './pdm-closed-geometry.js';
 import { DEFAULT_GENERATOR, DEFAULT_IDM_POLICY, type IdmPolicyConfig, ProposalGenerator } from './pdm-closed-idm.js';
 import { ForecastObservation, type PDMRedLight, type PDMTrackedObject } from './pdm-closed-observation.js';
-import { PDMPath, parallelDiscretePath } from './pdm-closed-path.js';
+import { PDMPath, parallelDiscretePath, pathNormals } from './pdm-closed-path.js';
 import { initialStateArray } from './interpolate.js';
 import { pdmClosedInputFromScene } from './pdm-closed-input.js';
 import { forecastToScorerObservation } from './pdm-closed-observation.js';
@@ -176,8 +176,10 @@ export function startingLane(input: PDMClosedInput): PDMClosedLane | null {
 /** The three proposal paths: the centerline, then one per lateral offset. */
 export function proposalPaths(centerline: Float64Array, lateralOffsets: number[]): PDMPath[] {
   const center = new PDMPath(centerline);
-  // the shifted paths keep the raw headings, so their unwrapped headings are the centre's
-  return [center, ...lateralOffsets.map((o) => new PDMPath(parallelDiscretePath(centerline, o), center.heading))];
+  // the shifted paths keep the raw headings, so their unwrapped headings are the centre's; the
+  // normal of every state is computed once for all offsets (the same cos / sin values)
+  const normals = lateralOffsets.length > 0 ? pathNormals(centerline) : undefined;
+  return [center, ...lateralOffsets.map((o) => new PDMPath(parallelDiscretePath(centerline, o, normals), center.heading))];
 }
 
 /** The forecast observation PDM-Closed plans and scores against. */
@@ -289,9 +291,6 @@ export function pdmClosedStates(result: PDMClosedResult): Float64Array {
 export function runPDMClosedOnScene(scene: PDMScene, version: PDMVersion, config: PDMClosedConfig = DEFAULT_PDM_CLOSED): PDMClosedResult {
   return runPDMClosed(pdmClosedInputFromScene(scene), simulatePDMProposals, pdmClosedScorer(scene, version, config.exhaustiveScores === true), config);
 }
-
-// ---------------------------------------------------------------------------------------------
-// Deprecated names (before the acronym casing IL, PDM, DDIM, PPO, GRPO)
 
 /** @deprecated Renamed `PDMClosedConfig`. */
 export type PdmClosedConfig = PDMClosedConfig;

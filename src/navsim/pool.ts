@@ -1,26 +1,31 @@
 /**
- * A worker_threads pool that scores many scenes in parallel. Work is plain data: each task is a
- * scene JSON object (`pdm_ref_scene`, or a golden file with `input`) plus options, and each result
- * is `{name, metrics}` or `{name, error}`, so nothing but structured-clone data crosses threads.
+ * A worker-thread pool that scores many scenes in parallel, on `WorkerPool` (`core/worker-pool.ts`,
+ * the one pool of drivekit). Work is plain data: each task is a scene JSON object (`pdm_ref_scene`,
+ * or a golden file with `input`), a parsed scene (from an Arrow file) or a JSON file name, plus
+ * options, and each result is `{name, metrics}` or `{name, error}`, so nothing but structured-clone
+ * data crosses threads.
  *
- * Workers load the scorer from a built module that exports `scoreSceneJson` (the navsim entry of
- * drivekit). Resolution order: `options.modulePath`, env `DRIVEKIT_NAVSIM_MODULE`, then
- * `score-scene` next to this file (`dist/cjs/navsim/score-scene.js` or the ESM one when this file
- * runs from the build; not the navsim `index`, whose Arrow and scene-generator imports cost a
- * worker ~0.2 s to load). A `.ts` module (running from source) is bundled once by esbuild (a dev
- * dependency, present wherever the sources run) into one CommonJS text that every worker evaluates,
- * so no worker compiles TypeScript; without esbuild the worker registers the `tsx` loader instead.
+ * Workers load the scorer from a module that exports `score-scene`'s functions (`scoreSceneJson`,
+ * `scoreParsedScene`, `scoreSceneFileTask`). Resolution order: `options.modulePath`, env
+ * `DRIVEKIT_NAVSIM_MODULE`, then `score-scene` next to this file (`dist/cjs/navsim/score-scene.js`
+ * or the ESM one when this file runs from the build; not the navsim `index`, whose Arrow and
+ * scene-generator imports cost a worker ~0.2 s to load). A `.ts` module (running from source) is
+ * bundled once by esbuild (a dev dependency, present wherever the sources run) into one CommonJS
+ * text that each worker evaluates once, so no worker compiles TypeScript; without esbuild the
+ * worker registers the `tsx` loader instead.
  * Each worker holds `depth` scenes (default 2: one scoring, the next already waiting, so a worker
  * never idles while the calling thread is busy), handed out to the least-loaded worker as it frees.
- * `sharedScenePool` keeps one pool per process and size for callers that score in many calls (the
- * CLI's `--workers`), so later calls find warm, compiled workers.
+ * A worker that dies answers its scenes with error results and is not replaced; idle workers do not
+ * keep the process alive. `sharedScenePool` keeps one pool per process and size for callers that
+ * score in many calls (the CLI's `--workers`), so later calls find warm, compiled workers.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { workerModuleLoader } from '../core/worker-pool.js';
+import { DrivekitError } from '../core/errors.js';
+import { WorkerPool, workerModuleLoader } from '../core/worker-pool.js';
+import type { PdmScene } from './types.js';
 
 /** Options passed to `scoreSceneJson` in the worker (plain data). */
 export interface PoolScoreOptions {
@@ -36,7 +41,7 @@ export type PoolSceneResult =
 export interface ScenePoolOptions {
   /** Number of worker threads (default: available parallelism, at least 1). */
   workers?: number;
-  /** Module exporting `scoreSceneJson`; see the resolution order above. */
+  /** Module exporting `score-scene`'s scoring functions; see the resolution order above. */
   modulePath?: string;
   /** Scenes in flight per worker (default 2: one scoring, one waiting). */
   depth?: number;
@@ -84,39 +89,12 @@ export function resolveNavsimModule(name: string, explicit: string | undefined, 
 /** The module loader of `core/worker-pool.ts` (one loader for every worker of drivekit). */
 export { workerModuleLoader };
 
-function workerSource(modulePath: string): string {
-  const load = workerModuleLoader(modulePath);
-  return `
-const { parentPort } = require('node:worker_threads');
-const ready = ${load};
-parentPort.on('message', async (msg) => {
-  let mod;
-  try { mod = await ready; } catch (e) {
-    const failed = { name: msg.name, error: 'worker could not load the scorer: ' + (e && e.message) };
-    parentPort.postMessage({ id: msg.id, result: msg.all ? [failed] : failed });
-    return;
+/** A failed task as a result: a dead worker is named as such, anything else by its message. */
+function failure(name: string, e: unknown): PoolSceneResult {
+  if (e instanceof DrivekitError && e.field === 'worker') {
+    return { name, error: e.found === 'none' ? 'no worker left' : `worker crashed: worker ${String(e.found)}` };
   }
-  let result;
-  try {
-    // a task is a scene JSON object, or {file} to read a scene JSON file in the worker; with
-    // {file, all} a file holding an array of scenes gives one result per scene
-    const scene = msg.file !== undefined ? (mod.readSceneFile ? mod.readSceneFile(msg.file) : JSON.parse(require('node:fs').readFileSync(msg.file, 'utf8'))) : msg.scene;
-    result = msg.all ? (Array.isArray(scene) ? scene : [scene]).map((s) => mod.scoreSceneJson(s, msg.options)) : mod.scoreSceneJson(scene, msg.options);
-  }
-  catch (e) {
-    result = { name: msg.name, error: String(e && e.message ? e.message : e) };
-    if (msg.all) result = [result];
-  }
-  parentPort.postMessage({ id: msg.id, result });
-});
-`;
-}
-
-interface Pending {
-  resolve: (r: PoolSceneResult | PoolSceneResult[]) => void;
-  name: string;
-  /** A whole-file task: its result is a list. */
-  all: boolean;
+  return { name, error: String((e as Error)?.message ?? e) };
 }
 
 /** A fixed set of workers scoring scenes; `close()` when done. */
@@ -125,10 +103,7 @@ export class ScenePool {
   readonly modulePath: string;
   /** Tasks in flight per worker: the next scene waits in the worker, so it never idles on the caller. */
   readonly depth: number;
-  private readonly workers: Worker[] = [];
-  private readonly inFlight = new Map<Worker, number[]>();
-  private readonly queue: { id: number; name: string; scene?: unknown; file?: string; all?: boolean; options: PoolScoreOptions }[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly pool: WorkerPool;
   private nextId = 0;
   private closed = false;
   /** Set by `sharedScenePool`: closing removes the pool from the shared set. */
@@ -142,84 +117,33 @@ export class ScenePool {
     this.size = n;
     this.depth = depth;
     this.modulePath = resolveScorerModule(options.modulePath);
-    const src = workerSource(this.modulePath);
-    for (let i = 0; i < n; i++) {
-      const w = new Worker(src, { eval: true });
-      w.on('message', (msg: { id: number; result: PoolSceneResult }) => this.onMessage(w, msg));
-      w.on('error', (err) => this.onWorkerError(w, err));
-      // a worker that ends on its own (process.exit in the scorer, a fatal error) answers its tasks too
-      w.on('exit', (code) => {
-        if (!this.closed && this.inFlight.has(w)) this.onWorkerError(w, new Error(`worker exited with code ${code}`));
-      });
-      w.unref();
-      this.workers.push(w);
-      this.inFlight.set(w, []);
-    }
+    // a dead worker is not replaced (a scorer that crashes would crash again); idle workers do not
+    // keep the process alive
+    this.pool = new WorkerPool(n, { depth, respawn: false, keepAlive: false });
+    this.pool.preload(this.modulePath);
   }
 
-  private onMessage(w: Worker, msg: { id: number; result: PoolSceneResult }): void {
-    const ids = this.inFlight.get(w);
-    if (ids) {
-      const k = ids.indexOf(msg.id);
-      if (k >= 0) ids.splice(k, 1);
-    }
-    const p = this.pending.get(msg.id);
-    this.pending.delete(msg.id);
-    p?.resolve(msg.result);
-    this.pump();
-  }
-
-  private onWorkerError(w: Worker, err: Error): void {
-    const ids = this.inFlight.get(w) ?? [];
-    this.inFlight.delete(w);
-    const i = this.workers.indexOf(w);
-    if (i >= 0) this.workers.splice(i, 1);
-    for (const id of ids) {
-      const p = this.pending.get(id);
-      this.pending.delete(id);
-      if (p) {
-        const r = { name: p.name, error: `worker crashed: ${err.message}` };
-        p.resolve(p.all ? [r] : r);
-      }
-    }
-    if (this.workers.length === 0) {
-      for (const t of this.queue.splice(0)) {
-        const p = this.pending.get(t.id);
-        this.pending.delete(t.id);
-        if (p) {
-          const r = { name: t.name, error: 'no worker left' };
-          p.resolve(p.all ? [r] : r);
-        }
-      }
-    }
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.queue.length > 0) {
-      // the least-loaded worker with room
-      let w: Worker | null = null;
-      let load = this.depth;
-      for (const c of this.workers) {
-        const l = this.inFlight.get(c)!.length;
-        if (l < load) {
-          w = c;
-          load = l;
-        }
-      }
-      if (w === null) break;
-      const t = this.queue.shift()!;
-      this.inFlight.get(w)!.push(t.id);
-      w.ref();
-      w.postMessage(t);
-    }
-    for (const w of this.workers) if (this.inFlight.get(w)!.length === 0) w.unref();
+  private call(handler: string, task: unknown, args: unknown[], name: string, all: boolean): Promise<PoolSceneResult | PoolSceneResult[]> {
+    if (this.closed) return Promise.reject(new Error('ScenePool: closed'));
+    return this.pool.run<PoolSceneResult | PoolSceneResult[]>(this.modulePath, handler, task, { args }).catch((e: unknown) => {
+      const r = failure(name, e);
+      return all ? [r] : r;
+    });
   }
 
   /** Scores one scene (JSON object) in some worker. */
   score(scene: unknown, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
-    const name = typeof (scene as any)?.name === 'string' ? (scene as any).name : typeof (scene as any)?.input?.name === 'string' ? (scene as any).input.name : undefined;
-    return this.enqueue({ scene }, name, options) as Promise<PoolSceneResult>;
+    const id = this.nextId++;
+    const name = typeof (scene as any)?.name === 'string' ? (scene as any).name : typeof (scene as any)?.input?.name === 'string' ? (scene as any).input.name : `scene ${id}`;
+    return this.call('scoreSceneJson', scene, [options], name, false) as Promise<PoolSceneResult>;
+  }
+
+  /**
+   * Scores a parsed scene (e.g. from an Arrow file: `readScenesArrow`) in some worker, as it is
+   * (structured-cloned, no JSON in between); the same result as `score` of its JSON.
+   */
+  scoreParsed(scene: PdmScene, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
+    return this.call('scoreParsedScene', scene, [options], scene.name, false) as Promise<PoolSceneResult>;
   }
 
   /**
@@ -227,7 +151,7 @@ export class ScenePool {
    * calling thread never holds the scene. A file that cannot be read gives an error result.
    */
   scoreFile(file: string, options: PoolScoreOptions = {}): Promise<PoolSceneResult> {
-    return this.enqueue({ file }, file, options) as Promise<PoolSceneResult>;
+    return this.call('scoreSceneFileTask', file, [options, false], file, false) as Promise<PoolSceneResult>;
   }
 
   /**
@@ -236,18 +160,7 @@ export class ScenePool {
    * read gives one error result.
    */
   scoreFileAll(file: string, options: PoolScoreOptions = {}): Promise<PoolSceneResult[]> {
-    return this.enqueue({ file, all: true }, file, options) as Promise<PoolSceneResult[]>;
-  }
-
-  private enqueue(task: { scene?: unknown; file?: string; all?: boolean }, name: string | undefined, options: PoolScoreOptions): Promise<PoolSceneResult | PoolSceneResult[]> {
-    if (this.closed) return Promise.reject(new Error('ScenePool: closed'));
-    const id = this.nextId++;
-    const taskName = name ?? `scene ${id}`;
-    return new Promise((resolve) => {
-      this.pending.set(id, { resolve, name: taskName, all: task.all === true });
-      this.queue.push({ id, name: taskName, ...task, options });
-      this.pump();
-    });
+    return this.call('scoreSceneFileTask', file, [options, true], file, true) as Promise<PoolSceneResult[]>;
   }
 
   /** Scores many scenes; results in input order. */
@@ -255,12 +168,11 @@ export class ScenePool {
     return Promise.all(scenes.map((s) => this.score(s, options)));
   }
 
-  /** Terminates the workers. */
+  /** Terminates the workers (scenes still in flight get error results). */
   async close(): Promise<void> {
     this.closed = true;
     this.onClose?.();
-    await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+    await this.pool.close();
   }
 
   get isClosed(): boolean {
@@ -269,7 +181,7 @@ export class ScenePool {
 
   /** Workers still running (a crashed worker is dropped). */
   get liveWorkers(): number {
-    return this.workers.length;
+    return this.pool.liveThreads;
   }
 }
 

@@ -18,9 +18,10 @@
  * - A worker that dies (crash, `process.exit`, out of memory) rejects its calls in flight with a
  *   `DrivekitError` (field `worker`), never a hang; its scenes move to the next live worker. With
  *   no live worker left every call rejects.
- * - Workers reuse the loader of `pool.ts` (built module, or the TypeScript source bundled once).
+ * - The threads are a `WorkerPool` (`core/worker-pool.ts`: one task per thread named by the
+ *   call, no respawn, idle threads do not keep the process alive); workers load this module (the
+ *   built one, or the TypeScript source bundled once) and run `scorePoolTask`.
  */
-import { Worker } from 'node:worker_threads';
 import { ConfigError, DrivekitError, InputError } from '../core/errors.js';
 import {
   type BuildMetricCacheOptions,
@@ -39,8 +40,8 @@ import {
   writeShardFile,
 } from './metric-cache.js';
 import type { PDMVersion } from './types.js';
-import { parallelMap } from '../core/worker-pool.js';
-import { resolveNavsimModule, workerModuleLoader } from './pool.js';
+import { WorkerPool, parallelMap, transferResult } from '../core/worker-pool.js';
+import { resolveNavsimModule } from './pool.js';
 
 
 export interface ProposalScorePoolOptions {
@@ -65,7 +66,7 @@ export interface ProposalBatchItem {
 }
 
 // ---------------------------------------------------------------------------------------------
-// worker side (runs in each worker thread; also what the in-process mode calls)
+// worker side (runs in each worker thread)
 
 interface WorkerItem {
   scene: number;
@@ -73,131 +74,60 @@ interface WorkerItem {
   count: number;
   previous?: Float64Array;
 }
-interface WorkerRequest {
-  id: number;
+
+/** One call's items for one worker (plain data). */
+export interface ScorePoolTask {
   op: 'score' | 'warm';
   dir: string;
   items: WorkerItem[];
   options: CachedScoreOptions;
 }
-interface WorkerReply {
-  id: number;
-  results?: { score: Float64Array; names: string[]; values: Float64Array[] }[];
-  error?: { message: string; name: string; file?: string; field?: string; expected?: unknown; found?: unknown };
+
+/** What crosses back per item: the score and the metric columns (transferred, not copied). */
+interface WorkerResult {
+  score: Float64Array;
+  names: string[];
+  values: Float64Array[];
 }
 
 const workerCaches = new Map<string, MetricCache>();
 
-/** A cache-building task: generate seeds [start, end), cache them, write shard `file` into `staging`. */
-interface BuildRequest {
-  id: number;
-  op: 'build-shard';
-  staging: string;
-  file: string;
-  start: number;
-  end: number;
-  versions: PDMVersion[];
-}
-
-/** The worker's handler of a cache-building task (exported for the worker bundle). */
-export function buildShardWorkerHandle(msg: BuildRequest): { id: number; shard?: WrittenShard; error?: WorkerReply['error'] } {
-  try {
-    const entries = [...seedScenes(msg.start, msg.end)].map((src, i) => cacheEntry(src, msg.versions, i));
-    return { id: msg.id, shard: writeShardFile(msg.staging, msg.file, entries, msg.versions) };
-  } catch (e) {
-    const d = e instanceof DrivekitError ? e : null;
-    return { id: msg.id, error: { message: (e as Error)?.message ?? String(e), name: (e as Error)?.name ?? 'Error', ...(d ? { file: d.file, field: d.field, expected: d.expected, found: d.found } : {}) } };
+/**
+ * The workers' handler (run by `WorkerPool`): scores the items of one call against the cache at
+ * `dir` (opened once per worker, shard hashes checked on load); throws on bad input (the pool
+ * rebuilds the error in the calling thread).
+ */
+export function scorePoolTask(task: ScorePoolTask): { value: WorkerResult[]; transfer: ArrayBuffer[] } {
+  let cache = workerCaches.get(task.dir);
+  if (!cache) {
+    cache = openMetricCache(task.dir, { checkHashes: 'load' });
+    workerCaches.set(task.dir, cache);
   }
-}
-
-/** The worker's handler (exported for the worker bundle): scores the items of one request. */
-export function scorePoolWorkerHandle(msg: WorkerRequest): { reply: WorkerReply; transfer: ArrayBuffer[] } {
-  try {
-    let cache = workerCaches.get(msg.dir);
-    if (!cache) {
-      cache = openMetricCache(msg.dir, { checkHashes: 'load' });
-      workerCaches.set(msg.dir, cache);
+  const transfer: ArrayBuffer[] = [];
+  const results = task.items.map((it) => {
+    const c = cache.scene(it.scene);
+    if (task.op === 'warm') {
+      scoreCachedScene(c, new Float64Array(24), 1, task.options); // decodes and prepares the scene
+      return { score: new Float64Array(0), names: [], values: [] };
     }
-    const transfer: ArrayBuffer[] = [];
-    const results = msg.items.map((it) => {
-      const c = cache.scene(it.scene);
-      if (msg.op === 'warm') {
-        scoreCachedScene(c, new Float64Array(24), 1, msg.options); // decodes and prepares the scene
-        return { score: new Float64Array(0), names: [], values: [] };
-      }
-      const r = scoreCachedScene(c, it.poses, it.count, it.previous ? { ...msg.options, previousPoses: it.previous } : msg.options);
-      const names = Object.keys(r.metrics);
-      const values = names.map((n) => r.metrics[n]!);
-      transfer.push(r.score.buffer as ArrayBuffer, ...values.map((v) => v.buffer as ArrayBuffer));
-      return { score: r.score, names, values };
-    });
-    return { reply: { id: msg.id, results }, transfer };
-  } catch (e) {
-    const d = e instanceof DrivekitError ? e : null;
-    return {
-      reply: {
-        id: msg.id,
-        error: {
-          message: (e as Error)?.message ?? String(e),
-          name: (e as Error)?.name ?? 'Error',
-          ...(d ? { file: d.file, field: d.field, expected: d.expected, found: d.found } : {}),
-        },
-      },
-      transfer: [],
-    };
-  }
-}
-
-function workerSource(modulePath: string): string {
-  return `
-const { parentPort } = require('node:worker_threads');
-const ready = ${workerModuleLoader(modulePath)};
-parentPort.on('message', async (msg) => {
-  if (msg.op === 'crash') process.exit(msg.code);
-  let mod;
-  try { mod = await ready; } catch (e) {
-    parentPort.postMessage({ id: msg.id, error: { name: 'Error', message: 'worker could not load the scorer: ' + (e && e.message) } });
-    return;
-  }
-  if (msg.op === 'build-shard') { parentPort.postMessage(mod.buildShardWorkerHandle(msg)); return; }
-  const { reply, transfer } = mod.scorePoolWorkerHandle(msg);
-  parentPort.postMessage(reply, transfer);
-});
-`;
-}
-
-/** Rebuilds a worker's error in this thread (an `InputError` stays one, with its fields). */
-function errorFromReply(e: NonNullable<WorkerReply['error']>): Error {
-  const details = { file: e.file, field: e.field, expected: e.expected, found: e.found };
-  if (e.name === 'InputError') return new InputError(e.message, details);
-  if (e.name === 'ConfigError') return new ConfigError(e.message, details);
-  if (e.name === 'DrivekitError') return new DrivekitError(e.message, details);
-  return new Error(e.message);
+    const r = scoreCachedScene(c, it.poses, it.count, it.previous ? { ...task.options, previousPoses: it.previous } : task.options);
+    const names = Object.keys(r.metrics);
+    const values = names.map((n) => r.metrics[n]!);
+    transfer.push(r.score.buffer as ArrayBuffer, ...values.map((v) => v.buffer as ArrayBuffer));
+    return { score: r.score, names, values };
+  });
+  return transferResult(results, transfer);
 }
 
 // ---------------------------------------------------------------------------------------------
 // calling side
-
-interface Pending {
-  resolve: (r: ProposalScoreResult[]) => void;
-  reject: (e: Error) => void;
-  worker: number;
-}
-
-interface Slot {
-  worker: Worker;
-  alive: boolean;
-  inFlight: Set<number>;
-}
 
 export class ProposalScorePool {
   readonly cache: MetricCache;
   /** Worker threads (0: the calling thread scores). */
   readonly size: number;
   readonly modulePath: string | null;
-  private readonly slots: Slot[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
+  private readonly pool: WorkerPool | null;
   private closed = false;
 
   /** Opens the cache at `dir` (format and shard hashes checked) and starts the workers. */
@@ -218,62 +148,24 @@ export class ProposalScorePool {
     this.cache = cache;
     this.size = n;
     this.modulePath = n > 0 ? resolveNavsimModule('score-pool', options.modulePath, 'DRIVEKIT_NAVSIM_POOL_MODULE') : null;
-    if (n > 0) {
-      const src = workerSource(this.modulePath!);
-      for (let i = 0; i < n; i++) {
-        const w = new Worker(src, { eval: true });
-        const slot: Slot = { worker: w, alive: true, inFlight: new Set() };
-        w.on('message', (msg: WorkerReply) => this.onMessage(slot, msg));
-        w.on('error', (err) => this.onDeath(i, `worker ${i} failed: ${err.message}`));
-        w.on('exit', (code) => this.onDeath(i, `worker ${i} exited with code ${code}`));
-        w.unref();
-        this.slots.push(slot);
-      }
-    }
+    // a dead worker is not replaced: its scenes move to the next live worker (`owner`)
+    this.pool = n > 0 ? new WorkerPool(n, { respawn: false, keepAlive: false }) : null;
+    this.pool?.preload(this.modulePath!);
   }
 
   /** Workers still running. */
   get liveWorkers(): number {
-    return this.slots.filter((s) => s.alive).length;
-  }
-
-  private onMessage(slot: Slot, msg: WorkerReply): void {
-    slot.inFlight.delete(msg.id);
-    if (slot.inFlight.size === 0) slot.worker.unref();
-    const p = this.pending.get(msg.id);
-    if (!p) return;
-    this.pending.delete(msg.id);
-    if (msg.error) {
-      p.reject(errorFromReply(msg.error));
-      return;
-    }
-    p.resolve(
-      msg.results!.map((r) => ({ score: r.score, metrics: Object.fromEntries(r.names.map((n, k) => [n, r.values[k]!])) })),
-    );
-  }
-
-  private onDeath(i: number, why: string): void {
-    const slot = this.slots[i]!;
-    if (!slot.alive) return;
-    slot.alive = false;
-    if (this.closed) return;
-    for (const id of slot.inFlight) {
-      const p = this.pending.get(id);
-      this.pending.delete(id);
-      p?.reject(new DrivekitError(`ProposalScorePool: ${why} while scoring; its scenes move to the other workers.`, { field: 'worker', expected: 'a live worker', found: why }));
-    }
-    slot.inFlight.clear();
+    return this.pool?.liveThreads ?? 0;
   }
 
   /** The live worker that owns scene `index`: `index % size`, else the next live one. */
   private owner(index: number): number {
     for (let k = 0; k < this.size; k++) {
       const w = (index + k) % this.size;
-      if (this.slots[w]!.alive) return w;
+      if (this.pool!.isAlive(w)) return w;
     }
     throw new DrivekitError(`ProposalScorePool: no worker left (all ${this.size} died).`, { field: 'worker', expected: 'a live worker', found: 'none' });
   }
-
   private check(item: ProposalBatchItem, k: number): WorkerItem {
     const index = this.cache.indexOf(item.scene);
     if (!(item.poses instanceof Float64Array)) {
@@ -339,30 +231,29 @@ export class ProposalScorePool {
     return out;
   }
 
-  private post(w: number, req: Omit<WorkerRequest, 'id'>): Promise<ProposalScoreResult[]> {
-    const slot = this.slots[w]!;
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, worker: w });
-      slot.inFlight.add(id);
-      slot.worker.ref();
-      slot.worker.postMessage({ id, ...req });
-    });
+  private async post(w: number, task: ScorePoolTask): Promise<ProposalScoreResult[]> {
+    let rs: WorkerResult[];
+    try {
+      rs = await this.pool!.run<WorkerResult[]>(this.modulePath!, 'scorePoolTask', task, { thread: w });
+    } catch (e) {
+      if (e instanceof DrivekitError && e.field === 'worker') {
+        const why = `worker ${w} ${String(e.found)}`;
+        throw new DrivekitError(`ProposalScorePool: ${why} while scoring; its scenes move to the other workers.`, { field: 'worker', expected: 'a live worker', found: why });
+      }
+      throw e;
+    }
+    return rs.map((r) => ({ score: r.score, metrics: Object.fromEntries(r.names.map((n, k) => [n, r.values[k]!])) }));
   }
 
   /** Fault injection (tests): worker `i` exits with `code` as a crashing scorer would, before its next task. */
   crashWorker(i: number, code = 70): void {
-    this.slots[i]?.worker.postMessage({ op: 'crash', code });
+    this.pool?.crashThread(i, code);
   }
 
   /** Terminates the workers; later calls reject. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(new DrivekitError('ProposalScorePool: closed while scoring.', { field: 'pool', expected: 'an open pool', found: 'closed' }));
-    }
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await this.pool?.close();
   }
 }
 

@@ -7,7 +7,8 @@
  * - `scoreScene(scene, trajectories?, opts)`: per trajectory every sub-metric and the score (and
  *   the simulated states with `returnStates`); without trajectories the scene's own one is scored.
  * - `scoreSceneJson(json, opts)`: plain data in and out (`{name, metrics}` with the golden key
- *   names, or `{name, error}`), as the CLI and the worker pool use it.
+ *   names, or `{name, error}`), as the CLI and the worker pool use it; `scoreParsedScene(scene,
+ *   opts)` the same for a parsed scene (Arrow input).
  *
  * Browser-safe; `score-scene.ts` (Node) adds reading scene files.
  */
@@ -152,14 +153,36 @@ export function scoreSceneJson(
 ): { name: string; metrics: Record<string, number | null>; error?: undefined } | { name: string; error: string; metrics?: undefined } {
   const root = (json as any)?.input && (json as any)?.schema === undefined ? (json as any).input : json;
   const name = typeof root?.name === 'string' ? root.name : (opts.source ?? '<scene>');
+  let scene: PDMScene;
   try {
-    const scene = parseScene(json, { source: opts.source ?? name });
+    scene = parseScene(json, { source: opts.source ?? name });
+  } catch (e) {
+    return failed(name, e);
+  }
+  return scoreParsedScene(scene, opts);
+}
+
+/** `{name, error}` of a failure: bad scene data or bad options (a weight typo) say what to fix. */
+function failed(name: string, e: unknown): { name: string; error: string } {
+  if (e instanceof InputError || e instanceof ConfigError) return { name, error: e.message };
+  return { name, error: `internal error: ${(e as Error)?.message ?? String(e)}` };
+}
+
+/**
+ * `scoreSceneJson` for an already parsed scene (from an Arrow file: no JSON in between); the
+ * same result, bit for bit, as scoring the scene's JSON.
+ */
+export function scoreParsedScene(
+  scene: PDMScene,
+  opts: ScoreSceneOptions = {},
+): { name: string; metrics: Record<string, number | null>; error?: undefined } | { name: string; error: string; metrics?: undefined } {
+  try {
     const r = scoreScene(scene, null, opts);
     const m = r.metrics[0]!;
-    return { name: scene.name, metrics: Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonNumber(v)])) };
+    const metrics: Record<string, number | null> = {};
+    for (const k in m) metrics[k] = jsonNumber((m as unknown as Record<string, number | null>)[k]!);
+    return { name: scene.name, metrics };
   } catch (e) {
-    // Bad scene data or bad options (a weight typo): the message says what to fix.
-    if (e instanceof InputError || e instanceof ConfigError) return { name, error: e.message };
-    return { name, error: `internal error: ${(e as Error)?.message ?? String(e)}` };
+    return failed(scene.name, e);
   }
 }

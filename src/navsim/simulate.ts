@@ -37,7 +37,7 @@ export function simulateProposals(
     let tanSteering = Math.tan(out[base + S_STEERING_ANGLE]!);
     for (let k = 0; k < M; k++) {
       const so = base + k * STATE_SIZE;
-      lqrCommand(k, out, so, refs, base, vProf, kProf, M, cmd);
+      lqrCommand(k, out, so, refs, base, vProf, kProf, M, cmd, DEFAULT_LQR_CONFIG, ws);
       tanSteering = propagateStateTan(out, so, cmd[0]!, cmd[1]!, out, so + STATE_SIZE, tanSteering);
     }
   }

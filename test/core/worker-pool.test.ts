@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DrivekitError, InputError } from '../../src/core/errors.js';
+import { ConfigError, DrivekitError, InputError } from '../../src/core/errors.js';
 import { WorkerPool, defaultWorkers, deserializeError, parallelMap, serializeError } from '../../src/core/worker-pool.js';
 import { checked, square } from './worker-pool-fixture.js';
 
@@ -24,7 +24,7 @@ describe('parallelMap', () => {
     const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = execFile(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-pool-child.ts')], { cwd: path.join(__dirname, '../..'), timeout: 60_000 }, (_err, stdout) => resolve({ code: child.exitCode, stdout }));
     });
-    expect(out).toEqual({ code: 0, stdout: '[0,1,4,9,16]\n' });
+    expect(out).toEqual({ code: 0, stdout: '[0,1,4,9,16]\n[25,36,49] closed\n' });
   }, 60_000);
 
   it('a handler error comes back as itself, with its fields', async () => {
@@ -53,6 +53,37 @@ describe('WorkerPool', () => {
       await pool.close();
     }
     await expect(pool.run(FIXTURE, 'square', { x: 1, ms: 0 })).rejects.toThrow(/closed/);
+  }, 30_000);
+
+  it('depth, thread affinity, extra arguments and transferred results; without respawn a dead thread is dropped', async () => {
+    expect(() => new WorkerPool(1, { depth: 0 })).toThrow(ConfigError);
+    const pool = new WorkerPool(2, { depth: 2, respawn: false, keepAlive: false });
+    try {
+      expect(pool.depth).toBe(2);
+      // a thread named by the call runs it, whatever the load; extra arguments follow the task
+      const on0 = await Promise.all([0, 1, 2].map(() => pool.run<{ thread: number; data: Float64Array }>(FIXTURE, 'threadAndBuffer', { n: 3 }, { thread: 0, args: [2] })));
+      expect(new Set(on0.map((r) => r.thread)).size).toBe(1);
+      expect(Array.from(on0[0]!.data)).toEqual([0, 2, 4]);
+      const on1 = await pool.run<{ thread: number }>(FIXTURE, 'threadAndBuffer', { n: 1 }, { thread: 1 });
+      expect(on1.thread).not.toBe(on0[0]!.thread);
+      // six waiting tasks on two threads of depth 2: each thread holds two at once, never more
+      const peaks = await Promise.all([1, 2, 3, 4, 5, 6].map(() => pool.run<number>(FIXTURE, 'held', { ms: 100 })));
+      expect(Math.max(...peaks)).toBe(2);
+      // thread 1 dies: its call rejects, it is not replaced, calls naming it reject at once
+      pool.crashThread(1, 5);
+      await expect(pool.run(FIXTURE, 'square', { x: 1, ms: 0 }, { thread: 1 })).rejects.toMatchObject({ field: 'worker' });
+      expect(pool.liveThreads).toBe(1);
+      expect(pool.isAlive(1)).toBe(false);
+      await expect(pool.run(FIXTURE, 'square', { x: 1, ms: 0 }, { thread: 1 })).rejects.toThrow(/worker 1 is not running/);
+      expect(await pool.run(FIXTURE, 'square', { x: 3, ms: 0 })).toEqual({ x: 3, y: 9 });
+      // the last one dies: its tasks and the waiting ones reject, later calls reject at once
+      pool.crashNextTask(6);
+      const lost = [1, 2, 3].map((x) => pool.run(FIXTURE, 'square', { x, ms: 50 }).then(() => 'ok', (e: DrivekitError) => String(e.found)));
+      expect(await Promise.all(lost)).toEqual(['exited with code 6', 'exited with code 6', 'none']);
+      await expect(pool.run(FIXTURE, 'square', { x: 1, ms: 0 })).rejects.toThrow(/no worker left/);
+    } finally {
+      await pool.close();
+    }
   }, 30_000);
 
   it('errors survive the thread boundary as plain data', () => {

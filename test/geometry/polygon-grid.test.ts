@@ -1,7 +1,8 @@
 /**
  * The lazily classified cell grid of `PreparedPolygon` must give exactly the brute-force GEOS
  * location: random points, vertices, edge midpoints and points on cell borders, before and after
- * the grid is built, with holes, and with the grid built at the first query.
+ * the grid is built, with holes, and with the grid built at the first query; `containsStrictAt`
+ * (the point read from an array) agrees, grid or not.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Location, PreparedPolygon, locatePointInRing } from '../../src/geometry/polygon.js';
@@ -37,7 +38,8 @@ function brute(x: number, y: number, shell: Float64Array, holes: Float64Array[])
 }
 
 describe('PreparedPolygon cell grid', () => {
-  for (const after of [1, 32]) {
+  // 1e9: never a grid (the exact band test, inline in containsStrictAt)
+  for (const after of [1, 32, 1e9]) {
     it(`matches brute force (grid after ${after} queries), with holes and border points`, () => {
       PreparedPolygon.cellGridAfterQueries = after;
       const shell = annulusSector(20, 34, 120, 0.3);
@@ -67,6 +69,7 @@ describe('PreparedPolygon cell grid', () => {
           const want = brute(x, y, shell, [hole]);
           expect(p.locate(x, y)).toBe(want);
           expect(p.containsStrict(x, y)).toBe(want === Location.Interior);
+          expect(p.containsStrictAt(new Float64Array([NaN, x, y]), 1)).toBe(want === Location.Interior);
           counts[want]!++;
         }
       }

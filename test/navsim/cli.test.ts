@@ -78,6 +78,8 @@ describe('drivekit navsim score', () => {
     const fromArrow = await run(['navsim', 'score', out, '--json']);
     const fromJson = await run(['navsim', 'score', a, b, '--json']);
     expect(fromArrow.out).toEqual(fromJson.out);
+    // decoded scenes go to the workers as they are (ScenePool.scoreParsed): the same lines
+    expect((await run(['navsim', 'score', out, '--json', '--workers', '2'])).out).toEqual(fromJson.out);
     const refused = await run(['navsim', 'pack', a, bad, '--out', path.join(tmp, 'x.arrow')]);
     expect(refused.code).toBe(1);
     expect(fs.existsSync(path.join(tmp, 'x.arrow'))).toBe(false);

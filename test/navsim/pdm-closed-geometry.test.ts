@@ -10,6 +10,7 @@ import {
   ringFromPoints,
   ringWithin,
   ringsIntersect,
+  segmentToSegment,
   BOUNDARY,
   EXTERIOR,
   INTERIOR,
@@ -26,6 +27,33 @@ describe('PDM-Closed geometry (GEOS semantics)', () => {
     expect(orientation(ax, ay, bx, by, cx, cy)).toBe(1);
     expect(orientation(ax, ay, bx, by, 24, 24)).toBe(0);
     expect(orientation(ax, ay, bx, by, 24, 24 - 2 ** -48)).toBe(-1);
+  });
+
+  it('ringDistance is the exact minimum of segmentToSegment over all edge pairs (random boxes, repeated vertices)', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const box = () => {
+      const cx = rnd() * 20 - 10, cy = rnd() * 20 - 10, h = rnd() * 7, l = 0.5 + rnd() * 5, w = 0.5 + rnd() * 2;
+      const pts: [number, number][] = [[l, w], [-l, w], [-l, -w], [-l, -w], [l, -w]].map(([x, y]) => [cx + x * Math.cos(h) - y * Math.sin(h), cy + x * Math.sin(h) + y * Math.cos(h)]);
+      return ringFromPoints(pts); // the repeated corner is a zero-length edge
+    };
+    let positive = 0;
+    for (let k = 0; k < 300; k++) {
+      const a = box();
+      const b = box();
+      const d = ringDistance(a, b);
+      if (d === 0) continue; // one inside the other or touching: the containment tests decide
+      positive++;
+      let best = Infinity;
+      for (let i = 1; i < a.length / 2; i++) {
+        for (let j = 1; j < b.length / 2; j++) {
+          const v = segmentToSegment(a[2 * i - 2]!, a[2 * i - 1]!, a[2 * i]!, a[2 * i + 1]!, b[2 * j - 2]!, b[2 * j - 1]!, b[2 * j]!, b[2 * j + 1]!);
+          if (v < best) best = v;
+        }
+      }
+      expect(d).toBe(best);
+    }
+    expect(positive).toBeGreaterThan(150);
   });
 
   it('touching polygons intersect (closed sets), point location separates boundary and interior', () => {

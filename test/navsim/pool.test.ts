@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenePool, closeSharedScenePools, resolveScorerModule, sharedScenePool } from '../../src/navsim/pool.js';
+import { parseScene } from '../../src/navsim/scene-json.js';
 import { scoreSceneJson } from '../../src/navsim/score-scene.js';
 import { PDM_V1_DIR } from '../golden-dirs.js';
 
@@ -74,6 +75,22 @@ describe('ScenePool', () => {
     expect(built.resolveScorerModule()).toBe(path.join(buildDir, 'esm', 'navsim', 'score-scene.js'));
     const pool = new ScenePool({ workers: 1, modulePath: esmIndex });
     expect(await scoreWith(pool)).toEqual(expected());
+  });
+
+  it('scores parsed scenes (Arrow input) and files in the workers, as in-process', async () => {
+    const pool = new ScenePool({ workers: 1 });
+    try {
+      const parsed = scenes.map((s) => parseScene(s));
+      expect(await Promise.all(parsed.map((s) => pool.scoreParsed(s)))).toEqual(scenes.map((s) => scoreSceneJson(s)));
+      const file = path.join(V1, `${names[1]}.json`);
+      expect(await pool.scoreFile(file)).toEqual(scoreSceneJson(scenes[1]));
+      expect(await pool.scoreFileAll(file)).toEqual([scoreSceneJson(scenes[1])]);
+      const missing = await pool.scoreFileAll(path.join(V1, 'no-such-scene.json'));
+      expect(missing).toHaveLength(1);
+      expect(missing[0]!.error).toMatch(/ENOENT/);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('validates its options and refuses work after close', async () => {

@@ -156,13 +156,13 @@ export function stateNonDrivable(ws: ScorerWorkspace, map: DrivableMap, coords: 
     const px = coords[q + 2 * c]!;
     const py = coords[q + 2 * c + 1]!;
     const hint = last[c]!;
-    if (hint >= 0 && polygons[hint]!.containsStrict(px, py)) continue;
+    if (hint >= 0 && polygons[hint]!.containsStrictAt(coords, q + 2 * c)) continue;
     const cell = map.cellOf(px, py);
     if (cell < 0) return true; // this corner is off the map: not drivable
     let inDrivable = false;
     for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
       const idx = cellItems[k]!;
-      if (idx !== hint && flags[idx]! & PolyFlag.DrivableArea && polygons[idx]!.containsStrict(px, py)) {
+      if (idx !== hint && flags[idx]! & PolyFlag.DrivableArea && polygons[idx]!.containsStrictAt(coords, q + 2 * c)) {
         inDrivable = true;
         last[c] = idx;
         break;
@@ -189,7 +189,7 @@ export function centreFlags(map: DrivableMap, coords: Float64Array, i: number, w
       const wantRoute = !onRoute && (fl & PolyFlag.OnRoute) !== 0;
       const wantI = wantInter && !inInter && (fl & PolyFlag.Intersection) !== 0;
       if (!wantRoute && !wantI) continue;
-      if (!polygons[idx]!.containsStrict(cx, cy)) continue;
+      if (!polygons[idx]!.containsStrictAt(coords, i * 10 + 8)) continue;
       if (wantRoute) onRoute = true;
       if (wantI) inInter = true;
     }
@@ -243,7 +243,7 @@ function multipleLanesAt(ws: ScorerWorkspace, map: DrivableMap, i: number): bool
     if (cell < 0) continue;
     for (let k = cellStart[cell]!, end = cellStart[cell + 1]!; k < end; k++) {
       const idx = cellItems[k]!;
-      if (!(flags[idx]! & PolyFlag.Lane) || !polygons[idx]!.containsStrict(px, py)) continue;
+      if (!(flags[idx]! & PolyFlag.Lane) || !polygons[idx]!.containsStrictAt(coords, q + 2 * c)) continue;
       let s = 0;
       while (s < nLanes && laneIds[s] !== idx) s++;
       if (s === nLanes) {
@@ -274,7 +274,7 @@ function axleInIntersectionAt(ws: ScorerWorkspace, map: DrivableMap, states: Flo
   if (acell >= 0) {
     for (let k = cellStart[acell]!, end = cellStart[acell + 1]!; k < end && !axle; k++) {
       const idx = cellItems[k]!;
-      if (flags[idx]! & PolyFlag.Intersection && polygons[idx]!.containsStrict(ax, ay)) axle = true;
+      if (flags[idx]! & PolyFlag.Intersection && polygons[idx]!.containsStrictAt(states, o + S_X)) axle = true;
     }
   }
   ws.axleInInter[i] = axle ? 2 : 1;
