@@ -18,6 +18,7 @@ export interface GRPOTrainConfig {
   gamma: number;
   bcCoeff: number;
   advantageQuantiles: [number, number];
+  advantageStdFloor: number;
   reward: 'pdms' | 'epdms';
   progressWeight: number;
   metricWeights: Record<string, number>;
@@ -47,6 +48,7 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GRPOTrainConfig> = defineConfig<GRPOTr
     check: (v) => (v.length === 2 && v[0] <= v[1] ? undefined : '[lo, hi] with 0 <= lo <= hi <= 1'),
     doc: 'Advantage clip to batch quantiles (ReCogDrive: [0, 1], a no-op).',
   },
+  advantageStdFloor: { default: 0, type: 'number', min: 0, doc: 'Floor of the group reward std that divides the advantages (ReCogDrive: 0, every group scaled to unit std; >= 1: Dr. GRPO, plain r - mean).' },
   reward: { default: 'pdms', type: 'enum', values: ['pdms', 'epdms'], doc: "'pdms' (NAVSIM v1.1, ReCogDrive's reward) or 'epdms' (v2.2)." },
   progressWeight: { default: 10, type: 'number', min: 0, doc: 'EP weight of the training reward (ReCogDrive: 10; NAVSIM evaluation: 5; first code drop: 30).' },
   metricWeights: {

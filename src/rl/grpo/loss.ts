@@ -1,7 +1,9 @@
 /**
  * The DiffGRPO loss of ReCogDrive (`forward_grpo`) as pure functions:
- *  - group-normalised advantages A_i = (r_i − mean_G r)/(std_G r + 1e-8), std unbiased (N − 1),
- *    then clipped to the batch quantiles [q_lo, q_hi] (0 and 1 by default: a no-op);
+ *  - group-normalised advantages A_i = (r_i − mean_G r)/(max(std_G r, s_min) + 1e-8), std unbiased
+ *    (N − 1), then clipped to the batch quantiles [q_lo, q_hi] (0 and 1 by default: a no-op). The
+ *    std floor s_min is 0 in ReCogDrive; a floor of 1 or more (rewards in [0, 1] have a group std
+ *    below 0.54) is Dr. GRPO's unnormalised A_i = r_i − mean_G r (Liu et al. 2025);
  *  - denoising discount w_k = γ^(K−1−k);
  *  - L_RL = −mean_{i,k}(ℓ_{i,k}·A_i·w_k), ℓ = clamp(log π, −5, 2) averaged over the trajectory;
  *  - L_BC = −mean_b mean_{k,…} clamp(log π_θ(teacher transition), −5, 2);
@@ -25,6 +27,8 @@ export interface GRPOOptions {
   bcCoeff: number;
   /** Advantage clip quantiles (ReCogDrive 0 and 1, i.e. none). */
   advantageQuantiles: [number, number];
+  /** Floor of the group std that divides the advantages (ReCogDrive 0; ≥ 1: Dr. GRPO, no normalisation). */
+  advantageStdFloor: number;
   /** Clamp applied to log-probs before averaging (ReCogDrive [−5, 2]). */
   logProbClamp: { min: number; max: number };
 }
@@ -34,6 +38,7 @@ export const DEFAULT_GRPO_OPTIONS: Readonly<GRPOOptions> = Object.freeze({
   gamma: 0.6,
   bcCoeff: 0.1,
   advantageQuantiles: [0, 1] as [number, number],
+  advantageStdFloor: 0,
   logProbClamp: LOGPROB_CLAMP,
 });
 
@@ -52,18 +57,24 @@ export interface GroupAdvantages {
   advantages: Float32Array;
   /** Per-group mean reward. */
   mean: Float32Array;
-  /** Per-group unbiased std + 1e-8. */
+  /** Per-group max(unbiased std, floor) + 1e-8. */
   stdPlusEps: Float32Array;
   /** Clip bounds (quantiles). */
   min: number;
   max: number;
 }
 
-/** Group-normalised advantages in float32, as `forward_grpo` computes them. */
-export function groupAdvantages(rewards: ArrayLike<number>, groupSize: number, quantiles: [number, number] = [0, 1]): GroupAdvantages {
+/**
+ * Group-normalised advantages in float32, as `forward_grpo` computes them (`stdFloor` 0). With a
+ * std floor, groups whose rewards barely differ (every rollout safe, only progress varying) get
+ * advantages in proportion to their reward differences instead of ±1.
+ */
+export function groupAdvantages(rewards: ArrayLike<number>, groupSize: number, quantiles: [number, number] = [0, 1], stdFloor = 0): GroupAdvantages {
   const n = rewards.length;
   if (!Number.isInteger(groupSize) || groupSize < 2) throw new Error(`groupAdvantages: groupSize ${groupSize}; should be an integer >= 2 (unbiased std).`);
   if (n % groupSize !== 0) throw new Error(`groupAdvantages: ${n} rewards are not a multiple of groupSize ${groupSize}.`);
+  if (!(stdFloor >= 0 && Number.isFinite(stdFloor))) throw new Error(`groupAdvantages: stdFloor ${stdFloor}; should be a finite number >= 0.`);
+  const floor = f32(stdFloor);
   const groups = n / groupSize;
   const adv = new Float32Array(n);
   const mean = new Float32Array(groups);
@@ -77,7 +88,7 @@ export function groupAdvantages(rewards: ArrayLike<number>, groupSize: number, q
       const dv = f32(rewards[g * groupSize + j]!) - m;
       ss += dv * dv;
     }
-    const sd = f32(f32(Math.sqrt(ss / (groupSize - 1))) + f32(1e-8));
+    const sd = f32(Math.max(f32(Math.sqrt(ss / (groupSize - 1))), floor) + f32(1e-8));
     mean[g] = m;
     stdPlusEps[g] = sd;
     for (let j = 0; j < groupSize; j++) adv[g * groupSize + j] = f32(f32(f32(rewards[g * groupSize + j]!) - m) / sd);
@@ -130,7 +141,7 @@ export function diffGRPOLoss(inputs: GRPOLossInputs, options: Partial<GRPOOption
   const rows = inputs.rlLogProb.shape[0]!;
   if (rows % N !== 0) throw new Error(`diffGRPOLoss: rlLogProb has ${rows} rows, not a multiple of ${N} rewards.`);
   const K = rows / N;
-  const adv = groupAdvantages(inputs.rewards, o.groupSize, o.advantageQuantiles);
+  const adv = groupAdvantages(inputs.rewards, o.groupSize, o.advantageQuantiles, o.advantageStdFloor);
   const discount = denoisingDiscount(K, o.gamma);
   const w = weightedAdvantages(adv.advantages, discount);
   let rewardSum = 0;

@@ -274,7 +274,7 @@ export class DiffGRPOTrainer {
   train(batch: GroupBatch): GRPOStepResult {
     const c = this.config;
     const B = batch.sceneIds.length, G = c.groupSize;
-    const options = { groupSize: G, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] };
+    const options = { groupSize: G, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number], advantageStdFloor: c.advantageStdFloor };
     // Every term is a mean over scenes (advantages are per group; the quantile clip, which is
     // batch-wide, is checked to be off), so L = Σ_chunks (scenes in chunk / B)·L_chunk.
     const acc = new GradientAccumulator();
@@ -306,7 +306,7 @@ export class DiffGRPOTrainer {
     return tf.tidy(() => {
       const l = plannerGRPOLoss(this.planner, 
         { inputs: batch.inputs, chain: batch.chain, rewards: batch.rewards, ...(batch.teacherChain ? { teacherChain: batch.teacherChain } : {}) },
-        { groupSize: c.groupSize, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number] },
+        { groupSize: c.groupSize, gamma: c.gamma, bcCoeff: c.bcCoeff, advantageQuantiles: [...c.advantageQuantiles] as [number, number], advantageStdFloor: c.advantageStdFloor },
       );
       return { loss: l.total.dataSync()[0]!, policyLoss: l.policyLoss.dataSync()[0]!, bcLoss: l.bcLoss ? l.bcLoss.dataSync()[0]! : NaN, gradNorm: NaN };
     });
