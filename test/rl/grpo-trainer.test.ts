@@ -116,6 +116,31 @@ describe('DiffGrpoTrainer', () => {
     }
   });
 
+  it('rolloutMinStd and rolloutNoiseClip reach the rollout and teacher samplers (null: the planner\'s)', async () => {
+    for (const [cfg, expected] of [
+      [{ rolloutMinStd: 1e-4, rolloutNoiseClip: 1 }, { minStd: 1e-4, noiseClip: 1 }],
+      [{}, { minStd: undefined, noiseClip: undefined }],
+    ] as const) {
+      const planner = DiffusionPlanner.create(TINY, { seed: 0 });
+      const reference = DiffusionPlanner.create(TINY, { seed: 0 });
+      const seen: { who: string; minStd: unknown; noiseClip: unknown }[] = [];
+      for (const [who, p] of [['policy', planner], ['reference', reference]] as const) {
+        const orig = p.sampleChain.bind(p);
+        p.sampleChain = (inputs, o = {}) => {
+          seen.push({ who, minStd: o.minStd, noiseClip: o.noiseClip });
+          return orig(inputs, o);
+        };
+      }
+      const t = trainer({ planner, reference, config: cfg });
+      const batch = await t.collect();
+      disposeGroupBatch(batch);
+      t.dispose();
+      planner.dispose();
+      expect(seen.map((s) => s.who).sort()).toEqual(['policy', 'reference']);
+      for (const s of seen) expect({ minStd: s.minStd, noiseClip: s.noiseClip }).toEqual(expected);
+    }
+  });
+
   it('detects plans that reverse at the last waypoint and subtracts reversePenalty from their reward', async () => {
     const t = trainer({ config: { reversePenalty: 0.25 } });
     const batch = await t.collect();

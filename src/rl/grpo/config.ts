@@ -24,6 +24,7 @@ export interface GRPOTrainConfig {
   metricWeights: Record<string, number>;
   reversePenalty: number;
   rolloutMinStd: number | null;
+  rolloutNoiseClip: number | null;
   scoringChunks: number;
   microBatchScenes: number;
   seed: number;
@@ -58,6 +59,7 @@ export const GRPO_TRAIN_CONFIG: ConfigDef<GRPOTrainConfig> = defineConfig<GRPOTr
   },
   reversePenalty: { default: 0.5, type: 'number', min: 0, doc: 'λ_rev subtracted from the reward of a plan whose last waypoint reverses (ReCogDrive #23); 0 = detect and log only.' },
   rolloutMinStd: { default: null, type: 'number', min: 0, nullable: true, doc: "Std floor of the rollout and teacher chains (null: the planner's sampler.rollout.minStd, ReCogDrive 0.04; paper v1: 0.02)." },
+  rolloutNoiseClip: { default: null, type: 'number', gt: 0, nullable: true, doc: "Clip of the rollout and teacher chains' standard-normal draws to ±this (null: the planner's sampler.rollout.noiseClip, ReCogDrive 5; its evaluation sampler clips to 1, so 1 with rolloutMinStd 1e-4 samples rollouts as the evaluation does)." },
   scoringChunks: { default: 1, type: 'integer', min: 1, doc: 'Sample the batch in this many chunks of scenes, each sent for scoring before the next is sampled (more overlap with a worker pool, but smaller sampling batches); scoring always overlaps the teacher chains.' },
   microBatchScenes: { default: 0, type: 'integer', min: 0, doc: 'Scenes per forward/backward pass, gradients accumulated over the batch (0 = all B at once; bounds memory: one pass holds G·K + K rows per scene).' },
   seed: { default: 0, type: 'integer', doc: 'Seed of the run (scene order, rollout and teacher noise).' },

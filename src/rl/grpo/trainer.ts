@@ -199,8 +199,9 @@ export class DiffGRPOTrainer {
   }
 
   /** The rollout sampler's overrides of the planner's `sampler.rollout` settings. */
-  private rolloutNoise(): { minStd?: number } {
-    return this.config.rolloutMinStd === null ? {} : { minStd: this.config.rolloutMinStd };
+  private rolloutNoise(): { minStd?: number; noiseClip?: number } {
+    const c = this.config;
+    return { ...(c.rolloutMinStd === null ? {} : { minStd: c.rolloutMinStd }), ...(c.rolloutNoiseClip === null ? {} : { noiseClip: c.rolloutNoiseClip }) };
   }
 
   /** Steps 1–4: samples B scenes × G rollouts (and the teacher chains) and scores them. */
