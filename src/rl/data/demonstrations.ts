@@ -54,8 +54,8 @@ const STREAM_EPISODE_NOISE = 0x6e7365; // "nse"
  * The noise / expert-mixture stream of one episode in `noiseStreams: 'episode'` mode:
  * `new Rng(mixSeed(mixSeed(noiseSeed, 0x6e7365), seed)).jump()`, with `mixSeed` the map
  * generator's 32-bit avalanche (murmur3 fmix32). For one `noiseSeed`, distinct scenario seeds
- * (mod 2^32) give distinct generator seeds (each step is a bijection of 32-bit integers), and the
- * tag 0x6e7365 ("nse") keeps them apart from the map's `mixSeed(seed, ...)` streams.
+ * (mod 2^32) give distinct generator seeds (each step is a bijection of 32-bit integers); the
+ * tag 0x6e7365 ("nse") names the purpose, as the map generator's tags name theirs.
  */
 export function episodeNoiseRng(noiseSeed: number, seed: number): Rng {
   return new Rng(mixSeed(mixSeed(noiseSeed, STREAM_EPISODE_NOISE), seed)).jump();
