@@ -15,7 +15,9 @@
  *  5. expert recording: `recordExpertDemonstrations` of `--record-seeds` seeds (`env record-expert
  *     --workers N`: shards of seeds in N threads, written here in seed order). Each call starts
  *     its threads afresh (JIT cold), while 1 = this thread is warm after its first round: the
- *     rows include that start-up, as a command does.
+ *     rows include that start-up, as a command does. With `--record-noise S,T` the recording has
+ *     action noise in per-episode streams (`--noise-streams episode`, which threads can play), and
+ *     a note gives the default run-mode stream's time (this thread, as it must run).
  *  6. queue: the same cache build through Redis (`submitNavsimCache`) with one `drivekit queue
  *     worker` in this process at concurrency 1, 2, cores; needs `redis-server` on the PATH
  *     (skipped with a note otherwise).
@@ -25,7 +27,7 @@
  * printed: on a shared machine the other processes' load is the first limit.
  *
  *   npx tsx benchmarks/scale-out.ts [--seeds 8] [--episodes 12] [--scenes 16] [--rounds 2]
- *     [--envs 8] [--n-steps 64] [--record-seeds 12] [--cases scoring,cache,env,rollout,record,queue]
+ *     [--envs 8] [--n-steps 64] [--record-seeds 12] [--record-noise S,T] [--cases scoring,cache,env,rollout,record,queue]
  * Writes bench-results/scale-out.json.
  */
 import { spawn } from 'node:child_process';
@@ -60,6 +62,8 @@ const CASES = new Set(arg('cases', 'scoring,cache,env,rollout,record,queue').spl
 const ENVS = Number(arg('envs', '8'));
 const N_STEPS = Number(arg('n-steps', '64'));
 const RECORD_SEEDS = Number(arg('record-seeds', '12'));
+/** `--record-noise S,T`: the recording case with DART action noise in per-episode streams (`noiseStreams: 'episode'`). */
+const RECORD_NOISE = arg('record-noise', '') ? (arg('record-noise', '').split(',').map(Number) as [number, number]) : null;
 const CORES = os.availableParallelism();
 const WORKERS = [...new Set([1, 2, CORES])].sort((a, b) => a - b);
 
@@ -236,17 +240,24 @@ if (CASES.has('record')) {
   const seeds = Array.from({ length: RECORD_SEEDS }, (_, i) => 700 + i);
   let k = 0;
   let frames = 0;
-  const rec = async (opts: { workers: number; shardSize?: number }) => {
-    const r = await recordExpertDemonstrations({ out: path.join(tmp, `rec-${k++}.arrow`), seeds, env: { map: 3, horizon: 300 }, ...opts });
+  const noisy = RECORD_NOISE ? { actionNoise: RECORD_NOISE, noiseSeed: 1 } : {};
+  const rec = async (opts: { workers: number; shardSize?: number; noiseStreams?: 'run' | 'episode' }) => {
+    const r = await recordExpertDemonstrations({ out: path.join(tmp, `rec-${k++}.arrow`), seeds, env: { map: 3, horizon: 300 }, ...noisy, noiseStreams: 'episode', ...opts });
+    if (r.threads !== (opts.workers === 1 || opts.noiseStreams === 'run' ? 1 : Math.min(opts.workers, seeds.length))) throw new Error(`record: ${r.threads} threads (${r.sequentialReason ?? ''})`);
     frames = r.counts.frames_recorded;
   };
+  const label = RECORD_NOISE ? `expert recording, action noise ${RECORD_NOISE.join(',')}, per-episode streams (cold threads)` : 'expert recording (recordExpertDemonstrations, cold threads)';
   for (const w of WORKERS) {
     const t = await best(() => (w === 1 ? rec({ workers: 2, shardSize: seeds.length }) : rec({ workers: w })));
-    add('expert recording (recordExpertDemonstrations, cold threads)', w, t, frames, 'frames');
+    add(label, w, t, frames, 'frames');
   }
   await rec({ workers: 1 });
   const warm = await best(() => rec({ workers: 1 }));
   notes.push(`expert recording in this thread, warm (reference): ${warm.toFixed(2)} s, ${(frames / warm).toFixed(0)} frames/s`);
+  if (RECORD_NOISE) {
+    const run = await best(() => rec({ workers: 2, noiseStreams: 'run' }));
+    notes.push(`the same noisy recording with the default run-mode stream (this thread whatever --workers, warm): ${run.toFixed(2)} s, ${(frames / run).toFixed(0)} frames/s`);
+  }
 }
 
 // 6. queue (cache building through Redis, one in-process queue worker)

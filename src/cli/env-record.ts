@@ -11,7 +11,7 @@ import { InputError } from '../core/errors.js';
 import { DEFAULT_ENV_CONFIG, observationSize, resolveEnvConfig, type EnvConfigInput } from '../env/config.js';
 import { ActorCriticPolicy } from '../models/mlp-policy.js';
 import { progress } from '../core/progress.js';
-import { DEFAULT_DEMO_CLEANING, recordExpertDemonstrations, type DemoCleaning } from '../rl/data/demonstrations.js';
+import { DEFAULT_DEMO_CLEANING, NOISE_STREAMS, recordExpertDemonstrations, type DemoCleaning, type NoiseStreams } from '../rl/data/demonstrations.js';
 import { UsageError, WORKERS_HELP, ensureParentDir, flagError, intOption, numberOption, parseArgs, usageText, workersOption, type ParsedArgs } from './args.js';
 import { parseSeedRange } from './env.js';
 import type { CliIO } from './main.js';
@@ -35,12 +35,16 @@ export const RECORD_EXPERT_USAGE = `drivekit env record-expert --seeds A:B --out
   --min-length N             drop episodes left with fewer frames (default ${DEFAULT_DEMO_CLEANING.minEpisodeLength})
   --action-noise S,T         DART noise: the env executes the expert action plus N(0, S) steering and N(0, T) throttle
                              noise, the stored label stays the expert's (default none; 0.1,0.1 helps BC recover)
-  --noise-seed N             seed of the noise stream (default 0)
+  --noise-seed N             seed of the noise and expert-mixture streams (default 0)
+  --noise-streams M          run: one noise/mixture stream through the episodes in order (default; the files
+                             of earlier versions) | episode: one stream per episode from (noise seed, scenario
+                             seed), so --action-noise and --expert-prob recordings run in --workers threads
   --driver DIR               DAgger: this policy (policy.safetensors + policy.json, e.g. train-bc's) drives and the
                              expert labels the states it visits (default: the expert drives)
   --expert-prob B            DAgger mixture: each step is driven by the expert with probability B (default 0)
   --workers N                ${WORKERS_HELP}; shards of seeds, the same file as 1 (with --action-noise or
-                             --expert-prob > 0: this thread, their stream runs through the episodes in order)
+                             --expert-prob > 0 and --noise-streams run: this thread, their stream runs through
+                             the episodes in order)
   --shard-size N             seeds per shard (default: a quarter of a worker's share, at most 8)
   --json                     one JSON object (counts per rule, frames/s, CPU seconds)
   --quiet                    no progress bar`;
@@ -82,6 +86,7 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       'min-length': 'number',
       'action-noise': 'string',
       'noise-seed': 'number',
+      'noise-streams': 'string',
       driver: 'string',
       'expert-prob': 'number',
       workers: 'number',
@@ -109,6 +114,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
     env.map = /^\d+$/.test(m) ? Number(m) : m;
   }
   const cleaning = cleaningFrom(opts);
+  const noiseStreams = String(opts['noise-streams'] ?? 'run') as NoiseStreams;
+  if (!NOISE_STREAMS.includes(noiseStreams)) throw flagError('noise-streams', NOISE_STREAMS.join(' or '), opts['noise-streams']);
   ensureParentDir(out);
 
   let actionNoise: [number, number] | undefined;
@@ -144,6 +151,7 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
       // the driver folder (not the loaded policy): worker threads load it themselves
       ...(driver ? { driverDir: String(opts.driver), expertProbability: expertProb } : {}),
       noiseSeed: intOption(opts, 'noise-seed', 0, { min: 0 }),
+      noiseStreams,
       workers,
       ...(shardSize !== undefined ? { shardSize } : {}),
       onEpisode: (e) =>
@@ -176,6 +184,8 @@ export async function recordExpertCommand(args: string[], io: CliIO): Promise<nu
     /** Threads that played the episodes (1 with --workers 1, or when the recording must run in order). */
     threads: report.threads,
     ...(report.sequentialReason ? { sequential_reason: report.sequentialReason } : {}),
+    /** How the action-noise and expert-mixture draws were streamed (--noise-streams). */
+    noise_streams: report.noiseStreams,
   };
   if (opts.json) io.out(JSON.stringify(result));
   else {

@@ -33,8 +33,8 @@ export { defaultScenesPath, readScenesJsonl, SCENE_DATASET_FORMAT, sceneRows, wr
 export type { SceneDatasetOptions, SceneDatasetResult } from './data/scene-dataset.js';
 
 // Expert demonstrations (BC, GAIL).
-export { DEFAULT_DEMO_CLEANING, DEMONSTRATIONS_FORMAT, NO_DEMO_CLEANING, cleanEpisode, concatDemonstrations, demonstrationsSchema, episodeRanges, readDemonstrations, recordExpertDemonstrations, resolveDemoCleaning } from './data/demonstrations.js';
-export type { CleaningCounts, DemoCleaning, Demonstrations, DemonstrationsMetadata, EpisodeSignals, ReadDemonstrationsOptions, RecordCounts, RecordExpertOptions, RecordReport } from './data/demonstrations.js';
+export { DEFAULT_DEMO_CLEANING, DEMONSTRATIONS_FORMAT, NOISE_STREAMS, NO_DEMO_CLEANING, cleanEpisode, concatDemonstrations, demonstrationsSchema, episodeNoiseRng, episodeRanges, readDemonstrations, recordExpertDemonstrations, resolveDemoCleaning } from './data/demonstrations.js';
+export type { CleaningCounts, DemoCleaning, Demonstrations, DemonstrationsMetadata, EpisodeSignals, NoiseStreams, ReadDemonstrationsOptions, RecordCounts, RecordExpertOptions, RecordReport } from './data/demonstrations.js';
 
 // On-policy learning (PPO) and its shared parts.
 export { PPO } from './ppo/ppo.js';

@@ -34,8 +34,32 @@ import { WorkerPool } from '../../core/worker-pool.js';
 import type { EnvConfig, EnvConfigInput } from '../../env/config.js';
 import { DrivingEnv, type DrivingEnvOptions } from '../../env/env.js';
 import { makePolicy, type EgoPolicy } from '../../env/policies.js';
+import { mixSeed } from '../../world/generator.js';
 
 export const DEMONSTRATIONS_FORMAT = 'drivekit.demonstrations/1';
+
+/**
+ * How the action-noise and expert-mixture draws are streamed (`RecordExpertOptions.noiseStreams`):
+ * `'run'`, one stream through the episodes in order (the episodes depend on the ones before them,
+ * so the recording runs in one thread); `'episode'`, one stream per episode derived from
+ * (`noiseSeed`, the episode's scenario seed) alone (see `episodeNoiseRng`), so the recording can
+ * be split over threads and an episode does not depend on which seeds come before it.
+ */
+export type NoiseStreams = 'run' | 'episode';
+export const NOISE_STREAMS: readonly NoiseStreams[] = ['run', 'episode'];
+
+const STREAM_EPISODE_NOISE = 0x6e7365; // "nse"
+
+/**
+ * The noise / expert-mixture stream of one episode in `noiseStreams: 'episode'` mode:
+ * `new Rng(mixSeed(mixSeed(noiseSeed, 0x6e7365), seed)).jump()`, with `mixSeed` the map
+ * generator's 32-bit avalanche (murmur3 fmix32). For one `noiseSeed`, distinct scenario seeds
+ * (mod 2^32) give distinct generator seeds (each step is a bijection of 32-bit integers); the
+ * tag 0x6e7365 ("nse") names the purpose, as the map generator's tags name theirs.
+ */
+export function episodeNoiseRng(noiseSeed: number, seed: number): Rng {
+  return new Rng(mixSeed(mixSeed(noiseSeed, STREAM_EPISODE_NOISE), seed)).jump();
+}
 
 export interface DemoCleaning {
   /** Near-standstill speed (km/h): frames below it before and after the step are dropped; 0 disables. */
@@ -183,8 +207,16 @@ export interface RecordExpertOptions {
    * cloned policy makes, which plain demonstrations never contain. Default none.
    */
   actionNoise?: readonly [number, number];
-  /** Seed of the noise stream (default 0). */
+  /** Seed of the noise and expert-mixture streams (default 0). */
   noiseSeed?: number;
+  /**
+   * `'run'` (default): one noise / mixture stream, `new Rng(noiseSeed).jump()`, runs through the
+   * episodes in order, so a noisy or mixed recording plays in one thread whatever `workers`.
+   * `'episode'`: each episode draws from its own stream, `episodeNoiseRng(noiseSeed, seed)`, so
+   * such recordings run in worker threads, byte-identical to one thread, and an episode is the
+   * same whichever seeds are recorded with it. The two modes give different (equally valid) noise.
+   */
+  noiseStreams?: NoiseStreams;
   /**
    * DAgger (Ross et al. 2011): another policy drives (its action, from the observation, is what
    * the env executes, before any noise) while the stored label stays the expert's action on the
@@ -226,6 +258,8 @@ export interface RecordReport {
   threads: number;
   /** With `workers` > 1 but played in this thread: why. */
   sequentialReason?: string;
+  /** How the noise and expert-mixture draws were streamed. */
+  noiseStreams: NoiseStreams;
 }
 
 /** Growing Float32/Int32/Uint8 column buffer for one record batch. */
@@ -285,6 +319,7 @@ interface PlayerOptions {
   cleaning: DemoCleaning;
   noise: readonly [number, number] | null;
   noiseSeed: number;
+  noiseStreams: NoiseStreams;
   driver?: (obs: Float32Array) => ArrayLike<number>;
   beta: number;
 }
@@ -343,7 +378,7 @@ class EpisodePlayer {
   play(seed: number): RecordedEpisode {
     const { env, policy } = this;
     const { noise, beta, driver } = this.o;
-    const noiseRng = this.noiseRng;
+    const noiseRng = this.o.noiseStreams === 'episode' ? episodeNoiseRng(this.o.noiseSeed, seed) : this.noiseRng;
     const obsDim = this.obsDim;
     const action = [0, 0];
     const noiseAction = [0, 0];
@@ -429,8 +464,13 @@ export interface RecordShardTask {
   /** The env config of the whole recording (start_seed/num_scenarios cover every seed). */
   env: EnvConfigInput;
   cleaning: DemoCleaning;
-  /** DAgger without the expert mixture: this policy folder drives, deterministically. */
+  /** DAgger: this policy folder drives, deterministically. */
   driverDir?: string;
+  /** Action noise, expert mixture and their seed: only with per-episode streams (absent: none). */
+  noise?: readonly [number, number] | null;
+  expertProbability?: number;
+  noiseSeed?: number;
+  noiseStreams?: NoiseStreams;
   /** The tfjs backend for the driver (the recording thread's). */
   backend?: BackendName;
 }
@@ -451,7 +491,14 @@ export async function recordExpertShard(task: RecordShardTask): Promise<Recorded
   const env = new DrivingEnv(task.env);
   const driver = task.driverDir !== undefined ? await loadDriver(task.driverDir, task.backend) : null;
   try {
-    const player = new EpisodePlayer(env, makePolicy('expert'), { cleaning: task.cleaning, noise: null, noiseSeed: 0, beta: 0, ...(driver ? { driver: driver.act } : {}) });
+    const player = new EpisodePlayer(env, makePolicy('expert'), {
+      cleaning: task.cleaning,
+      noise: task.noise ?? null,
+      noiseSeed: task.noiseSeed ?? 0,
+      noiseStreams: task.noiseStreams ?? 'run',
+      beta: task.expertProbability ?? 0,
+      ...(driver ? { driver: driver.act } : {}),
+    });
     return task.seeds.map((s) => player.play(s));
   } finally {
     driver?.dispose();
@@ -466,8 +513,10 @@ export function recordSequentialReason(opts: RecordExpertOptions, config: EnvCon
   if (opts.policy) return 'a custom expert policy (an object) cannot cross threads';
   if (opts.driver) return 'a driver function cannot cross threads (give driverDir)';
   if (opts.envOptions) return 'env options (a map source) cannot cross threads';
-  if (opts.actionNoise && (opts.actionNoise[0] > 0 || opts.actionNoise[1] > 0)) return 'the action-noise stream runs through the episodes in order';
-  if (opts.driverDir !== undefined && (opts.expertProbability ?? 0) > 0) return 'the expert-mixture stream runs through the episodes in order';
+  // With per-episode streams an episode's noise and mixture draws depend on its seed alone.
+  const perEpisode = opts.noiseStreams === 'episode';
+  if (!perEpisode && opts.actionNoise && (opts.actionNoise[0] > 0 || opts.actionNoise[1] > 0)) return 'the action-noise stream runs through the episodes in order (per-episode noise streams lift this)';
+  if (!perEpisode && opts.driverDir !== undefined && (opts.expertProbability ?? 0) > 0) return 'the expert-mixture stream runs through the episodes in order (per-episode noise streams lift this)';
   if (config.random_traffic) return 'random_traffic draws from a stream that runs through the episodes';
   if (config.lidar.gaussian_noise > 0 || config.lidar.dropout_prob > 0) return 'lidar noise draws from a stream that runs through the episodes';
   return null;
@@ -481,8 +530,11 @@ export function recordSequentialReason(opts: RecordExpertOptions, config: EnvCon
  * With `workers` > 1 the seeds are split into shards of consecutive seeds played by worker
  * threads and written here in seed order: the file is byte-identical to one thread's (every
  * episode depends on its seed alone; the frames budget stops at the same episode). Recordings
- * whose episodes share a stream (action noise, the DAgger mixture, random traffic, lidar noise)
- * or whose inputs are functions run in this thread (`RecordReport.sequentialReason` says why).
+ * whose episodes share a stream (random traffic, lidar noise; action noise and the DAgger mixture
+ * with the default `noiseStreams: 'run'`) or whose inputs are functions run in this thread
+ * (`RecordReport.sequentialReason` says why). With `noiseStreams: 'episode'` each episode's
+ * action-noise and mixture draws come from `episodeNoiseRng(noiseSeed, seed)`, so noisy and DAgger
+ * recordings run in threads too (and an episode does not depend on the seeds recorded before it).
  */
 export async function recordExpertDemonstrations(opts: RecordExpertOptions): Promise<RecordReport> {
   if (opts.seeds.length === 0) throw new ConfigError(ConfigError.format({ field: 'seeds', expected: 'at least one seed', found: [] }), { field: 'seeds', expected: 'at least one seed', found: [] });
@@ -490,6 +542,10 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
     throw new ConfigError(ConfigError.format({ field: 'frames', expected: 'an integer > 0', found: opts.frames }), { field: 'frames', expected: 'an integer > 0', found: opts.frames });
   }
   if (opts.driver && opts.driverDir !== undefined) throw new ConfigError('recordExpertDemonstrations: give driver or driverDir, not both.', { field: 'driverDir', expected: 'driver or driverDir', found: 'both' });
+  const noiseStreams = opts.noiseStreams ?? 'run';
+  if (!NOISE_STREAMS.includes(noiseStreams)) {
+    throw new ConfigError(ConfigError.format({ field: 'noiseStreams', expected: `one of ${NOISE_STREAMS.join(', ')}`, found: noiseStreams }), { field: 'noiseStreams', expected: NOISE_STREAMS, found: noiseStreams });
+  }
   const workers = opts.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(ConfigError.format({ field: 'workers', expected: 'an integer >= 1', found: workers }), { field: 'workers', expected: 'an integer >= 1', found: workers });
   const cleaning = resolveDemoCleaning(opts.cleaning);
@@ -560,7 +616,7 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
     if (threads <= 1) {
       if (opts.driverDir !== undefined) localDriver = await loadDriver(opts.driverDir, undefined);
       const driver = opts.driver ?? localDriver?.act;
-      const player = new EpisodePlayer(env, policy, { cleaning, noise, noiseSeed: opts.noiseSeed ?? 0, beta, ...(driver ? { driver } : {}) });
+      const player = new EpisodePlayer(env, policy, { cleaning, noise, noiseSeed: opts.noiseSeed ?? 0, noiseStreams, beta, ...(driver ? { driver } : {}) });
       for (const seed of opts.seeds) {
         if (budgetReached()) break;
         await append(player.play(seed));
@@ -570,7 +626,9 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       const shards: number[][] = [];
       for (let i = 0; i < opts.seeds.length; i += shardSize) shards.push(opts.seeds.slice(i, i + shardSize));
       const backend = opts.driverDir !== undefined ? ((await import('../../core/backend.js')).currentBackend() ?? 'wasm') : undefined;
-      const base: Omit<RecordShardTask, 'seeds'> = { env: envCfg, cleaning, ...(opts.driverDir !== undefined ? { driverDir: opts.driverDir, backend } : {}) };
+      // Noise and mixture reach the threads only with per-episode streams (recordSequentialReason).
+      const streams = noiseStreams === 'episode' ? { noise, expertProbability: beta, noiseSeed: opts.noiseSeed ?? 0, noiseStreams } : {};
+      const base: Omit<RecordShardTask, 'seeds'> = { env: envCfg, cleaning, ...(opts.driverDir !== undefined ? { driverDir: opts.driverDir, backend } : {}), ...streams };
       const pool = new WorkerPool(Math.min(threads, shards.length));
       // Shards in flight: two per thread; results are appended in shard order as they complete.
       const inFlight = new Map<number, Promise<RecordedEpisode[]>>();
@@ -611,7 +669,17 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       env_config: JSON.stringify(env.config),
       cleaning: JSON.stringify(cleaning),
       counts: JSON.stringify(counts),
-      policy: JSON.stringify({ name: policy.name, seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [], frames_budget: opts.frames ?? null, action_noise: noise, noise_seed: noise ? (opts.noiseSeed ?? 0) : null, driver: hasDriver ? { expert_probability: beta } : null }),
+      policy: JSON.stringify({
+        name: policy.name,
+        seeds: seedsPlayed.length > 0 ? [seedsPlayed[0], seedsPlayed[seedsPlayed.length - 1]! + 1] : [],
+        frames_budget: opts.frames ?? null,
+        action_noise: noise,
+        // 'run' keeps the keys (and bytes) of files recorded before noise_streams existed; 'episode'
+        // also records the seed of a mixture-only recording.
+        noise_seed: noise || (noiseStreams === 'episode' && hasDriver && beta > 0) ? (opts.noiseSeed ?? 0) : null,
+        ...(noiseStreams === 'episode' ? { noise_streams: noiseStreams } : {}),
+        driver: hasDriver ? { expert_probability: beta } : null,
+      }),
     };
     const reader = await ArrowFileReader.open(rawPath, schema);
     const w = await ArrowFileWriter.open(opts.out, schema, { metadata });
@@ -627,7 +695,7 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
     } finally {
       await reader.close();
     }
-    return { out: opts.out, counts, seedsPlayed, obsDim, actDim, cleaning, envConfig: env.config, recordSeconds, writeSeconds: (performance.now() - t1) / 1000, threads, ...(reason !== null ? { sequentialReason: reason } : {}) };
+    return { out: opts.out, counts, seedsPlayed, obsDim, actDim, cleaning, envConfig: env.config, recordSeconds, writeSeconds: (performance.now() - t1) / 1000, threads, ...(reason !== null ? { sequentialReason: reason } : {}), noiseStreams };
   } finally {
     localDriver?.dispose();
     if (raw) await raw.abort();
