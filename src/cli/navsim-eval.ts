@@ -27,7 +27,7 @@ import { writeFileAtomicSync } from '../core/atomic.js';
 import { InputError } from '../core/errors.js';
 import { progress } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
-import { mixSeed } from '../world/generator.js';
+import { mixSeed } from '../core/rng.js';
 import { type CachedScene, MetricCache, PDM_VERSIONS, cacheEntry, openMetricCache, seedScenes } from '../navsim/metric-cache.js';
 import { ProposalScorePool, lastWaypointReverses } from '../navsim/score-pool.js';
 import { EgoStatusMlp } from '../navsim/ego-mlp.js';

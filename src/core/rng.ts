@@ -192,3 +192,11 @@ export class Rng {
 export function rng(seed: number): Rng {
   return new Rng(seed);
 }
+
+/** 32-bit avalanche (murmur3 fmix32) so neighbouring scenario indices give unrelated streams. */
+export function mixSeed(seed: number, stream: number): number {
+  let h = (Math.trunc(seed) ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) | 0;
+}

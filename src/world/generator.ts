@@ -7,7 +7,7 @@
  * Everything is seeded from the scenario index: the same index gives the same map, spawn
  * lanes, destination and route (spec metadrive-env.md §1.3, §1.5).
  */
-import { Rng } from '../core/rng.js';
+import { mixSeed, Rng } from '../core/rng.js';
 import type { Lane } from './lane.js';
 import { remakeLane } from './construct.js';
 import { BlockBuilder, type BlockId, type BlockParams, type BlockType, type Socket, type TaperInfo } from './blocks/block.js';
@@ -108,13 +108,8 @@ export interface PGMap {
   readonly attempts: number;
 }
 
-/** 32-bit avalanche (murmur3 fmix32) so neighbouring scenario indices give unrelated streams. */
-export function mixSeed(seed: number, stream: number): number {
-  let h = (Math.trunc(seed) ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) | 0;
-}
+/** Moved to `core/rng.ts` (every module's seeds mix the same way); re-exported here. */
+export { mixSeed };
 
 const STREAM_MAP = 0x6d6170; // "map"
 const STREAM_DEST = 0x647374; // "dst"

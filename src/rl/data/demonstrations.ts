@@ -34,7 +34,7 @@ import { WorkerPool } from '../../core/worker-pool.js';
 import type { EnvConfig, EnvConfigInput } from '../../env/config.js';
 import { DrivingEnv, type DrivingEnvOptions } from '../../env/env.js';
 import { makePolicy, type EgoPolicy } from '../../env/policies.js';
-import { mixSeed } from '../../world/generator.js';
+import { mixSeed } from '../../core/rng.js';
 
 export const DEMONSTRATIONS_FORMAT = 'drivekit.demonstrations/1';
 
@@ -52,8 +52,8 @@ const STREAM_EPISODE_NOISE = 0x6e7365; // "nse"
 
 /**
  * The noise / expert-mixture stream of one episode in `noiseStreams: 'episode'` mode:
- * `new Rng(mixSeed(mixSeed(noiseSeed, 0x6e7365), seed)).jump()`, with `mixSeed` the map
- * generator's 32-bit avalanche (murmur3 fmix32). For one `noiseSeed`, distinct scenario seeds
+ * `new Rng(mixSeed(mixSeed(noiseSeed, 0x6e7365), seed)).jump()`, with `mixSeed` the 32-bit
+ * avalanche (murmur3 fmix32) that the map generator's streams use too. For one `noiseSeed`, distinct scenario seeds
  * (mod 2^32) give distinct generator seeds (each step is a bijection of 32-bit integers); the
  * tag 0x6e7365 ("nse") names the purpose, as the map generator's tags name theirs.
  */
