@@ -3,8 +3,10 @@
  *
  *   1. cache        metric caches (PDM-Closed computed once) of the train, val and test scenes
  *   2. train-il     imitation learning of the tiny DiT planner on the train scenes (scene tokens)
- *   3. train-grpo   DiffGRPO from the IL checkpoint with the default settings (PDMS reward, BC weight
- *                   0.1, reversing penalty 0.5), rewards from a worker pool over the train cache
+ *   3. train-grpo   DiffGRPO from the IL checkpoint: the trainer's defaults (PDMS reward, reversing
+ *                   penalty 0.5) with EP weight 5 and BC weight 0.5, chosen on the val split
+ *                   (ReCogDrive: 10 and 0.1; see FINDINGS.md), rewards from a worker pool over the
+ *                   train cache
  *   4. eval         CV, the ego-status MLP, IL, GRPO, PDM-Closed and the human future on the test split
  *   5. --study      the #23 study: BC weight λ ∈ {0, 0.1, 0.5} × reward ∈ {PDMS, EPDMS}, reversing
  *                   penalty off, evaluated on the val split (settings are selected there, never on test)
@@ -40,7 +42,7 @@ const study = argv.includes('--study');
 const out = arg('out', quick ? '.tmp/navsim-quick/results' : 'results/navsim-grpo');
 const work = arg('work', quick ? '.tmp/navsim-quick' : '.tmp/navsim-grpo');
 const P = quick
-  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '10', bcCoeff: '0.1', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1 }
+  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '5', bcCoeff: '0.5', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1 }
   : {
       train: Number(arg('train', '2000')),
       val: Number(arg('val', '200')),
@@ -52,8 +54,8 @@ const P = quick
       grpoLr: arg('grpo-lr', '3e-4'),
       scenesPerIteration: Number(arg('scenes-per-iteration', '16')),
       rolloutMinStd: arg('rollout-min-std', '0.02'),
-      progressWeight: arg('progress-weight', '10'),
-      bcCoeff: arg('bc-coeff', '0.1'),
+      progressWeight: arg('progress-weight', '5'),
+      bcCoeff: arg('bc-coeff', '0.5'),
       studyIterations: Number(arg('study-iterations', '40')),
       studyVal: Number(arg('study-val', '200')),
       mlpSeeds: Number(arg('mlp-seeds', '2000')),
@@ -322,7 +324,7 @@ ${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`
 - IL: tiny preset (2 blocks, width 32), scene tokens 48 × 24, ${P.ilEpochs} epochs, batch ${P.ilBatch}, peak lr ${P.ilLr}
   (every setting in \`il/run.json\`).
 - GRPO: defaults of \`GRPO_TRAIN_CONFIG\` (G = 8, PDMS reward, λ_rev = 0.5, γ = 0.6, clip 1.0), EP weight ${P.progressWeight}
-  (ReCogDrive: 10), BC weight λ = ${P.bcCoeff} (ReCogDrive: 0.1), ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes, lr ${P.grpoLr} and a rollout std floor of ${P.rolloutMinStd}
+  (ReCogDrive: 10), BC weight λ = ${P.bcCoeff} (ReCogDrive: 0.1; both chosen on the val split, see the findings), ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes, lr ${P.grpoLr} and a rollout std floor of ${P.rolloutMinStd}
   (paper v1's value; the code's default is 0.04); rewards from a
   \`ProposalScorePool\` with ${P.workers} worker(s) over the train metric cache (every setting in \`grpo/run.json\`).
 - GRPO iteration time (mean of the last 20): ${timing.iteration_s.toFixed(2)} s = sampling ${timing.sampling_s.toFixed(2)} s
