@@ -272,6 +272,10 @@ export class ProposalGenerator {
     const b = c.decelMax;
     const delta = c.accelerationExponent;
     const twoSqrtAb = 2 * Math.sqrt(a * b);
+    // pow(u, delta) >= 0 for every u (even integer exponent, NaN u aside), so with a > 0 the
+    // acceleration is at most a * (1 - ratio²) (rounding is monotone): when that is already below
+    // -b the result is clipped to -b whatever the power, and the slow Math.pow is skipped
+    const powNonNegative = Number.isInteger(delta) && delta % 2 === 0 && a > 0;
     const idm = this.idm;
     const leaders = this.leaders;
     const stride = this.T + 1;
@@ -288,10 +292,15 @@ export class ProposalGenerator {
       const sStar = s0 + v * T + (v * (v - vLead)) / twoSqrtAb;
       const sAlpha = Math.max(xLead - x - lRear, s0);
       const ratio = sStar / sAlpha;
-      let vDot = a * (1 - Math.pow(v / target, delta) - ratio * ratio);
-      // np.clip(v_dot, -b, a)
-      if (vDot < -b) vDot = -b;
-      else if (vDot > a) vDot = a;
+      const u = v / target;
+      let vDot: number;
+      if (powNonNegative && u === u && a * (1 - ratio * ratio) < -b) vDot = -b;
+      else {
+        vDot = a * (1 - Math.pow(u, delta) - ratio * ratio);
+        // np.clip(v_dot, -b, a)
+        if (vDot < -b) vDot = -b;
+        else if (vDot > a) vDot = a;
+      }
       idm[prev + 2] = x + dt * v;
       idm[prev + 3] = v + dt * vDot;
     }

@@ -86,6 +86,8 @@ export const DEFAULT_PDM_CLOSED: Readonly<PDMClosedConfig> = Object.freeze({
  */
 export type ProposalSimulator = (reference: Float64Array, numProposals: number, input: PDMClosedInput) => Float64Array;
 
+let refScratch = new Float64Array(0);
+
 /**
  * `PDMSimulator.simulate_proposals` for PDM-Closed: the proposal poses themselves are the LQR
  * reference (no re-interpolation), tracked from the initial ego state with the batched LQR and
@@ -93,7 +95,11 @@ export type ProposalSimulator = (reference: Float64Array, numProposals: number, 
  */
 export const simulatePDMProposals: ProposalSimulator = (reference, numProposals, input) => {
   const numStates = reference.length / 3 / numProposals;
-  const refs = new Float64Array(numProposals * numStates * STATE_SIZE);
+  const size = numProposals * numStates * STATE_SIZE;
+  // the reference states are a scratch buffer (simulateProposals keeps nothing of them): only
+  // x, y, heading are written, the other 8 values of every state stay 0
+  if (refScratch.length !== size) refScratch = new Float64Array(size);
+  const refs = refScratch;
   for (let i = 0; i < numProposals * numStates; i++) {
     refs[i * STATE_SIZE] = reference[3 * i]!;
     refs[i * STATE_SIZE + 1] = reference[3 * i + 1]!;
@@ -229,7 +235,8 @@ export function runPDMClosed(
   const N = generator.numProposals;
   const P = config.proposalPoses;
   const reference = new Float64Array(N * (P + 1) * 3);
-  for (let p = 0; p < N; p++) reference.set(generator.poses(p, P), p * (P + 1) * 3);
+  const T = config.trajectoryPoses;
+  for (let p = 0; p < N; p++) reference.set(generator.states.subarray(p * (T + 1) * 3, (p * (T + 1) + P) * 3 + 3), p * (P + 1) * 3);
   const simulated = simulate(reference, N, input);
   const scores = score(simulated, N, observation, paths[0]!, input);
   const arg = argmaxFirst(scores);

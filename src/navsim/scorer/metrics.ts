@@ -96,8 +96,10 @@ function relativeAngle(ex: number, ey: number, eh: number, ax: number, ay: numbe
 /**
  * The scratch arrays of one batch evaluation (`evaluateBatch`, `selectProposal`): ego corners and
  * box bounds, per-state area flags, the lane/candidate buffers and the per-proposal ignore
- * stamps. Owned by the scoring context (`ScoringContext.workspace`, made on first use), so
- * nothing is kept at module level; one context is not scored from two places at once.
+ * stamps. One per thread (`sharedWorkspace`, grown to the largest batch) unless a context brings
+ * its own (`ScoringContext.workspace`): batch evaluations run synchronously and never nest, and
+ * nothing of a workspace outlives its evaluation (results are copied out), so reusing it gives the
+ * same values while every scene no longer allocates ~70 KB of scratch.
  * @internal
  */
 export class ScorerWorkspace {
@@ -137,6 +139,8 @@ export class ScorerWorkspace {
     }
   }
 }
+
+let sharedWorkspace: ScorerWorkspace | null = null;
 
 /**
  * Whether state i has a corner outside every drivable-area polygon (`non_drivable_area`). The
@@ -320,7 +324,7 @@ export interface BatchEnv {
 /** Ego corners and box bounds of all `count` states into the workspace; resets the stamps. */
 /** @internal */
 export function beginBatch(ctx: ScoringContext, states: Float64Array, count: number, numStates: number): BatchEnv {
-  const ws = (ctx.workspace ??= new ScorerWorkspace());
+  const ws = ctx.workspace ?? (sharedWorkspace ??= new ScorerWorkspace());
   ws.ensure(count);
   egoCoords(states, count, ws.coords);
   const { coords, boxBounds: bb } = ws;
