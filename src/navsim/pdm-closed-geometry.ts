@@ -548,13 +548,14 @@ export class Corridor {
   constructor(xy: Float64Array, radius: number) {
     this.radius = radius;
     // drop consecutive duplicates (they add no area)
-    const pts: number[] = [];
-    for (let i = 0; i < xy.length; i += 2) {
-      const n = pts.length;
-      if (n >= 2 && pts[n - 2] === xy[i] && pts[n - 1] === xy[i + 1]) continue;
-      pts.push(xy[i]!, xy[i + 1]!);
+    const pts = new Float64Array(xy.length - (xy.length & 1));
+    let len = 0;
+    for (let i = 0; i + 1 < xy.length; i += 2) {
+      if (len >= 2 && pts[len - 2] === xy[i] && pts[len - 1] === xy[i + 1]) continue;
+      pts[len++] = xy[i]!;
+      pts[len++] = xy[i + 1]!;
     }
-    const n = pts.length / 2;
+    const n = len / 2;
     const nq = Math.max(1, n - 1);
     this.numQuads = nq;
     const q = (this.quads = new Float64Array(10 * nq));
@@ -565,7 +566,7 @@ export class Corridor {
       q.set([x - radius, y - radius, x + radius, y - radius, x + radius, y + radius, x - radius, y + radius, x - radius, y - radius]);
       this.joins = new Float64Array(0);
     } else {
-      const joins: number[] = [];
+      const joins = new Float64Array(2 * Math.max(0, n - 2));
       for (let i = 0; i < n - 1; i++) {
         let ax = pts[2 * i]!;
         let ay = pts[2 * i + 1]!;
@@ -595,9 +596,12 @@ export class Corridor {
         q[o + 7] = by + ny;
         q[o + 8] = ax + nx;
         q[o + 9] = ay + ny;
-        if (i > 0) joins.push(pts[2 * i]!, pts[2 * i + 1]!);
+        if (i > 0) {
+          joins[2 * i - 2] = pts[2 * i]!;
+          joins[2 * i - 1] = pts[2 * i + 1]!;
+        }
       }
-      this.joins = new Float64Array(joins);
+      this.joins = joins;
     }
     let minX = Infinity;
     let minY = Infinity;

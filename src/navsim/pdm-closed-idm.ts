@@ -96,6 +96,7 @@ export class ProposalGenerator {
     this.obs = observation;
     this.collided = new Set(observation.collidedTrackIds);
     this.idmCfg = idm;
+    this.powBounds = ProposalGenerator.powBoundsOf(idm);
     this.cfg = cfg;
     this.numLongitudinal = idm.speedLimitFractions.length;
     this.numProposals = paths.length * this.numLongitudinal;
@@ -263,6 +264,28 @@ export class ProposalGenerator {
     return Math.cos(rel) * Math.hypot(obj.vx, obj.vy);
   }
 
+  /**
+   * Where `a (1 - (v / v0)^delta - ratio²)` clipped to [-b, a] does not depend on the exact power
+   * p = pow(u, delta), u = v / v0 (Math.pow is a slow C call in V8), for an even integer delta > 0
+   * (p >= 0) and a > 0, b >= 0:
+   * - |u| <= powLo: p <= 2^-54, so 1 - p rounds to 1 (ties to even): the value is a (1 - ratio²);
+   * - |u| >= powHi: p >= pHi with a (1 - pHi) < -b, and rounding is monotone, so the value is
+   *   below -b (ratio² >= 0) and clipped to -b; likewise when a (1 - ratio²) < -b already.
+   * Both bounds keep a relative margin of 1e-9 on u (>= 1e-8 on p, far above pow's < 1 ulp error).
+   * powNonNegative false (another delta, a or b): powLo = -1, powHi = Infinity, every case computed.
+   */
+  private readonly powBounds: { powNonNegative: boolean; powLo: number; powHi: number };
+
+  private static powBoundsOf(idm: IdmPolicyConfig): { powNonNegative: boolean; powLo: number; powHi: number } {
+    const { accelMax: a, decelMax: b, accelerationExponent: delta } = idm;
+    const ok = Number.isInteger(delta) && delta > 0 && delta % 2 === 0 && a > 0 && Number.isFinite(a) && b >= 0 && Number.isFinite(b);
+    if (!ok) return { powNonNegative: false, powLo: -1, powHi: Infinity };
+    const pHi = 1 + (b / a) * 1.01 + 1e-6;
+    const powHi = a * (1 - pHi) < -b ? Math.pow(pHi, 1 / delta) * (1 + 1e-9) : Infinity;
+    const powLo = Math.pow(2 ** -54, 1 / delta) * (1 - 1e-9);
+    return { powNonNegative: true, powLo, powHi };
+  }
+
   private updateIdmStates(batch: number[], t: number): void {
     const c = this.idmCfg;
     const dt = this.cfg.sampleInterval;
@@ -272,10 +295,7 @@ export class ProposalGenerator {
     const b = c.decelMax;
     const delta = c.accelerationExponent;
     const twoSqrtAb = 2 * Math.sqrt(a * b);
-    // pow(u, delta) >= 0 for every u (even integer exponent, NaN u aside), so with a > 0 the
-    // acceleration is at most a * (1 - ratio²) (rounding is monotone): when that is already below
-    // -b the result is clipped to -b whatever the power, and the slow Math.pow is skipped
-    const powNonNegative = Number.isInteger(delta) && delta % 2 === 0 && a > 0;
+    const { powNonNegative, powLo, powHi } = this.powBounds;
     const idm = this.idm;
     const leaders = this.leaders;
     const stride = this.T + 1;
@@ -293,14 +313,16 @@ export class ProposalGenerator {
       const sAlpha = Math.max(xLead - x - lRear, s0);
       const ratio = sStar / sAlpha;
       const u = v / target;
+      const r2 = ratio * ratio;
+      const au = Math.abs(u);
       let vDot: number;
-      if (powNonNegative && u === u && a * (1 - ratio * ratio) < -b) vDot = -b;
-      else {
-        vDot = a * (1 - Math.pow(u, delta) - ratio * ratio);
-        // np.clip(v_dot, -b, a)
-        if (vDot < -b) vDot = -b;
-        else if (vDot > a) vDot = a;
-      }
+      // the same value without the slow Math.pow where the power cannot change it (`powBounds`)
+      if (au <= powLo) vDot = a * (1 - r2);
+      else if (powNonNegative && u === u && r2 === r2 && (au >= powHi || a * (1 - r2) < -b)) vDot = -b;
+      else vDot = a * (1 - Math.pow(u, delta) - r2);
+      // np.clip(v_dot, -b, a)
+      if (vDot < -b) vDot = -b;
+      else if (vDot > a) vDot = a;
       idm[prev + 2] = x + dt * v;
       idm[prev + 3] = v + dt * vDot;
     }

@@ -196,12 +196,24 @@ export class PDMPath {
   substring(start: number, end: number): Float64Array {
     const s = Math.min(Math.max(start, 0), this.length);
     const e = Math.min(Math.max(end, 0), this.length);
-    const sel: number[] = [];
+    // count, then copy (no growing number array)
+    let count = 0;
     for (let i = 0; i < this.n; i++) {
       const p = this.progress[i]!;
-      if (s <= p && p <= e) sel.push(this.xy[2 * i]!, this.xy[2 * i + 1]!);
+      if (s <= p && p <= e) count++;
     }
-    if (sel.length > 2) return new Float64Array(sel);
+    if (count > 1) {
+      const sel = new Float64Array(2 * count);
+      let k = 0;
+      for (let i = 0; i < this.n; i++) {
+        const p = this.progress[i]!;
+        if (s <= p && p <= e) {
+          sel[k++] = this.xy[2 * i]!;
+          sel[k++] = this.xy[2 * i + 1]!;
+        }
+      }
+      return sel;
+    }
     // shapely.ops.substring
     if (s === e) return new Float64Array(this.pointAt(s));
     const reverse = s > e;
