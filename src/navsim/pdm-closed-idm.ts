@@ -62,6 +62,8 @@ export const DEFAULT_GENERATOR: Readonly<ProposalGeneratorConfig> = Object.freez
   leadingAgentUpdateRate: 2,
 });
 
+let substringScratch = new Float64Array(0);
+
 /**
  * Proposals for P lateral paths x L policies, index = lateral * L + longitudinal. Holds the
  * (x, y, heading) states (T+1 per proposal, T = trajectoryPoses), the IDM (progress, velocity)
@@ -171,7 +173,10 @@ export class ProposalGenerator {
     if (!c) {
       const egoDistance = this.idm[this.ii(proposal, 0)]!;
       const trajectoryDistance = egoDistance + Math.abs(this.maxTargetVelocity) * this.T * this.cfg.sampleInterval;
-      const ahead = this.paths[lat]!.substring(egoDistance, trajectoryDistance);
+      const path = this.paths[lat]!;
+      // the corridor keeps its own arrays: the substring can go through a scratch buffer
+      if (substringScratch.length < 2 * path.n) substringScratch = new Float64Array(2 * path.n);
+      const ahead = path.substring(egoDistance, trajectoryDistance, substringScratch);
       c = new Corridor(ahead, PACIFICA.width / 2);
       this.corridors.set(lat, c);
     }
