@@ -14,6 +14,7 @@
  *   point, `within`) excludes the boundary;
  * - the centroid is GEOS `Centroid` (area-weighted fan triangles from the first vertex).
  */
+import { ArrayPack } from '../core/array-pack.js';
 
 /** Point location relative to an area. */
 export const enum Location {
@@ -235,6 +236,8 @@ export function ringBounds(ring: ArrayLike<number>, out: Float64Array = new Floa
  * its band, which gives exactly the result of the full ray-crossing count.
  */
 const EMPTY_I32 = new Int32Array(0);
+let edgeScratch = new Float64Array(0);
+let countScratch = new Int32Array(0);
 // cell grid states
 const CELL_UNKNOWN = 0;
 const CELL_EXTERIOR = 1;
@@ -284,7 +287,10 @@ export class PreparedPolygon {
 
   private buildIndex(): Float64Array {
     const m = this.numEdges;
-    const edges = new Float64Array(4 * m);
+    // edges and band counts go through scratch buffers first; the index keeps one backing store
+    // for edges, band starts and band edges (see ArrayPack)
+    if (edgeScratch.length < 4 * m) edgeScratch = new Float64Array(4 * m);
+    const edges = edgeScratch;
     let k = 0;
     for (const r of this.rings) {
       const n = r.length >> 1;
@@ -304,7 +310,9 @@ export class PreparedPolygon {
     this.numBands = numBands;
     this.y0 = Number.isFinite(minY) ? minY : 0;
     this.invBandHeight = numBands > 1 ? numBands / height : 0;
-    const counts = new Int32Array(numBands + 1);
+    if (countScratch.length < 2 * (numBands + 1)) countScratch = new Int32Array(2 * (numBands + 1));
+    const counts = countScratch.subarray(0, numBands + 1);
+    counts.fill(0);
     for (let e = 0; e < m; e++) {
       const ya = edges[4 * e + 1]!;
       const yb = edges[4 * e + 3]!;
@@ -313,8 +321,15 @@ export class PreparedPolygon {
       for (let b = b0; b <= b1; b++) counts[b + 1]!++;
     }
     for (let b = 0; b < numBands; b++) counts[b + 1]! += counts[b]!;
-    const fill = counts.slice(0, numBands);
-    const bandEdges = new Int32Array(counts[numBands]!);
+    const fill = countScratch.subarray(numBands + 1, 2 * numBands + 1);
+    fill.set(counts.subarray(0, numBands));
+    const total = counts[numBands]!;
+    const pack = new ArrayPack(ArrayPack.f64Bytes(4 * m) + ArrayPack.i32Bytes(numBands + 1) + ArrayPack.i32Bytes(total));
+    const edgeList = pack.f64(4 * m);
+    edgeList.set(edges.subarray(0, 4 * m));
+    const bandStart = pack.i32(numBands + 1);
+    bandStart.set(counts);
+    const bandEdges = pack.i32(total);
     for (let e = 0; e < m; e++) {
       const ya = edges[4 * e + 1]!;
       const yb = edges[4 * e + 3]!;
@@ -322,10 +337,10 @@ export class PreparedPolygon {
       const b1 = this.band(Math.max(ya, yb));
       for (let b = b0; b <= b1; b++) bandEdges[fill[b]!++] = e;
     }
-    this.bandStart = counts;
+    this.bandStart = bandStart;
     this.bandEdges = bandEdges;
-    this.edgeList = edges;
-    return edges;
+    this.edgeList = edgeList;
+    return edgeList;
   }
 
   private band(y: number): number {

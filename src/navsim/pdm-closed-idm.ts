@@ -9,6 +9,7 @@
  * - within one lateral path a single 3-element leader buffer is reused for all of its proposals
  *   at a step, so a field written for an earlier proposal carries over unless overwritten.
  */
+import { ArrayPack } from '../core/array-pack.js';
 import { Corridor, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
 import type { ForecastObservation } from './pdm-closed-observation.js';
 import { RED_LIGHT_TOKEN, isAgentType } from './pdm-closed-observation.js';
@@ -104,10 +105,13 @@ export class ProposalGenerator {
     this.numProposals = paths.length * this.numLongitudinal;
     this.T = cfg.trajectoryPoses;
     const n = this.numProposals * (this.T + 1);
-    this.states = new Float64Array(n * 3);
-    this.idm = new Float64Array(n * 2);
-    this.leaders = new Float64Array(n * 3);
-    this.targetVelocities = new Float64Array(this.numLongitudinal);
+    // one backing store for the generator's arrays (see ArrayPack)
+    const pack = new ArrayPack(ArrayPack.f64Bytes(n * 3 + n * 2 + n * 3 + this.numLongitudinal + 10));
+    this.states = pack.f64(n * 3);
+    this.idm = pack.f64(n * 2);
+    this.leaders = pack.f64(n * 3);
+    this.targetVelocities = pack.f64(this.numLongitudinal);
+    this.egoRing = pack.f64(10);
     for (let i = 0; i < this.numLongitudinal; i++) {
       // BatchIDMPolicy.update: fractions * speed limit, or fractions * fallback
       this.targetVelocities[i] =
@@ -185,7 +189,7 @@ export class ProposalGenerator {
 
   // scratch buffers of updateLeadingAgents (no allocation per step)
   private readonly lead = new Float64Array(3);
-  private readonly egoRing = new Float64Array(10);
+  private readonly egoRing: Float64Array;
   private candIdx = new Int32Array(16);
   private candProgress = new Float64Array(16);
 
