@@ -140,7 +140,6 @@ export class LqrWorkspace {
   }
 }
 
-const DIFF1: readonly number[] = [-1, 1];
 const DIFF2: readonly number[] = [1, -2, 1];
 
 /** Adds weight·(Σ c_k z_{i0+k})² to the pentadiagonal bands (up to 3 consecutive terms). */
@@ -153,6 +152,16 @@ function addSquare(d: Float64Array, e: Float64Array, f: Float64Array, i0: number
       else f[i0 + a] += v;
     }
   }
+}
+
+/**
+ * `addSquare(d, e, f, i0, DIFF1, weight)` unrolled: the same additions in the same order, with the
+ * products written out ((w·-1)·-1 = w, (w·-1)·1 = -w and (w·1)·1 = w are exact).
+ */
+function addDiff1Square(d: Float64Array, e: Float64Array, i0: number, weight: number): void {
+  d[i0] += weight;
+  e[i0] += -weight;
+  d[i0 + 1] += weight;
 }
 
 /**
@@ -202,7 +211,7 @@ export function fitProfiles(
   // ‖R x‖² = Σ_{j=1}^{M-3} x_j² + (x_{M-1} - x_{M-2})², with x_j = (z_j - z_{j-1}) / dt².
   const lam = cfg.jerkPenalty / (dt2 * dt2);
   if (M >= 3) {
-    for (let j = 1; j <= M - 3; j++) addSquare(d, e, f, j - 1, DIFF1, lam);
+    for (let j = 1; j <= M - 3; j++) addDiff1Square(d, e, j - 1, lam);
     addSquare(d, e, f, M - 3, DIFF2, lam);
   }
   solvePentadiagonal(d, e, f, b, M);
@@ -229,7 +238,7 @@ export function fitProfiles(
   // Q = diag(1e-10, 1e-2, ...): q_0 x_0² + Σ q x_j², x_0 = z_0 / dt, x_j = (z_j - z_{j-1}) / dt²
   d[0] += cfg.initialCurvaturePenalty / dt2;
   const qc = cfg.curvatureRatePenalty / (dt2 * dt2);
-  for (let j = 1; j < M; j++) addSquare(d, e, f, j - 1, DIFF1, qc);
+  for (let j = 1; j < M; j++) addDiff1Square(d, e, j - 1, qc);
   solvePentadiagonal(d, e, f, b, M);
   {
     const k0 = b[0]! / dt;

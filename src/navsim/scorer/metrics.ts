@@ -3,6 +3,7 @@
  * NAVSIM's `PDMScorer` computes them (NC, DAC, DDC, TLC, raw EP, TTC, comfort / history comfort,
  * LK), over the ego areas of every state. Each evaluation works in its own `ScorerWorkspace`.
  */
+import { ArrayPack } from '../../core/array-pack.js';
 import { boundsOverlap, boxBounds, boxesIntersect, segmentIntersectsBox } from '../../geometry/box.js';
 import { allComfortable, comfortChecks } from '../comfort.js';
 import { type DrivableMap, PolyFlag } from '../map.js';
@@ -551,22 +552,28 @@ export function laneKeepingOf(env: BatchEnv, p: number, dev: Float64Array | null
   return lk;
 }
 
-/** @internal */
-export function emptyBatchMetrics(n: number, numStates: number): BatchMetrics {
+/**
+ * Fresh per-proposal metric arrays. `packed`: all eleven over one backing store (`ArrayPack`), for
+ * metrics that stay internal (never transfer or hand out their arrays).
+ * @internal
+ */
+export function emptyBatchMetrics(n: number, numStates: number, packed = false): BatchMetrics {
+  const pack = packed ? new ArrayPack(ArrayPack.f64Bytes(11 * n)) : null;
+  const arr = (): Float64Array => (pack ? pack.f64(n) : new Float64Array(n));
   return {
     n,
     numStates,
-    noAtFaultCollisions: new Float64Array(n),
-    drivableAreaCompliance: new Float64Array(n),
-    drivingDirectionCompliance: new Float64Array(n),
-    trafficLightCompliance: new Float64Array(n),
-    timeToCollisionWithinBound: new Float64Array(n),
-    comfort: new Float64Array(n).fill(1),
-    historyComfort: new Float64Array(n).fill(1),
-    laneKeeping: new Float64Array(n),
-    progressRaw: new Float64Array(n),
-    collisionTimeIdx: new Float64Array(n).fill(Infinity),
-    ttcTimeIdx: new Float64Array(n).fill(Infinity),
+    noAtFaultCollisions: arr(),
+    drivableAreaCompliance: arr(),
+    drivingDirectionCompliance: arr(),
+    trafficLightCompliance: arr(),
+    timeToCollisionWithinBound: arr(),
+    comfort: arr().fill(1),
+    historyComfort: arr().fill(1),
+    laneKeeping: arr(),
+    progressRaw: arr(),
+    collisionTimeIdx: arr().fill(Infinity),
+    ttcTimeIdx: arr().fill(Infinity),
     comfortDetail: [],
   };
 }
