@@ -269,9 +269,16 @@ export class ProposalGenerator {
     const obj = this.obs.uniqueObjects.get(token);
     if (!obj || !isAgentType(obj.type)) return 0.0;
     const rel = Math.atan2(Math.sin(obj.heading - egoHeading), Math.cos(obj.heading - egoHeading));
+    // |v| of an object is the same at every call: computed once (Math.hypot is slow in V8)
+    let speed = this.speeds.get(token);
+    if (speed === undefined) {
+      speed = Math.hypot(obj.vx, obj.vy);
+      this.speeds.set(token, speed);
+    }
     // transform(StateSE2(|v|, 0, 0), R(rel)).x = cos(rel) * |v|
-    return Math.cos(rel) * Math.hypot(obj.vx, obj.vy);
+    return Math.cos(rel) * speed;
   }
+  private readonly speeds = new Map<string, number>();
 
   /**
    * Where `a (1 - (v / v0)^delta - ratio²)` clipped to [-b, a] does not depend on the exact power
