@@ -10,7 +10,7 @@
  *   at a step, so a field written for an earlier proposal carries over unless overwritten.
  */
 import { ArrayPack } from '../core/array-pack.js';
-import { Corridor, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
+import { Corridor, type Ring, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
 import type { ForecastObservation } from './pdm-closed-observation.js';
 import { RED_LIGHT_TOKEN, isAgentType } from './pdm-closed-observation.js';
 import { PDMPath } from './pdm-closed-path.js';
@@ -82,6 +82,9 @@ export class ProposalGenerator {
   readonly leaders: Float64Array;
   readonly targetVelocities: Float64Array;
   private readonly corridors = new Map<number, Corridor>();
+  private readonly fixedRings: ReadonlySet<Ring>;
+  /** Per lateral path: progress of a fixed ring that is a leader candidate, null when it is none. */
+  private readonly fixedProgress: Map<Ring, number | null>[];
   private readonly T: number;
   private readonly idmCfg: IdmPolicyConfig;
   private readonly cfg: ProposalGeneratorConfig;
@@ -97,6 +100,11 @@ export class ProposalGenerator {
   ) {
     this.paths = paths;
     this.obs = observation;
+    // rings that are the same object in every forecast frame (see updateLeadingAgents)
+    const f0 = observation.frames[0];
+    const fl = observation.frames[observation.frames.length - 1];
+    this.fixedRings = new Set(f0 && fl && observation.frames.length > 1 ? f0.rings.filter((r, i) => observation.frames.every((f) => f.rings[i] === r)) : []);
+    this.fixedProgress = paths.map(() => new Map<Ring, number | null>());
     this.collided = new Set(observation.collidedTrackIds);
     this.idmCfg = idm;
     this.powBounds = ProposalGenerator.powBoundsOf(idm);
@@ -211,11 +219,27 @@ export class ProposalGenerator {
     const path = this.paths[Math.floor(batch[0]! / this.numLongitudinal)]!;
     const corridor = this.corridor(batch[0]!);
     const frame = this.obs.at(t);
+    const lat = Math.floor(batch[0]! / this.numLongitudinal);
     let nc = 0;
     for (let i = 0; i < frame.tokens.length; i++) {
-      if (!corridor.intersects(frame.rings[i]!, frame.boxes[i])) continue;
-      if (this.collided.has(frame.tokens[i]!)) continue;
-      const [cx, cy] = ringCentroid(frame.rings[i]!);
+      // a ring shared by every frame (static objects, red lights) is the same candidate with the
+      // same progress at every step of a path: tested and projected once per path
+      const ring = frame.rings[i]!;
+      const fixed = this.fixedRings.has(ring);
+      let progress: number;
+      const known = fixed ? this.fixedProgress[lat]!.get(ring) : undefined;
+      if (known !== undefined) {
+        if (known === null) continue;
+        progress = known;
+      } else {
+        if (!corridor.intersects(ring, frame.boxes[i]) || this.collided.has(frame.tokens[i]!)) {
+          if (fixed) this.fixedProgress[lat]!.set(ring, null);
+          continue;
+        }
+        const [cx, cy] = ringCentroid(ring);
+        progress = path.project(cx, cy);
+        if (fixed) this.fixedProgress[lat]!.set(ring, progress);
+      }
       if (nc === this.candIdx.length) {
         const ci = new Int32Array(2 * nc);
         ci.set(this.candIdx);
@@ -225,7 +249,7 @@ export class ProposalGenerator {
         this.candProgress = cp;
       }
       this.candIdx[nc] = i;
-      this.candProgress[nc] = path.project(cx, cy);
+      this.candProgress[nc] = progress;
       nc++;
     }
     const egoRing = this.egoRing;
