@@ -240,14 +240,22 @@ export function forecastToScorerObservation(obs: ForecastObservation, numSteps =
   const redStepStart = pack.i32(numSteps + 1);
   const redIndex = pack.i32(numRed * numSteps);
   const c2 = new Float64Array(2);
+  // every frame shares the token order (one `index`): the frame index of each object once
+  const slots: number[] = [];
+  const objs: number[] = [];
+  for (const [token, obj] of objOfToken) {
+    slots.push(f0.index.get(token)!);
+    objs.push(obj);
+  }
   let e = 0;
   for (let t = 0; t < numSteps; t++) {
     const frame = obs.at(t);
-    for (const [token, obj] of objOfToken) {
-      const ring = frame.rings[frame.index.get(token)!]!;
-      objIndex[e] = obj;
+    for (let j = 0; j < slots.length; j++) {
+      const slot = frame.index === f0.index ? slots[j]! : frame.index.get(f0.tokens[slots[j]!]!)!;
+      const ring = frame.rings[slot]!;
+      objIndex[e] = objs[j]!;
       for (let k = 0; k < 8; k++) corners[8 * e + k] = ring[k]!;
-      const b = frame.boxes[frame.index.get(token)!]!;
+      const b = frame.boxes[slot]!;
       bounds[4 * e] = b.minX;
       bounds[4 * e + 1] = b.minY;
       bounds[4 * e + 2] = b.maxX;

@@ -49,7 +49,12 @@ export function selectProposal(
   const w = opts.weights ?? defaultWeights(version);
   const count = n * numStates;
   let finite = true;
-  for (let k = 0, end = count * STATE_SIZE; k < end; k++) if (!Number.isFinite(states[k]!)) finite = false;
+  for (let k = 0, end = count * STATE_SIZE; k < end; k++) {
+    if (!Number.isFinite(states[k]!)) {
+      finite = false;
+      break;
+    }
+  }
   const weightsOk = Object.values(w).every((x) => x >= 0);
   if (!finite || !weightsOk || n === 0) {
     const m = evaluateBatch(ctx, states, n, { numStates, comfortFirstFail: true });
