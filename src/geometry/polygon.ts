@@ -14,6 +14,7 @@
  *   point, `within`) excludes the boundary;
  * - the centroid is GEOS `Centroid` (area-weighted fan triangles from the first vertex).
  */
+import { ArrayPack } from '../core/array-pack.js';
 
 /** Point location relative to an area. */
 export const enum Location {
@@ -235,6 +236,9 @@ export function ringBounds(ring: ArrayLike<number>, out: Float64Array = new Floa
  * its band, which gives exactly the result of the full ray-crossing count.
  */
 const EMPTY_I32 = new Int32Array(0);
+let edgeScratch = new Float64Array(0);
+let countScratch = new Int32Array(0);
+let rangeScratch = new Int32Array(0);
 // cell grid states
 const CELL_UNKNOWN = 0;
 const CELL_EXTERIOR = 1;
@@ -284,19 +288,6 @@ export class PreparedPolygon {
 
   private buildIndex(): Float64Array {
     const m = this.numEdges;
-    const edges = new Float64Array(4 * m);
-    let k = 0;
-    for (const r of this.rings) {
-      const n = r.length >> 1;
-      if (n < 3) continue;
-      for (let i = 0; i < n; i++) {
-        const j = i + 1 === n ? 0 : i + 1;
-        edges[k++] = r[2 * i]!;
-        edges[k++] = r[2 * i + 1]!;
-        edges[k++] = r[2 * j]!;
-        edges[k++] = r[2 * j + 1]!;
-      }
-    }
     const minY = this.bounds[1]!;
     const maxY = this.bounds[3]!;
     const height = maxY - minY;
@@ -304,28 +295,51 @@ export class PreparedPolygon {
     this.numBands = numBands;
     this.y0 = Number.isFinite(minY) ? minY : 0;
     this.invBandHeight = numBands > 1 ? numBands / height : 0;
-    const counts = new Int32Array(numBands + 1);
-    for (let e = 0; e < m; e++) {
-      const ya = edges[4 * e + 1]!;
-      const yb = edges[4 * e + 3]!;
-      const b0 = this.band(Math.min(ya, yb));
-      const b1 = this.band(Math.max(ya, yb));
-      for (let b = b0; b <= b1; b++) counts[b + 1]!++;
+    // edges, their band ranges and the band counts go through scratch buffers first (one pass);
+    // the index keeps one backing store for edges, band starts and band edges (see ArrayPack)
+    if (edgeScratch.length < 4 * m) edgeScratch = new Float64Array(4 * m);
+    if (rangeScratch.length < 2 * m) rangeScratch = new Int32Array(2 * m);
+    if (countScratch.length < 2 * (numBands + 1)) countScratch = new Int32Array(2 * (numBands + 1));
+    const edges = edgeScratch;
+    const ranges = rangeScratch;
+    const counts = countScratch.subarray(0, numBands + 1);
+    counts.fill(0);
+    let e = 0;
+    for (const r of this.rings) {
+      const n = r.length >> 1;
+      if (n < 3) continue;
+      for (let i = 0; i < n; i++, e++) {
+        const j = i + 1 === n ? 0 : i + 1;
+        const ya = r[2 * i + 1]!;
+        const yb = r[2 * j + 1]!;
+        edges[4 * e] = r[2 * i]!;
+        edges[4 * e + 1] = ya;
+        edges[4 * e + 2] = r[2 * j]!;
+        edges[4 * e + 3] = yb;
+        const b0 = this.band(Math.min(ya, yb));
+        const b1 = this.band(Math.max(ya, yb));
+        ranges[2 * e] = b0;
+        ranges[2 * e + 1] = b1;
+        for (let b = b0; b <= b1; b++) counts[b + 1]!++;
+      }
     }
     for (let b = 0; b < numBands; b++) counts[b + 1]! += counts[b]!;
-    const fill = counts.slice(0, numBands);
-    const bandEdges = new Int32Array(counts[numBands]!);
-    for (let e = 0; e < m; e++) {
-      const ya = edges[4 * e + 1]!;
-      const yb = edges[4 * e + 3]!;
-      const b0 = this.band(Math.min(ya, yb));
-      const b1 = this.band(Math.max(ya, yb));
-      for (let b = b0; b <= b1; b++) bandEdges[fill[b]!++] = e;
+    const fill = countScratch.subarray(numBands + 1, 2 * numBands + 1);
+    fill.set(counts.subarray(0, numBands));
+    const total = counts[numBands]!;
+    const pack = new ArrayPack(ArrayPack.f64Bytes(4 * m) + ArrayPack.i32Bytes(numBands + 1) + ArrayPack.i32Bytes(total));
+    const edgeList = pack.f64(4 * m);
+    edgeList.set(edges.subarray(0, 4 * m));
+    const bandStart = pack.i32(numBands + 1);
+    bandStart.set(counts);
+    const bandEdges = pack.i32(total);
+    for (let k = 0; k < m; k++) {
+      for (let b = ranges[2 * k]!, b1 = ranges[2 * k + 1]!; b <= b1; b++) bandEdges[fill[b]!++] = k;
     }
-    this.bandStart = counts;
+    this.bandStart = bandStart;
     this.bandEdges = bandEdges;
-    this.edgeList = edges;
-    return edges;
+    this.edgeList = edgeList;
+    return edgeList;
   }
 
   private band(y: number): number {

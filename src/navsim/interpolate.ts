@@ -45,6 +45,9 @@ export function interpBracket(xs: ArrayLike<number>, n: number, v: number): numb
 }
 
 export function pyMod(a: number, b: number): number {
+  // 0 <= a < b: `a % b` is a itself (fmod is exact) and needs no sign fix; skips V8's slow
+  // floating-point `%` (a call into C) in the common case (bit-identical, -0 included)
+  if (a >= 0 && a < b) return a;
   let m = a % b;
   if (m !== 0 && m < 0 !== b < 0) m += b;
   return m;

@@ -140,7 +140,6 @@ export class LqrWorkspace {
   }
 }
 
-const DIFF1: readonly number[] = [-1, 1];
 const DIFF2: readonly number[] = [1, -2, 1];
 
 /** Adds weight·(Σ c_k z_{i0+k})² to the pentadiagonal bands (up to 3 consecutive terms). */
@@ -153,6 +152,16 @@ function addSquare(d: Float64Array, e: Float64Array, f: Float64Array, i0: number
       else f[i0 + a] += v;
     }
   }
+}
+
+/**
+ * `addSquare(d, e, f, i0, DIFF1, weight)` unrolled: the same additions in the same order, with the
+ * products written out ((w·-1)·-1 = w, (w·-1)·1 = -w and (w·1)·1 = w are exact).
+ */
+function addDiff1Square(d: Float64Array, e: Float64Array, i0: number, weight: number): void {
+  d[i0] += weight;
+  e[i0] += -weight;
+  d[i0 + 1] += weight;
 }
 
 /**
@@ -202,7 +211,7 @@ export function fitProfiles(
   // ‖R x‖² = Σ_{j=1}^{M-3} x_j² + (x_{M-1} - x_{M-2})², with x_j = (z_j - z_{j-1}) / dt².
   const lam = cfg.jerkPenalty / (dt2 * dt2);
   if (M >= 3) {
-    for (let j = 1; j <= M - 3; j++) addSquare(d, e, f, j - 1, DIFF1, lam);
+    for (let j = 1; j <= M - 3; j++) addDiff1Square(d, e, j - 1, lam);
     addSquare(d, e, f, M - 3, DIFF2, lam);
   }
   solvePentadiagonal(d, e, f, b, M);
@@ -229,7 +238,7 @@ export function fitProfiles(
   // Q = diag(1e-10, 1e-2, ...): q_0 x_0² + Σ q x_j², x_0 = z_0 / dt, x_j = (z_j - z_{j-1}) / dt²
   d[0] += cfg.initialCurvaturePenalty / dt2;
   const qc = cfg.curvatureRatePenalty / (dt2 * dt2);
-  for (let j = 1; j < M; j++) addSquare(d, e, f, j - 1, DIFF1, qc);
+  for (let j = 1; j < M; j++) addDiff1Square(d, e, j - 1, qc);
   solvePentadiagonal(d, e, f, b, M);
   {
     const k0 = b[0]! / dt;
@@ -292,7 +301,10 @@ export function lqrCommand(
 
   // lateral: roll out A_j, B_j, g_j over the horizon
   const L = cfg.wheelBase;
-  // the third row of A stays [0, 0, 1] and g's third entry 0 (steering is not affected by A_j)
+  // the third row of A stays [0, 0, 1] and g's third entry 0 (steering is not affected by A_j);
+  // with finite m01, m12 the first column and a11 stay exactly [1, +0] and 1 (x + m·(±0) = x,
+  // x + m·1 = x + m), so only a01, a02, a12 are rolled out; a non-finite m (a NaN / infinite
+  // velocity) makes a01 or a12 non-finite, and then the full product is rolled out again below
   let a00 = 1, a01 = 0, a02 = 0, a10 = 0, a11 = 1, a12 = 0;
   const a20 = 0, a21 = 0, a22 = 1;
   let b0 = 0, b1 = 0, b2 = 0;
@@ -308,9 +320,9 @@ export function lqrCommand(
     const m12 = (v * dt) / L;
     const aff1 = -v * kappa * dt;
     // A <- M A (rows: r0 = r0 + m01 r1; r1 = r1 + m12 r2; r2 = r2)
-    const n00 = a00 + m01 * a10, n01 = a01 + m01 * a11, n02 = a02 + m01 * a12;
-    const n10 = a10 + m12 * a20, n11 = a11 + m12 * a21, n12 = a12 + m12 * a22;
-    a00 = n00; a01 = n01; a02 = n02; a10 = n10; a11 = n11; a12 = n12;
+    a02 = a02 + m01 * a12;
+    a01 = a01 + m01;
+    a12 = a12 + m12;
     // B <- M B + [0, 0, dt]
     const nb0 = b0 + m01 * b1;
     const nb1 = b1 + m12 * b2;
@@ -319,6 +331,19 @@ export function lqrCommand(
     const ng0 = g0 + m01 * g1;
     const ng1 = g1 + m12 * g2 + aff1;
     g0 = ng0; g1 = ng1;
+  }
+  if (!(Number.isFinite(a01) && Number.isFinite(a12))) {
+    a00 = 1; a01 = 0; a02 = 0; a10 = 0; a11 = 1; a12 = 0;
+    cum = 0;
+    for (let j = 0; j < N; j++) {
+      if (j > 0) cum += accel * dt;
+      const v = v0 + cum;
+      const m01 = v * dt;
+      const m12 = (v * dt) / L;
+      const n00 = a00 + m01 * a10, n01 = a01 + m01 * a11, n02 = a02 + m01 * a12;
+      const n10 = a10 + m12 * a20, n11 = a11 + m12 * a21, n12 = a12 + m12 * a22;
+      a00 = n00; a01 = n01; a02 = n02; a10 = n10; a11 = n11; a12 = n12;
+    }
   }
   const e0 = a00 * lateralError + a01 * headingError + a02 * steering + g0;
   let e1 = a10 * lateralError + a11 * headingError + a12 * steering + g1;

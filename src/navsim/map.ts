@@ -3,6 +3,7 @@
  * LANE_CONNECTOR, INTERSECTION, CARPARK_AREA (and DRIVABLE_AREA) with a uniform grid over their
  * bounds, and the centerline path (`PDMPath`) with GEOS `project` / `distance` semantics.
  */
+import { ArrayPack } from '../core/array-pack.js';
 import { PreparedPolygon, pointSegmentDistance } from '../geometry/polygon.js';
 import type { PDMScene } from './types.js';
 
@@ -17,6 +18,8 @@ export const enum PolyFlag {
   OnRoute = 4, // lane whose id is a route lane id
   Intersection = 8,
 }
+
+let cellScratch = new Int32Array(0);
 
 export class DrivableMap {
   readonly polygons: PreparedPolygon[] = [];
@@ -65,7 +68,10 @@ export class DrivableMap {
     this.nx = Math.max(1, Math.ceil((maxX - minX) / this.cellSize) + 1);
     this.ny = Math.max(1, Math.ceil((maxY - minY) / this.cellSize) + 1);
     const ncell = this.nx * this.ny;
-    const counts = new Int32Array(ncell + 1);
+    // counts and fill pointers in scratch; cell starts and items share one backing store (ArrayPack)
+    if (cellScratch.length < 2 * ncell + 1) cellScratch = new Int32Array(2 * ncell + 1);
+    const counts = cellScratch.subarray(0, ncell + 1);
+    counts.fill(0);
     const ranges: number[][] = [];
     this.polygons.forEach((p) => {
       const b = p.bounds;
@@ -75,9 +81,12 @@ export class DrivableMap {
       for (let i = r[0]!; i <= r[1]!; i++) for (let j = r[2]!; j <= r[3]!; j++) counts[j * this.nx + i + 1]!++;
     });
     for (let c = 0; c < ncell; c++) counts[c + 1]! += counts[c]!;
-    this.cellStart = counts.slice();
-    const fill = counts.slice(0, ncell);
-    this.cellItems = new Int32Array(counts[ncell]!);
+    const pack = new ArrayPack(ArrayPack.i32Bytes(ncell + 1) + ArrayPack.i32Bytes(counts[ncell]!));
+    this.cellStart = pack.i32(ncell + 1);
+    this.cellStart.set(counts);
+    const fill = cellScratch.subarray(ncell + 1, 2 * ncell + 1);
+    fill.set(counts.subarray(0, ncell));
+    this.cellItems = pack.i32(counts[ncell]!);
     ranges.forEach((r, k) => {
       for (let i = r[0]!; i <= r[1]!; i++) for (let j = r[2]!; j <= r[3]!; j++) this.cellItems[fill[j * this.nx + i]!++] = k;
     });
@@ -169,13 +178,15 @@ export class Centerline {
   constructor(points: Float64Array, stride = 3) {
     const n = Math.floor(points.length / stride);
     this.n = n;
-    this.xy = new Float64Array(2 * n);
+    const m0 = Math.max(0, n - 1);
+    const pack = new ArrayPack(ArrayPack.f64Bytes(2 * n + m0 + 4 * m0 + m0 + 4 * Math.ceil(m0 / CL_BLOCK)));
+    this.xy = pack.f64(2 * n);
     for (let i = 0; i < n; i++) {
       this.xy[2 * i] = points[stride * i]!;
       this.xy[2 * i + 1] = points[stride * i + 1]!;
     }
-    this.segLen = new Float64Array(Math.max(0, n - 1));
-    this.segBounds = new Float64Array(4 * Math.max(0, n - 1));
+    this.segLen = pack.f64(m0);
+    this.segBounds = pack.f64(4 * m0);
     for (let i = 0; i + 1 < n; i++) {
       const dx = this.xy[2 * i + 2]! - this.xy[2 * i]!;
       const dy = this.xy[2 * i + 3]! - this.xy[2 * i + 1]!;
@@ -185,15 +196,15 @@ export class Centerline {
       this.segBounds[4 * i + 2] = Math.max(this.xy[2 * i]!, this.xy[2 * i + 2]!);
       this.segBounds[4 * i + 3] = Math.max(this.xy[2 * i + 1]!, this.xy[2 * i + 3]!);
     }
-    const m = Math.max(0, n - 1);
-    this.segStart = new Float64Array(m);
+    const m = m0;
+    this.segStart = pack.f64(m);
     let start = 0;
     for (let i = 0; i < m; i++) {
       this.segStart[i] = start;
       start += this.segLen[i]!;
     }
     const nb = Math.ceil(m / CL_BLOCK);
-    this.blockBounds = new Float64Array(4 * nb);
+    this.blockBounds = pack.f64(4 * nb);
     for (let b = 0; b < nb; b++) {
       let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
       for (let i = b * CL_BLOCK; i < Math.min(m, (b + 1) * CL_BLOCK); i++) {

@@ -13,6 +13,7 @@
  * Layout is CSR over steps: entries `stepStart[t] .. stepStart[t+1]-1`, each with an object index
  * (into `objects`), 8 corner values and 4 bounds.
  */
+import { ArrayPack } from '../core/array-pack.js';
 import { boxBounds, boxCorners, boxesIntersect, boundsOverlap } from '../geometry/box.js';
 import { PreparedPolygon, ringCentroid } from '../geometry/polygon.js';
 import { npUnwrap } from './interpolate.js';
@@ -138,6 +139,8 @@ export function redLightIdsPerStep(scene: PDMScene, numSteps: number): string[][
   return out;
 }
 
+let stepScratch = new Int32Array(0);
+
 /** Builds the scorer observation of a scene. */
 export function buildObservation(scene: PDMScene, opts: ObservationOptions): PDMObservation {
   const { numSteps } = opts;
@@ -160,7 +163,10 @@ export function buildObservation(scene: PDMScene, opts: ObservationOptions): PDM
   // unique objects in first-appearance order over steps (then track order within a step)
   const objects: ObservedObject[] = [];
   const objOf = new Int32Array(perTrack.length).fill(-1);
-  const stepStart = new Int32Array(numSteps + 1);
+  // counted first (scratch), then the observation's arrays share one backing store (ArrayPack)
+  if (stepScratch.length < numSteps + 1) stepScratch = new Int32Array(numSteps + 1);
+  const steps = stepScratch;
+  steps[0] = 0;
   let count = 0;
   for (let t = 0; t < numSteps; t++) {
     for (let a = 0; a < perTrack.length; a++) {
@@ -174,12 +180,16 @@ export function buildObservation(scene: PDMScene, opts: ObservationOptions): PDM
         objects.push({ token: tr.id, type: tr.type, isAgent, speed: isAgent ? Math.hypot(s.vx, s.vy) : 0, heading: s.heading });
       }
     }
-    stepStart[t + 1] = count;
+    steps[t + 1] = count;
   }
-  const objIndex = new Int32Array(count);
-  const corners = new Float64Array(count * 8);
-  const bounds = new Float64Array(count * 4);
-  const centroids = new Float64Array(count * 2);
+  const pack = new ArrayPack(ArrayPack.f64Bytes(count * 14) + ArrayPack.i32Bytes(numSteps + 1) * 2 + ArrayPack.i32Bytes(count));
+  const corners = pack.f64(count * 8);
+  const bounds = pack.f64(count * 4);
+  const centroids = pack.f64(count * 2);
+  const stepStart = pack.i32(numSteps + 1);
+  stepStart.set(steps.subarray(0, numSteps + 1));
+  const objIndex = pack.i32(count);
+  const redStepStart = pack.i32(numSteps + 1);
   const c2 = new Float64Array(2);
   let e = 0;
   for (let t = 0; t < numSteps; t++) {
@@ -198,7 +208,6 @@ export function buildObservation(scene: PDMScene, opts: ObservationOptions): PDM
   }
   // red lights
   const redLights: PDMObservation['redLights'] = [];
-  const redStepStart = new Int32Array(numSteps + 1);
   const redIdx: number[] = [];
   if (opts.redLights) {
     const polyOf = new Map<string, number>();

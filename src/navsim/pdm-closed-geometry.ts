@@ -9,6 +9,7 @@
  * way they do in GEOS.
  */
 
+import { ArrayPack } from '../core/array-pack.js';
 import { boxBounds } from '../geometry/box.js';
 import { PACIFICA } from './types.js';
 
@@ -535,6 +536,8 @@ export function pointToPolylineDistance(xy: Float64Array, px: number, py: number
  * interior vertex (the round joins; GEOS approximates them with 16 chords per quadrant, which
  * differs from the disc by < 0.12 % of the radius). A single point buffers to an axis-aligned square.
  */
+let corridorScratch = new Float64Array(0);
+
 export class Corridor {
   /** Rectangles as closed rings, 10 numbers each (one buffer: no per-rectangle allocation). */
   readonly quads: Float64Array;
@@ -547,25 +550,30 @@ export class Corridor {
 
   constructor(xy: Float64Array, radius: number) {
     this.radius = radius;
-    // drop consecutive duplicates (they add no area)
-    const pts: number[] = [];
-    for (let i = 0; i < xy.length; i += 2) {
-      const n = pts.length;
-      if (n >= 2 && pts[n - 2] === xy[i] && pts[n - 1] === xy[i + 1]) continue;
-      pts.push(xy[i]!, xy[i + 1]!);
+    // drop consecutive duplicates (they add no area); the points only live during construction
+    if (corridorScratch.length < xy.length) corridorScratch = new Float64Array(xy.length);
+    const pts = corridorScratch;
+    let len = 0;
+    for (let i = 0; i + 1 < xy.length; i += 2) {
+      if (len >= 2 && pts[len - 2] === xy[i] && pts[len - 1] === xy[i + 1]) continue;
+      pts[len++] = xy[i]!;
+      pts[len++] = xy[i + 1]!;
     }
-    const n = pts.length / 2;
+    const n = len / 2;
     const nq = Math.max(1, n - 1);
     this.numQuads = nq;
-    const q = (this.quads = new Float64Array(10 * nq));
-    const qb = (this.quadBoxes = new Float64Array(4 * nq));
+    // quads, their boxes and the joins share one backing store (see ArrayPack)
+    const nj = n === 1 ? 0 : 2 * Math.max(0, n - 2);
+    const pack = new ArrayPack(ArrayPack.f64Bytes(10 * nq + 4 * nq + nj));
+    const q = (this.quads = pack.f64(10 * nq));
+    const qb = (this.quadBoxes = pack.f64(4 * nq));
     if (n === 1) {
       const x = pts[0]!;
       const y = pts[1]!;
       q.set([x - radius, y - radius, x + radius, y - radius, x + radius, y + radius, x - radius, y + radius, x - radius, y - radius]);
-      this.joins = new Float64Array(0);
+      this.joins = pack.f64(0);
     } else {
-      const joins: number[] = [];
+      const joins = pack.f64(nj);
       for (let i = 0; i < n - 1; i++) {
         let ax = pts[2 * i]!;
         let ay = pts[2 * i + 1]!;
@@ -595,9 +603,12 @@ export class Corridor {
         q[o + 7] = by + ny;
         q[o + 8] = ax + nx;
         q[o + 9] = ay + ny;
-        if (i > 0) joins.push(pts[2 * i]!, pts[2 * i + 1]!);
+        if (i > 0) {
+          joins[2 * i - 2] = pts[2 * i]!;
+          joins[2 * i - 1] = pts[2 * i + 1]!;
+        }
       }
-      this.joins = new Float64Array(joins);
+      this.joins = joins;
     }
     let minX = Infinity;
     let minY = Infinity;

@@ -9,7 +9,8 @@
  * - within one lateral path a single 3-element leader buffer is reused for all of its proposals
  *   at a step, so a field written for an earlier proposal carries over unless overwritten.
  */
-import { Corridor, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
+import { ArrayPack } from '../core/array-pack.js';
+import { Corridor, type Ring, ringCentroid, ringDistance, egoFootprintRing } from './pdm-closed-geometry.js';
 import type { ForecastObservation } from './pdm-closed-observation.js';
 import { RED_LIGHT_TOKEN, isAgentType } from './pdm-closed-observation.js';
 import { PDMPath } from './pdm-closed-path.js';
@@ -62,6 +63,8 @@ export const DEFAULT_GENERATOR: Readonly<ProposalGeneratorConfig> = Object.freez
   leadingAgentUpdateRate: 2,
 });
 
+let substringScratch = new Float64Array(0);
+
 /**
  * Proposals for P lateral paths x L policies, index = lateral * L + longitudinal. Holds the
  * (x, y, heading) states (T+1 per proposal, T = trajectoryPoses), the IDM (progress, velocity)
@@ -79,6 +82,9 @@ export class ProposalGenerator {
   readonly leaders: Float64Array;
   readonly targetVelocities: Float64Array;
   private readonly corridors = new Map<number, Corridor>();
+  private readonly fixedRings: ReadonlySet<Ring>;
+  /** Per lateral path: progress of a fixed ring that is a leader candidate, null when it is none. */
+  private readonly fixedProgress: Map<Ring, number | null>[];
   private readonly T: number;
   private readonly idmCfg: IdmPolicyConfig;
   private readonly cfg: ProposalGeneratorConfig;
@@ -94,17 +100,26 @@ export class ProposalGenerator {
   ) {
     this.paths = paths;
     this.obs = observation;
+    // rings that are the same object in every forecast frame (see updateLeadingAgents)
+    const f0 = observation.frames[0];
+    const fl = observation.frames[observation.frames.length - 1];
+    this.fixedRings = new Set(f0 && fl && observation.frames.length > 1 ? f0.rings.filter((r, i) => observation.frames.every((f) => f.rings[i] === r)) : []);
+    this.fixedProgress = paths.map(() => new Map<Ring, number | null>());
     this.collided = new Set(observation.collidedTrackIds);
     this.idmCfg = idm;
+    this.powBounds = ProposalGenerator.powBoundsOf(idm);
     this.cfg = cfg;
     this.numLongitudinal = idm.speedLimitFractions.length;
     this.numProposals = paths.length * this.numLongitudinal;
     this.T = cfg.trajectoryPoses;
     const n = this.numProposals * (this.T + 1);
-    this.states = new Float64Array(n * 3);
-    this.idm = new Float64Array(n * 2);
-    this.leaders = new Float64Array(n * 3);
-    this.targetVelocities = new Float64Array(this.numLongitudinal);
+    // one backing store for the generator's arrays (see ArrayPack)
+    const pack = new ArrayPack(ArrayPack.f64Bytes(n * 3 + n * 2 + n * 3 + this.numLongitudinal + 10));
+    this.states = pack.f64(n * 3);
+    this.idm = pack.f64(n * 2);
+    this.leaders = pack.f64(n * 3);
+    this.targetVelocities = pack.f64(this.numLongitudinal);
+    this.egoRing = pack.f64(10);
     for (let i = 0; i < this.numLongitudinal; i++) {
       // BatchIDMPolicy.update: fractions * speed limit, or fractions * fallback
       this.targetVelocities[i] =
@@ -170,7 +185,10 @@ export class ProposalGenerator {
     if (!c) {
       const egoDistance = this.idm[this.ii(proposal, 0)]!;
       const trajectoryDistance = egoDistance + Math.abs(this.maxTargetVelocity) * this.T * this.cfg.sampleInterval;
-      const ahead = this.paths[lat]!.substring(egoDistance, trajectoryDistance);
+      const path = this.paths[lat]!;
+      // the corridor keeps its own arrays: the substring can go through a scratch buffer
+      if (substringScratch.length < 2 * path.n) substringScratch = new Float64Array(2 * path.n);
+      const ahead = path.substring(egoDistance, trajectoryDistance, substringScratch);
       c = new Corridor(ahead, PACIFICA.width / 2);
       this.corridors.set(lat, c);
     }
@@ -179,7 +197,7 @@ export class ProposalGenerator {
 
   // scratch buffers of updateLeadingAgents (no allocation per step)
   private readonly lead = new Float64Array(3);
-  private readonly egoRing = new Float64Array(10);
+  private readonly egoRing: Float64Array;
   private candIdx = new Int32Array(16);
   private candProgress = new Float64Array(16);
 
@@ -201,11 +219,27 @@ export class ProposalGenerator {
     const path = this.paths[Math.floor(batch[0]! / this.numLongitudinal)]!;
     const corridor = this.corridor(batch[0]!);
     const frame = this.obs.at(t);
+    const lat = Math.floor(batch[0]! / this.numLongitudinal);
     let nc = 0;
     for (let i = 0; i < frame.tokens.length; i++) {
-      if (!corridor.intersects(frame.rings[i]!, frame.boxes[i])) continue;
-      if (this.collided.has(frame.tokens[i]!)) continue;
-      const [cx, cy] = ringCentroid(frame.rings[i]!);
+      // a ring shared by every frame (static objects, red lights) is the same candidate with the
+      // same progress at every step of a path: tested and projected once per path
+      const ring = frame.rings[i]!;
+      const fixed = this.fixedRings.has(ring);
+      let progress: number;
+      const known = fixed ? this.fixedProgress[lat]!.get(ring) : undefined;
+      if (known !== undefined) {
+        if (known === null) continue;
+        progress = known;
+      } else {
+        if (!corridor.intersects(ring, frame.boxes[i]) || this.collided.has(frame.tokens[i]!)) {
+          if (fixed) this.fixedProgress[lat]!.set(ring, null);
+          continue;
+        }
+        const [cx, cy] = ringCentroid(ring);
+        progress = path.project(cx, cy);
+        if (fixed) this.fixedProgress[lat]!.set(ring, progress);
+      }
       if (nc === this.candIdx.length) {
         const ci = new Int32Array(2 * nc);
         ci.set(this.candIdx);
@@ -215,7 +249,7 @@ export class ProposalGenerator {
         this.candProgress = cp;
       }
       this.candIdx[nc] = i;
-      this.candProgress[nc] = path.project(cx, cy);
+      this.candProgress[nc] = progress;
       nc++;
     }
     const egoRing = this.egoRing;
@@ -259,8 +293,37 @@ export class ProposalGenerator {
     const obj = this.obs.uniqueObjects.get(token);
     if (!obj || !isAgentType(obj.type)) return 0.0;
     const rel = Math.atan2(Math.sin(obj.heading - egoHeading), Math.cos(obj.heading - egoHeading));
+    // |v| of an object is the same at every call: computed once (Math.hypot is slow in V8)
+    let speed = this.speeds.get(token);
+    if (speed === undefined) {
+      speed = Math.hypot(obj.vx, obj.vy);
+      this.speeds.set(token, speed);
+    }
     // transform(StateSE2(|v|, 0, 0), R(rel)).x = cos(rel) * |v|
-    return Math.cos(rel) * Math.hypot(obj.vx, obj.vy);
+    return Math.cos(rel) * speed;
+  }
+  private readonly speeds = new Map<string, number>();
+
+  /**
+   * Where `a (1 - (v / v0)^delta - ratio²)` clipped to [-b, a] does not depend on the exact power
+   * p = pow(u, delta), u = v / v0 (Math.pow is a slow C call in V8), for an even integer delta > 0
+   * (p >= 0) and a > 0, b >= 0:
+   * - |u| <= powLo: p <= 2^-54, so 1 - p rounds to 1 (ties to even): the value is a (1 - ratio²);
+   * - |u| >= powHi: p >= pHi with a (1 - pHi) < -b, and rounding is monotone, so the value is
+   *   below -b (ratio² >= 0) and clipped to -b; likewise when a (1 - ratio²) < -b already.
+   * Both bounds keep a relative margin of 1e-9 on u (>= 1e-8 on p, far above pow's < 1 ulp error).
+   * powNonNegative false (another delta, a or b): powLo = -1, powHi = Infinity, every case computed.
+   */
+  private readonly powBounds: { powNonNegative: boolean; powLo: number; powHi: number };
+
+  private static powBoundsOf(idm: IdmPolicyConfig): { powNonNegative: boolean; powLo: number; powHi: number } {
+    const { accelMax: a, decelMax: b, accelerationExponent: delta } = idm;
+    const ok = Number.isInteger(delta) && delta > 0 && delta % 2 === 0 && a > 0 && Number.isFinite(a) && b >= 0 && Number.isFinite(b);
+    if (!ok) return { powNonNegative: false, powLo: -1, powHi: Infinity };
+    const pHi = 1 + (b / a) * 1.01 + 1e-6;
+    const powHi = a * (1 - pHi) < -b ? Math.pow(pHi, 1 / delta) * (1 + 1e-9) : Infinity;
+    const powLo = Math.pow(2 ** -54, 1 / delta) * (1 - 1e-9);
+    return { powNonNegative: true, powLo, powHi };
   }
 
   private updateIdmStates(batch: number[], t: number): void {
@@ -272,6 +335,7 @@ export class ProposalGenerator {
     const b = c.decelMax;
     const delta = c.accelerationExponent;
     const twoSqrtAb = 2 * Math.sqrt(a * b);
+    const { powNonNegative, powLo, powHi } = this.powBounds;
     const idm = this.idm;
     const leaders = this.leaders;
     const stride = this.T + 1;
@@ -288,7 +352,14 @@ export class ProposalGenerator {
       const sStar = s0 + v * T + (v * (v - vLead)) / twoSqrtAb;
       const sAlpha = Math.max(xLead - x - lRear, s0);
       const ratio = sStar / sAlpha;
-      let vDot = a * (1 - Math.pow(v / target, delta) - ratio * ratio);
+      const u = v / target;
+      const r2 = ratio * ratio;
+      const au = Math.abs(u);
+      let vDot: number;
+      // the same value without the slow Math.pow where the power cannot change it (`powBounds`)
+      if (au <= powLo) vDot = a * (1 - r2);
+      else if (powNonNegative && u === u && r2 === r2 && (au >= powHi || a * (1 - r2) < -b)) vDot = -b;
+      else vDot = a * (1 - Math.pow(u, delta) - r2);
       // np.clip(v_dot, -b, a)
       if (vDot < -b) vDot = -b;
       else if (vDot > a) vDot = a;

@@ -42,14 +42,20 @@ export function closeRing(flat: Float64Array): Float64Array {
 
 /** PDM-Closed input from a parsed scene. */
 export function pdmClosedInputFromScene(scene: PDMScene): PDMClosedInput {
-  const lanes: PDMClosedLane[] = scene.map.lanes.map((l) => ({
-    id: l.id,
-    type: l.type,
-    polygon: closeRing(l.polygon),
-    centerline: l.centerline,
-    speedLimitMps: l.speedLimitMps,
-    onRoute: l.onRoute,
-  }));
+  // the closed polygon is made on first read: PDM-Closed reads only on-route lanes' polygons
+  const lanes: PDMClosedLane[] = scene.map.lanes.map((l) => {
+    let polygon: Float64Array | null = null;
+    return {
+      id: l.id,
+      type: l.type,
+      get polygon(): Float64Array {
+        return (polygon ??= closeRing(l.polygon));
+      },
+      centerline: l.centerline,
+      speedLimitMps: l.speedLimitMps,
+      onRoute: l.onRoute,
+    };
+  });
   const objects: PDMTrackedObject[] = [];
   scene.agents.forEach((a, i) => {
     if (a.startFrame !== 0) return;

@@ -5,6 +5,7 @@
  * an agent drives backwards) at 0.2 s resolution, plus the polygons of red lights on on-route lane
  * connectors. Time index t (10 Hz) reads the forecast at sample floor(t / 2).
  */
+import { ArrayPack } from '../core/array-pack.js';
 import { normalizeAngle } from '../geometry/angle.js';
 import { PreparedPolygon, ringCentroid as geosCentroid } from '../geometry/polygon.js';
 import { type BBox, type Ring, boxRing, egoCenter, egoFootprintRing, ringBBox, ringCentroid, ringsIntersect, ringWithin } from './pdm-closed-geometry.js';
@@ -226,20 +227,35 @@ export function forecastToScorerObservation(obs: ForecastObservation, numSteps =
   });
   const perStep = objOfToken.size;
   const count = perStep * numSteps;
-  const stepStart = new Int32Array(numSteps + 1);
-  const objIndex = new Int32Array(count);
-  const corners = new Float64Array(count * 8);
-  const bounds = new Float64Array(count * 4);
-  const centroids = new Float64Array(count * 2);
+  const numRed = redTokens.length;
+  // one backing store for the observation's arrays (see ArrayPack)
+  const pack = new ArrayPack(
+    ArrayPack.f64Bytes(count * 14) + ArrayPack.i32Bytes(numSteps + 1) * 2 + ArrayPack.i32Bytes(count) + ArrayPack.i32Bytes(numRed * numSteps),
+  );
+  const corners = pack.f64(count * 8);
+  const bounds = pack.f64(count * 4);
+  const centroids = pack.f64(count * 2);
+  const stepStart = pack.i32(numSteps + 1);
+  const objIndex = pack.i32(count);
+  const redStepStart = pack.i32(numSteps + 1);
+  const redIndex = pack.i32(numRed * numSteps);
   const c2 = new Float64Array(2);
+  // every frame shares the token order (one `index`): the frame index of each object once
+  const slots: number[] = [];
+  const objs: number[] = [];
+  for (const [token, obj] of objOfToken) {
+    slots.push(f0.index.get(token)!);
+    objs.push(obj);
+  }
   let e = 0;
   for (let t = 0; t < numSteps; t++) {
     const frame = obs.at(t);
-    for (const [token, obj] of objOfToken) {
-      const ring = frame.rings[frame.index.get(token)!]!;
-      objIndex[e] = obj;
-      corners.set(ring.subarray(0, 8), 8 * e);
-      const b = frame.boxes[frame.index.get(token)!]!;
+    for (let j = 0; j < slots.length; j++) {
+      const slot = frame.index === f0.index ? slots[j]! : frame.index.get(f0.tokens[slots[j]!]!)!;
+      const ring = frame.rings[slot]!;
+      objIndex[e] = objs[j]!;
+      for (let k = 0; k < 8; k++) corners[8 * e + k] = ring[k]!;
+      const b = frame.boxes[slot]!;
       bounds[4 * e] = b.minX;
       bounds[4 * e + 1] = b.minY;
       bounds[4 * e + 2] = b.maxX;
@@ -256,8 +272,6 @@ export function forecastToScorerObservation(obs: ForecastObservation, numSteps =
     token,
     polygon: new PreparedPolygon(f0.rings[idx]!),
   }));
-  const redStepStart = new Int32Array(numSteps + 1);
-  const redIndex = new Int32Array(redLights.length * numSteps);
   for (let t = 0; t < numSteps; t++) {
     for (let k = 0; k < redLights.length; k++) redIndex[t * redLights.length + k] = k;
     redStepStart[t + 1] = (t + 1) * redLights.length;

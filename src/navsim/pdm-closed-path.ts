@@ -3,6 +3,7 @@
  * unwrapped headings, cumulative progress, linear interpolation by progress (scipy `interp1d`
  * order of operations), shapely-style projection and the fast `substring` of the corridor.
  */
+import { ArrayPack } from '../core/array-pack.js';
 import { unwrapAngles } from '../geometry/angle.js';
 import { pointToSegment, projectOnPolyline } from './pdm-closed-geometry.js';
 import { interpBracket } from './interpolate.js';
@@ -46,8 +47,11 @@ export class PDMPath {
     const n = Math.floor(states.length / 3);
     if (n < 2) throw new RangeError(`PDMPath: needs at least 2 states, found ${n}.`);
     this.n = n;
-    this.xy = new Float64Array(2 * n);
-    this.heading = new Float64Array(n);
+    const nb = Math.ceil((n - 1) / BLOCK);
+    // one backing store for the six arrays (see ArrayPack)
+    const pack = new ArrayPack(ArrayPack.f64Bytes(2 * n + n + n + (n - 1) + 4 * (n - 1) + 4 * nb));
+    this.xy = pack.f64(2 * n);
+    this.heading = pack.f64(n);
     for (let i = 0; i < n; i++) {
       this.xy[2 * i] = states[3 * i]!;
       this.xy[2 * i + 1] = states[3 * i + 1]!;
@@ -55,9 +59,9 @@ export class PDMPath {
     }
     if (unwrapped && unwrapped.length === n) this.heading.set(unwrapped);
     else unwrapAngles(this.heading);
-    this.progress = new Float64Array(n);
-    this.segLen = new Float64Array(n - 1);
-    this.segBox = new Float64Array(4 * (n - 1));
+    this.progress = pack.f64(n);
+    this.segLen = pack.f64(n - 1);
+    this.segBox = pack.f64(4 * (n - 1));
     let acc = 0;
     for (let i = 1; i < n; i++) {
       const ax = this.xy[2 * i - 2]!;
@@ -77,8 +81,7 @@ export class PDMPath {
       this.segBox[b + 3] = Math.max(ay, by);
     }
     this.length = acc;
-    const nb = Math.ceil((n - 1) / BLOCK);
-    this.blockBox = new Float64Array(4 * nb);
+    this.blockBox = pack.f64(4 * nb);
     for (let b = 0; b < nb; b++) {
       let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
       for (let i = b * BLOCK; i < Math.min(n - 1, (b + 1) * BLOCK); i++) {
@@ -191,17 +194,30 @@ export class PDMPath {
   /**
    * `substring(start, end)`: the states whose progress lies in [start, end] (both clipped to
    * [0, length]); when fewer than two qualify, shapely's `ops.substring` (interpolated end
-   * points). Returns interleaved x, y (a single point when start equals end).
+   * points). Returns interleaved x, y (a single point when start equals end); with `scratch`
+   * (long enough), the states are written there and a view of it is returned.
    */
-  substring(start: number, end: number): Float64Array {
+  substring(start: number, end: number, scratch?: Float64Array): Float64Array {
     const s = Math.min(Math.max(start, 0), this.length);
     const e = Math.min(Math.max(end, 0), this.length);
-    const sel: number[] = [];
+    // count, then copy (no growing number array)
+    let count = 0;
     for (let i = 0; i < this.n; i++) {
       const p = this.progress[i]!;
-      if (s <= p && p <= e) sel.push(this.xy[2 * i]!, this.xy[2 * i + 1]!);
+      if (s <= p && p <= e) count++;
     }
-    if (sel.length > 2) return new Float64Array(sel);
+    if (count > 1) {
+      const sel = scratch !== undefined && scratch.length >= 2 * count ? scratch.subarray(0, 2 * count) : new Float64Array(2 * count);
+      let k = 0;
+      for (let i = 0; i < this.n; i++) {
+        const p = this.progress[i]!;
+        if (s <= p && p <= e) {
+          sel[k++] = this.xy[2 * i]!;
+          sel[k++] = this.xy[2 * i + 1]!;
+        }
+      }
+      return sel;
+    }
     // shapely.ops.substring
     if (s === e) return new Float64Array(this.pointAt(s));
     const reverse = s > e;
@@ -222,10 +238,9 @@ export class PDMPath {
   }
 }
 
-/** cos and sin of heading + pi/2 of every state (interleaved), as `parallelDiscretePath` uses them. */
-export function pathNormals(states: ArrayLike<number>): Float64Array {
+/** cos and sin of heading + pi/2 of every state (interleaved), as `parallelDiscretePath` uses them; into `out` when given. */
+export function pathNormals(states: ArrayLike<number>, out: Float64Array = new Float64Array(2 * Math.floor(states.length / 3))): Float64Array {
   const n = Math.floor(states.length / 3);
-  const out = new Float64Array(2 * n);
   for (let i = 0; i < n; i++) {
     const theta = states[3 * i + 2]! + Math.PI / 2;
     out[2 * i] = Math.cos(theta);
@@ -236,11 +251,16 @@ export function pathNormals(states: ArrayLike<number>): Float64Array {
 
 /**
  * `parallel_discrete_path`: every state moved by `offset` along heading + pi/2 (raw heading);
- * `normals` (from `pathNormals(states)`) saves recomputing them for another offset.
+ * `normals` (from `pathNormals(states)`) saves recomputing them for another offset; written to
+ * `out` when given (3 values per state).
  */
-export function parallelDiscretePath(states: ArrayLike<number>, offset: number, normals: Float64Array = pathNormals(states)): Float64Array {
+export function parallelDiscretePath(
+  states: ArrayLike<number>,
+  offset: number,
+  normals: Float64Array = pathNormals(states),
+  out: Float64Array = new Float64Array(3 * Math.floor(states.length / 3)),
+): Float64Array {
   const n = Math.floor(states.length / 3);
-  const out = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
     out[3 * i] = states[3 * i]! + normals[2 * i]! * offset;
     out[3 * i + 1] = states[3 * i + 1]! + normals[2 * i + 1]! * offset;

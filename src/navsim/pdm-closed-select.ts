@@ -3,6 +3,7 @@
  * candidates (`aggregateBatch` + np.argmax), computing only what that choice depends on. Its one
  * user is `pdm-closed.ts`; the metrics are the scorer's (`scorer/metrics.ts`).
  */
+import { ArrayPack } from '../core/array-pack.js';
 import { allComfortable } from './comfort.js';
 import { aggregateBatch, multiplicative, normalisedProgress, weightedScoreOf } from './scorer/aggregate.js';
 import { defaultWeights, type ScoringContext } from './scorer/context.js';
@@ -48,7 +49,12 @@ export function selectProposal(
   const w = opts.weights ?? defaultWeights(version);
   const count = n * numStates;
   let finite = true;
-  for (let k = 0, end = count * STATE_SIZE; k < end; k++) if (!Number.isFinite(states[k]!)) finite = false;
+  for (let k = 0, end = count * STATE_SIZE; k < end; k++) {
+    if (!Number.isFinite(states[k]!)) {
+      finite = false;
+      break;
+    }
+  }
   const weightsOk = Object.values(w).every((x) => x >= 0);
   if (!finite || !weightsOk || n === 0) {
     const m = evaluateBatch(ctx, states, n, { numStates, comfortFirstFail: true });
@@ -61,9 +67,12 @@ export function selectProposal(
   ws.ensureCand(map.size + 1);
   const { coords, nonDrivable, oncoming, centerInInter, multipleLanes, axleInInter } = ws;
   const needCentre = v2 || w.drivingDirection !== 0;
-  const m = emptyBatchMetrics(n, numStates);
-  const mult = new Float64Array(n);
-  const scratch = new Float64Array(numStates);
+  // the metrics and per-proposal temporaries stay internal (only `scores` is returned): one
+  // backing store for all of them (see ArrayPack)
+  const m = emptyBatchMetrics(n, numStates, true);
+  const pack = new ArrayPack(ArrayPack.f64Bytes(3 * n + numStates));
+  const mult = pack.f64(n);
+  const scratch = pack.f64(numStates);
   let norm = -Infinity;
   for (let p = 0; p < n; p++) {
     const base = p * numStates;
@@ -103,8 +112,8 @@ export function selectProposal(
     norm = Math.max(norm, m.progressRaw[p]! * prod);
   }
   // upper bounds: TTC, comfort / history comfort and LK at 1
-  const ep = new Float64Array(n);
-  const bound = new Float64Array(n);
+  const ep = pack.f64(n);
+  const bound = pack.f64(n);
   const order: number[] = [];
   m.timeToCollisionWithinBound.fill(1);
   m.comfort.fill(1);

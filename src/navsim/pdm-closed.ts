@@ -86,6 +86,16 @@ export const DEFAULT_PDM_CLOSED: Readonly<PDMClosedConfig> = Object.freeze({
  */
 export type ProposalSimulator = (reference: Float64Array, numProposals: number, input: PDMClosedInput) => Float64Array;
 
+let refScratch = new Float64Array(0);
+/**
+ * The reference states of PDM-Closed's simulation, a scratch buffer (simulateProposals keeps
+ * nothing of them): only x, y, heading are ever written, the other 8 values stay 0.
+ */
+function refScratchFor(size: number): Float64Array {
+  if (refScratch.length !== size) refScratch = new Float64Array(size);
+  return refScratch;
+}
+
 /**
  * `PDMSimulator.simulate_proposals` for PDM-Closed: the proposal poses themselves are the LQR
  * reference (no re-interpolation), tracked from the initial ego state with the batched LQR and
@@ -93,7 +103,7 @@ export type ProposalSimulator = (reference: Float64Array, numProposals: number, 
  */
 export const simulatePDMProposals: ProposalSimulator = (reference, numProposals, input) => {
   const numStates = reference.length / 3 / numProposals;
-  const refs = new Float64Array(numProposals * numStates * STATE_SIZE);
+  const refs = refScratchFor(numProposals * numStates * STATE_SIZE);
   for (let i = 0; i < numProposals * numStates; i++) {
     refs[i * STATE_SIZE] = reference[3 * i]!;
     refs[i * STATE_SIZE + 1] = reference[3 * i + 1]!;
@@ -176,11 +186,19 @@ export function startingLane(input: PDMClosedInput): PDMClosedLane | null {
 /** The three proposal paths: the centerline, then one per lateral offset. */
 export function proposalPaths(centerline: Float64Array, lateralOffsets: number[]): PDMPath[] {
   const center = new PDMPath(centerline);
+  const paths = [center];
+  if (lateralOffsets.length === 0) return paths;
   // the shifted paths keep the raw headings, so their unwrapped headings are the centre's; the
-  // normal of every state is computed once for all offsets (the same cos / sin values)
-  const normals = lateralOffsets.length > 0 ? pathNormals(centerline) : undefined;
-  return [center, ...lateralOffsets.map((o) => new PDMPath(parallelDiscretePath(centerline, o, normals), center.heading))];
+  // normal of every state is computed once for all offsets (the same cos / sin values); normals
+  // and shifted states go through scratch buffers (PDMPath copies what it keeps)
+  const n = Math.floor(centerline.length / 3);
+  if (pathScratch.length < 5 * n) pathScratch = new Float64Array(5 * n);
+  const normals = pathNormals(centerline, pathScratch.subarray(0, 2 * n));
+  const shifted = pathScratch.subarray(2 * n, 5 * n);
+  for (const o of lateralOffsets) paths.push(new PDMPath(parallelDiscretePath(centerline, o, normals, shifted), center.heading));
+  return paths;
 }
+let pathScratch = new Float64Array(0);
 
 /** The forecast observation PDM-Closed plans and scores against. */
 export function pdmClosedObservation(input: PDMClosedInput, config: PDMClosedConfig = DEFAULT_PDM_CLOSED): ForecastObservation {
@@ -228,9 +246,26 @@ export function runPDMClosed(
   const { generator, observation, paths, lane } = generatePDMClosedProposals(input, config);
   const N = generator.numProposals;
   const P = config.proposalPoses;
-  const reference = new Float64Array(N * (P + 1) * 3);
-  for (let p = 0; p < N; p++) reference.set(generator.poses(p, P), p * (P + 1) * 3);
-  const simulated = simulate(reference, N, input);
+  const T = config.trajectoryPoses;
+  let simulated: Float64Array;
+  if (simulate === simulatePDMProposals) {
+    // the default simulator: the generator's poses go straight into its reference states
+    const refs = refScratchFor(N * (P + 1) * STATE_SIZE);
+    for (let p = 0; p < N; p++) {
+      for (let t = 0; t <= P; t++) {
+        const src = (p * (T + 1) + t) * 3;
+        const dst = (p * (P + 1) + t) * STATE_SIZE;
+        refs[dst] = generator.states[src]!;
+        refs[dst + 1] = generator.states[src + 1]!;
+        refs[dst + 2] = generator.states[src + 2]!;
+      }
+    }
+    simulated = simulateProposals(refs, N, initialStateArray(input.ego), P + 1);
+  } else {
+    const reference = new Float64Array(N * (P + 1) * 3);
+    for (let p = 0; p < N; p++) reference.set(generator.states.subarray(p * (T + 1) * 3, (p * (T + 1) + P) * 3 + 3), p * (P + 1) * 3);
+    simulated = simulate(reference, N, input);
+  }
   const scores = score(simulated, N, observation, paths[0]!, input);
   const arg = argmaxFirst(scores);
   generator.extend(arg);

@@ -12,6 +12,23 @@ import { NUM_STATES, STATE_SIZE as STATE_SIZE_IMPORT, StateIndex } from './types
 const S_STEERING_ANGLE = StateIndex.STEERING_ANGLE;
 const STATE_SIZE = STATE_SIZE_IMPORT;
 
+/** The tracker's scratch buffers of one horizon length (reused by every call: no allocation per call). */
+interface SimScratch {
+  ws: LqrWorkspace;
+  vProf: Float64Array;
+  kProf: Float64Array;
+  cmd: Float64Array;
+}
+let scratch: SimScratch | null = null;
+function scratchFor(m: number): SimScratch {
+  // the buffers are fully rewritten per proposal (fitProfiles fills the workspace and both
+  // profiles, lqrCommand writes both commands), so a reused one gives the same values
+  if (scratch === null || scratch.ws.m !== m) {
+    scratch = { ws: new LqrWorkspace(m), vProf: new Float64Array(m), kProf: new Float64Array(m), cmd: new Float64Array(2) };
+  }
+  return scratch;
+}
+
 /**
  * Simulates `numProposals` proposals of `numStates` reference states each. `initialState` is the
  * 11-value ego state at t0 (`ego_state_to_state_array`). Returns (or fills `out`) the simulated
@@ -25,10 +42,7 @@ export function simulateProposals(
   out: Float64Array = new Float64Array(numProposals * numStates * STATE_SIZE),
 ): Float64Array {
   const M = numStates - 1;
-  const ws = new LqrWorkspace(M);
-  const vProf = new Float64Array(M);
-  const kProf = new Float64Array(M);
-  const cmd = new Float64Array(2);
+  const { ws, vProf, kProf, cmd } = scratchFor(M);
   const stride = numStates * STATE_SIZE;
   for (let p = 0; p < numProposals; p++) {
     const base = p * stride;

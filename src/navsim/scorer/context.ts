@@ -34,7 +34,7 @@ export interface ScoringContext {
   centerline: Centerline;
   /** v2.2 history-comfort samples (n x 11) prepended to the states, or null (HC = 1). */
   history: Float64Array | null;
-  /** Scratch arrays of the batch evaluations on this context (made on first use). @internal */
+  /** Scratch arrays of the batch evaluations on this context (default: the thread's shared one). @internal */
   workspace?: ScorerWorkspace;
 }
 

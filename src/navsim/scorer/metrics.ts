@@ -3,6 +3,7 @@
  * NAVSIM's `PDMScorer` computes them (NC, DAC, DDC, TLC, raw EP, TTC, comfort / history comfort,
  * LK), over the ego areas of every state. Each evaluation works in its own `ScorerWorkspace`.
  */
+import { ArrayPack } from '../../core/array-pack.js';
 import { boundsOverlap, boxBounds, boxesIntersect, segmentIntersectsBox } from '../../geometry/box.js';
 import { allComfortable, comfortChecks } from '../comfort.js';
 import { type DrivableMap, PolyFlag } from '../map.js';
@@ -96,8 +97,10 @@ function relativeAngle(ex: number, ey: number, eh: number, ax: number, ay: numbe
 /**
  * The scratch arrays of one batch evaluation (`evaluateBatch`, `selectProposal`): ego corners and
  * box bounds, per-state area flags, the lane/candidate buffers and the per-proposal ignore
- * stamps. Owned by the scoring context (`ScoringContext.workspace`, made on first use), so
- * nothing is kept at module level; one context is not scored from two places at once.
+ * stamps. One per thread (`sharedWorkspace`, grown to the largest batch) unless a context brings
+ * its own (`ScoringContext.workspace`): batch evaluations run synchronously and never nest, and
+ * nothing of a workspace outlives its evaluation (results are copied out), so reusing it gives the
+ * same values while every scene no longer allocates ~70 KB of scratch.
  * @internal
  */
 export class ScorerWorkspace {
@@ -137,6 +140,8 @@ export class ScorerWorkspace {
     }
   }
 }
+
+let sharedWorkspace: ScorerWorkspace | null = null;
 
 /**
  * Whether state i has a corner outside every drivable-area polygon (`non_drivable_area`). The
@@ -320,7 +325,7 @@ export interface BatchEnv {
 /** Ego corners and box bounds of all `count` states into the workspace; resets the stamps. */
 /** @internal */
 export function beginBatch(ctx: ScoringContext, states: Float64Array, count: number, numStates: number): BatchEnv {
-  const ws = (ctx.workspace ??= new ScorerWorkspace());
+  const ws = ctx.workspace ?? (sharedWorkspace ??= new ScorerWorkspace());
   ws.ensure(count);
   egoCoords(states, count, ws.coords);
   const { coords, boxBounds: bb } = ws;
@@ -547,22 +552,28 @@ export function laneKeepingOf(env: BatchEnv, p: number, dev: Float64Array | null
   return lk;
 }
 
-/** @internal */
-export function emptyBatchMetrics(n: number, numStates: number): BatchMetrics {
+/**
+ * Fresh per-proposal metric arrays. `packed`: all eleven over one backing store (`ArrayPack`), for
+ * metrics that stay internal (never transfer or hand out their arrays).
+ * @internal
+ */
+export function emptyBatchMetrics(n: number, numStates: number, packed = false): BatchMetrics {
+  const pack = packed ? new ArrayPack(ArrayPack.f64Bytes(11 * n)) : null;
+  const arr = (): Float64Array => (pack ? pack.f64(n) : new Float64Array(n));
   return {
     n,
     numStates,
-    noAtFaultCollisions: new Float64Array(n),
-    drivableAreaCompliance: new Float64Array(n),
-    drivingDirectionCompliance: new Float64Array(n),
-    trafficLightCompliance: new Float64Array(n),
-    timeToCollisionWithinBound: new Float64Array(n),
-    comfort: new Float64Array(n).fill(1),
-    historyComfort: new Float64Array(n).fill(1),
-    laneKeeping: new Float64Array(n),
-    progressRaw: new Float64Array(n),
-    collisionTimeIdx: new Float64Array(n).fill(Infinity),
-    ttcTimeIdx: new Float64Array(n).fill(Infinity),
+    noAtFaultCollisions: arr(),
+    drivableAreaCompliance: arr(),
+    drivingDirectionCompliance: arr(),
+    trafficLightCompliance: arr(),
+    timeToCollisionWithinBound: arr(),
+    comfort: arr().fill(1),
+    historyComfort: arr().fill(1),
+    laneKeeping: arr(),
+    progressRaw: arr(),
+    collisionTimeIdx: arr().fill(Infinity),
+    ttcTimeIdx: arr().fill(Infinity),
     comfortDetail: [],
   };
 }
