@@ -19,6 +19,12 @@
  *     pool), scoring wait (the part of the pool's work sampling did not cover), backward (loss,
  *     gradients, clip, AdamW) and the scoring share `time/scoring_fraction` = (main-thread
  *     scoring + wait) / iteration. Target: median share < 10 %.
+ *  3. The same cases in the first epoch (unless `--no-cold`): a fresh, unwarmed pool (and fresh
+ *     worker threads), the first ceil(seeds / B) iterations, so every scene is decoded and prepared
+ *     from its shard on first use, as in the first epoch of `train-grpo` (the pool is not warmed
+ *     there). Shards here hold seeds / 4 scenes, so each worker keeps all its shard tables; a cache
+ *     of more shards than `MetricCache.maxShardTables` (4) per worker, like the experiment's 8 x 256,
+ *     re-reads and re-hashes a shard for most cold scenes and costs more than measured here.
  *
  * Every case starts from the same weights and seed and the pool scores bit-identically to the
  * in-process path, so all cases run the same iterations: the reward means are compared across
@@ -26,7 +32,7 @@
  * before every iteration) are recorded; tensors are counted before and after every case.
  *
  *   npx tsx benchmarks/navsim-grpo.ts [--seeds 64] [--iterations 12] [--warmup 2] [--workers 0,1,2]
- *                                     [--scenes-per-iteration 16] [--scoring-chunks 1] [--init results/navsim-grpo/il] [--backend auto]
+ *                                     [--scenes-per-iteration 16] [--scoring-chunks 1] [--no-cold] [--init results/navsim-grpo/il] [--backend auto]
  * (`--scoring-chunks K`: the trainer's `scoringChunks`, the batch sampled in K chunks of scenes, each
  * scored while the next is sampled; the experiment uses 1, so a pool overlaps only the teacher chains.)
  * Writes bench-results/navsim-grpo.json.
@@ -58,6 +64,7 @@ const WARMUP = Number(arg('warmup', '2'));
 const WORKERS = arg('workers', '0,1,2').split(',').filter(Boolean).map(Number);
 const B = Number(arg('scenes-per-iteration', '16'));
 const CHUNKS = Number(arg('scoring-chunks', '1'));
+const COLD = !process.argv.includes('--no-cold');
 const INIT = arg('init', 'results/navsim-grpo/il');
 const BACKEND = arg('backend', 'auto') as BackendRequest;
 const TARGET_SHARE = 0.1;
@@ -124,6 +131,8 @@ interface Iter {
 }
 interface Case {
   workers: number;
+  /** 'warm': scenes decoded and prepared beforehand (steady state, after a first epoch); 'cold': the first epoch, every scene decoded on first use. */
+  scenes: 'warm' | 'cold';
   loadedCheckpoint: boolean;
   tensorsBefore: number;
   tensorsAfter: number;
@@ -132,8 +141,9 @@ interface Case {
   median: Omit<Iter, 'rewardMean'>;
   pass: boolean;
 }
-const cases: Case[] = [];
-for (const workers of WORKERS) {
+
+/** One case: a fresh planner from the checkpoint, a fresh pool (warmed or not), a fresh trainer; `skip` iterations, then `measure`. */
+async function runCase(workers: number, scenes: 'warm' | 'cold', skip: number, measure: number): Promise<Case> {
   const tensorsBefore = tf.memory().numTensors;
   let planner: DiffusionPlanner;
   let loadedCheckpoint = true;
@@ -149,13 +159,13 @@ for (const workers of WORKERS) {
   let trainer: DiffGRPOTrainer | null = null;
   const iterations: Iter[] = [];
   try {
-    await pool.warm(undefined, { version: 'v1.1' });
+    if (scenes === 'warm') await pool.warm(undefined, { version: 'v1.1' });
     const config = GRPO_TRAIN_CONFIG.resolve(SETTINGS);
     trainer = new DiffGRPOTrainer(planner, data, poolPDMReward(pool, pdmRewardOptions(config)), { config: SETTINGS, referenceSource: { path: initDir, sha256 } });
-    for (let i = 0; i < WARMUP + ITERATIONS; i++) {
+    for (let i = 0; i < skip + measure; i++) {
       calib.push(calibrationMs());
       const r = await trainer.iterate();
-      if (i < WARMUP) continue;
+      if (i < skip) continue;
       const n = (k: string) => Number(r[k]);
       iterations.push({
         iterationS: n('time/iteration_s'),
@@ -176,18 +186,28 @@ for (const workers of WORKERS) {
   }
   const med = (k: keyof Iter) => median(iterations.map((x) => x[k]));
   const m = { iterationS: med('iterationS'), samplingS: med('samplingS'), scoringMainS: med('scoringMainS'), scoringWaitS: med('scoringWaitS'), scoringS: med('scoringS'), backwardS: med('backwardS'), otherS: med('otherS'), share: med('share') };
-  cases.push({ workers, loadedCheckpoint, tensorsBefore, tensorsAfter: tf.memory().numTensors, iterations, best: { iterationS: Math.min(...iterations.map((x) => x.iterationS)) }, median: m, pass: m.share < TARGET_SHARE });
+  return { workers, scenes, loadedCheckpoint, tensorsBefore, tensorsAfter: tf.memory().numTensors, iterations, best: { iterationS: Math.min(...iterations.map((x) => x.iterationS)) }, median: m, pass: m.share < TARGET_SHARE };
 }
+
+const cases: Case[] = [];
+// steady state first (its warm-up iterations also compile the backend's kernels for the cold cases)
+for (const workers of WORKERS) cases.push(await runCase(workers, 'warm', WARMUP, ITERATIONS));
+// the first epoch: iterations 1 .. ceil(seeds / B), every scene cold (not measured with --no-cold)
+const firstEpoch = Math.ceil(NUM_SEEDS / B);
+if (COLD) for (const workers of WORKERS) cases.push(await runCase(workers, 'cold', 0, firstEpoch));
 fs.rmSync(tmp, { recursive: true, force: true });
 const loadAfter = os.loadavg()[0]!;
 
 // every case ran the same iterations (same weights, seed, bit-identical scoring)
 const rewards0 = cases[0]?.iterations.map((x) => x.rewardMean) ?? [];
-const sameRewards = cases.every((c) => c.iterations.every((x, i) => x.rewardMean === rewards0[i]));
+const coldRewards0 = cases.find((c) => c.scenes === 'cold')?.iterations.map((x) => x.rewardMean) ?? [];
+const sameRewards = cases.every((c) => c.iterations.every((x, i) => x.rewardMean === (c.scenes === 'warm' ? rewards0 : coldRewards0)[i]));
 const leaks = cases.filter((c) => c.tensorsAfter !== c.tensorsBefore);
 
 const label = (w: number) => (w === 0 ? 'in-process (pool, 0 workers)' : `pool, ${w} worker thread${w > 1 ? 's' : ''}`);
+const scenesLabel = (c: Case) => (c.scenes === 'warm' ? `warm, ${c.iterations.length} iterations after ${WARMUP}` : `cold: first epoch, ${c.iterations.length} iterations`);
 const f = (x: number) => x.toFixed(3);
+const ms = (x: number) => (1000 * x).toFixed(1);
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 console.log(
   `DiffGRPO iteration, ${backend} backend, IL checkpoint ${path.relative(process.cwd(), initDir) || initDir}, B = ${B} scenes x G = ${SETTINGS.groupSize} rollouts (${B * SETTINGS.groupSize!} plans), scoringChunks ${CHUNKS}, ` +
@@ -195,15 +215,15 @@ console.log(
 );
 console.log(`metric cache build (v1.1, 2 workers): ${cacheS.toFixed(1)} s; scene tokens ${condLength} x ${plannerCfg.condDim}: ${tokensS.toFixed(1)} s`);
 console.log('');
-console.log('| scorer | iteration s best | median | sampling s | scoring, main thread s | scoring wait s | backward s | other s | scoring share (median) | target | pass | tensors before -> after |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| scorer | scenes | iteration s best | median | sampling s | scoring, main thread ms | scoring wait ms | backward s | other ms | scoring share (median) | target | pass | tensors before -> after |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const c of cases) {
   const m = c.median;
   console.log(
-    `| ${label(c.workers)}${c.loadedCheckpoint ? '' : ' (fresh planner: checkpoint not loadable)'} | ${f(c.best.iterationS)} | ${f(m.iterationS)} | ${f(m.samplingS)} | ${f(m.scoringMainS)} | ${f(m.scoringWaitS)} | ${f(m.backwardS)} | ${f(m.otherS)} | ${pct(m.share)} | < ${pct(TARGET_SHARE)} | ${c.pass ? 'PASS' : 'FAIL'} | ${c.tensorsBefore} -> ${c.tensorsAfter} |`,
+    `| ${label(c.workers)}${c.loadedCheckpoint ? '' : ' (fresh planner: checkpoint not loadable)'} | ${scenesLabel(c)} | ${f(c.best.iterationS)} | ${f(m.iterationS)} | ${f(m.samplingS)} | ${ms(m.scoringMainS)} | ${ms(m.scoringWaitS)} | ${f(m.backwardS)} | ${ms(m.otherS)} | ${pct(m.share)} | < ${pct(TARGET_SHARE)} | ${c.pass ? 'PASS' : 'FAIL'} | ${c.tensorsBefore} -> ${c.tensorsAfter} |`,
   );
 }
-const inProc = cases.find((c) => c.workers === 0);
+const inProc = cases.find((c) => c.workers === 0 && c.scenes === 'warm');
 if (inProc) {
   const plansPerS = (B * SETTINGS.groupSize!) / inProc.median.scoringMainS;
   console.log('');
@@ -212,7 +232,7 @@ if (inProc) {
       `(${plansPerS.toFixed(0)} plans/s), best ${(1000 * Math.min(...inProc.iterations.map((x) => x.scoringMainS))).toFixed(1)} ms`,
   );
 }
-console.log(`same reward means in every case (same iterations): ${sameRewards ? 'yes' : 'NO'}; tensor leaks: ${leaks.length === 0 ? 'none' : leaks.map((c) => label(c.workers)).join(', ')}`);
+console.log(`same reward means in every warm case and in every cold case (same iterations): ${sameRewards ? 'yes' : 'NO'}; tensor leaks: ${leaks.length === 0 ? 'none' : leaks.map((c) => `${label(c.workers)} ${c.scenes}`).join(', ')}`);
 const env = {
   node: process.version,
   backend,
@@ -229,6 +249,6 @@ if (sink === 42) console.log('');
 fs.mkdirSync('bench-results', { recursive: true });
 writeFileAtomicSync(
   'bench-results/navsim-grpo.json',
-  JSON.stringify({ benchmark: 'navsim-grpo', date: new Date().toISOString(), env, init: initDir, initSha256: sha256, settings: GRPO_TRAIN_CONFIG.toJSON(GRPO_TRAIN_CONFIG.resolve(SETTINGS)), seeds: [SEED0, SEED0 + NUM_SEEDS], warmup: WARMUP, cacheBuildS: cacheS, sceneTokensS: tokensS, targetShare: TARGET_SHARE, sameRewards, cases }, null, 2) + '\n',
+  JSON.stringify({ benchmark: 'navsim-grpo', date: new Date().toISOString(), env, init: initDir, initSha256: sha256, settings: GRPO_TRAIN_CONFIG.toJSON(GRPO_TRAIN_CONFIG.resolve(SETTINGS)), seeds: [SEED0, SEED0 + NUM_SEEDS], warmup: WARMUP, firstEpochIterations: COLD ? firstEpoch : 0, cacheBuildS: cacheS, sceneTokensS: tokensS, targetShare: TARGET_SHARE, sameRewards, cases }, null, 2) + '\n',
 );
 if (leaks.length > 0 || !sameRewards) process.exitCode = 1;
