@@ -134,6 +134,8 @@ interface Case {
   /** 'warm': scenes decoded and prepared beforehand (steady state, after a first epoch); 'cold': the first epoch, every scene decoded on first use. */
   scenes: 'warm' | 'cold';
   loadedCheckpoint: boolean;
+  /** Seconds `pool.warm()` took for every scene of the cache (warm cases; fresh workers included): what warming up front costs. */
+  poolWarmS: number | null;
   tensorsBefore: number;
   tensorsAfter: number;
   iterations: Iter[];
@@ -158,8 +160,13 @@ async function runCase(workers: number, scenes: 'warm' | 'cold', skip: number, m
   const pool = ProposalScorePool.open(cacheDir, { workers });
   let trainer: DiffGRPOTrainer | null = null;
   const iterations: Iter[] = [];
+  let poolWarmS: number | null = null;
   try {
-    if (scenes === 'warm') await pool.warm(undefined, { version: 'v1.1' });
+    if (scenes === 'warm') {
+      const tw = performance.now();
+      await pool.warm(undefined, { version: 'v1.1' });
+      poolWarmS = (performance.now() - tw) / 1000;
+    }
     const config = GRPO_TRAIN_CONFIG.resolve(SETTINGS);
     trainer = new DiffGRPOTrainer(planner, data, poolPDMReward(pool, pdmRewardOptions(config)), { config: SETTINGS, referenceSource: { path: initDir, sha256 } });
     for (let i = 0; i < skip + measure; i++) {
@@ -186,7 +193,7 @@ async function runCase(workers: number, scenes: 'warm' | 'cold', skip: number, m
   }
   const med = (k: keyof Iter) => median(iterations.map((x) => x[k]));
   const m = { iterationS: med('iterationS'), samplingS: med('samplingS'), scoringMainS: med('scoringMainS'), scoringWaitS: med('scoringWaitS'), scoringS: med('scoringS'), backwardS: med('backwardS'), otherS: med('otherS'), share: med('share') };
-  return { workers, scenes, loadedCheckpoint, tensorsBefore, tensorsAfter: tf.memory().numTensors, iterations, best: { iterationS: Math.min(...iterations.map((x) => x.iterationS)) }, median: m, pass: m.share < TARGET_SHARE };
+  return { workers, scenes, loadedCheckpoint, poolWarmS, tensorsBefore, tensorsAfter: tf.memory().numTensors, iterations, best: { iterationS: Math.min(...iterations.map((x) => x.iterationS)) }, median: m, pass: m.share < TARGET_SHARE };
 }
 
 const cases: Case[] = [];
@@ -230,6 +237,13 @@ if (inProc) {
   console.log(
     `in-process scoring (what a pool takes off the main thread): median ${(1000 * inProc.median.scoringMainS).toFixed(1)} ms per iteration ` +
       `(${plansPerS.toFixed(0)} plans/s), best ${(1000 * Math.min(...inProc.iterations.map((x) => x.scoringMainS))).toFixed(1)} ms`,
+  );
+}
+const warmCases = cases.filter((c) => c.poolWarmS !== null);
+if (warmCases.length > 0) {
+  console.log(
+    `pool.warm() of all ${NUM_SEEDS} scenes before the first iteration (fresh pool): ` +
+      warmCases.map((c) => `${label(c.workers)} ${(1000 * c.poolWarmS!).toFixed(0)} ms (${((1000 * c.poolWarmS!) / NUM_SEEDS).toFixed(1)} ms/scene)`).join(', '),
   );
 }
 console.log(`same reward means in every warm case and in every cold case (same iterations): ${sameRewards ? 'yes' : 'NO'}; tensor leaks: ${leaks.length === 0 ? 'none' : leaks.map((c) => `${label(c.workers)} ${c.scenes}`).join(', ')}`);
