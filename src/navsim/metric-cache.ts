@@ -30,7 +30,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Field, Float64, List, Table, Utf8, tableFromIPC, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
 import { writeFileAtomicSync } from '../core/atomic.js';
-import { InputError } from '../core/errors.js';
+import { ConfigError, InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { VERSION } from '../core/version.js';
 import { sceneToJson, scenesFromArrowTable, scenesToArrowTable } from './arrow-scenes.js';
@@ -119,9 +119,21 @@ export interface BuildMetricCacheOptions {
 export interface OpenMetricCacheOptions {
   /** 'open': hash every shard now (default); 'load': hash each shard when it is first read. */
   checkHashes?: 'open' | 'load';
-  /** Shard tables kept in memory at once (default 4; decoded scenes are kept regardless). */
+  /**
+   * Shard tables kept in memory at once (default: no count limit, only `maxShardBytes`; decoded
+   * scenes are kept regardless).
+   */
   maxShardTables?: number;
+  /**
+   * Bytes of shard tables kept in memory at once (default 1 GiB; a table holds its file's bytes),
+   * least recently used dropped first; the shard in use always stays. A trainer that draws scenes
+   * in random order from a cache that fits reads each shard once instead of once per miss.
+   */
+  maxShardBytes?: number;
 }
+
+/** Default of `OpenMetricCacheOptions.maxShardBytes`. */
+export const DEFAULT_MAX_SHARD_BYTES = 1024 * 1024 * 1024;
 
 const versionKey = (v: PDMVersion): string => (v === 'v1.1' ? 'v1_1' : 'v2_2');
 
@@ -394,13 +406,18 @@ function readManifest(dir: string): MetricCacheManifest {
 export class MetricCache {
   readonly dir: string;
   readonly manifest: MetricCacheManifest;
-  private readonly tables = new Map<number, Table>();
+  private readonly tables = new Map<number, { table: Table; bytes: number }>();
+  private tableBytes = 0;
   private readonly decoded = new Map<number, CachedScene>();
   private readonly byName = new Map<string, number>();
   private readonly checked = new Set<number>();
 
   /** Shard tables kept in memory at once (least recently used dropped first). */
-  maxShardTables = 4;
+  maxShardTables = Number.POSITIVE_INFINITY;
+  /** Bytes of shard tables kept in memory at once (least recently used dropped first). */
+  maxShardBytes = DEFAULT_MAX_SHARD_BYTES;
+  /** Shard files read so far (a shard dropped and used again is read again). */
+  shardReads = 0;
 
   constructor(dir: string, manifest: MetricCacheManifest, entries?: readonly CachedScene[]) {
     this.dir = dir;
@@ -472,14 +489,16 @@ export class MetricCache {
   }
 
   private table(k: number): Table {
-    let t = this.tables.get(k);
-    if (t) {
+    const kept = this.tables.get(k);
+    if (kept) {
       this.tables.delete(k); // most recently used last
-      this.tables.set(k, t);
-      return t;
+      this.tables.set(k, kept);
+      return kept.table;
     }
     const s = this.manifest.shards[k]!;
     const bytes = this.checkShard(k);
+    this.shardReads++;
+    let t: Table;
     const file = path.join(this.dir, s.file);
     try {
       t = tableFromIPC(bytes);
@@ -494,8 +513,14 @@ export class MetricCache {
       }
     }
     if (t.numRows !== s.rows) throw new InputError(InputError.format({ file, field: 'rows', expected: s.rows, found: t.numRows }), { file, field: 'rows', expected: s.rows, found: t.numRows });
-    this.tables.set(k, t);
-    while (this.tables.size > Math.max(1, this.maxShardTables)) this.tables.delete(this.tables.keys().next().value!);
+    this.tables.set(k, { table: t, bytes: bytes.byteLength });
+    this.tableBytes += bytes.byteLength;
+    // drop the least recently used tables (never the one just read) over either limit
+    while (this.tables.size > 1 && (this.tables.size > Math.max(1, this.maxShardTables) || this.tableBytes > this.maxShardBytes)) {
+      const oldest = this.tables.keys().next().value!;
+      this.tableBytes -= this.tables.get(oldest)!.bytes;
+      this.tables.delete(oldest);
+    }
     return t;
   }
 
@@ -530,6 +555,7 @@ export class MetricCache {
   /** Drops decoded scenes and shard tables (memory); they are read again on next use. */
   release(): void {
     this.tables.clear();
+    this.tableBytes = 0;
     this.decoded.clear();
   }
 }
@@ -542,6 +568,11 @@ export function openMetricCache(dir: string, opts: OpenMetricCacheOptions = {}):
   const d = path.resolve(dir);
   const cache = new MetricCache(d, readManifest(d));
   if (opts.maxShardTables !== undefined) cache.maxShardTables = opts.maxShardTables;
+  for (const field of ['maxShardTables', 'maxShardBytes'] as const) {
+    const v = opts[field];
+    if (v !== undefined && !(v >= 1)) throw new ConfigError(ConfigError.format({ field, expected: 'a number >= 1', found: v }), { field, expected: 'a number >= 1', found: v });
+  }
+  if (opts.maxShardBytes !== undefined) cache.maxShardBytes = opts.maxShardBytes;
   if ((opts.checkHashes ?? 'open') === 'open') cache.manifest.shards.forEach((_, k) => cache.checkShard(k));
   return cache;
 }

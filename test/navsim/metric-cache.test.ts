@@ -101,6 +101,24 @@ describe('metric cache', () => {
     expect(cache.scene(2)).toBe(c);
   });
 
+  it('keeps shard tables within maxShardBytes (default 1 GiB): a cache that fits is read once per shard', () => {
+    // shard 0 holds scenes 0 and 1, shard 1 scene 2: the order goes shard 0, 1, 0
+    const order = [0, 2, 1];
+    const all = openMetricCache(dirGen, { checkHashes: 'load' });
+    for (const i of order) all.scene(i);
+    expect(all.shardReads).toBe(2); // every table stayed
+    all.release();
+    for (const i of order) all.scene(i);
+    expect(all.shardReads).toBe(4); // release() drops them
+    // a budget below one shard keeps only the table in use: going back to shard 0 reads it again
+    const one = openMetricCache(dirGen, { checkHashes: 'load', maxShardBytes: 1 });
+    for (const i of order) one.scene(i);
+    expect(one.shardReads).toBe(3);
+    expect(one.scene(0).name).toBe(generated[0]!.scene.name); // decoded scenes stay
+    expect(one.shardReads).toBe(3);
+    expect(() => openMetricCache(dirGen, { maxShardBytes: 0 })).toThrow(/maxShardBytes.*a number >= 1.*0/s);
+  });
+
   it('detects a corrupted shard and names it', () => {
     const dir = path.join(tmp, 'corrupt');
     fs.cpSync(dirGen, dir, { recursive: true });
