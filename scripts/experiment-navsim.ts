@@ -253,6 +253,9 @@ const timing = {
   scoring_s: mean(grpoTail.map((r) => Number(r['time/scoring_s']))),
   backward_s: mean(grpoTail.map((r) => Number(r['time/backward_s']))),
   scoring_fraction: mean(grpoTail.map((r) => Number(r['time/scoring_fraction']))),
+  // the whole run, first epoch included (scenes decoded and prepared on first use)
+  run_s: grpoLog.reduce((a, r) => a + Number(r['time/iteration_s']), 0),
+  run_scoring_s: grpoLog.reduce((a, r) => a + Number(r['time/scoring_fraction']) * Number(r['time/iteration_s']), 0),
 };
 const results = { commit, quick, params: P, il, grpo, test, studyVal, study: studyRows, timing, bevScores, stages, wallMinutes, stageMinutes };
 writeFileAtomicSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -329,6 +332,8 @@ ${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`
   \`ProposalScorePool\` with ${P.workers} worker(s) over the train metric cache (every setting in \`grpo/run.json\`).
 - GRPO iteration time (mean of the last 20): ${timing.iteration_s.toFixed(2)} s = sampling ${timing.sampling_s.toFixed(2)} s
   + scoring (main-thread time) ${timing.scoring_s.toFixed(3)} s + backward ${timing.backward_s.toFixed(2)} s; scoring share ${(100 * timing.scoring_fraction).toFixed(1)} %.
+  Over the whole run (${grpoLog.length} iterations, the first epoch's cold scenes included): ${timing.run_s.toFixed(0)} s, of which scoring
+  (main-thread time and waiting for the pool) ${timing.run_scoring_s.toFixed(0)} s = ${(100 * timing.run_scoring_s / Math.max(1e-9, timing.run_s)).toFixed(1)} %.
 
 ## Files
 
