@@ -53,6 +53,7 @@ import { pdmRewardOptions, poolPDMReward } from '../src/rl/grpo/reward.js';
 import { DiffGRPOTrainer } from '../src/rl/grpo/trainer.js';
 import { InMemoryILData } from '../src/rl/data/il-data.js';
 import { sceneRows } from '../src/rl/data/scene-dataset.js';
+import { calibrationMs, calibrationSink, median } from './lib/calibration.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,17 +84,7 @@ const SETTINGS: Partial<Omit<GRPOTrainConfig, 'optimizer'>> & { optimizer: Parti
   scoringChunks: CHUNKS,
 };
 
-let sink = 0;
-/** 2e6 multiply-adds; ~1.5-2.5 ms on a free core of a current x86 server. */
-function calibrationMs(): number {
-  const t = performance.now();
-  let s = 0;
-  for (let i = 0; i < 2e6; i++) s += i * 0.5;
-  sink += s;
-  return performance.now() - t;
-}
 const calib: number[] = [];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const backend = await init({ backend: BACKEND });
 const loadBefore = os.loadavg()[0]!;
@@ -259,7 +250,7 @@ console.log(
   `node ${env.node}, ${env.cpus} cpus (${env.cpuModel}), load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}; calibration loop best ${env.calibrationMs2e6MulAdd.best.toFixed(2)} ms, median ${env.calibrationMs2e6MulAdd.median.toFixed(2)} ms ` +
     `(median/best ${(env.calibrationMs2e6MulAdd.median / env.calibrationMs2e6MulAdd.best).toFixed(1)}x = how disturbed the runs were). pass = median scoring share < ${pct(TARGET_SHARE)}.`,
 );
-if (sink === 42) console.log('');
+if (calibrationSink() === 42) console.log('');
 fs.mkdirSync('bench-results', { recursive: true });
 writeFileAtomicSync(
   'bench-results/navsim-grpo.json',

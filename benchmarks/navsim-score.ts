@@ -45,6 +45,7 @@ import { pdmClosedFor, readSceneFile, scoreParsedScene, scoreSceneJson } from '.
 import { prepareScene, scoreProposals } from '../src/navsim/scorer.js';
 import { Rng } from '../src/core/rng.js';
 import type { PDMScene, PDMVersion } from '../src/navsim/types.js';
+import { calibrationMs, calibrationSink, median } from './lib/calibration.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,17 +71,7 @@ const load = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));
 const v1Json = v1Files.map(load);
 const v2Json = v2Files.map(load);
 
-let sink = 0;
-/** 2e6 multiply-adds; ~1.5-2.5 ms on a free core of a current x86 server. */
-function calibrationMs(): number {
-  const t = performance.now();
-  let s = 0;
-  for (let i = 0; i < 2e6; i++) s += i * 0.5;
-  sink += s;
-  return performance.now() - t;
-}
 const calib: number[] = [];
-const median = (a: number[]) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
 interface Round {
   ms: number;
@@ -439,6 +430,6 @@ console.log(
   `node ${env.node}, ${env.cpus} cpus (${env.cpuModel}), load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}; calibration loop best ${env.calibrationMs2e6MulAdd.best.toFixed(2)} ms, median ${env.calibrationMs2e6MulAdd.median.toFixed(2)} ms ` +
     `(median/best ${(env.calibrationMs2e6MulAdd.median / env.calibrationMs2e6MulAdd.best).toFixed(1)}x = how disturbed the runs were). pass = best round meets the target.`,
 );
-if (sink === 42) console.log('');
+if (calibrationSink() === 42) console.log('');
 fs.mkdirSync('bench-results', { recursive: true });
 writeFileAtomicSync('bench-results/navsim-score.json', JSON.stringify({ benchmark: 'navsim-score', date: new Date().toISOString(), env, repeat, targets: { proposalsPerS: TARGET_PROPOSALS_PER_S, msPerScene: TARGET_MS_PER_SCENE, arrowInputSpeedup: TARGET_ARROW_SPEEDUP, pythonMsPerScene: PYTHON_MS_PER_SCENE }, rows, input: inputRows }, null, 2) + '\n');
