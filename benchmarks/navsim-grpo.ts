@@ -53,7 +53,7 @@ import { pdmRewardOptions, poolPDMReward } from '../src/rl/grpo/reward.js';
 import { DiffGRPOTrainer } from '../src/rl/grpo/trainer.js';
 import { InMemoryILData } from '../src/rl/data/il-data.js';
 import { sceneRows } from '../src/rl/data/scene-dataset.js';
-import { calibrationMs, calibrationSink, median } from './lib/calibration.js';
+import { calibrationMs, calibrationSink, machineLine, machineRecord, median } from './lib/calibration.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -238,18 +238,8 @@ if (warmCases.length > 0) {
   );
 }
 console.log(`same reward means in every warm case and in every cold case (same iterations): ${sameRewards ? 'yes' : 'NO'}; tensor leaks: ${leaks.length === 0 ? 'none' : leaks.map((c) => `${label(c.workers)} ${c.scenes}`).join(', ')}`);
-const env = {
-  node: process.version,
-  backend,
-  cpus: os.cpus().length,
-  cpuModel: os.cpus()[0]?.model ?? 'unknown',
-  loadAverage1m: { before: loadBefore, after: loadAfter },
-  calibrationMs2e6MulAdd: { best: Math.min(...calib), median: median(calib) },
-};
-console.log(
-  `node ${env.node}, ${env.cpus} cpus (${env.cpuModel}), load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}; calibration loop best ${env.calibrationMs2e6MulAdd.best.toFixed(2)} ms, median ${env.calibrationMs2e6MulAdd.median.toFixed(2)} ms ` +
-    `(median/best ${(env.calibrationMs2e6MulAdd.median / env.calibrationMs2e6MulAdd.best).toFixed(1)}x = how disturbed the runs were). pass = median scoring share < ${pct(TARGET_SHARE)}.`,
-);
+const env = { ...machineRecord(loadBefore, loadAfter, calib), backend };
+console.log(machineLine(env, `pass = median scoring share < ${pct(TARGET_SHARE)}.`));
 if (calibrationSink() === 42) console.log('');
 fs.mkdirSync('bench-results', { recursive: true });
 writeFileAtomicSync(

@@ -45,7 +45,7 @@ import { pdmClosedFor, readSceneFile, scoreParsedScene, scoreSceneJson } from '.
 import { prepareScene, scoreProposals } from '../src/navsim/scorer.js';
 import { Rng } from '../src/core/rng.js';
 import type { PDMScene, PDMVersion } from '../src/navsim/types.js';
-import { calibrationMs, calibrationSink, median } from './lib/calibration.js';
+import { calibrationMs, calibrationSink, machineLine, machineRecord, median } from './lib/calibration.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -419,17 +419,8 @@ if (inputRows.length > 0) {
       `JSON ${wh.json.best <= TARGET_MS_PER_SCENE ? 'PASS' : 'FAIL'} (${wh.json.best.toFixed(3)} ms, ${(PYTHON_MS_PER_SCENE / wh.json.best).toFixed(0)}x)`,
   );
 }
-const env = {
-  node: process.version,
-  cpus: os.cpus().length,
-  cpuModel: os.cpus()[0]?.model ?? 'unknown',
-  loadAverage1m: { before: loadBefore, after: loadAfter },
-  calibrationMs2e6MulAdd: { best: Math.min(...calib), median: median(calib) },
-};
-console.log(
-  `node ${env.node}, ${env.cpus} cpus (${env.cpuModel}), load ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}; calibration loop best ${env.calibrationMs2e6MulAdd.best.toFixed(2)} ms, median ${env.calibrationMs2e6MulAdd.median.toFixed(2)} ms ` +
-    `(median/best ${(env.calibrationMs2e6MulAdd.median / env.calibrationMs2e6MulAdd.best).toFixed(1)}x = how disturbed the runs were). pass = best round meets the target.`,
-);
+const env = machineRecord(loadBefore, loadAfter, calib);
+console.log(machineLine(env, 'pass = best round meets the target.'));
 if (calibrationSink() === 42) console.log('');
 fs.mkdirSync('bench-results', { recursive: true });
 writeFileAtomicSync('bench-results/navsim-score.json', JSON.stringify({ benchmark: 'navsim-score', date: new Date().toISOString(), env, repeat, targets: { proposalsPerS: TARGET_PROPOSALS_PER_S, msPerScene: TARGET_MS_PER_SCENE, arrowInputSpeedup: TARGET_ARROW_SPEEDUP, pythonMsPerScene: PYTHON_MS_PER_SCENE }, rows, input: inputRows }, null, 2) + '\n');
