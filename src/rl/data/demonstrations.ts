@@ -297,21 +297,36 @@ class Rows {
 }
 
 /** One played and cleaned episode: its kept transitions, and what the counts need. */
-export interface RecordedEpisode {
-  seed: number;
-  /** Frames played. */
-  length: number;
-  outcome: string;
-  failed: boolean;
-  dropped: CleaningCounts;
-  /** Frames kept (the rows below). */
-  kept: number;
+/** The per-transition columns shared by an episode buffer, a recorded episode and a record batch. */
+export interface TransitionColumns {
   obs: Float32Array;
   next_obs: Float32Array;
   action: Float32Array;
   reward: Float32Array;
   terminated: Uint8Array;
   truncated: Uint8Array;
+}
+
+/** Copies transition `t` of `from` to row `k` of `to` (observations `obsDim` wide, 2 actions). */
+function copyTransition(from: TransitionColumns, t: number, to: TransitionColumns, k: number, obsDim: number): void {
+  to.obs.set(from.obs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+  to.next_obs.set(from.next_obs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
+  to.action[2 * k] = from.action[2 * t]!;
+  to.action[2 * k + 1] = from.action[2 * t + 1]!;
+  to.reward[k] = from.reward[t]!;
+  to.terminated[k] = from.terminated[t]!;
+  to.truncated[k] = from.truncated[t]!;
+}
+
+export interface RecordedEpisode extends TransitionColumns {
+  seed: number;
+  /** Frames played. */
+  length: number;
+  outcome: string;
+  failed: boolean;
+  dropped: CleaningCounts;
+  /** Frames kept (the rows of the columns). */
+  kept: number;
   step: Int32Array;
 }
 
@@ -442,15 +457,10 @@ class EpisodePlayer {
       obs: new Float32Array(kept * obsDim), next_obs: new Float32Array(kept * obsDim), action: new Float32Array(kept * 2), reward: new Float32Array(kept),
       terminated: new Uint8Array(kept), truncated: new Uint8Array(kept), step: new Int32Array(kept),
     };
+    const played: TransitionColumns = { obs: this.epObs, next_obs: this.epNext, action: this.epAct, reward: this.epRew, terminated: this.epTerm, truncated: this.epTrunc };
     for (let t = 0, k = 0; t < n; t++) {
       if (!keep[t]) continue;
-      ep.obs.set(this.epObs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
-      ep.next_obs.set(this.epNext.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
-      ep.action[2 * k] = this.epAct[2 * t]!;
-      ep.action[2 * k + 1] = this.epAct[2 * t + 1]!;
-      ep.reward[k] = this.epRew[t]!;
-      ep.terminated[k] = this.epTerm[t]!;
-      ep.truncated[k] = this.epTrunc[t]!;
+      copyTransition(played, t, ep, k, obsDim);
       ep.step[k] = t;
       k++;
     }
@@ -596,13 +606,7 @@ export async function recordExpertDemonstrations(opts: RecordExpertOptions): Pro
       const cols = rows.cols;
       for (let t = 0; t < ep.kept; t++) {
         const k = rows.len;
-        cols.obs.set(ep.obs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
-        cols.next_obs.set(ep.next_obs.subarray(t * obsDim, (t + 1) * obsDim), k * obsDim);
-        cols.action[2 * k] = ep.action[2 * t]!;
-        cols.action[2 * k + 1] = ep.action[2 * t + 1]!;
-        cols.reward[k] = ep.reward[t]!;
-        cols.terminated[k] = ep.terminated[t]!;
-        cols.truncated[k] = ep.truncated[t]!;
+        copyTransition(ep, t, cols, k, obsDim);
         cols.episode_id[k] = episodeId;
         cols.seed[k] = ep.seed;
         cols.step[k] = ep.step[t]!;

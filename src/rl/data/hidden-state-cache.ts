@@ -33,6 +33,7 @@ import {
   selectRows,
   validateRows,
   allocRows,
+  copyRow,
 } from './il-data.js';
 
 export const CACHE_FORMAT = 'drivekit-hidden-state-cache';
@@ -333,7 +334,7 @@ export class HiddenStateCache implements ILDataSource {
 
   async readRows(indices: ArrayLike<number>): Promise<ILRows> {
     const n = indices.length;
-    const L = this.condLength, H = this.condDim, LH = L * H;
+    const L = this.condLength, H = this.condDim;
     const out = allocRows(n, L, H);
     // Visit batches in file order so each is read once per call.
     const order = Array.from({ length: n }, (_, j) => j);
@@ -347,12 +348,7 @@ export class HiddenStateCache implements ILDataSource {
     for (const j of order) {
       const bi = batchOfRow[j]!;
       const rows = await this.readBatch(bi);
-      const k = indices[j]! - this.batchOffsets[bi]!;
-      out.tokens[j] = rows.tokens[k]!;
-      out.cond.set(rows.cond.subarray(k * LH, (k + 1) * LH), j * LH);
-      out.history.set(rows.history.subarray(k * HISTORY_SIZE, (k + 1) * HISTORY_SIZE), j * HISTORY_SIZE);
-      out.status.set(rows.status.subarray(k * STATUS_SIZE, (k + 1) * STATUS_SIZE), j * STATUS_SIZE);
-      out.target.set(rows.target.subarray(k * TARGET_SIZE, (k + 1) * TARGET_SIZE), j * TARGET_SIZE);
+      copyRow(rows, indices[j]! - this.batchOffsets[bi]!, out, j);
     }
     return out;
   }

@@ -77,18 +77,23 @@ export function validateRows(rows: ILRows, where = 'ILRows'): void {
 /** Copies the selected rows of a block into a new block. */
 export function selectRows(rows: ILRows, indices: ArrayLike<number>): ILRows {
   const k = indices.length;
-  const lh = rows.condLength * rows.condDim;
   const out = allocRows(k, rows.condLength, rows.condDim);
   for (let j = 0; j < k; j++) {
     const i = indices[j]!;
     if (!Number.isInteger(i) || i < 0 || i >= rows.count) throw new Error(`Row index ${i} out of range [0, ${rows.count}).`);
-    out.tokens[j] = rows.tokens[i]!;
-    out.cond.set(rows.cond.subarray(i * lh, (i + 1) * lh), j * lh);
-    out.history.set(rows.history.subarray(i * HISTORY_SIZE, (i + 1) * HISTORY_SIZE), j * HISTORY_SIZE);
-    out.status.set(rows.status.subarray(i * STATUS_SIZE, (i + 1) * STATUS_SIZE), j * STATUS_SIZE);
-    out.target.set(rows.target.subarray(i * TARGET_SIZE, (i + 1) * TARGET_SIZE), j * TARGET_SIZE);
+    copyRow(rows, i, out, j);
   }
   return out;
+}
+
+/** Copies row `i` of `from` into row `j` of `to` (blocks of the same conditioning size). */
+export function copyRow(from: ILRows, i: number, to: ILRows, j: number): void {
+  const lh = from.condLength * from.condDim;
+  to.tokens[j] = from.tokens[i]!;
+  to.cond.set(from.cond.subarray(i * lh, (i + 1) * lh), j * lh);
+  to.history.set(from.history.subarray(i * HISTORY_SIZE, (i + 1) * HISTORY_SIZE), j * HISTORY_SIZE);
+  to.status.set(from.status.subarray(i * STATUS_SIZE, (i + 1) * STATUS_SIZE), j * STATUS_SIZE);
+  to.target.set(from.target.subarray(i * TARGET_SIZE, (i + 1) * TARGET_SIZE), j * TARGET_SIZE);
 }
 
 /** An in-memory data source over one block of rows (tests, small synthetic sets). */
