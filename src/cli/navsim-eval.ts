@@ -58,6 +58,8 @@ const EVAL_USAGE = `drivekit navsim eval (--checkpoint DIR | --baseline cv|mlp|p
                     \`drivekit queue worker\` on any number of machines; see docs/scale-out.md)
   --queue-dir DIR   shard outputs, a folder every worker sees at the same path (.drivekit-queue)
   --shard-size N    seeds per queued shard (default 1/16 of the seeds, at most 64)
+  --out FILE.csv    also write every scene's scores as CSV, as NAVSIM's per-token table (token, seed,
+                    reversing, then each version's score and sub-metrics, an average row last)
   --json            one JSON object
   --quiet           no progress`;
 
@@ -371,7 +373,11 @@ export interface AgentScores {
   /** Plans whose last waypoint reverses, and plans seen (over every version). */
   reversing: number;
   plans: number;
-  versions: { version: PDMVersion; score: number[]; metrics: Record<string, number[]> }[];
+  /** The scenes' names and seeds, in order (absent in shard files of older versions). */
+  names?: string[];
+  seeds?: (number | null)[];
+  /** Per version: each scene's score and sub-metrics, and (`reversing`) 1 where its plan's last waypoint reverses. */
+  versions: { version: PDMVersion; score: number[]; metrics: Record<string, number[]>; reversing?: number[] }[];
 }
 
 /**
@@ -382,14 +388,13 @@ export interface AgentScores {
 export async function scoreAgent(plan: Planner, cache: MetricCache, indices: readonly number[], versions: readonly PDMVersion[], workers: number, planPrevious?: Planner): Promise<AgentScores> {
   const scenes = indices.map((i) => cache.scene(i));
   const pool = new ProposalScorePool(cache, { workers });
-  const out: AgentScores = { reversing: 0, plans: 0, versions: [] };
+  const out: AgentScores = { reversing: 0, plans: 0, names: scenes.map((c) => c.name), seeds: scenes.map((c) => c.seed), versions: [] };
   try {
     for (const version of versions) {
       const plans = await plan(scenes, version);
-      for (let i = 0; i < scenes.length; i++) {
-        if (lastWaypointReverses(plans, i)) out.reversing++;
-        out.plans++;
-      }
+      const reversing = scenes.map((_, i) => (lastWaypointReverses(plans, i) ? 1 : 0));
+      for (const r of reversing) out.reversing += r;
+      out.plans += scenes.length;
       const prevPlans = version === 'v2.2' && planPrevious ? await planPrevious(scenes, version) : null;
       const previousOf = (i: number) => {
         const p = prevPlans?.subarray(i * 24, (i + 1) * 24);
@@ -398,7 +403,7 @@ export async function scoreAgent(plan: Planner, cache: MetricCache, indices: rea
       const rs = await pool.scoreBatch(indices.map((s, i) => ({ scene: s, poses: plans.subarray(i * 24, (i + 1) * 24), count: 1, ...previousOf(i) })), { version });
       const metrics: Record<string, number[]> = {};
       for (const name of Object.keys(rs[0]?.metrics ?? {})) metrics[name] = rs.map((r) => r.metrics[name]![0]!);
-      out.versions.push({ version, score: rs.map((r) => r.score[0]!), metrics });
+      out.versions.push({ version, score: rs.map((r) => r.score[0]!), metrics, reversing });
     }
   } finally {
     await pool.close();
@@ -409,14 +414,22 @@ export async function scoreAgent(plan: Planner, cache: MetricCache, indices: rea
 /** Shards' scores joined in shard order (each shard: the same versions, in the same order). */
 export function mergeAgentScores(parts: readonly AgentScores[]): AgentScores {
   const first = parts[0]!;
+  const every = <T>(get: (p: AgentScores) => T[] | undefined): T[] | undefined => (parts.every((p) => get(p) !== undefined) ? parts.flatMap((p) => get(p)!) : undefined);
+  const names = every((p) => p.names), seeds = every((p) => p.seeds);
   return {
     reversing: parts.reduce((a, p) => a + p.reversing, 0),
     plans: parts.reduce((a, p) => a + p.plans, 0),
-    versions: first.versions.map((v, k) => ({
-      version: v.version,
-      score: parts.flatMap((p) => p.versions[k]!.score),
-      metrics: Object.fromEntries(Object.keys(v.metrics).map((name) => [name, parts.flatMap((p) => p.versions[k]!.metrics[name]!)])),
-    })),
+    ...(names ? { names } : {}),
+    ...(seeds ? { seeds } : {}),
+    versions: first.versions.map((v, k) => {
+      const reversing = every((p) => p.versions[k]!.reversing);
+      return {
+        version: v.version,
+        score: parts.flatMap((p) => p.versions[k]!.score),
+        metrics: Object.fromEntries(Object.keys(v.metrics).map((name) => [name, parts.flatMap((p) => p.versions[k]!.metrics[name]!)])),
+        ...(reversing ? { reversing } : {}),
+      };
+    }),
   };
 }
 
@@ -439,6 +452,31 @@ export function summarizeAgent(agent: string, range: SeedRange, n: number, score
   return result;
 }
 
+/**
+ * Per-scene scores as CSV, NAVSIM's per-token table: `token` (the scene's name), `seed`,
+ * `reversing` (1 where a version's plan reverses at its last waypoint), then per version its score
+ * (`v1.1.pdms`, `v2.2.epdms`) and every sub-metric under NAVSIM's name (`v1.1.ego_progress`, ...).
+ * An undefined value (EC without a previous frame) is an empty cell. The last row, `average`,
+ * holds the means over the scenes where a value is defined, as NAVSIM's CSV ends.
+ */
+export function formatScoresCsv(scores: AgentScores): string {
+  const n = scores.versions[0]?.score.length ?? 0;
+  const cols: { name: string; values: ArrayLike<number> }[] = [];
+  const rev = new Array<number>(n).fill(0);
+  for (const v of scores.versions) {
+    v.reversing?.forEach((r, i) => (rev[i] = Math.max(rev[i]!, r)));
+    cols.push({ name: `${v.version}.${v.version === 'v1.1' ? 'pdms' : 'epdms'}`, values: v.score });
+    for (const [name, values] of Object.entries(v.metrics)) cols.push({ name: `${v.version}.${name}`, values });
+  }
+  const cell = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '' : String(x));
+  const lines = [['token', 'seed', 'reversing', ...cols.map((c) => c.name)].join(',')];
+  for (let i = 0; i < n; i++) {
+    lines.push([scores.names?.[i] ?? String(i), cell(scores.seeds?.[i]), String(rev[i]), ...cols.map((c) => cell(c.values[i]))].join(','));
+  }
+  lines.push(['average', '', cell(n > 0 ? rev.reduce((a, b) => a + b, 0) / n : null), ...cols.map((c) => cell(mean(c.values)))].join(','));
+  return lines.join('\n') + '\n';
+}
+
 /** Scores an agent's plans on the scenes and averages (the JSON object of `eval --json`). */
 export async function evaluateAgent(
   agent: string,
@@ -449,9 +487,11 @@ export async function evaluateAgent(
   range: SeedRange,
   workers: number,
   planPrevious?: Planner,
+  onScores?: (scores: AgentScores) => void,
 ): Promise<EvalResult> {
   const t0 = performance.now();
   const scores = await scoreAgent(plan, cache, indices, versions, workers, planPrevious);
+  onScores?.(scores);
   return summarizeAgent(agent, range, indices.length, scores, (performance.now() - t0) / 1000);
 }
 
@@ -501,7 +541,7 @@ export function formatEvalTable(rows: readonly EvalResult[]): string {
 async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const opts = parseArgs(
     args,
-    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', sampler: 'string', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number', mlp: 'string', 'mlp-seeds': 'string' },
+    { checkpoint: 'string', baseline: 'string', seeds: 'string', version: 'string', json: 'boolean', cache: 'string', workers: 'number', seed: 'number', steps: 'number', tokens: 'number', sampler: 'string', quiet: 'boolean', queue: 'string', 'queue-dir': 'string', 'shard-size': 'number', mlp: 'string', 'mlp-seeds': 'string', out: 'string' },
     EVAL_USAGE,
   );
   const checkpoint = opts.checkpoint as string | undefined;
@@ -528,6 +568,12 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   if (samplerText !== 'stochastic' && samplerText !== 'deterministic') throw flagError('sampler', 'stochastic or deterministic', samplerText);
   const sampler: EvalSampler = samplerText;
   if (opts.sampler !== undefined && checkpoint === undefined) throw new UsageError('--sampler goes with --checkpoint.', { field: '--sampler', expected: 'only with --checkpoint', found: opts.sampler });
+  const scoresFile = opts.out as string | undefined;
+  const writeScores = (scores: AgentScores) => {
+    if (scoresFile === undefined) return;
+    fs.mkdirSync(path.dirname(path.resolve(scoresFile)), { recursive: true });
+    writeFileAtomicSync(scoresFile, formatScoresCsv(scores));
+  };
   const agent: Agent = checkpoint !== undefined ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'baseline', name: baseline as BaselineName };
   if (agent.kind !== 'baseline' || agent.name !== 'mlp') {
     for (const f of ['mlp', 'mlp-seeds']) if (opts[f] !== undefined) throw new UsageError(`--${f} goes with --baseline mlp.`, { field: `--${f}`, expected: 'only with --baseline mlp', found: opts[f] });
@@ -546,6 +592,7 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
         queueDir: opts['queue-dir'] as string | undefined,
         shardSize: intOption(opts, 'shard-size', undefined, { min: 1 }),
         onScenes: (k) => bar.tick(k),
+        onScores: writeScores,
       });
     } finally {
       bar.stop();
@@ -570,7 +617,7 @@ async function evalCommand(args: string[], io: CliIO): Promise<number> {
   }
   let r: EvalResult;
   try {
-    r = await evaluateAgent(agent.kind === 'baseline' ? agent.name : agent.dir, plan, cache, indices, versions, range, workers, planPrevious);
+    r = await evaluateAgent(agent.kind === 'baseline' ? agent.name : agent.dir, plan, cache, indices, versions, range, workers, planPrevious, writeScores);
   } finally {
     dispose();
   }

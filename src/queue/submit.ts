@@ -206,7 +206,7 @@ export async function submitNavsimEval(
   agentName: string,
   task: Omit<NavsimEvalShardTask, 'start' | 'end'>,
   range: { start: number; end: number },
-  opts: SubmitOptions & { shardSize?: number; onScenes?: (scenes: number) => void },
+  opts: SubmitOptions & { shardSize?: number; onScenes?: (scenes: number) => void; onScores?: (scores: AgentScores) => void },
 ): Promise<EvalResult> {
   const t0 = performance.now();
   const { mergeAgentScores, navsimCheckpointDir, summarizeAgent } = await import('../cli/navsim-eval.js');
@@ -221,5 +221,6 @@ export async function submitNavsimEval(
   }
   const files = await runShardJobs(jobs, { ...opts, onShard: (i) => opts.onScenes?.(jobs[i]!.task.end - jobs[i]!.task.start) });
   const scores = mergeAgentScores(files.map((f) => fromJson<AgentScores>(fs.readFileSync(f, 'utf8'))));
+  opts.onScores?.(scores);
   return summarizeAgent(agentName, { start: range.start, end: range.end }, n, scores, (performance.now() - t0) / 1000);
 }

@@ -124,6 +124,36 @@ describe('drivekit navsim eval', () => {
     expect(b.metrics).toEqual(a.metrics);
   }, 120_000);
 
+  it('--out FILE.csv: one CSV row per scene (NAVSIM per-token table) whose means are the JSON means, then an average row', async () => {
+    const file = path.join(tmp, 'cv-scores.csv');
+    const r = await evalJson(['--baseline', 'cv', '--seeds', SEEDS, '--cache', cacheDir, '--out', file]);
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    const head = lines[0]!.split(',');
+    expect(head.slice(0, 4)).toEqual(['token', 'seed', 'reversing', 'v1.1.pdms']);
+    expect(head).toContain('v1.1.ego_progress');
+    expect(head).toContain('v2.2.epdms');
+    expect(head).toContain('v2.2.two_frame_extended_comfort');
+    expect(lines).toHaveLength(1 + 4 + 1);
+    const rows = lines.slice(1, 5).map((l) => l.split(','));
+    expect(rows.map((x) => x[1])).toEqual(['20000', '20001', '20002', '20003']);
+    const col = (name: string) => rows.map((x) => Number(x[head.indexOf(name)]));
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(avg(col('v1.1.pdms'))).toBeCloseTo(r.pdms, 12);
+    expect(avg(col('v2.2.epdms'))).toBeCloseTo(r.epdms, 12);
+    expect(avg(col('v1.1.ego_progress'))).toBeCloseTo(r.metrics['v1.1'].ep, 12);
+    expect(avg(col('v2.2.two_frame_extended_comfort'))).toBeCloseTo(r.metrics['v2.2'].ec, 12);
+    const last = lines[5]!.split(',');
+    expect(last[0]).toBe('average');
+    expect(Number(last[head.indexOf('v1.1.pdms')])).toBeCloseTo(r.pdms, 12);
+    // a plan that reverses at its last waypoint is marked in its row
+    const { formatScoresCsv } = await import('../../src/cli/navsim-eval.js');
+    const csv = formatScoresCsv({
+      reversing: 1, plans: 2, names: ['a', 'b'], seeds: [1, null],
+      versions: [{ version: 'v2.2', score: [0.5, 1], metrics: { two_frame_extended_comfort: [NaN, 1] }, reversing: [0, 1] }],
+    });
+    expect(csv).toBe('token,seed,reversing,v2.2.epdms,v2.2.two_frame_extended_comfort\na,1,0,0.5,\nb,,1,1,1\naverage,,0.5,0.75,1\n');
+  }, 120_000);
+
   it('a seed missing from the cache is an input error naming it (exit 1); bad flags exit 2', async () => {
     const r = await run(['navsim', 'eval', '--baseline', 'cv', '--seeds', '20000:20006', '--cache', cacheDir, '--json']);
     expect(r.code).toBe(1);

@@ -204,11 +204,14 @@ describe('navsim eval and env evaluate through the queue', () => {
     return rest;
   }
 
-  it('navsim eval --queue prints what one process prints (but the time)', async () => {
+  it('navsim eval --queue prints what one process prints (but the time), and writes the same per-scene CSV', async () => {
     const args = ['navsim', 'eval', '--baseline', 'cv', '--seeds', `${SEEDS.start}:${SEEDS.end}`, '--version', 'v1.1', '--cache', reference, '--json', '--quiet'];
-    const one = await cli([...args, '--workers', '1']);
-    const queued = await cli([...args, '--queue', redis.url, '--queue-dir', path.join(tmp, 'q3'), '--shard-size', '2']);
+    const one = await cli([...args, '--workers', '1', '--out', path.join(tmp, 'one.csv')]);
+    const queued = await cli([...args, '--queue', redis.url, '--queue-dir', path.join(tmp, 'q3'), '--shard-size', '2', '--out', path.join(tmp, 'queued.csv')]);
     expect(queued).toEqual(one);
+    const csv = fs.readFileSync(path.join(tmp, 'one.csv'), 'utf8');
+    expect(csv.split('\n')).toHaveLength(1 + 4 + 1 + 1); // header, 4 scenes, average, final newline
+    expect(fs.readFileSync(path.join(tmp, 'queued.csv'), 'utf8')).toBe(csv);
     expect(one).toMatchObject({ agent: 'cv', n: 4 });
     expect(fs.readdirSync(path.join(tmp, 'q3')).filter((f) => f.startsWith('navsim-eval-'))).toHaveLength(2);
   }, 60_000);
