@@ -8,7 +8,10 @@
  *                   (ReCogDrive: 10 and 0.1; see FINDINGS.md), rewards from a worker pool over the
  *                   train cache
  *   4. eval         CV, the ego-status MLP, IL, GRPO, PDM-Closed and the human future on the test split
- *   5. --study      the #23 study: BC weight λ ∈ {0, 0.1, 0.5} × reward ∈ {PDMS, EPDMS}, reversing
+ *   5. seeds        IL and GRPO on the test split again with 8 evaluation seeds each (per-scene CSVs):
+ *                   the spread of the sampler and the best-of-N oracle (per scene, the best of N of
+ *                   the planner's own samples by the evaluation PDMS), what +4 PDMS asks for
+ *   6. --study      the #23 study: BC weight λ ∈ {0, 0.1, 0.5} × reward ∈ {PDMS, EPDMS}, reversing
  *                   penalty off, evaluated on the val split (settings are selected there, never on test)
  *
  * and writes results/navsim-grpo/: README.md (tables, commands, configs, commit, wall time),
@@ -42,7 +45,7 @@ const study = argv.includes('--study');
 const out = arg('out', quick ? '.tmp/navsim-quick/results' : 'results/navsim-grpo');
 const work = arg('work', quick ? '.tmp/navsim-quick' : '.tmp/navsim-grpo');
 const P = quick
-  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '5', bcCoeff: '0.5', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1 }
+  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '5', bcCoeff: '0.5', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1, evalSeeds: 2 }
   : {
       train: Number(arg('train', '2000')),
       val: Number(arg('val', '200')),
@@ -60,6 +63,7 @@ const P = quick
       studyVal: Number(arg('study-val', '200')),
       mlpSeeds: Number(arg('mlp-seeds', '2000')),
       workers: Number(arg('workers', '2')),
+      evalSeeds: Number(arg('eval-seeds', '8')),
     };
 
 fs.mkdirSync(out, { recursive: true });
@@ -157,7 +161,44 @@ const test: EvalResult[] = [];
 for (const [name, a] of agents) test.push({ ...(await evalOn(`eval-test-${name}`, a, testSeeds, cacheDir('test'), name === 'MLP' ? [mlpFile] : [])), agent: name });
 const byName = (n: string) => test.find((r) => r.agent === n)!;
 
-// 5. the #23 study (val split)
+// 5. the evaluation seeds: each planner sampled with seeds 0..K-1 (one stream per scene and seed),
+// every scene's scores kept (navsim eval --out); the spread over seeds and the best-of-N oracle
+type SeedRow = { agent: string; seeds: number; pdms: number[]; epdms: number[]; ec: number[]; reversing: number; plans: number; bestOf: { n: number; pdms: number; epdms: number }[] };
+const seedRows: SeedRow[] = [];
+{
+  const K = P.evalSeeds;
+  const readCsv = (file: string) => {
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    const head = lines[0]!.split(',');
+    const rows = lines.slice(1, -1).map((l) => l.split(','));
+    return (name: string) => rows.map((r) => Number(r[head.indexOf(name)]));
+  };
+  for (const [name, dir] of [['IL', ilDir], ['GRPO', grpoDir]] as const) {
+    const cols: ((name: string) => number[])[] = [];
+    for (let s = 0; s < K; s++) {
+      const csv = path.join(work, 'seeds', `${name}-${s}.csv`);
+      await stage(`seeds-${name}-${s}`, ['navsim', 'eval', '--checkpoint', dir, '--seeds', testSeeds, '--cache', cacheDir('test'), '--seed', String(s), '--out', csv, '--json', '--quiet'], [csv]);
+      cols.push(readCsv(csv));
+    }
+    const per = (col: string) => cols.map((c) => c(col)); // [seed][scene]
+    const pd = per('v1.1.pdms'), ep = per('v2.2.epdms'), ec = per('v2.2.two_frame_extended_comfort'), rev = per('reversing');
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    // best of N: seeds split into K / N disjoint groups of N; per scene the best value in a group; averaged over scenes and groups
+    const bestOf = (m: number[][], n: number) => {
+      const groups = Math.floor(K / n);
+      let sum = 0;
+      for (let g = 0; g < groups; g++) sum += avg(m[0]!.map((_, i) => Math.max(...m.slice(g * n, (g + 1) * n).map((row) => row[i]!))));
+      return sum / groups;
+    };
+    seedRows.push({
+      agent: name, seeds: K, pdms: pd.map(avg), epdms: ep.map(avg), ec: ec.map(avg),
+      reversing: rev.flat().reduce((a, b) => a + b, 0), plans: rev.flat().length,
+      bestOf: [1, 2, 4, 8, 16].filter((n) => n <= K).map((n) => ({ n, pdms: bestOf(pd, n), epdms: bestOf(ep, n) })),
+    });
+  }
+}
+
+// 6. the #23 study (val split)
 type StudyRow = { lambda: number; reward: string; pdms: number | null; epdms: number | null; ec: number | null; reversing: number; trainReversing: number | null };
 const studyRows: StudyRow[] = [];
 let studyVal: EvalResult | null = null;
@@ -257,7 +298,7 @@ const timing = {
   run_s: grpoLog.reduce((a, r) => a + Number(r['time/iteration_s']), 0),
   run_scoring_s: grpoLog.reduce((a, r) => a + Number(r['time/scoring_fraction']) * Number(r['time/iteration_s']), 0),
 };
-const results = { commit, quick, params: P, il, grpo, test, studyVal, study: studyRows, timing, bevScores, stages, wallMinutes, stageMinutes };
+const results = { commit, quick, params: P, il, grpo, test, seeds: seedRows, studyVal, study: studyRows, timing, bevScores, stages, wallMinutes, stageMinutes };
 writeFileAtomicSync(path.join(out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '-' : (100 * v).toFixed(1));
@@ -282,6 +323,17 @@ const studyTable = studyRows.length
       ...studyRows.map((r) => `| ${r.reward.toUpperCase()} | ${r.lambda} | ${pct(r.pdms)} | ${pct(r.epdms)} | ${pct(r.ec)} | ${pct(r.reversing)} | ${pct(r.trainReversing)} |`),
     ].join('\n')
   : '(not run: add `--study`)';
+const pm = (xs: number[]) => {
+  const m = mean(xs);
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  return `${pct(m)} ± ${(100 * sd).toFixed(1)}`;
+};
+const seedNs = seedRows[0]?.bestOf.map((b) => b.n) ?? [];
+const seedTable = [
+  `| planner | PDMS | EPDMS | EC | reversing plans | ${seedNs.map((n) => `PDMS best of ${n}`).join(' | ')} | ${seedNs.map((n) => `EPDMS best of ${n}`).join(' | ')} |`,
+  `|---|---|---|---|---|${seedNs.map(() => '---').join('|')}|${seedNs.map(() => '---').join('|')}|`,
+  ...seedRows.map((r) => `| ${r.agent} | ${pm(r.pdms)} | ${pm(r.epdms)} | ${pm(r.ec)} | ${r.reversing} of ${r.plans} | ${r.bestOf.map((b) => pct(b.pdms)).join(' | ')} | ${r.bestOf.map((b) => pct(b.epdms)).join(' | ')} |`),
+].join('\n');
 // Hand-written findings about a run live in OUT/FINDINGS.md (kept across reruns) and are appended here.
 const findingsFile = path.join(out, 'FINDINGS.md');
 const findings = fs.existsSync(findingsFile) ? `\n${fs.readFileSync(findingsFile, 'utf8').trimEnd()}\n` : '';
@@ -307,6 +359,16 @@ ${navsimTable}
   EC ${d(GR.metrics['v2.2']?.ec ?? null, IL.metrics['v2.2']?.ec ?? null)} (target ≥ −2.0), reversing plans ${pct(GR.reversing_fraction)} % (target 0).
 - MLP: NAVSIM's Ego Status MLP (\`navsim/ego-mlp.ts\`, status → 8 poses, L1), trained on train:${P.mlpSeeds}, checkpoint \`mlp.json\`.
 - PDM-Closed is privileged (it sees the map and the agents); human is the logged future.
+
+## Evaluation seeds and the best-of-N oracle (${testSeeds}, ${P.evalSeeds} seeds)
+
+The planners are stochastic: each is evaluated again with evaluation seeds 0..${P.evalSeeds - 1} (\`navsim eval --seed S --out\`,
+per-scene CSVs in \`${path.join(work, 'seeds')}\`). Mean ± standard deviation over the seeds; reversing counts plans over all seeds.
+*Best of N* is an oracle: per scene, the best of N of the planner's own samples by the evaluation score itself
+(the ${P.evalSeeds} seeds split into groups of N), averaged over scenes and groups. A policy that puts its mass on its best
+samples can at most approach it; +4 PDMS over IL means a single sample as good as IL's best of about N.
+
+${seedTable}
 
 ## The #23 study (val split, val:${P.studyVal})
 
