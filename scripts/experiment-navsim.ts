@@ -45,7 +45,7 @@ const study = argv.includes('--study');
 const out = arg('out', quick ? '.tmp/navsim-quick/results' : 'results/navsim-grpo');
 const work = arg('work', quick ? '.tmp/navsim-quick' : '.tmp/navsim-grpo');
 const P = quick
-  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '5', bcCoeff: '0.5', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1, evalSeeds: 2 }
+  ? { train: 48, val: 12, test: 16, ilEpochs: 2, ilBatch: 16, ilLr: '1e-3', grpoIterations: 4, grpoLr: '1e-4', studyLr: '1e-4', scenesPerIteration: 4, rolloutMinStd: '0.02', progressWeight: '5', bcCoeff: '0.5', studyIterations: 2, studyVal: 8, mlpSeeds: 48, workers: 1, evalSeeds: 2 }
   : {
       train: Number(arg('train', '2000')),
       val: Number(arg('val', '200')),
@@ -53,13 +53,14 @@ const P = quick
       ilEpochs: Number(arg('il-epochs', '40')),
       ilBatch: Number(arg('il-batch', '64')),
       ilLr: arg('il-lr', '1e-3'),
-      grpoIterations: Number(arg('grpo-iterations', '250')),
-      grpoLr: arg('grpo-lr', '3e-4'),
+      grpoIterations: Number(arg('grpo-iterations', '1250')),
+      grpoLr: arg('grpo-lr', '1e-4'),
       scenesPerIteration: Number(arg('scenes-per-iteration', '16')),
       rolloutMinStd: arg('rollout-min-std', '0.02'),
       progressWeight: arg('progress-weight', '5'),
-      bcCoeff: arg('bc-coeff', '0.5'),
+      bcCoeff: arg('bc-coeff', '0.1'),
       studyIterations: Number(arg('study-iterations', '40')),
+      studyLr: arg('study-lr', '3e-4'),
       studyVal: Number(arg('study-val', '200')),
       mlpSeeds: Number(arg('mlp-seeds', '2000')),
       workers: Number(arg('workers', '2')),
@@ -124,9 +125,9 @@ const ilWork = path.join(work, 'il');
 const il = JSON.parse(await stage('train-il', ['navsim', 'train-il', '--seeds', trainSeeds, '--out', ilWork, '--epochs', String(P.ilEpochs), '--batch-size', String(P.ilBatch), '--optimizer-lr', P.ilLr, '--val-every', '0', '--keep-best', '0', '--json', '--quiet'], [ilWork]));
 
 // 3. GRPO with the defaults
-const grpoArgs = (dir: string, iterations: number, extra: string[]) => [
+const grpoArgs = (dir: string, iterations: number, extra: string[], lr = P.grpoLr) => [
   'navsim', 'train-grpo', '--init', ilWork, '--seeds', trainSeeds, '--metric-cache', cacheDir('train'), '--workers', String(P.workers), '--out', dir,
-  '--iterations', String(iterations), '--scenes-per-iteration', String(P.scenesPerIteration), '--lr', P.grpoLr, '--rollout-min-std', P.rolloutMinStd, '--progress-weight', P.progressWeight, '--json', '--quiet', ...extra,
+  '--iterations', String(iterations), '--scenes-per-iteration', String(P.scenesPerIteration), '--lr', lr, '--rollout-min-std', P.rolloutMinStd, '--progress-weight', P.progressWeight, '--json', '--quiet', ...extra,
 ];
 const grpoWork = path.join(work, 'grpo');
 const grpo = JSON.parse(await stage('train-grpo', grpoArgs(grpoWork, P.grpoIterations, ['--bc-coeff', P.bcCoeff]), [grpoWork]));
@@ -208,7 +209,7 @@ if (study) {
   for (const reward of ['pdms', 'epdms']) {
     for (const lambda of [0, 0.1, 0.5]) {
       const dir = path.join(work, `study-${reward}-${lambda}`);
-      await stage(`study-${reward}-${lambda}`, grpoArgs(dir, P.studyIterations, ['--bc-coeff', String(lambda), '--reward', reward, '--reverse-penalty', '0']), [dir]);
+      await stage(`study-${reward}-${lambda}`, grpoArgs(dir, P.studyIterations, ['--bc-coeff', String(lambda), '--reward', reward, '--reverse-penalty', '0'], P.studyLr), [dir]);
       const r = await evalOn(`study-eval-${reward}-${lambda}`, ['--checkpoint', dir], seeds, cacheDir('val'));
       const log = readJsonl(path.join(dir, 'progress.jsonl'));
       const tail = log.slice(-10).map((x) => Number(x['rollout/reversing_fraction']));
@@ -372,7 +373,7 @@ ${seedTable}
 
 ## The #23 study (val split, val:${P.studyVal})
 
-GRPO from the same IL checkpoint for ${P.studyIterations} iterations per row, reversing penalty **off** (λ_rev = 0, so the BC
+GRPO from the same IL checkpoint for ${P.studyIterations} iterations per row at lr ${P.studyLr}, reversing penalty **off** (λ_rev = 0, so the BC
 weight alone has to hold the policy back from the hack), evaluated on the val split:
 
 ${studyTable}
@@ -389,7 +390,7 @@ ${stages.map((s) => `| ${s.name} | ${s.seconds.toFixed(0)} | \`${s.command}\` |`
 - IL: tiny preset (2 blocks, width 32), scene tokens 48 × 24, ${P.ilEpochs} epochs, batch ${P.ilBatch}, peak lr ${P.ilLr}
   (every setting in \`il/run.json\`).
 - GRPO: defaults of \`GRPO_TRAIN_CONFIG\` (G = 8, PDMS reward, λ_rev = 0.5, γ = 0.6, clip 1.0), EP weight ${P.progressWeight}
-  (ReCogDrive: 10), BC weight λ = ${P.bcCoeff} (ReCogDrive: 0.1; both chosen on the val split, see the findings), ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes, lr ${P.grpoLr} and a rollout std floor of ${P.rolloutMinStd}
+  (ReCogDrive: 10), BC weight λ = ${P.bcCoeff} (ReCogDrive: 0.1; both chosen on the val split, see the findings), ${P.grpoIterations} iterations of B = ${P.scenesPerIteration} scenes (${((P.grpoIterations * P.scenesPerIteration) / P.train).toFixed(1)} epochs of the train scenes), peak lr ${P.grpoLr} (cosine to 0 over the trainer's 10 epochs, stepped per epoch, as ReCogDrive) and a rollout std floor of ${P.rolloutMinStd}
   (paper v1's value; the code's default is 0.04); rewards from a
   \`ProposalScorePool\` with ${P.workers} worker(s) over the train metric cache (every setting in \`grpo/run.json\`).
 - GRPO iteration time (mean of the last 20): ${timing.iteration_s.toFixed(2)} s = sampling ${timing.sampling_s.toFixed(2)} s
