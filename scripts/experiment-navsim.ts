@@ -314,7 +314,11 @@ const navsimTable = [
     return `| ${r.agent} | ${[a.nc, a.dac, a.ttc, a.c, a.ep].map(pct).join(' | ')} | **${pct(r.pdms)}** | ${[b.nc, b.dac, b.ddc, b.tlc, b.ep, b.ttc, b.lk, b.hc, b.ec].map(pct).join(' | ')} | **${pct(r.epdms)}** | ${pct(r.reversing_fraction)} |`;
   }),
 ].join('\n');
-const d = (a: number | null, b: number | null) => (a === null || b === null ? '-' : `${(100 * (a - b)) >= 0 ? '+' : ''}${(100 * (a - b)).toFixed(1)}`);
+const d = (a: number | null, b: number | null) => {
+  if (a === null || b === null) return '-';
+  const t = (100 * (a - b)).toFixed(1);
+  return Number(t) === 0 ? '±0.0' : `${Number(t) > 0 ? '+' : ''}${t}`;
+};
 const IL = byName('IL'), GR = byName('GRPO'), CV = byName('CV');
 const studyTable = studyRows.length
   ? [
@@ -335,6 +339,14 @@ const seedTable = [
   `|---|---|---|---|---|${seedNs.map(() => '---').join('|')}|${seedNs.map(() => '---').join('|')}|`,
   ...seedRows.map((r) => `| ${r.agent} | ${pm(r.pdms)} | ${pm(r.epdms)} | ${pm(r.ec)} | ${r.reversing} of ${r.plans} | ${r.bestOf.map((b) => pct(b.pdms)).join(' | ')} | ${r.bestOf.map((b) => pct(b.epdms)).join(' | ')} |`),
 ].join('\n');
+const oracleLine = (() => {
+  const il = seedRows.find((r) => r.agent === 'IL');
+  if (!il) return '';
+  const target = mean(il.pdms) + 0.04;
+  const reached = il.bestOf.find((b) => b.pdms >= target);
+  const best = il.bestOf.at(-1)!;
+  return `The +4 PDMS target over IL's mean (${pct(target)}) ${reached ? `equals IL's best of ${reached.n} (${pct(reached.pdms)})` : `lies above even IL's best of ${best.n} (${pct(best.pdms)})`}.`;
+})();
 // Hand-written findings about a run live in OUT/FINDINGS.md (kept across reruns) and are appended here.
 const findingsFile = path.join(out, 'FINDINGS.md');
 const findings = fs.existsSync(findingsFile) ? `\n${fs.readFileSync(findingsFile, 'utf8').trimEnd()}\n` : '';
@@ -367,7 +379,7 @@ The planners are stochastic: each is evaluated again with evaluation seeds 0..${
 per-scene CSVs in \`${path.join(work, 'seeds')}\`). Mean ± standard deviation over the seeds; reversing counts plans over all seeds.
 *Best of N* is an oracle: per scene, the best of N of the planner's own samples by the evaluation score itself
 (the ${P.evalSeeds} seeds split into groups of N), averaged over scenes and groups. A policy that puts its mass on its best
-samples can at most approach it; +4 PDMS over IL means a single sample as good as IL's best of about N.
+samples can at most approach it. ${oracleLine}
 
 ${seedTable}
 
