@@ -4,9 +4,9 @@
  *   1. cache        metric caches (PDM-Closed computed once) of the train, val and test scenes
  *   2. train-il     imitation learning of the tiny DiT planner on the train scenes (scene tokens)
  *   3. train-grpo   DiffGRPO from the IL checkpoint: the trainer's defaults (PDMS reward, reversing
- *                   penalty 0.5) with EP weight 5 and BC weight 0.5, chosen on the val split
- *                   (ReCogDrive: 10 and 0.1; see FINDINGS.md), rewards from a worker pool over the
- *                   train cache
+ *                   penalty 0.5, BC weight 0.1) at ReCogDrive's schedule (peak lr 1e-4, cosine over
+ *                   10 epochs) with EP weight 5 (ReCogDrive: 10), chosen on the val split (see
+ *                   FINDINGS.md), rewards from a worker pool over the train cache
  *   4. eval         CV, the ego-status MLP, IL, GRPO, PDM-Closed and the human future on the test split
  *   5. seeds        IL and GRPO on the test split again with 8 evaluation seeds each (per-scene CSVs):
  *                   the spread of the sampler and the best-of-N oracle (per scene, the best of N of
