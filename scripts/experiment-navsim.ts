@@ -4,8 +4,8 @@
  *   1. cache        metric caches (PDM-Closed computed once) of the train, val and test scenes
  *   2. train-il     imitation learning of the tiny DiT planner on the train scenes (scene tokens)
  *   3. train-grpo   DiffGRPO from the IL checkpoint: the trainer's defaults (PDMS reward, reversing
- *                   penalty 0.5, BC weight 0.1) at ReCogDrive's schedule (peak lr 1e-4, cosine over
- *                   10 epochs) with EP weight 5 (ReCogDrive: 10), chosen on the val split (see
+ *                   penalty 0.5) at ReCogDrive's schedule (peak lr 1e-4, cosine over
+ *                   10 epochs) with EP weight 5 and BC weight 0.5 (ReCogDrive: 10 and 0.1), chosen on the val split (see
  *                   FINDINGS.md), rewards from a worker pool over the train cache
  *   4. eval         CV, the ego-status MLP, IL, GRPO, PDM-Closed and the human future on the test split
  *   5. seeds        IL and GRPO on the test split again with 8 evaluation seeds each (per-scene CSVs):
@@ -58,7 +58,7 @@ const P = quick
       scenesPerIteration: Number(arg('scenes-per-iteration', '16')),
       rolloutMinStd: arg('rollout-min-std', '0.02'),
       progressWeight: arg('progress-weight', '5'),
-      bcCoeff: arg('bc-coeff', '0.1'),
+      bcCoeff: arg('bc-coeff', '0.5'),
       studyIterations: Number(arg('study-iterations', '40')),
       studyLr: arg('study-lr', '3e-4'),
       studyVal: Number(arg('study-val', '200')),
