@@ -12,7 +12,7 @@
  *     worker threads (0: the pool scores in this thread, i.e. in-process, no overlap; it is warmed
  *     as after a first epoch), `poolPDMReward`, and a `DiffGRPOTrainer` with the experiment's
  *     settings (`npm run experiment:navsim`: G = 8, B = 16 scenes per iteration, peak lr 1e-4, EP
- *     weight 5, bcCoeff 0.1, rolloutMinStd 0.02, PDMS reward). `--warmup` iterations (kernel
+ *     weight 5, bcCoeff 0.5, rolloutMinStd 0.02, PDMS reward). `--warmup` iterations (kernel
  *     compilation, JIT), then `--iterations` measured ones; the trainer's own `time/*` log keys are
  *     what is reported: iteration s (best, median), sampling (rollouts + teacher chains), scoring
  *     on the main thread (the reward call: all of scoring with 0 workers, dispatch only with a
@@ -78,7 +78,7 @@ const SETTINGS: Partial<Omit<GRPOTrainConfig, 'optimizer'>> & { optimizer: Parti
   iterations: 250,
   optimizer: { lr: 1e-4 },
   progressWeight: 5,
-  bcCoeff: 0.1,
+  bcCoeff: 0.5,
   rolloutMinStd: 0.02,
   reward: 'pdms',
   scoringChunks: CHUNKS,
