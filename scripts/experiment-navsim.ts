@@ -161,6 +161,7 @@ const agents: [string, string[]][] = [
 const test: EvalResult[] = [];
 for (const [name, a] of agents) test.push({ ...(await evalOn(`eval-test-${name}`, a, testSeeds, cacheDir('test'), name === 'MLP' ? [mlpFile] : [])), agent: name });
 const byName = (n: string) => test.find((r) => r.agent === n)!;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 // 5. the evaluation seeds: each planner sampled with seeds 0..K-1 (one stream per scene and seed),
 // every scene's scores kept (navsim eval --out); the spread over seeds and the best-of-N oracle
@@ -183,16 +184,15 @@ const seedRows: SeedRow[] = [];
     }
     const per = (col: string) => cols.map((c) => c(col)); // [seed][scene]
     const pd = per('v1.1.pdms'), ep = per('v2.2.epdms'), ec = per('v2.2.two_frame_extended_comfort'), rev = per('reversing');
-    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     // best of N: seeds split into K / N disjoint groups of N; per scene the best value in a group; averaged over scenes and groups
     const bestOf = (m: number[][], n: number) => {
       const groups = Math.floor(K / n);
       let sum = 0;
-      for (let g = 0; g < groups; g++) sum += avg(m[0]!.map((_, i) => Math.max(...m.slice(g * n, (g + 1) * n).map((row) => row[i]!))));
+      for (let g = 0; g < groups; g++) sum += mean(m[0]!.map((_, i) => Math.max(...m.slice(g * n, (g + 1) * n).map((row) => row[i]!))));
       return sum / groups;
     };
     seedRows.push({
-      agent: name, seeds: K, pdms: pd.map(avg), epdms: ep.map(avg), ec: ec.map(avg),
+      agent: name, seeds: K, pdms: pd.map(mean), epdms: ep.map(mean), ec: ec.map(mean),
       reversing: rev.flat().reduce((a, b) => a + b, 0), plans: rev.flat().length,
       bestOf: [1, 2, 4, 8, 16].filter((n) => n <= K).map((n) => ({ n, pdms: bestOf(pd, n), epdms: bestOf(ep, n) })),
     });
@@ -288,7 +288,6 @@ const bevScores: number[] = [];
 const wallMinutes = (performance.now() - tStart) / 60000;
 const stageMinutes = stages.reduce((a, st) => a + st.seconds, 0) / 60;
 const grpoTail = grpoLog.slice(-20);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const timing = {
   iteration_s: mean(grpoTail.map((r) => Number(r['time/iteration_s']))),
   sampling_s: mean(grpoTail.map((r) => Number(r['time/sampling_s']))),
